@@ -1,0 +1,32 @@
+//! Wavelet filter banks for scattering transforms.
+//!
+//! This crate builds the filters; the transforms live in `scattering-transform`.
+//! 1D banks ([`FilterBank1d`]) follow Kymatio's construction number for number (Morlet
+//! wavelets, Andén's frequency layout, filters sampled in the Fourier domain and stored at
+//! every subsampling level), with any [`Wavelet1d`] family in place of Morlet.
+//!
+//! ```
+//! use scattering_filters::{littlewood_paley, Bank1dParams, FilterBank1d, Gabor};
+//!
+//! // J = 6 octaves, Q = 8 wavelets per octave at order 1, 1 at order 2, T = 2^J.
+//! let params = Bank1dParams::new(6, (8, 1), None)?;
+//! let bank = FilterBank1d::new(4096, &params)?;
+//! let lp = bank.littlewood_paley(1);
+//! let (lo, hi) = littlewood_paley::bounds(&lp, 0.0, 0.5);
+//! assert!(hi <= 1.0 + 1e-12 && lo > 0.0);
+//!
+//! // The same layout with Gabor wavelets.
+//! let gabor = FilterBank1d::with_wavelet(4096, &params, &Gabor)?;
+//! assert_eq!(gabor.psi1.len(), bank.psi1.len());
+//! # Ok::<(), scattering_filters::FilterError>(())
+//! ```
+
+pub mod bank1d;
+pub mod error;
+pub mod littlewood_paley;
+pub mod morlet1d;
+pub mod wavelet;
+
+pub use bank1d::{Bank1dParams, Filter1d, FilterBank1d, Reduction};
+pub use error::{FilterError, Result};
+pub use wavelet::{FnWavelet, Gabor, Morlet, Wavelet1d};
