@@ -1,1 +1,49 @@
-//! Shared helpers for the benchmarks (deterministic inputs).
+//! Shared pieces of the benchmarks: the configurations compared with Kymatio and a
+//! deterministic input batch for each.
+
+use ndarray::Array2;
+
+/// A benchmark configuration of 1D scattering.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeConfig {
+    /// Short name used in reports.
+    pub name: &'static str,
+    /// Octaves.
+    pub j: usize,
+    /// Signal length.
+    pub n: usize,
+    /// First-order wavelets per octave (Q2 = 1 as in Kymatio's default).
+    pub q: usize,
+    /// Batch size.
+    pub batch: usize,
+}
+
+/// The two configurations of the foundation issue, timed against Kymatio.
+pub const TIME_CONFIGS: [TimeConfig; 2] = [
+    TimeConfig {
+        name: "J6_N8192_Q8_B64",
+        j: 6,
+        n: 1 << 13,
+        q: 8,
+        batch: 64,
+    },
+    TimeConfig {
+        name: "J8_N65536_Q12_B8",
+        j: 8,
+        n: 1 << 16,
+        q: 12,
+        batch: 8,
+    },
+];
+
+/// A deterministic pseudo-random batch (a linear congruential generator: no dependency,
+/// the same numbers on every machine).
+pub fn input_batch(batch: usize, n: usize) -> Array2<f64> {
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    Array2::from_shape_fn((batch, n), |_| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+    })
+}

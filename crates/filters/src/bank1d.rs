@@ -52,7 +52,10 @@ impl Bank1dParams {
         if q.0 == 0 || q.1 == 0 || q.0 > MAX_Q || q.1 > MAX_Q {
             return Err(invalid(
                 "Q",
-                format!("both entries must be in 1..={MAX_Q}, got ({}, {})", q.0, q.1),
+                format!(
+                    "both entries must be in 1..={MAX_Q}, got ({}, {})",
+                    q.0, q.1
+                ),
             ));
         }
         let t = t.unwrap_or(1 << j);
@@ -199,7 +202,10 @@ impl FilterBank1d {
     /// A bank of length `n` whose band-pass filters come from `wavelet`.
     pub fn with_wavelet(n: usize, params: &Bank1dParams, wavelet: &dyn Wavelet1d) -> Result<Self> {
         if n < 2 {
-            return Err(invalid("N", format!("signal length must be at least 2, got {n}")));
+            return Err(invalid(
+                "N",
+                format!("signal length must be at least 2, got {n}"),
+            ));
         }
         let build = |q: usize| -> Result<Vec<Filter1d>> {
             anden_generator(params.j, q, params.sigma0, params.r_psi)

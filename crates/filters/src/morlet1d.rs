@@ -63,15 +63,32 @@ fn gaussian(center: f64, sigma: f64) -> impl Fn(f64) -> f64 {
     let two_s2 = 2.0 * (sigma * sigma);
     move |w| {
         let d = w - center;
-        (-(d * d) / two_s2).exp()
+        let a = (d * d) / two_s2;
+        // exp(-a) is exactly 0.0 in f64 beyond a = 745.2: skip the call, same bits.
+        if a > 746.0 {
+            0.0
+        } else {
+            (-a).exp()
+        }
     }
+}
+
+thread_local! {
+    // Plans are cached per length, so a bank of many filters plans its FFT once.
+    static PLANNER: std::cell::RefCell<FftPlanner<f64>> = std::cell::RefCell::new(FftPlanner::new());
+}
+
+fn inverse_fft(h: &[f64]) -> Vec<Complex64> {
+    let mut buf: Vec<Complex64> = h.iter().map(|&v| Complex64::new(v, 0.0)).collect();
+    let plan = PLANNER.with(|p| p.borrow_mut().plan_fft_inverse(h.len()));
+    plan.process(&mut buf);
+    buf
 }
 
 /// Divides `h` (a spectrum) by the l1 norm of its inverse DFT.
 pub(crate) fn normalize_l1(h: &mut [f64], xi: f64, sigma: f64) -> Result<()> {
     let n = h.len();
-    let mut buf: Vec<Complex64> = h.iter().map(|&v| Complex64::new(v, 0.0)).collect();
-    FftPlanner::new().plan_fft_inverse(n).process(&mut buf);
+    let buf = inverse_fft(h);
     let l1: f64 = buf.iter().map(|c| c.norm()).sum::<f64>() / n as f64;
     if !l1.is_finite() || l1 < 1e-7 {
         return Err(FilterError::Degenerate {
@@ -153,8 +170,7 @@ pub fn periodize(h: &[f64], factor: usize, reduction: crate::Reduction) -> Vec<f
 /// `compute_temporal_support`, used to size the padding).
 pub fn temporal_support(h_f: &[f64], criterion: f64) -> usize {
     let n = h_f.len();
-    let mut buf: Vec<Complex64> = h_f.iter().map(|&v| Complex64::new(v, 0.0)).collect();
-    FftPlanner::new().plan_fft_inverse(n).process(&mut buf);
+    let buf = inverse_fft(h_f);
     let half = n / 2;
     // Residual l1 mass from index i to the middle; the first index where it is small enough.
     let mut residual = vec![0.0; half];

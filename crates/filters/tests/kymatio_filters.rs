@@ -42,7 +42,10 @@ fn xi_sigma_j_match_kymatio_main() {
         let j = meta[format!("j{fam}")].as_array().unwrap();
         assert_eq!(filters.len(), xi.len(), "psi{fam} count");
         for (i, f) in filters.iter().enumerate() {
-            assert!((f.xi - xi[i].as_f64().unwrap()).abs() < 1e-15, "psi{fam}[{i}].xi");
+            assert!(
+                (f.xi - xi[i].as_f64().unwrap()).abs() < 1e-15,
+                "psi{fam}[{i}].xi"
+            );
             assert!((f.sigma - sigma[i].as_f64().unwrap()).abs() < 1e-15);
             assert_eq!(f.j as u64, j[i].as_u64().unwrap(), "psi{fam}[{i}].j");
         }
@@ -65,7 +68,14 @@ fn level0_filters_match_kymatio_main() {
 }
 
 fn check_levels(dir: &str, bank: &FilterBank1d, phi_levels: usize) {
-    let meta = json(dir, if dir == "kymatio-main" { "s1d_meta.json" } else { "s1d_filters.json" });
+    let meta = json(
+        dir,
+        if dir == "kymatio-main" {
+            "s1d_meta.json"
+        } else {
+            "s1d_filters.json"
+        },
+    );
     for k in 0..phi_levels {
         let phi: Array1<f64> = read_npy(fixture(dir, &format!("s1d_phi_f_level{k}.npy"))).unwrap();
         let ours = bank.phi.level(k).expect("phi level built");

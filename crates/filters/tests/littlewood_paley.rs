@@ -69,7 +69,12 @@ fn gabor_bank_has_the_same_layout_and_bounds() {
     // Away from DC the Morlet correction is negligible: both banks cover the band alike.
     let (lm, lg) = (m.littlewood_paley(1), g.littlewood_paley(1));
     for k in 205..=1024 {
-        assert!((lm[k] - lg[k]).abs() < 1e-6, "bin {k}: {} vs {}", lm[k], lg[k]);
+        assert!(
+            (lm[k] - lg[k]).abs() < 1e-6,
+            "bin {k}: {} vs {}",
+            lm[k],
+            lg[k]
+        );
     }
     // Near DC the uncorrected Gabor atoms leak into the low-pass band.
     assert!(lg[1] > lm[1]);

@@ -2,33 +2,65 @@
 //! and backward passes: filtering combined with subsampling (periodisation of the
 //! spectrum) and its adjoint (periodic tiling, i.e. zero-insertion upsampling).
 //!
-//! Conventions: spectra are full length (DFT bin order) unless called `half`; plans are
-//! unnormalised, and the `1/M` of each inverse transform is folded into the kernels.
+//! Conventions: real signals are carried by their half spectrum (`m / 2 + 1` bins, the
+//! rest follows by conjugate symmetry); plans are unnormalised, and the `1/m` of each
+//! inverse transform is folded into the kernels. Filters are real in Fourier and stored
+//! sparsely, restricted to the bins where they are not negligible: wavelets are
+//! narrow-band, so this skips most of the work of filtering at high resolution.
 
-use num_complex::Complex64 as C64;
+use num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
-use rustfft::{Fft, FftPlanner};
+use rustfft::{Fft, FftNum, FftPlanner};
 use std::sync::Arc;
 
+/// Floating-point types the transforms compute in: `f64` (the reference precision) and
+/// `f32` (about twice as fast, relative error around 1e-6).
+pub trait Real: FftNum + num_traits::Float + num_traits::NumAssign + Default {
+    /// Conversion from `f64` (rounding for `f32`).
+    fn of(v: f64) -> Self;
+    /// Conversion to `f64`.
+    fn as_f64(self) -> f64;
+}
+
+impl Real for f64 {
+    fn of(v: f64) -> Self {
+        v
+    }
+    fn as_f64(self) -> f64 {
+        self
+    }
+}
+
+impl Real for f32 {
+    fn of(v: f64) -> Self {
+        v as f32
+    }
+    fn as_f64(self) -> f64 {
+        self as f64
+    }
+}
+
+pub(crate) type Cx<T> = Complex<T>;
+
 /// FFT plans for one signal length.
-pub(crate) struct Plan {
+pub(crate) struct Plan<T: Real> {
     pub m: usize,
-    pub fwd: Arc<dyn Fft<f64>>,
-    pub inv: Arc<dyn Fft<f64>>,
-    pub r2c: Arc<dyn RealToComplex<f64>>,
-    pub c2r: Arc<dyn ComplexToReal<f64>>,
+    pub fwd: Arc<dyn Fft<T>>,
+    pub inv: Arc<dyn Fft<T>>,
+    pub r2c: Arc<dyn RealToComplex<T>>,
+    pub c2r: Arc<dyn ComplexToReal<T>>,
 }
 
 /// Plans for lengths `n, n/2, ..., n/2^max_level`, built once per transform.
-pub(crate) struct Plans {
-    pub levels: Vec<Plan>,
+pub(crate) struct Plans<T: Real> {
+    pub levels: Vec<Plan<T>>,
     pub scratch_len: usize,
 }
 
-impl Plans {
+impl<T: Real> Plans<T> {
     pub fn new(n: usize, max_level: usize) -> Self {
-        let mut cp = FftPlanner::<f64>::new();
-        let mut rp = RealFftPlanner::<f64>::new();
+        let mut cp = FftPlanner::<T>::new();
+        let mut rp = RealFftPlanner::<T>::new();
         let mut scratch_len = 0;
         let levels = (0..=max_level)
             .map(|k| {
@@ -55,82 +87,270 @@ impl Plans {
     }
 }
 
-/// Full spectrum of a real signal: r2c, then the negative frequencies by conjugation.
-pub(crate) fn real_to_full(
-    plan: &Plan,
-    x: &mut [f64],
-    half: &mut [C64],
-    scratch: &mut [C64],
-    out: &mut [C64],
-) {
-    let m = plan.m;
-    let h = m / 2 + 1;
-    // Cannot fail: lengths are those the plan was made for.
-    let _ = plan
-        .r2c
-        .process_with_scratch(&mut x[..m], &mut half[..h], scratch);
-    out[..h].copy_from_slice(&half[..h]);
-    for k in h..m {
-        out[k] = half[m - k].conj();
+impl<T: Real> Plan<T> {
+    /// Half spectrum of a real signal; `x` is used as scratch.
+    pub fn real_to_half(&self, x: &mut [T], half: &mut [Cx<T>], scratch: &mut [Cx<T>]) {
+        // Cannot fail: the lengths are those the plan was made for.
+        let _ =
+            self.r2c
+                .process_with_scratch(&mut x[..self.m], &mut half[..self.m / 2 + 1], scratch);
     }
-}
 
-/// Inverse real FFT of a half spectrum (unnormalised); DC and Nyquist imaginary parts,
-/// zero up to rounding for a Hermitian spectrum, are cleared first as realfft requires.
-pub(crate) fn half_to_real(plan: &Plan, half: &mut [C64], scratch: &mut [C64], out: &mut [f64]) {
-    let m = plan.m;
-    let h = m / 2 + 1;
-    half[0].im = 0.0;
-    if m % 2 == 0 {
-        half[h - 1].im = 0.0;
-    }
-    let _ = plan
-        .c2r
-        .process_with_scratch(&mut half[..h], &mut out[..m], scratch);
-}
-
-/// `out[i] = scale * sum_f src[i + f m] h[i + f m]` for `i < out.len() <= m`: filter,
-/// then subsample by `src.len() / m` (periodise the spectrum). A shorter `out` computes
-/// only the first bins (the half spectrum of a real result).
-pub(crate) fn filter_fold(src: &[C64], h: &[f64], m: usize, scale: f64, out: &mut [C64]) {
-    let len = out.len();
-    let folds = src.len() / m;
-    for ((o, s), w) in out.iter_mut().zip(&src[..len]).zip(&h[..len]) {
-        *o = s * w;
-    }
-    for f in 1..folds {
-        let r = f * m..f * m + len;
-        for ((o, s), w) in out.iter_mut().zip(&src[r.clone()]).zip(&h[r]) {
-            *o += s * w;
+    /// Real signal of a half spectrum (unnormalised). The DC and Nyquist imaginary parts,
+    /// zero up to rounding for a Hermitian spectrum, are cleared first as realfft requires.
+    pub fn half_to_real(&self, half: &mut [Cx<T>], scratch: &mut [Cx<T>], out: &mut [T]) {
+        let m = self.m;
+        let h = m / 2 + 1;
+        half[0].im = T::zero();
+        if m % 2 == 0 {
+            half[h - 1].im = T::zero();
         }
-    }
-    if scale != 1.0 {
-        out.iter_mut().for_each(|o| *o *= scale);
-    }
-}
-
-/// Adjoint of [`filter_fold`] (with scale 1): `acc[i] += h[i] * g[i mod M]` over the
-/// whole fine grid; `g` is the coarse spectrum.
-pub(crate) fn tile_filter_add(g: &[C64], h: &[f64], acc: &mut [C64]) {
-    let m = g.len();
-    for (acc_f, h_f) in acc.chunks_exact_mut(m).zip(h.chunks_exact(m)) {
-        for ((a, w), s) in acc_f.iter_mut().zip(h_f).zip(g) {
-            *a += s * w;
-        }
+        let _ = self
+            .c2r
+            .process_with_scratch(&mut half[..h], &mut out[..m], scratch);
     }
 }
 
-/// Complex modulus.
-pub(crate) fn modulus(z: &[C64], out: &mut [f64]) {
+/// Complex modulus. `sqrt(re^2 + im^2)` rather than `hypot`: it vectorises, and the
+/// values here are far from overflow.
+pub(crate) fn modulus<T: Real>(z: &[Cx<T>], out: &mut [T]) {
     for (o, c) in out.iter_mut().zip(z) {
-        *o = c.norm();
+        *o = (c.re * c.re + c.im * c.im).sqrt();
     }
 }
 
 /// Backward of the modulus: `g_z = g_u z / |z|`, with the subgradient 0 where `z = 0`.
-pub(crate) fn modulus_backward(z: &[C64], g_u: &[f64], out: &mut [C64]) {
-    for ((o, c), g) in out.iter_mut().zip(z).zip(g_u) {
-        let r = c.norm();
-        *o = if r > 0.0 { c * (g / r) } else { C64::new(0.0, 0.0) };
+pub(crate) fn modulus_backward<T: Real>(z: &[Cx<T>], g_u: &[T], out: &mut [Cx<T>]) {
+    for ((o, c), &g) in out.iter_mut().zip(z).zip(g_u) {
+        let r = (c.re * c.re + c.im * c.im).sqrt();
+        *o = if r > T::zero() {
+            c * (g / r)
+        } else {
+            Cx::new(T::zero(), T::zero())
+        };
+    }
+}
+
+/// Coefficients below this fraction of a filter's peak are skipped (far below the
+/// precision the transforms promise).
+const SUPPORT_TOL: f64 = 1e-14;
+
+/// A real Fourier-domain filter of length `n`, stored on its support only.
+#[derive(Debug, Clone)]
+pub(crate) struct SparseFilter<T> {
+    n: usize,
+    /// `(start, end, offset into values)`: sorted, disjoint runs of bins.
+    runs: Vec<(usize, usize, usize)>,
+    values: Vec<T>,
+}
+
+impl<T: Real> SparseFilter<T> {
+    pub fn of(h: &[f64]) -> Self {
+        let peak = h.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let thr = peak * SUPPORT_TOL;
+        let mut runs = Vec::new();
+        let mut values = Vec::new();
+        let mut start = None;
+        for (i, v) in h.iter().enumerate() {
+            let inside = v.abs() > thr;
+            match (inside, start) {
+                (true, None) => start = Some(i),
+                (false, Some(a)) => {
+                    runs.push((a, i, values.len()));
+                    values.extend(h[a..i].iter().map(|&v| T::of(v)));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(a) = start {
+            runs.push((a, h.len(), values.len()));
+            values.extend(h[a..].iter().map(|&v| T::of(v)));
+        }
+        Self {
+            n: h.len(),
+            runs,
+            values,
+        }
+    }
+
+    /// Calls `f(fine_start, fine_end, coarse_start, value_offset)` for every piece of the
+    /// support within one period of length `m`, clipped to coarse indices below `len`.
+    #[inline]
+    fn pieces(&self, m: usize, len: usize, mut f: impl FnMut(usize, usize, usize, usize)) {
+        for &(a0, b, off) in &self.runs {
+            let mut a = a0;
+            while a < b {
+                let base = (a / m) * m;
+                let end = b.min(base + m);
+                let i0 = a - base;
+                if i0 < len {
+                    f(a, end.min(base + len), i0, off + (a - a0));
+                }
+                a = end;
+            }
+        }
+    }
+
+    /// `out[i] = scale * sum_f src[i + f m] h[i + f m]` for `i < out.len() <= m`, where
+    /// `src` is the spectrum of a real signal of length `self.n` given by its half
+    /// `half`: filter, then subsample by `n / m`. A short `out` computes only the first
+    /// bins (the half spectrum of a real result).
+    pub fn fold_half(&self, half: &[Cx<T>], m: usize, scale: T, out: &mut [Cx<T>]) {
+        fold_half_kernel(self, half, m, scale, out)
+    }
+
+    /// Adjoint of [`Self::fold_half`] for complex inputs (scale 1): `acc[i] += h[i] *
+    /// g[i mod m]` over the fine grid of length `n`, with `m = g.len()`.
+    pub fn tile_add(&self, g: &[Cx<T>], acc: &mut [Cx<T>]) {
+        tile_add_kernel(self, g, acc)
+    }
+
+    /// Adjoint of [`Self::fold_half`] for a real coarse signal of length `mo` given by
+    /// its half spectrum `g_half`: the half spectrum (`n / 2 + 1` bins) of the fine
+    /// result, `out[i] = scale * h[i] * G[i mod mo]`.
+    pub fn tile_half(&self, g_half: &[Cx<T>], mo: usize, scale: T, out: &mut [Cx<T>]) {
+        let n = self.n;
+        out[..n / 2 + 1]
+            .iter_mut()
+            .for_each(|o| *o = Cx::new(T::zero(), T::zero()));
+        let vals = &self.values;
+        self.pieces(n, n / 2 + 1, |a, b, _, off| {
+            for (t, i) in (a..b).enumerate() {
+                let k = i % mo;
+                let gk = if k <= mo / 2 {
+                    g_half[k]
+                } else {
+                    g_half[mo - k].conj()
+                };
+                out[i] = gk * (vals[off + t] * scale);
+            }
+        });
+    }
+}
+
+fn fold_half_kernel<T: Real>(
+    f: &SparseFilter<T>,
+    half: &[Cx<T>],
+    m: usize,
+    scale: T,
+    out: &mut [Cx<T>],
+) {
+    let n = f.n;
+    let h = n / 2 + 1;
+    out.iter_mut()
+        .for_each(|o| *o = Cx::new(T::zero(), T::zero()));
+    let vals = &f.values;
+    let len = out.len();
+    f.pieces(m, len, |a, b, i0, off| {
+        // Bins below n/2 + 1 are stored; the others are conjugates of mirrored ones.
+        let mid = b.min(h).max(a);
+        let k = mid - a;
+        if k > 0 {
+            let (o, s, w) = (&mut out[i0..i0 + k], &half[a..mid], &vals[off..off + k]);
+            for ((o, s), &w) in o.iter_mut().zip(s).zip(w) {
+                *o += s * (w * scale);
+            }
+        }
+        for (t, idx) in (mid..b).enumerate() {
+            let tt = k + t;
+            out[i0 + tt] += half[n - idx].conj() * (vals[off + tt] * scale);
+        }
+    });
+}
+
+fn tile_add_kernel<T: Real>(f: &SparseFilter<T>, g: &[Cx<T>], acc: &mut [Cx<T>]) {
+    let m = g.len();
+    let vals = &f.values;
+    f.pieces(m, m, |a, b, i0, off| {
+        let k = b - a;
+        for ((o, s), &w) in acc[a..b]
+            .iter_mut()
+            .zip(&g[i0..i0 + k])
+            .zip(&vals[off..off + k])
+        {
+            *o += s * w;
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type C = Cx<f64>;
+
+    fn filter(n: usize) -> Vec<f64> {
+        (0..n)
+            .map(|i| {
+                let f = i as f64 / n as f64;
+                (-(f - 0.3).powi(2) / 0.002).exp() + if i == n - 1 { 0.5 } else { 0.0 }
+            })
+            .collect()
+    }
+
+    fn full(half: &[C], n: usize) -> Vec<C> {
+        (0..n)
+            .map(|k| {
+                if k <= n / 2 {
+                    half[k]
+                } else {
+                    half[n - k].conj()
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fold_half_equals_dense_fold_of_the_full_spectrum() {
+        let n = 64;
+        let h = filter(n);
+        let half: Vec<C> = (0..=n / 2)
+            .map(|i| {
+                C::new(
+                    (i as f64).sin(),
+                    if i == 0 || i == n / 2 {
+                        0.0
+                    } else {
+                        (i as f64 * 0.7).cos()
+                    },
+                )
+            })
+            .collect();
+        let src = full(&half, n);
+        let sf = SparseFilter::<f64>::of(&h);
+        for (m, len) in [(64, 64), (16, 16), (16, 9), (8, 5)] {
+            let mut got = vec![C::new(0.0, 0.0); len];
+            sf.fold_half(&half, m, 0.5, &mut got);
+            for (i, g) in got.iter().enumerate() {
+                let want: C = (0..n / m)
+                    .map(|f| src[i + f * m] * h[i + f * m] * 0.5)
+                    .sum();
+                assert!((g - want).norm() < 1e-13, "m={m} len={len} i={i}");
+            }
+        }
+    }
+
+    #[test]
+    fn tile_add_is_the_adjoint_of_folding() {
+        // <fold(x), g> = <x, tile(g)> for complex vectors (real filter).
+        let n = 64;
+        let m = 16;
+        let h = filter(n);
+        let sf = SparseFilter::<f64>::of(&h);
+        let x: Vec<C> = (0..n)
+            .map(|i| C::new((i as f64 * 0.3).sin(), (i as f64).cos()))
+            .collect();
+        let g: Vec<C> = (0..m)
+            .map(|i| C::new((i as f64 * 1.7).cos(), (i as f64 * 0.2).sin()))
+            .collect();
+        let fold: Vec<C> = (0..m)
+            .map(|i| (0..n / m).map(|f| x[i + f * m] * h[i + f * m]).sum())
+            .collect();
+        let mut tiled = vec![C::new(0.0, 0.0); n];
+        sf.tile_add(&g, &mut tiled);
+        let lhs: C = fold.iter().zip(&g).map(|(a, b)| a * b.conj()).sum();
+        let rhs: C = x.iter().zip(&tiled).map(|(a, b)| a * b.conj()).sum();
+        assert!((lhs - rhs).norm() < 1e-12);
     }
 }

@@ -29,6 +29,7 @@ pub mod padding;
 pub mod time;
 
 pub use error::{Result, TransformError};
+pub use fourier::Real;
 pub use padding::Padding;
 pub use scattering_filters::Reduction;
 pub use time::{Averaging, PathMeta, Scattering1d, Scattering1dParams};

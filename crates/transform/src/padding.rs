@@ -25,7 +25,7 @@ pub(crate) fn reflect_source(i: usize, pad_left: usize, n: usize) -> usize {
 }
 
 /// Writes the reflect-padded `x` into `out` (length `pad_left + n + pad_right`).
-pub(crate) fn pad_reflect(x: &[f64], pad_left: usize, out: &mut [f64]) {
+pub(crate) fn pad_reflect<T: Copy>(x: &[T], pad_left: usize, out: &mut [T]) {
     let n = x.len();
     for (i, o) in out.iter_mut().enumerate() {
         *o = x[reflect_source(i, pad_left, n)];
@@ -33,11 +33,12 @@ pub(crate) fn pad_reflect(x: &[f64], pad_left: usize, out: &mut [f64]) {
 }
 
 /// Adjoint of [`pad_reflect`]: folds the gradient of the padded signal back.
-pub(crate) fn pad_reflect_adjoint(g: &[f64], pad_left: usize, out: &mut [f64]) {
+pub(crate) fn pad_reflect_adjoint<T: num_traits::Float>(g: &[T], pad_left: usize, out: &mut [T]) {
     let n = out.len();
-    out.iter_mut().for_each(|o| *o = 0.0);
-    for (i, v) in g.iter().enumerate() {
-        out[reflect_source(i, pad_left, n)] += v;
+    out.iter_mut().for_each(|o| *o = T::zero());
+    for (i, &v) in g.iter().enumerate() {
+        let s = reflect_source(i, pad_left, n);
+        out[s] = out[s] + v;
     }
 }
 

@@ -6,16 +6,14 @@
 //! = periodising the spectrum), and the low-pass output is subsampled by 2^log2(T).
 
 use crate::error::{invalid, Result, TransformError};
-use crate::fourier::{
-    filter_fold, half_to_real, modulus, modulus_backward, real_to_full, tile_filter_add, Plans,
-};
+use crate::fourier::{modulus, modulus_backward, Cx, Plans, Real, SparseFilter};
 use crate::padding::{pad_reflect, pad_reflect_adjoint, Padding};
 use ndarray::parallel::prelude::*;
 use ndarray::{Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut1, ArrayViewMut2, Axis};
-use num_complex::Complex64 as C64;
 use scattering_filters::morlet1d::{gauss_1d, temporal_support};
 use scattering_filters::{Bank1dParams, FilterBank1d, Morlet, Reduction, Wavelet1d};
 use serde::Serialize;
+use std::sync::Mutex;
 
 /// How scattering coefficients are averaged in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -102,12 +100,17 @@ impl Scattering1dParams {
         self.reduction = r;
         self
     }
-    /// Builds the transform with Morlet wavelets.
-    pub fn build(self) -> Result<Scattering1d> {
+    /// Builds the transform with Morlet wavelets, computing in `f64`.
+    pub fn build(self) -> Result<Scattering1d<f64>> {
         Scattering1d::new(self, &Morlet)
     }
-    /// Builds the transform with another wavelet family.
-    pub fn build_with_wavelet(self, wavelet: &dyn Wavelet1d) -> Result<Scattering1d> {
+    /// Builds the transform with Morlet wavelets, computing in `f32`: about twice as fast,
+    /// with relative errors around 1e-6 (filters are built in `f64`, then rounded).
+    pub fn build_f32(self) -> Result<Scattering1d<f32>> {
+        Scattering1d::new(self, &Morlet)
+    }
+    /// Builds the transform with another wavelet family, in the precision `T`.
+    pub fn build_with_wavelet<T: Real>(self, wavelet: &dyn Wavelet1d) -> Result<Scattering1d<T>> {
         Scattering1d::new(self, wavelet)
     }
 }
@@ -141,6 +144,7 @@ struct First {
 }
 
 /// 1D scattering transform, built once for a signal length and applied to batches.
+/// `T` is the precision of the computation (`f64` by default, or `f32`).
 ///
 /// ```
 /// use ndarray::Array2;
@@ -153,7 +157,7 @@ struct First {
 /// assert_eq!(g.dim(), (3, 2000));
 /// # Ok::<(), scattering_transform::TransformError>(())
 /// ```
-pub struct Scattering1d {
+pub struct Scattering1d<T: Real = f64> {
     params: Scattering1dParams,
     t: usize,
     bank: FilterBank1d,
@@ -165,7 +169,13 @@ pub struct Scattering1d {
     t_out: usize,
     first: Vec<First>,
     meta: Vec<PathMeta>,
-    plans: Plans,
+    plans: Plans<T>,
+    /// `psi1[n]` at level 0, `psi2[n][k]`, `phi[k]`, stored on their supports.
+    psi1: Vec<SparseFilter<T>>,
+    psi2: Vec<Vec<SparseFilter<T>>>,
+    phi: Vec<SparseFilter<T>>,
+    /// Reusable per-thread buffers.
+    pool: Mutex<Vec<Workspace<T>>>,
 }
 
 fn ceil_log2(m: usize) -> usize {
@@ -176,7 +186,7 @@ fn floor_log2(m: usize) -> usize {
     (usize::BITS - 1 - m.leading_zeros()) as usize
 }
 
-impl Scattering1d {
+impl<T: Real> Scattering1d<T> {
     fn new(params: Scattering1dParams, wavelet: &dyn Wavelet1d) -> Result<Self> {
         let n = params.n;
         if params.j == 0 || params.j > scattering_filters::bank1d::MAX_J {
@@ -229,24 +239,20 @@ impl Scattering1d {
         };
         let bank = FilterBank1d::with_wavelet(n_pad, &bank_params, wavelet)?;
 
-        // Subsampling of every path.
-        let (k1_of, k2_of, out_level): (
-            Box<dyn Fn(usize) -> usize>,
-            Box<dyn Fn(usize, usize) -> usize>,
-            usize,
-        ) = match params.average {
-            Averaging::Local => (
-                Box::new(move |j1| j1.min(log2_t)),
-                Box::new(move |j2, k1| j2.min(log2_t).saturating_sub(k1)),
-                log2_t,
-            ),
-            Averaging::Global => (
-                Box::new(|j1| j1),
-                Box::new(|j2, k1| j2.saturating_sub(k1)),
-                0,
-            ),
-            Averaging::None => (Box::new(|_| 0), Box::new(|_, _| 0), 0),
+        // Subsampling of every path: k1 after psi1, k2 more after psi2; `out_level` is
+        // the subsampling of the averaged output.
+        let avg = params.average;
+        let k1_of = |j1: usize| match avg {
+            Averaging::Local => j1.min(log2_t),
+            Averaging::Global => j1,
+            Averaging::None => 0,
         };
+        let k2_of = |j2: usize, k1: usize| match avg {
+            Averaging::Local => j2.min(log2_t).saturating_sub(k1),
+            Averaging::Global => j2.saturating_sub(k1),
+            Averaging::None => 0,
+        };
+        let out_level = if avg == Averaging::Local { log2_t } else { 0 };
         let mut first = Vec::new();
         let mut meta = vec![PathMeta {
             order: 0,
@@ -306,17 +312,18 @@ impl Scattering1d {
                 ),
             ));
         }
-        // The transform needs these filter levels; the bank builds them whenever the
-        // length allows, so their absence is a length problem.
-        for f in &first {
-            for c in &f.children {
-                if bank.psi2[c.n2].level(f.k1).is_none() {
-                    return Err(invalid("N", format!("length {n_pad} too short for J")));
-                }
-            }
-        }
-        if params.average == Averaging::Local && bank.phi.level(max_level).is_none() {
-            return Err(invalid("N", format!("length {n_pad} too short for T")));
+        // The bank builds every level the length allows, so a missing one is a length
+        // problem.
+        let missing_psi2 = first.iter().any(|f| {
+            f.children
+                .iter()
+                .any(|c| bank.psi2[c.n2].level(f.k1).is_none())
+        });
+        if missing_psi2 || (avg == Averaging::Local && bank.phi.level(max_level).is_none()) {
+            return Err(invalid(
+                "N",
+                format!("padded length {n_pad} is too short for J and T"),
+            ));
         }
 
         // Unpadding indices at each level (ceil at each halving, as Kymatio).
@@ -326,12 +333,23 @@ impl Scattering1d {
             ind_start.push(ind_start[k - 1].div_ceil(2));
             ind_end.push(ind_end[k - 1].div_ceil(2));
         }
-        let t_out = match params.average {
+        let t_out = match avg {
             Averaging::Global => 1,
             _ => ind_end[out_level] - ind_start[out_level],
         };
-        let plans = Plans::new(n_pad, max_level);
+        let sparse = |levels: &[Vec<f64>]| -> Vec<SparseFilter<T>> {
+            levels.iter().map(|l| SparseFilter::of(l)).collect()
+        };
         Ok(Self {
+            psi1: bank
+                .psi1
+                .iter()
+                .map(|f| SparseFilter::of(&f.levels[0]))
+                .collect(),
+            psi2: bank.psi2.iter().map(|f| sparse(&f.levels)).collect(),
+            phi: sparse(&bank.phi.levels),
+            plans: Plans::new(n_pad, max_level),
+            pool: Mutex::new(Vec::new()),
             params,
             t,
             bank,
@@ -343,11 +361,10 @@ impl Scattering1d {
             t_out,
             first,
             meta,
-            plans,
         })
     }
 
-    /// The parameters, with `t` resolved.
+    /// The parameters it was built from (`t: None` means T = 2^J, see [`Self::t`]).
     pub fn params(&self) -> &Scattering1dParams {
         &self.params
     }
@@ -355,7 +372,7 @@ impl Scattering1d {
     pub fn t(&self) -> usize {
         self.t
     }
-    /// The filter bank.
+    /// The filter bank (in `f64`, at the padded length).
     pub fn bank(&self) -> &FilterBank1d {
         &self.bank
     }
@@ -395,7 +412,7 @@ impl Scattering1d {
 
     /// Scattering coefficients of a batch `(batch, N)`, as `(batch, channel, time)`.
     /// Rows are transformed in parallel.
-    pub fn forward<A: Copy + Into<f64> + Sync>(&self, x: ArrayView2<A>) -> Result<Array3<f64>> {
+    pub fn forward<A: Copy + Into<f64> + Sync>(&self, x: ArrayView2<A>) -> Result<Array3<T>> {
         self.check_input(&x)?;
         let (c, t) = self.output_shape();
         let mut out = Array3::zeros((x.nrows(), c, t));
@@ -403,9 +420,9 @@ impl Scattering1d {
             .into_par_iter()
             .zip(x.axis_iter(Axis(0)).into_par_iter())
             .for_each_init(
-                || Workspace::new(self, false),
+                || self.workspace(false),
                 |ws, (o, row)| {
-                    ws.load(row.iter().map(|&v| v.into()));
+                    ws.load(row.iter().map(|&v| T::of(v.into())));
                     self.forward_one(ws, o);
                 },
             );
@@ -413,7 +430,7 @@ impl Scattering1d {
     }
 
     /// Scattering coefficients of one signal, as `(channel, time)`.
-    pub fn forward_signal<A: Copy + Into<f64> + Sync>(&self, x: &[A]) -> Result<Array2<f64>> {
+    pub fn forward_signal<A: Copy + Into<f64> + Sync>(&self, x: &[A]) -> Result<Array2<T>> {
         let view = ArrayView2::from_shape((1, x.len()), x).map_err(|_| TransformError::Shape {
             what: "input",
             expected: format!("({},)", self.params.n),
@@ -428,8 +445,8 @@ impl Scattering1d {
     pub fn backward<A: Copy + Into<f64> + Sync>(
         &self,
         x: ArrayView2<A>,
-        grad: ArrayView3<f64>,
-    ) -> Result<Array2<f64>> {
+        grad: ArrayView3<T>,
+    ) -> Result<Array2<T>> {
         self.check_input(&x)?;
         let (c, t) = self.output_shape();
         if grad.dim() != (x.nrows(), c, t) {
@@ -443,7 +460,7 @@ impl Scattering1d {
             return Err(TransformError::NonFinite {
                 batch: b,
                 index: ch * t + i,
-                value: *v,
+                value: v.as_f64(),
             });
         }
         let mut out = Array2::zeros((x.nrows(), self.params.n));
@@ -452,123 +469,89 @@ impl Scattering1d {
             .zip(x.axis_iter(Axis(0)).into_par_iter())
             .zip(grad.axis_iter(Axis(0)).into_par_iter())
             .for_each_init(
-                || Workspace::new(self, true),
+                || self.workspace(true),
                 |ws, ((o, row), g)| {
-                    ws.load(row.iter().map(|&v| v.into()));
+                    ws.load(row.iter().map(|&v| T::of(v.into())));
                     self.backward_one(ws, g, o);
                 },
             );
         Ok(out)
     }
 
-    /// Writes the padded signal and its spectrum into the workspace.
-    fn prepare(&self, ws: &mut Workspace) {
+    /// A workspace from the pool (or a new one), returned to the pool when dropped, so
+    /// repeated calls allocate nothing.
+    fn workspace(&self, backward: bool) -> Pooled<'_, T> {
+        let ws = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut ws =
+            ws.unwrap_or_else(|| Workspace::new(self.params.n, self.n_pad, self.plans.scratch_len));
+        if backward {
+            ws.ensure_backward(self.n_pad);
+        }
+        Pooled {
+            ws: Some(ws),
+            pool: &self.pool,
+        }
+    }
+
+    /// Pads the signal into `u0` and writes its half spectrum into `xh`.
+    fn prepare(&self, ws: &mut Workspace<T>) {
         match self.params.padding {
             Padding::Reflect => pad_reflect(&ws.x, self.pad_left, &mut ws.u0),
             Padding::Periodic => ws.u0.copy_from_slice(&ws.x),
         }
         ws.real[..self.n_pad].copy_from_slice(&ws.u0);
-        real_to_full(
-            &self.plans.levels[0],
-            &mut ws.real[..self.n_pad],
-            &mut ws.half,
-            &mut ws.scratch,
-            &mut ws.xf,
-        );
+        self.plans.levels[0].real_to_half(&mut ws.real, &mut ws.xh, &mut ws.scratch);
     }
 
-    /// Low-pass branch: `phi` applied to the full spectrum `src` (at level `ks`), subsampled
-    /// to the output level; the unpadded result goes to `out`.
-    fn lowpass_forward(
-        &self,
-        ws_half: &mut [C64],
-        ws_real: &mut [f64],
-        scratch: &mut [C64],
-        src: &[C64],
-        ks: usize,
-        mut out: ArrayViewMut1<f64>,
-    ) {
-        let lo = self.out_level;
-        let mo = self.n_pad >> lo;
-        let ms = self.n_pad >> ks;
-        let phi = self.bank.phi.levels[ks].as_slice();
-        let h = mo / 2 + 1;
-        filter_fold(&src[..ms], phi, mo, 1.0 / ms as f64, &mut ws_half[..h]);
-        half_to_real(&self.plans.levels[lo], ws_half, scratch, ws_real);
-        let s = self.ind_start[lo];
-        for (o, v) in out.iter_mut().zip(&ws_real[s..s + self.t_out]) {
-            *o = *v;
-        }
-    }
-
-    /// Adjoint of [`Self::lowpass_forward`]: adds the gradient with respect to the signal
-    /// at level `ks` (time domain, length N / 2^ks) to `acc`.
+    /// `z = ifft(fold(src * h))` at level `k_out`, then `u = |z|`; `src` is the half
+    /// spectrum of a real signal at level `ks`.
     #[allow(clippy::too_many_arguments)]
-    fn lowpass_backward(
-        &self,
-        half_a: &mut [C64],
-        half_b: &mut [C64],
-        real: &mut [f64],
-        scratch: &mut [C64],
-        g: &[f64],
-        ks: usize,
-        acc: &mut [f64],
-    ) {
-        let lo = self.out_level;
-        let mo = self.n_pad >> lo;
-        let ms = self.n_pad >> ks;
-        let s = self.ind_start[lo];
-        real[..mo].iter_mut().for_each(|v| *v = 0.0);
-        real[s..s + g.len()].copy_from_slice(g);
-        let plan = &self.plans.levels[lo];
-        let _ = plan
-            .r2c
-            .process_with_scratch(&mut real[..mo], &mut half_a[..mo / 2 + 1], scratch);
-        let phi = self.bank.phi.levels[ks].as_slice();
-        let scale = 1.0 / ms as f64;
-        for (i, hb) in half_b[..ms / 2 + 1].iter_mut().enumerate() {
-            let k = i % mo;
-            let gk = if k <= mo / 2 {
-                half_a[k]
-            } else {
-                half_a[mo - k].conj()
-            };
-            *hb = gk * (phi[i] * scale);
-        }
-        half_to_real(&self.plans.levels[ks], half_b, scratch, &mut real[..ms]);
-        for (a, v) in acc[..ms].iter_mut().zip(&real[..ms]) {
-            *a += v;
-        }
-    }
-
-    /// `z = ifft(fold(src * h))` at level `k_out`, then `u = |z|`.
     fn wavelet_modulus(
         &self,
-        src: &[C64],
-        h: &[f64],
+        src: &[Cx<T>],
+        ks: usize,
+        h: &SparseFilter<T>,
         k_out: usize,
-        z: &mut [C64],
-        u: &mut [f64],
-        scratch: &mut [C64],
+        z: &mut [Cx<T>],
+        u: &mut [T],
+        scratch: &mut [Cx<T>],
     ) {
         let m = self.n_pad >> k_out;
-        filter_fold(src, h, m, 1.0 / src.len() as f64, &mut z[..m]);
+        let scale = T::of(1.0 / (self.n_pad >> ks) as f64);
+        h.fold_half(src, m, scale, &mut z[..m]);
         self.plans.levels[k_out]
             .inv
             .process_with_scratch(&mut z[..m], scratch);
         modulus(&z[..m], &mut u[..m]);
     }
 
-    fn unpadded_mean(&self, u: &[f64], level: usize) -> f64 {
-        let r = &u[self.ind_start[level]..self.ind_end[level]];
-        r.iter().sum::<f64>() / r.len() as f64
-    }
-
-    /// Averaging of a modulus `u` at level `k` (spectrum in `uf` for local averaging).
-    fn average_into(&self, ws: &mut AvgScratch, uf: &[C64], u: &[f64], k: usize, mut out: ArrayViewMut1<f64>) {
+    /// Averaging of a modulus at level `k`, given in time (`u`) and, for local averaging,
+    /// by its half spectrum (`uh`).
+    fn average_into(
+        &self,
+        sc: &mut Scratch<T>,
+        uh: &[Cx<T>],
+        u: &[T],
+        k: usize,
+        mut out: ArrayViewMut1<T>,
+    ) {
         match self.params.average {
-            Averaging::Local => self.lowpass_forward(ws.half, ws.real, ws.scratch, uf, k, out),
-            Averaging::Global => out[0] = self.unpadded_mean(u, k),
+            Averaging::Local => {
+                let lo = self.out_level;
+                let mo = self.n_pad >> lo;
+                let scale = T::of(1.0 / (self.n_pad >> k) as f64);
+                self.phi[k].fold_half(uh, mo, scale, &mut sc.half[..mo / 2 + 1]);
+                self.plans.levels[lo].half_to_real(sc.half, sc.scratch, sc.real);
+                let s = self.ind_start[lo];
+                for (o, v) in out.iter_mut().zip(&sc.real[s..s + self.t_out]) {
+                    *o = *v;
+                }
+            }
+            Averaging::Global => {
+                let r = &u[self.ind_start[k]..self.ind_end[k]];
+                let sum: f64 = r.iter().map(|v| v.as_f64()).sum();
+                out[0] = T::of(sum / r.len() as f64);
+            }
             Averaging::None => {
                 let s = self.ind_start[k];
                 for (o, v) in out.iter_mut().zip(&u[s..s + self.t_out]) {
@@ -578,83 +561,107 @@ impl Scattering1d {
         }
     }
 
-    /// Adjoint of [`Self::average_into`]: adds the gradient with respect to `u` to `acc`.
-    fn average_backward(&self, ws: &mut AvgScratch, g: &[f64], k: usize, acc: &mut [f64]) {
+    /// Adjoint of [`Self::average_into`]: adds the gradient with respect to the modulus
+    /// at level `k` (in time) to `acc`.
+    fn average_backward(&self, sc: &mut Scratch<T>, g: &[T], k: usize, acc: &mut [T]) {
         match self.params.average {
             Averaging::Local => {
-                self.lowpass_backward(ws.half, ws.half_b, ws.real, ws.scratch, g, k, acc)
+                // Zero-insertion upsampling of the gradient, then the (symmetric) low-pass.
+                let lo = self.out_level;
+                let mo = self.n_pad >> lo;
+                let ms = self.n_pad >> k;
+                let s = self.ind_start[lo];
+                sc.real[..mo].iter_mut().for_each(|v| *v = T::zero());
+                sc.real[s..s + g.len()].copy_from_slice(g);
+                self.plans.levels[lo].real_to_half(sc.real, sc.half, sc.scratch);
+                let scale = T::of(1.0 / ms as f64);
+                self.phi[k].tile_half(sc.half, mo, scale, sc.half_b);
+                self.plans.levels[k].half_to_real(sc.half_b, sc.scratch, sc.real);
+                for (a, v) in acc[..ms].iter_mut().zip(&sc.real[..ms]) {
+                    *a = *a + *v;
+                }
             }
             Averaging::Global => {
                 let r = self.ind_start[k]..self.ind_end[k];
-                let w = g[0] / r.len() as f64;
-                acc[r].iter_mut().for_each(|a| *a += w);
+                let w = g[0] / T::of(r.len() as f64);
+                acc[r].iter_mut().for_each(|a| *a = *a + w);
             }
             Averaging::None => {
                 let s = self.ind_start[k];
                 for (a, v) in acc[s..s + g.len()].iter_mut().zip(g) {
-                    *a += v;
+                    *a = *a + *v;
                 }
             }
         }
     }
 
-    fn forward_one(&self, ws: &mut Workspace, mut out: ArrayViewMut2<f64>) {
+    fn forward_one(&self, ws: &mut Workspace<T>, mut out: ArrayViewMut2<T>) {
         self.prepare(ws);
-        let need_u1_spectrum =
-            self.params.average == Averaging::Local || self.params.max_order >= 2;
+        let local = self.params.average == Averaging::Local;
+        let need_u1_spectrum = local || self.params.max_order >= 2;
         let Workspace {
             u0,
-            xf,
+            xh,
             z1,
             u1,
-            u1f,
+            u1h,
             z2,
             u2,
-            u2f,
+            u2h,
             half,
             half_b,
             real,
             scratch,
             ..
         } = ws;
-        let mut avg = AvgScratch {
+        let mut sc = Scratch {
             half,
             half_b,
             real,
             scratch,
         };
-        self.average_into(&mut avg, xf, u0, 0, out.index_axis_mut(Axis(0), 0));
+        self.average_into(&mut sc, xh, u0, 0, out.index_axis_mut(Axis(0), 0));
         for f in &self.first {
             let m1 = self.n_pad >> f.k1;
-            self.wavelet_modulus(xf, &self.bank.psi1[f.n1].levels[0], f.k1, z1, u1, avg.scratch);
+            let plan1 = &self.plans.levels[f.k1];
+            self.wavelet_modulus(xh, 0, &self.psi1[f.n1], f.k1, z1, u1, sc.scratch);
             if need_u1_spectrum {
-                u2[..m1].copy_from_slice(&u1[..m1]); // r2c consumes its input
-                real_to_full(&self.plans.levels[f.k1], &mut u2[..m1], avg.half, avg.scratch, u1f);
+                if local {
+                    // U1 itself is not needed afterwards: let the r2c consume it.
+                    plan1.real_to_half(u1, u1h, sc.scratch);
+                } else {
+                    sc.real[..m1].copy_from_slice(&u1[..m1]);
+                    plan1.real_to_half(sc.real, u1h, sc.scratch);
+                }
             }
-            self.average_into(&mut avg, &u1f[..m1], u1, f.k1, out.index_axis_mut(Axis(0), f.channel));
+            self.average_into(
+                &mut sc,
+                u1h,
+                u1,
+                f.k1,
+                out.index_axis_mut(Axis(0), f.channel),
+            );
             for c in &f.children {
                 let k = f.k1 + c.k2;
-                let m2 = self.n_pad >> k;
-                let h = self.bank.psi2[c.n2].levels[f.k1].as_slice();
-                self.wavelet_modulus(&u1f[..m1], h, k, z2, u2, avg.scratch);
-                if self.params.average == Averaging::Local {
-                    avg.real[..m2].copy_from_slice(&u2[..m2]);
-                    real_to_full(&self.plans.levels[k], &mut avg.real[..m2], avg.half, avg.scratch, u2f);
+                self.wavelet_modulus(u1h, f.k1, &self.psi2[c.n2][f.k1], k, z2, u2, sc.scratch);
+                if local {
+                    self.plans.levels[k].real_to_half(u2, u2h, sc.scratch);
                 }
-                self.average_into(&mut avg, &u2f[..m2], u2, k, out.index_axis_mut(Axis(0), c.channel));
+                self.average_into(&mut sc, u2h, u2, k, out.index_axis_mut(Axis(0), c.channel));
             }
         }
     }
 
-    fn backward_one(&self, ws: &mut Workspace, g: ArrayView2<f64>, mut out: ArrayViewMut1<f64>) {
+    fn backward_one(&self, ws: &mut Workspace<T>, g: ArrayView2<T>, mut out: ArrayViewMut1<T>) {
         self.prepare(ws);
         let n = self.n_pad;
+        let zero = Cx::new(T::zero(), T::zero());
         let Workspace {
             x,
-            xf,
+            xh,
             z1,
             u1,
-            u1f,
+            u1h,
             z2,
             u2,
             half,
@@ -670,56 +677,54 @@ impl Scattering1d {
             grow,
             ..
         } = ws;
-        let mut avg = AvgScratch {
+        let mut sc = Scratch {
             half,
             half_b,
             real,
             scratch,
         };
-        gu0.iter_mut().for_each(|v| *v = 0.0);
-        acc0.iter_mut().for_each(|v| *v = C64::new(0.0, 0.0));
-        self.average_backward(&mut avg, grad_row(&g, 0, grow), 0, gu0);
+        gu0.iter_mut().for_each(|v| *v = T::zero());
+        acc0.iter_mut().for_each(|v| *v = zero);
+        self.average_backward(&mut sc, grad_row(&g, 0, grow), 0, gu0);
         for f in &self.first {
             let m1 = n >> f.k1;
-            self.wavelet_modulus(xf, &self.bank.psi1[f.n1].levels[0], f.k1, z1, u1, avg.scratch);
-            gu1[..m1].iter_mut().for_each(|v| *v = 0.0);
-            self.average_backward(&mut avg, grad_row(&g, f.channel, grow), f.k1, gu1);
+            let plan1 = &self.plans.levels[f.k1];
+            self.wavelet_modulus(xh, 0, &self.psi1[f.n1], f.k1, z1, u1, sc.scratch);
+            gu1[..m1].iter_mut().for_each(|v| *v = T::zero());
+            self.average_backward(&mut sc, grad_row(&g, f.channel, grow), f.k1, gu1);
             if !f.children.is_empty() {
-                u2[..m1].copy_from_slice(&u1[..m1]);
-                real_to_full(&self.plans.levels[f.k1], &mut u2[..m1], avg.half, avg.scratch, u1f);
-                acc1[..m1].iter_mut().for_each(|v| *v = C64::new(0.0, 0.0));
+                plan1.real_to_half(u1, u1h, sc.scratch);
+                acc1[..m1].iter_mut().for_each(|v| *v = zero);
                 for c in &f.children {
                     let k = f.k1 + c.k2;
                     let m2 = n >> k;
-                    let h = self.bank.psi2[c.n2].levels[f.k1].as_slice();
-                    self.wavelet_modulus(&u1f[..m1], h, k, z2, u2, avg.scratch);
-                    gu2[..m2].iter_mut().for_each(|v| *v = 0.0);
-                    self.average_backward(&mut avg, grad_row(&g, c.channel, grow), k, gu2);
+                    let h = &self.psi2[c.n2][f.k1];
+                    self.wavelet_modulus(u1h, f.k1, h, k, z2, u2, sc.scratch);
+                    gu2[..m2].iter_mut().for_each(|v| *v = T::zero());
+                    self.average_backward(&mut sc, grad_row(&g, c.channel, grow), k, gu2);
                     modulus_backward(&z2[..m2], &gu2[..m2], &mut gz[..m2]);
                     self.plans.levels[k]
                         .fwd
-                        .process_with_scratch(&mut gz[..m2], avg.scratch);
-                    tile_filter_add(&gz[..m2], &h[..m1], &mut acc1[..m1]);
+                        .process_with_scratch(&mut gz[..m2], sc.scratch);
+                    h.tile_add(&gz[..m2], &mut acc1[..m1]);
                 }
-                self.plans.levels[f.k1]
-                    .inv
-                    .process_with_scratch(&mut acc1[..m1], avg.scratch);
-                let s = 1.0 / m1 as f64;
+                plan1.inv.process_with_scratch(&mut acc1[..m1], sc.scratch);
+                let s = T::of(1.0 / m1 as f64);
                 for (g1, a) in gu1[..m1].iter_mut().zip(&acc1[..m1]) {
-                    *g1 += a.re * s;
+                    *g1 = *g1 + a.re * s;
                 }
             }
             modulus_backward(&z1[..m1], &gu1[..m1], &mut gz[..m1]);
-            self.plans.levels[f.k1]
-                .fwd
-                .process_with_scratch(&mut gz[..m1], avg.scratch);
-            tile_filter_add(&gz[..m1], &self.bank.psi1[f.n1].levels[0], acc0);
+            plan1.fwd.process_with_scratch(&mut gz[..m1], sc.scratch);
+            self.psi1[f.n1].tile_add(&gz[..m1], acc0);
         }
         if !self.first.is_empty() {
-            self.plans.levels[0].inv.process_with_scratch(acc0, avg.scratch);
-            let s = 1.0 / n as f64;
+            self.plans.levels[0]
+                .inv
+                .process_with_scratch(acc0, sc.scratch);
+            let s = T::of(1.0 / n as f64);
             for (g0, a) in gu0.iter_mut().zip(acc0.iter()) {
-                *g0 += a.re * s;
+                *g0 = *g0 + a.re * s;
             }
         }
         match self.params.padding {
@@ -733,7 +738,7 @@ impl Scattering1d {
 }
 
 /// Row `c` of an output gradient as a slice, copied only if it is not contiguous.
-fn grad_row<'a>(g: &'a ArrayView2<'_, f64>, c: usize, buf: &'a mut Vec<f64>) -> &'a [f64] {
+fn grad_row<'a, T: Real>(g: &'a ArrayView2<'_, T>, c: usize, buf: &'a mut Vec<T>) -> &'a [T] {
     let r = g.index_axis(Axis(0), c);
     match r.to_slice() {
         Some(s) => s,
@@ -746,69 +751,115 @@ fn grad_row<'a>(g: &'a ArrayView2<'_, f64>, c: usize, buf: &'a mut Vec<f64>) -> 
 }
 
 /// The scratch buffers the averaging branch borrows from a [`Workspace`].
-struct AvgScratch<'a> {
-    half: &'a mut [C64],
-    half_b: &'a mut [C64],
-    real: &'a mut [f64],
-    scratch: &'a mut [C64],
+struct Scratch<'a, T> {
+    half: &'a mut [Cx<T>],
+    half_b: &'a mut [Cx<T>],
+    real: &'a mut [T],
+    scratch: &'a mut [Cx<T>],
 }
 
-/// Per-thread buffers, allocated once per worker and reused for every signal.
-struct Workspace {
-    x: Vec<f64>,
-    u0: Vec<f64>,
-    xf: Vec<C64>,
-    z1: Vec<C64>,
-    u1: Vec<f64>,
-    u1f: Vec<C64>,
-    z2: Vec<C64>,
-    u2: Vec<f64>,
-    u2f: Vec<C64>,
-    half: Vec<C64>,
-    half_b: Vec<C64>,
-    real: Vec<f64>,
-    scratch: Vec<C64>,
-    gu0: Vec<f64>,
-    gu1: Vec<f64>,
-    gu2: Vec<f64>,
-    gz: Vec<C64>,
-    acc0: Vec<C64>,
-    acc1: Vec<C64>,
-    grow: Vec<f64>,
+/// Per-thread buffers, allocated once and reused for every signal and every call.
+struct Workspace<T> {
+    x: Vec<T>,
+    u0: Vec<T>,
+    xh: Vec<Cx<T>>,
+    z1: Vec<Cx<T>>,
+    u1: Vec<T>,
+    u1h: Vec<Cx<T>>,
+    z2: Vec<Cx<T>>,
+    u2: Vec<T>,
+    u2h: Vec<Cx<T>>,
+    half: Vec<Cx<T>>,
+    half_b: Vec<Cx<T>>,
+    real: Vec<T>,
+    scratch: Vec<Cx<T>>,
+    gu0: Vec<T>,
+    gu1: Vec<T>,
+    gu2: Vec<T>,
+    gz: Vec<Cx<T>>,
+    acc0: Vec<Cx<T>>,
+    acc1: Vec<Cx<T>>,
+    grow: Vec<T>,
 }
 
-impl Workspace {
-    fn new(s: &Scattering1d, backward: bool) -> Self {
-        let n = s.n_pad;
-        let z = C64::new(0.0, 0.0);
-        let b = if backward { n } else { 0 };
+impl<T: Real> Workspace<T> {
+    fn new(n_in: usize, n: usize, scratch_len: usize) -> Self {
+        let z = Cx::new(T::zero(), T::zero());
+        let h = n / 2 + 1;
         Self {
-            x: vec![0.0; s.params.n],
-            u0: vec![0.0; n],
-            xf: vec![z; n],
+            x: vec![T::zero(); n_in],
+            u0: vec![T::zero(); n],
+            xh: vec![z; h],
             z1: vec![z; n],
-            u1: vec![0.0; n],
-            u1f: vec![z; n],
+            u1: vec![T::zero(); n],
+            u1h: vec![z; h],
             z2: vec![z; n],
-            u2: vec![0.0; n],
-            u2f: vec![z; n],
-            half: vec![z; n / 2 + 1],
-            half_b: vec![z; n / 2 + 1],
-            real: vec![0.0; n],
-            scratch: vec![z; s.plans.scratch_len],
-            gu0: vec![0.0; b],
-            gu1: vec![0.0; b],
-            gu2: vec![0.0; b],
-            gz: vec![z; b],
-            acc0: vec![z; b],
-            acc1: vec![z; b],
-            grow: Vec::with_capacity(s.t_out),
+            u2: vec![T::zero(); n],
+            u2h: vec![z; h],
+            half: vec![z; h],
+            half_b: vec![z; h],
+            real: vec![T::zero(); n],
+            scratch: vec![z; scratch_len],
+            gu0: Vec::new(),
+            gu1: Vec::new(),
+            gu2: Vec::new(),
+            gz: Vec::new(),
+            acc0: Vec::new(),
+            acc1: Vec::new(),
+            grow: Vec::new(),
         }
     }
 
-    fn load(&mut self, x: impl Iterator<Item = f64>) {
+    fn ensure_backward(&mut self, n: usize) {
+        if self.acc0.len() != n {
+            let z = Cx::new(T::zero(), T::zero());
+            self.gu0 = vec![T::zero(); n];
+            self.gu1 = vec![T::zero(); n];
+            self.gu2 = vec![T::zero(); n];
+            self.gz = vec![z; n];
+            self.acc0 = vec![z; n];
+            self.acc1 = vec![z; n];
+        }
+    }
+
+    fn load(&mut self, x: impl Iterator<Item = T>) {
         for (d, v) in self.x.iter_mut().zip(x) {
             *d = v;
+        }
+    }
+}
+
+/// A workspace on loan from the pool of a transform; it goes back when dropped.
+struct Pooled<'a, T> {
+    ws: Option<Workspace<T>>,
+    pool: &'a Mutex<Vec<Workspace<T>>>,
+}
+
+impl<T> std::ops::Deref for Pooled<'_, T> {
+    type Target = Workspace<T>;
+    fn deref(&self) -> &Workspace<T> {
+        self.ws
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("taken only on drop"))
+    }
+}
+
+impl<T> std::ops::DerefMut for Pooled<'_, T> {
+    fn deref_mut(&mut self) -> &mut Workspace<T> {
+        self.ws
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("taken only on drop"))
+    }
+}
+
+impl<T> Drop for Pooled<'_, T> {
+    fn drop(&mut self) {
+        if let Some(ws) = self.ws.take() {
+            let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+            // A few per thread; more would only hold memory.
+            if pool.len() < 2 * rayon::current_num_threads() {
+                pool.push(ws);
+            }
         }
     }
 }

@@ -34,7 +34,10 @@ fn check(s: &Scattering1d, x: &Array2<f64>, seed: u64) -> f64 {
     for v in dirs {
         let fd = (f(&(x + &(&v * eps))) - f(&(x - &(&v * eps)))) / (2.0 * eps);
         let an: f64 = grad.iter().zip(v.iter()).map(|(a, b)| a * b).sum();
-        let scale = an.abs().max(fd.abs()).max(1e-3 * grad.iter().map(|v| v.abs()).sum::<f64>() / n as f64);
+        let scale = an
+            .abs()
+            .max(fd.abs())
+            .max(1e-3 * grad.iter().map(|v| v.abs()).sum::<f64>() / n as f64);
         worst = worst.max((an - fd).abs() / scale);
     }
     worst
@@ -61,7 +64,11 @@ fn gradients_match_finite_differences_in_every_mode() {
 #[test]
 fn gradients_with_t_smaller_than_2j_and_odd_length() {
     let x = white_noise(1, 300, 3);
-    let s = Scattering1dParams::new(300, 5).q((2, 1)).t(8).build().unwrap();
+    let s = Scattering1dParams::new(300, 5)
+        .q((2, 1))
+        .t(8)
+        .build()
+        .unwrap();
     let e = check(&s, &x, 5);
     assert!(e <= 1e-5, "relative error {e:e}");
 }
@@ -69,7 +76,11 @@ fn gradients_with_t_smaller_than_2j_and_odd_length() {
 #[test]
 fn gradients_of_first_order_only_transform() {
     let x = white_noise(1, 128, 9);
-    let s = Scattering1dParams::new(128, 3).q((8, 1)).max_order(1).build().unwrap();
+    let s = Scattering1dParams::new(128, 3)
+        .q((8, 1))
+        .max_order(1)
+        .build()
+        .unwrap();
     let e = check(&s, &x, 2);
     assert!(e <= 1e-5, "relative error {e:e}");
 }

@@ -57,7 +57,12 @@ fn scalogram_energy_matches_littlewood_paley_average() {
         .build()
         .unwrap();
     let x = white_noise(8, 4096, 3);
-    let psis: Vec<&[f64]> = s.bank().psi1.iter().map(|f| f.levels[0].as_slice()).collect();
+    let psis: Vec<&[f64]> = s
+        .bank()
+        .psi1
+        .iter()
+        .map(|f| f.levels[0].as_slice())
+        .collect();
     let lp = scattering_filters::littlewood_paley::littlewood_paley_real(&psis, None);
     let predicted = lp.iter().sum::<f64>() / lp.len() as f64;
     let u = s1.forward(x.view()).unwrap();
@@ -124,7 +129,8 @@ fn local_averaging_is_covariant_to_shifts_by_the_stride() {
     let sx = s.forward(x.view()).unwrap();
     let sk = s.forward(roll(&x, 3 * 32).view()).unwrap();
     let t = sx.len_of(Axis(2));
-    let want = ndarray::Array3::from_shape_fn(sx.raw_dim(), |(b, c, i)| sx[[b, c, (i + t - 3) % t]]);
+    let want =
+        ndarray::Array3::from_shape_fn(sx.raw_dim(), |(b, c, i)| sx[[b, c, (i + t - 3) % t]]);
     let e = (&sk - &want).iter().fold(0.0f64, |m, v| m.max(v.abs()));
     assert!(e < 1e-10, "{e:e}");
 }
@@ -132,13 +138,25 @@ fn local_averaging_is_covariant_to_shifts_by_the_stride() {
 #[test]
 fn zero_and_constant_inputs() {
     for pad in [Padding::Reflect, Padding::Periodic] {
-        let s = Scattering1dParams::new(512, 4).q((4, 2)).padding(pad).build().unwrap();
+        let s = Scattering1dParams::new(512, 4)
+            .q((4, 2))
+            .padding(pad)
+            .build()
+            .unwrap();
         let z = s.forward(Array2::<f64>::zeros((1, 512)).view()).unwrap();
         assert!(z.iter().all(|v| *v == 0.0));
         let c = s.forward(Array2::from_elem((1, 512), 2.5).view()).unwrap();
         // phi has unit DC gain; every wavelet has zero mean.
-        assert!(c.slice(s![0, 0, ..]).iter().all(|v| (v - 2.5).abs() < 1e-12), "{pad:?}");
-        assert!(c.slice(s![0, 1.., ..]).iter().all(|v| v.abs() < 1e-10), "{pad:?}");
+        assert!(
+            c.slice(s![0, 0, ..])
+                .iter()
+                .all(|v| (v - 2.5).abs() < 1e-12),
+            "{pad:?}"
+        );
+        assert!(
+            c.slice(s![0, 1.., ..]).iter().all(|v| v.abs() < 1e-10),
+            "{pad:?}"
+        );
     }
 }
 
@@ -225,7 +243,10 @@ fn bad_inputs_are_typed_errors() {
         Err(TransformError::Shape { .. })
     ));
     let empty = Array2::<f64>::zeros((0, 256));
-    assert!(matches!(s.forward(empty.view()), Err(TransformError::Shape { .. })));
+    assert!(matches!(
+        s.forward(empty.view()),
+        Err(TransformError::Shape { .. })
+    ));
     let mut x = Array2::<f64>::zeros((2, 256));
     x[[1, 17]] = f64::NAN;
     match s.forward(x.view()) {
