@@ -1,1 +1,17 @@
-//! placeholder
+//! Shared pieces of the scattering-rs command-line tools: reading signals from `.npy`,
+//! `.wav` and `.csv` files, writing outputs atomically, and drawing figures.
+//!
+//! ```no_run
+//! use scattering_apps::io::{read_signals, Outputs};
+//! let signals = read_signals("data/audio/flute_d5.wav".as_ref())?;
+//! let mut out = Outputs::new();
+//! out.npy("out/flute_raw.npy".as_ref(), &signals.data)?;
+//! out.commit()?; // nothing is visible under the final names before this
+//! # Ok::<(), scattering_apps::AppError>(())
+//! ```
+
+pub mod error;
+pub mod figures;
+pub mod io;
+
+pub use error::AppError;

@@ -96,7 +96,10 @@ fn float32_input_matches_kymatio_030_float32_reference() {
 fn single_precision_engine_agrees_to_1e_5() {
     let x: Array2<f64> = read_npy(fixture("kymatio-main", "s1d_input.npy")).unwrap();
     let want: Array3<f64> = read_npy(fixture("kymatio-main", "s1d_output.npy")).unwrap();
-    let s = Scattering1dParams::new(1024, 6).q((8, 1)).build_f32().unwrap();
+    let s = Scattering1dParams::new(1024, 6)
+        .q((8, 1))
+        .build_f32()
+        .unwrap();
     let got = s.forward(x.view()).unwrap().mapv(f64::from);
     let e = rel_err(&got.into_dyn(), &want.into_dyn());
     eprintln!("f32 engine: relative error {e:e}");

@@ -1,0 +1,54 @@
+//! The error type of the command-line tools.
+
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// What can go wrong in a tool; each message is one line naming the cause.
+#[derive(Debug, Error)]
+pub enum AppError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The system error.
+        source: std::io::Error,
+    },
+    /// A file was read but its content is not what the tool accepts.
+    #[error("{path}: {reason}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The transform rejected its parameters or input.
+    #[error(transparent)]
+    Transform(#[from] scattering_transform::TransformError),
+    /// A command-line value is invalid.
+    #[error("{0}")]
+    Usage(String),
+    /// A figure could not be drawn.
+    #[error("figure {path}: {reason}")]
+    Figure {
+        /// The figure file.
+        path: PathBuf,
+        /// What failed.
+        reason: String,
+    },
+}
+
+impl AppError {
+    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        AppError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+    pub(crate) fn format(path: &std::path::Path, reason: impl Into<String>) -> Self {
+        AppError::Format {
+            path: path.to_path_buf(),
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! End-to-end tests of the `scatter` command: real files in, files (or a one-line error
+//! and nothing) out.
+
+use ndarray::{Array1, Array2, Array3};
+use ndarray_npy::{read_npy, write_npy};
+use scattering_transform::Scattering1dParams;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn scatter(args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_scatter"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+fn repo(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel)
+}
+
+fn signal(n: usize) -> Array2<f64> {
+    Array2::from_shape_fn((3, n), |(b, t)| {
+        ((t * (b + 2)) as f64 * 0.013).sin() + 0.1 * (t % 7) as f64
+    })
+}
+
+#[test]
+fn npy_batch_matches_the_library_and_writes_meta() {
+    let dir = tempfile::tempdir().unwrap();
+    let x = signal(1000);
+    let inp = dir.path().join("x.npy");
+    write_npy(&inp, &x).unwrap();
+    let out = dir.path().join("sub/sx.npy");
+    let (ok, err) = scatter(&[
+        "time",
+        "--input",
+        p(&inp),
+        "--output",
+        p(&out),
+        "-J",
+        "5",
+        "-Q",
+        "4,2",
+    ]);
+    assert!(ok, "{err}");
+    let got: Array3<f64> = read_npy(&out).unwrap();
+    let s = Scattering1dParams::new(1000, 5).q((4, 2)).build().unwrap();
+    let want = s.forward(x.view()).unwrap();
+    assert_eq!(got, want);
+    let meta: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("sub/sx.meta.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(meta["channels"].as_array().unwrap().len(), got.shape()[1]);
+    assert_eq!(meta["channels"][1]["order"], 1);
+    assert_eq!(meta["shape"][0], 3);
+}
+
+#[test]
+fn float32_one_dimensional_npy_and_global_average() {
+    let dir = tempfile::tempdir().unwrap();
+    let x: Array1<f32> = (0..512).map(|t| (t as f32 * 0.05).cos()).collect();
+    let inp = dir.path().join("x.npy");
+    write_npy(&inp, &x).unwrap();
+    let out = dir.path().join("sx.npy");
+    let (ok, err) = scatter(&[
+        "time",
+        "--input",
+        p(&inp),
+        "--output",
+        p(&out),
+        "-J",
+        "4",
+        "--average",
+        "global",
+        "--precision",
+        "f32",
+    ]);
+    assert!(ok, "{err}");
+    let got: Array3<f64> = read_npy(&out).unwrap();
+    assert_eq!(got.shape()[0], 1);
+    assert_eq!(got.shape()[2], 1);
+}
+
+#[test]
+fn wav_channels_and_csv_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("flute.npy");
+    let png = dir.path().join("flute.png");
+    let wav = repo("data/audio/flute_d5.wav");
+    let (ok, err) = scatter(&[
+        "time",
+        "--input",
+        p(&wav),
+        "--output",
+        p(&out),
+        "-J",
+        "6",
+        "--png",
+        p(&png),
+    ]);
+    assert!(ok, "{err}");
+    let got: Array3<f64> = read_npy(&out).unwrap();
+    assert_eq!(got.shape()[0], 1); // mono
+    let png_bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&png_bytes[1..4], b"PNG");
+
+    let csv = dir.path().join("x.csv");
+    let mut text = String::from("value,other\n");
+    for t in 0..300 {
+        text.push_str(&format!("{},{}\n", (t as f64 * 0.1).sin(), t));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let out = dir.path().join("csv.npy");
+    let (ok, err) = scatter(&["time", "--input", p(&csv), "--output", p(&out), "-J", "3"]);
+    assert!(ok, "{err}");
+    let got: Array3<f64> = read_npy(&out).unwrap();
+    assert_eq!(got.shape()[0], 1);
+}
+
+fn assert_fails_cleanly(args: &[&str], out: &Path, needle: &str) {
+    let (ok, err) = scatter(args);
+    assert!(!ok, "expected failure for {args:?}");
+    let line = err.trim();
+    assert_eq!(
+        line.lines().count(),
+        1,
+        "one-line error expected, got: {err}"
+    );
+    assert!(line.contains(needle), "`{line}` should mention `{needle}`");
+    let dir = out.parent().unwrap();
+    let left: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| {
+            n.ends_with(".npy") && n.contains("sx") || n.contains("tmp") || n.ends_with(".json")
+        })
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn bad_inputs_fail_with_one_line_and_leave_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sx.npy");
+    let o = p(&out);
+    assert_fails_cleanly(
+        &["time", "--input", "/nonexistent.npy", "--output", o],
+        &out,
+        "nonexistent",
+    );
+    let txt = dir.path().join("x.txt");
+    std::fs::write(&txt, "1\n2\n").unwrap();
+    assert_fails_cleanly(
+        &["time", "--input", p(&txt), "--output", o],
+        &out,
+        "unsupported",
+    );
+    let mut x = signal(256);
+    x[[1, 3]] = f64::NAN;
+    let nan = dir.path().join("nan.npy");
+    write_npy(&nan, &x).unwrap();
+    assert_fails_cleanly(
+        &["time", "--input", p(&nan), "--output", o, "-J", "4"],
+        &out,
+        "not finite",
+    );
+    let short = dir.path().join("short.npy");
+    write_npy(&short, &signal(32)).unwrap();
+    assert_fails_cleanly(
+        &["time", "--input", p(&short), "--output", o, "-J", "6"],
+        &out,
+        "2^J",
+    );
+    assert_fails_cleanly(
+        &[
+            "time",
+            "--input",
+            p(&short),
+            "--output",
+            o,
+            "-J",
+            "3",
+            "-Q",
+            "0",
+        ],
+        &out,
+        "Q",
+    );
+    assert_fails_cleanly(
+        &[
+            "time",
+            "--input",
+            p(&short),
+            "--output",
+            o,
+            "-J",
+            "3",
+            "-Q",
+            "a,b",
+        ],
+        &out,
+        "-Q",
+    );
+    let garbage = dir.path().join("garbage.npy");
+    std::fs::write(&garbage, b"not an npy file").unwrap();
+    assert_fails_cleanly(
+        &["time", "--input", p(&garbage), "--output", o],
+        &out,
+        "npy",
+    );
+    let wav = dir.path().join("bad.wav");
+    std::fs::write(&wav, b"RIFF....WAVE").unwrap();
+    assert_fails_cleanly(&["time", "--input", p(&wav), "--output", o], &out, "WAV");
+}
