@@ -4,6 +4,7 @@
 use crate::error::{invalid, FilterError, Result};
 use crate::morlet1d::periodize;
 use crate::wavelet::{Morlet, Wavelet1d};
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// How a filter's spectrum is folded when it is applied to a signal subsampled by 2^k.
@@ -209,7 +210,7 @@ impl FilterBank1d {
         }
         let build = |q: usize| -> Result<Vec<Filter1d>> {
             anden_generator(params.j, q, params.sigma0, params.r_psi)
-                .into_iter()
+                .into_par_iter()
                 .map(|(xi, sigma)| {
                     let h = wavelet.band_pass(n, xi, sigma)?;
                     if h.len() != n {
@@ -232,7 +233,7 @@ impl FilterBank1d {
         let max_j1 = psi1.iter().map(|f| f.j).max().unwrap_or(0);
         // A second-order wavelet is applied to |x * psi1| subsampled by 2^k1, k1 <= j1 < j2.
         let psi2: Vec<Filter1d> = build(params.q.1)?
-            .into_iter()
+            .into_par_iter()
             .map(|f| {
                 let upto = f.j.saturating_sub(1).min(max_j1);
                 f.with_levels(upto, params.reduction)
