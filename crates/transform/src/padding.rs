@@ -33,12 +33,16 @@ pub(crate) fn pad_reflect<T: Copy>(x: &[T], pad_left: usize, out: &mut [T]) {
 }
 
 /// Adjoint of [`pad_reflect`]: folds the gradient of the padded signal back.
-pub(crate) fn pad_reflect_adjoint<T: num_traits::Float>(g: &[T], pad_left: usize, out: &mut [T]) {
+pub(crate) fn pad_reflect_adjoint<T: num_traits::Float + std::ops::AddAssign>(
+    g: &[T],
+    pad_left: usize,
+    out: &mut [T],
+) {
     let n = out.len();
     out.iter_mut().for_each(|o| *o = T::zero());
     for (i, &v) in g.iter().enumerate() {
         let s = reflect_source(i, pad_left, n);
-        out[s] = out[s] + v;
+        out[s] += v;
     }
 }
 

@@ -578,18 +578,18 @@ impl<T: Real> Scattering1d<T> {
                 self.phi[k].tile_half(sc.half, mo, scale, sc.half_b);
                 self.plans.levels[k].half_to_real(sc.half_b, sc.scratch, sc.real);
                 for (a, v) in acc[..ms].iter_mut().zip(&sc.real[..ms]) {
-                    *a = *a + *v;
+                    *a += *v;
                 }
             }
             Averaging::Global => {
                 let r = self.ind_start[k]..self.ind_end[k];
                 let w = g[0] / T::of(r.len() as f64);
-                acc[r].iter_mut().for_each(|a| *a = *a + w);
+                acc[r].iter_mut().for_each(|a| *a += w);
             }
             Averaging::None => {
                 let s = self.ind_start[k];
                 for (a, v) in acc[s..s + g.len()].iter_mut().zip(g) {
-                    *a = *a + *v;
+                    *a += *v;
                 }
             }
         }
@@ -711,7 +711,7 @@ impl<T: Real> Scattering1d<T> {
                 plan1.inv.process_with_scratch(&mut acc1[..m1], sc.scratch);
                 let s = T::of(1.0 / m1 as f64);
                 for (g1, a) in gu1[..m1].iter_mut().zip(&acc1[..m1]) {
-                    *g1 = *g1 + a.re * s;
+                    *g1 += a.re * s;
                 }
             }
             modulus_backward(&z1[..m1], &gu1[..m1], &mut gz[..m1]);
@@ -724,7 +724,7 @@ impl<T: Real> Scattering1d<T> {
                 .process_with_scratch(acc0, sc.scratch);
             let s = T::of(1.0 / n as f64);
             for (g0, a) in gu0.iter_mut().zip(acc0.iter()) {
-                *g0 = *g0 + a.re * s;
+                *g0 += a.re * s;
             }
         }
         match self.params.padding {
