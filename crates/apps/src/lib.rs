@@ -10,6 +10,8 @@
 //! # Ok::<(), scattering_apps::AppError>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod figures;
 pub mod io;

@@ -21,6 +21,8 @@
 //! # Ok::<(), scattering_filters::FilterError>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod bank1d;
 pub mod error;
 pub mod littlewood_paley;

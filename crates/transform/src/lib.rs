@@ -23,6 +23,8 @@
 //! # Ok::<(), scattering_transform::TransformError>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod error;
 mod fourier;
 pub mod padding;

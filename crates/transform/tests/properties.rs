@@ -270,3 +270,44 @@ fn bad_inputs_are_typed_errors() {
     ));
     assert!(s.forward_signal(&[0.0f32; 100]).is_err());
 }
+
+mod random_configurations {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// For any valid (N, J, Q, T): the output is finite with the announced shape, and
+        /// S(a x) = a S(x) at order 0 (linear) and |a| S(x) above (the modulus is
+        /// positively homogeneous).
+        #[test]
+        fn finite_shaped_and_homogeneous(
+            j in 1usize..6,
+            q1 in 1usize..6,
+            q2 in 1usize..3,
+            extra in 0usize..400,
+            t_shift in 0usize..3,
+            a in -3.0f64..3.0,
+            seed in 0u64..1000,
+        ) {
+            let n = (1 << j) + extra;
+            let s = Scattering1dParams::new(n, j)
+                .q((q1, q2))
+                .t(1 << (j - t_shift.min(j - 1)))
+                .build()
+                .unwrap();
+            let x = white_noise(2, n, seed);
+            let sx = s.forward(x.view()).unwrap();
+            let (c, t) = s.output_shape();
+            prop_assert_eq!(sx.dim(), (2, c, t));
+            prop_assert!(sx.iter().all(|v| v.is_finite()));
+            let sa = s.forward((&x * a).view()).unwrap();
+            let top = sx.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            for ((b, ch, i), v) in sa.indexed_iter() {
+                let want = if ch == 0 { a * sx[[b, ch, i]] } else { a.abs() * sx[[b, ch, i]] };
+                prop_assert!((v - want).abs() <= 1e-10 * top * a.abs().max(1.0));
+            }
+        }
+    }
+}
