@@ -27,8 +27,10 @@ pub mod bank1d;
 pub mod error;
 pub mod littlewood_paley;
 pub mod morlet1d;
+pub mod morlet2d;
 pub mod wavelet;
 
 pub use bank1d::{Bank1dParams, Filter1d, FilterBank1d, Reduction};
 pub use error::{FilterError, Result};
+pub use morlet2d::{Filter2d, FilterBank2d, Spectrum2d};
 pub use wavelet::{FnWavelet, Gabor, Morlet, Wavelet1d};

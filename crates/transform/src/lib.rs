@@ -27,11 +27,14 @@
 
 pub mod error;
 mod fourier;
+mod fourier2d;
+pub mod image;
 pub mod padding;
 pub mod time;
 
 pub use error::{Result, TransformError};
 pub use fourier::Real;
+pub use image::{PathMeta2d, Scattering2d, Scattering2dParams};
 pub use padding::Padding;
 pub use scattering_filters::Reduction;
 pub use time::{Averaging, PathMeta, Scattering1d, Scattering1dParams};

@@ -1,0 +1,672 @@
+//! Image (2D) scattering: `S x = (x * phi_J, |x * psi_{j1,t1}| * phi_J,
+//! ||x * psi_{j1,t1}| * psi_{j2,t2}| * phi_J)` with `j2 > j1`, Kymatio's `Scattering2D`,
+//! and its backward pass (vector-Jacobian product).
+
+use crate::error::{invalid, Result, TransformError};
+use crate::fourier::{modulus, modulus_backward, Cx, Real};
+use crate::fourier2d::{fold2, tile_add2, Plans2d};
+use crate::padding::Padding;
+use ndarray::parallel::prelude::*;
+use ndarray::{Array3, Array4, ArrayView3, ArrayView4, ArrayViewMut2, ArrayViewMut3, Axis};
+use scattering_filters::FilterBank2d;
+use serde::Serialize;
+use std::sync::Mutex;
+
+/// Parameters of a [`Scattering2d`], set with builder methods and checked by `build`.
+///
+/// ```
+/// use scattering_transform::Scattering2dParams;
+/// let s = Scattering2dParams::new((32, 32), 2).l(8).build()?;
+/// assert_eq!(s.output_shape(), (81, 8, 8));
+/// # Ok::<(), scattering_transform::TransformError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scattering2dParams {
+    /// Image size `(rows, columns)`.
+    pub shape: (usize, usize),
+    /// Number of scales; outputs are subsampled by 2^J.
+    pub j: usize,
+    /// Number of orientations (Kymatio's default 8).
+    pub l: usize,
+    /// Highest order (0, 1 or 2).
+    pub max_order: usize,
+    /// Boundary handling: Kymatio's reflection (default), or periodic images (no padding;
+    /// sides must be multiples of 2^J; output exactly `M / 2^J x N / 2^J`).
+    pub padding: Padding,
+}
+
+impl Scattering2dParams {
+    /// Kymatio's defaults: L = 8, order 2, reflect padding.
+    pub fn new(shape: (usize, usize), j: usize) -> Self {
+        Self {
+            shape,
+            j,
+            l: 8,
+            max_order: 2,
+            padding: Padding::Reflect,
+        }
+    }
+    /// Boundary handling.
+    pub fn padding(mut self, p: Padding) -> Self {
+        self.padding = p;
+        self
+    }
+    /// Number of orientations.
+    pub fn l(mut self, l: usize) -> Self {
+        self.l = l;
+        self
+    }
+    /// Highest order.
+    pub fn max_order(mut self, m: usize) -> Self {
+        self.max_order = m;
+        self
+    }
+    /// Builds the transform, computing in `f64`.
+    pub fn build(self) -> Result<Scattering2d<f64>> {
+        Scattering2d::new(self)
+    }
+    /// Builds the transform, computing in `f32`.
+    pub fn build_f32(self) -> Result<Scattering2d<f32>> {
+        Scattering2d::new(self)
+    }
+}
+
+/// Label of one output channel of a [`Scattering2d`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PathMeta2d {
+    /// Scattering order.
+    pub order: usize,
+    /// Wavelet indices `n = j * L + theta` at each order.
+    pub n: Vec<usize>,
+    /// Scales at each order.
+    pub j: Vec<usize>,
+    /// Orientation indices at each order.
+    pub theta: Vec<usize>,
+}
+
+struct Child2 {
+    n2: usize,
+    j2: usize,
+    channel: usize,
+}
+
+struct First2 {
+    n1: usize,
+    j1: usize,
+    children: Vec<Child2>,
+}
+
+/// 2D scattering transform, built once for an image size and applied to batches.
+pub struct Scattering2d<T: Real = f64> {
+    params: Scattering2dParams,
+    bank: FilterBank2d,
+    /// Padded size and padding (top, left).
+    mp: usize,
+    np: usize,
+    pad: (usize, usize),
+    out: (usize, usize),
+    /// Rows/columns dropped on each side of the subsampled output (1 with reflection).
+    crop: usize,
+    first: Vec<First2>,
+    meta: Vec<PathMeta2d>,
+    /// `psi[n][level]`, `phi[level]`, row-major, in `T`.
+    psi: Vec<Vec<Vec<T>>>,
+    phi: Vec<Vec<T>>,
+    plans: Plans2d<T>,
+    pool: Mutex<Vec<Work2<T>>>,
+}
+
+/// numpy `mode='reflect'` for any pad width: mirror without repeating the edge, periodically.
+fn reflect_index(i: usize, pad: usize, n: usize) -> usize {
+    if n == 1 {
+        return 0;
+    }
+    let period = 2 * (n - 1) as i64;
+    let t = (i as i64 - pad as i64).rem_euclid(period);
+    if t < n as i64 {
+        t as usize
+    } else {
+        (period - t) as usize
+    }
+}
+
+impl<T: Real> Scattering2d<T> {
+    fn new(params: Scattering2dParams) -> Result<Self> {
+        let (m, n) = params.shape;
+        let j = params.j;
+        if j == 0 || j > 12 {
+            return Err(invalid("J", format!("must be in 1..=12, got {j}")));
+        }
+        if params.l == 0 {
+            return Err(invalid(
+                "L",
+                "the number of orientations must be at least 1",
+            ));
+        }
+        if m < (1 << j) || n < (1 << j) {
+            return Err(invalid(
+                "shape",
+                format!("image {m}x{n} is smaller than 2^J = {} on a side", 1 << j),
+            ));
+        }
+        if params.max_order > 2 {
+            return Err(invalid(
+                "max_order",
+                format!("must be 0, 1 or 2, got {}", params.max_order),
+            ));
+        }
+        let (mp, np, crop) = match params.padding {
+            // Kymatio's padded size: ((M + 2^J) // 2^J + 1) * 2^J.
+            Padding::Reflect => {
+                let padded = |s: usize| ((s + (1 << j)) / (1 << j) + 1) * (1 << j);
+                (padded(m), padded(n), 1)
+            }
+            Padding::Periodic => {
+                if m % (1 << j) != 0 || n % (1 << j) != 0 {
+                    return Err(invalid(
+                        "shape",
+                        format!(
+                            "periodic images need sides divisible by 2^J = {}, got {m}x{n}",
+                            1 << j
+                        ),
+                    ));
+                }
+                (m, n, 0)
+            }
+        };
+        let pad = ((mp - m) / 2, (np - n) / 2);
+        let bank = FilterBank2d::new(mp, np, j, params.l)?;
+        let l = params.l;
+        let mut meta = vec![PathMeta2d {
+            order: 0,
+            n: vec![],
+            j: vec![],
+            theta: vec![],
+        }];
+        let mut first = Vec::new();
+        if params.max_order >= 1 {
+            for (n1, f) in bank.psi.iter().enumerate() {
+                meta.push(PathMeta2d {
+                    order: 1,
+                    n: vec![n1],
+                    j: vec![f.j],
+                    theta: vec![f.theta],
+                });
+                first.push(First2 {
+                    n1,
+                    j1: f.j,
+                    children: vec![],
+                });
+            }
+        }
+        if params.max_order >= 2 {
+            let mut channel = 1 + bank.psi.len();
+            for f in first.iter_mut() {
+                for (n2, g) in bank.psi.iter().enumerate() {
+                    if g.j <= f.j1 {
+                        continue;
+                    }
+                    f.children.push(Child2 {
+                        n2,
+                        j2: g.j,
+                        channel,
+                    });
+                    channel += 1;
+                    meta.push(PathMeta2d {
+                        order: 2,
+                        n: vec![f.n1, n2],
+                        j: vec![f.j1, g.j],
+                        theta: vec![f.n1 % l, g.theta],
+                    });
+                }
+            }
+        }
+        let cast = |v: &[f64]| v.iter().map(|&x| T::of(x)).collect::<Vec<T>>();
+        Ok(Self {
+            psi: bank
+                .psi
+                .iter()
+                .map(|f| f.levels.iter().map(|s| cast(&s.data)).collect())
+                .collect(),
+            phi: bank.phi.levels.iter().map(|s| cast(&s.data)).collect(),
+            plans: Plans2d::new(mp, np, j),
+            pool: Mutex::new(Vec::new()),
+            out: ((mp >> j) - 2 * crop, (np >> j) - 2 * crop),
+            crop,
+            params,
+            bank,
+            mp,
+            np,
+            pad,
+            first,
+            meta,
+        })
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &Scattering2dParams {
+        &self.params
+    }
+    /// The filter bank (f64, at the padded size).
+    pub fn bank(&self) -> &FilterBank2d {
+        &self.bank
+    }
+    /// `(channels, rows, columns)` of the output for one image:
+    /// `1 + L J + L^2 J (J - 1) / 2` channels of size about `M / 2^J x N / 2^J`.
+    pub fn output_shape(&self) -> (usize, usize, usize) {
+        (self.meta.len(), self.out.0, self.out.1)
+    }
+    /// One label per output channel, in output order.
+    pub fn meta(&self) -> &[PathMeta2d] {
+        &self.meta
+    }
+    /// Padded size the filters act on.
+    pub fn padded_shape(&self) -> (usize, usize) {
+        (self.mp, self.np)
+    }
+
+    fn check_input<A: Copy + Into<f64>>(&self, x: &ArrayView3<A>) -> Result<()> {
+        let (b, m, n) = x.dim();
+        if (m, n) != self.params.shape || b == 0 {
+            return Err(TransformError::Shape {
+                what: "input",
+                expected: format!(
+                    "(batch >= 1, {}, {})",
+                    self.params.shape.0, self.params.shape.1
+                ),
+                got: format!("{:?}", x.shape()),
+            });
+        }
+        for ((bb, i, j), v) in x.indexed_iter() {
+            let v: f64 = (*v).into();
+            if !v.is_finite() {
+                return Err(TransformError::NonFinite {
+                    batch: bb,
+                    index: i * n + j,
+                    value: v,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn workspace(&self, backward: bool) -> Pooled2<'_, T> {
+        let ws = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut ws = ws.unwrap_or_else(|| Work2::new(self.mp * self.np, self.plans.scratch_len));
+        if backward {
+            ws.ensure_backward(self.mp * self.np);
+        }
+        Pooled2 {
+            ws: Some(ws),
+            pool: &self.pool,
+        }
+    }
+
+    /// Scattering coefficients of a batch `(batch, M, N)`, as `(batch, channel, M', N')`.
+    pub fn forward<A: Copy + Into<f64> + Sync>(&self, x: ArrayView3<A>) -> Result<Array4<T>> {
+        self.check_input(&x)?;
+        let (c, a, b) = self.output_shape();
+        let mut out = Array4::zeros((x.dim().0, c, a, b));
+        out.axis_iter_mut(Axis(0))
+            .into_par_iter()
+            .zip(x.axis_iter(Axis(0)).into_par_iter())
+            .for_each_init(
+                || self.workspace(false),
+                |ws, (o, img)| {
+                    self.load(ws, img.iter().map(|&v| v.into()));
+                    self.forward_one(ws, o);
+                },
+            );
+        Ok(out)
+    }
+
+    /// Vector-Jacobian product: the gradient with respect to each image of
+    /// `<S x, grad>`, `grad` of the output's shape.
+    pub fn backward<A: Copy + Into<f64> + Sync>(
+        &self,
+        x: ArrayView3<A>,
+        grad: ArrayView4<T>,
+    ) -> Result<Array3<T>> {
+        self.check_input(&x)?;
+        let (c, a, b) = self.output_shape();
+        if grad.dim() != (x.dim().0, c, a, b) {
+            return Err(TransformError::Shape {
+                what: "output gradient",
+                expected: format!("({}, {c}, {a}, {b})", x.dim().0),
+                got: format!("{:?}", grad.shape()),
+            });
+        }
+        if let Some((idx, v)) = grad.indexed_iter().find(|(_, v)| !v.is_finite()) {
+            return Err(TransformError::NonFinite {
+                batch: idx.0,
+                index: (idx.1 * a + idx.2) * b + idx.3,
+                value: v.as_f64(),
+            });
+        }
+        let mut out = Array3::zeros(x.raw_dim());
+        out.axis_iter_mut(Axis(0))
+            .into_par_iter()
+            .zip(x.axis_iter(Axis(0)).into_par_iter())
+            .zip(grad.axis_iter(Axis(0)).into_par_iter())
+            .for_each_init(
+                || self.workspace(true),
+                |ws, ((o, img), g)| {
+                    self.load(ws, img.iter().map(|&v| v.into()));
+                    self.backward_one(ws, g, o);
+                },
+            );
+        Ok(out)
+    }
+
+    /// Reflect-pads the image into `ws.u` and leaves its spectrum in `ws.x`.
+    fn load(&self, ws: &mut Work2<T>, img: impl Iterator<Item = f64>) {
+        let (m, n) = self.params.shape;
+        ws.img.clear();
+        ws.img.extend(img.map(T::of));
+        for i in 0..self.mp {
+            let si = reflect_index(i, self.pad.0, m);
+            for j in 0..self.np {
+                let sj = reflect_index(j, self.pad.1, n);
+                ws.x[i * self.np + j] = Cx::new(ws.img[si * n + sj], T::zero());
+            }
+        }
+        self.plans.levels[0].process(&mut ws.x, &mut ws.tmp, &mut ws.scratch, false);
+    }
+
+    /// `z = ifft2(fold(src * h))` from level `ks` to level `ko`, and `u = |z|`.
+    #[allow(clippy::too_many_arguments)]
+    fn wavelet_modulus(
+        &self,
+        src: &[Cx<T>],
+        ks: usize,
+        h: &[T],
+        ko: usize,
+        z: &mut [Cx<T>],
+        u: &mut [T],
+        tmp: &mut [Cx<T>],
+        scratch: &mut [Cx<T>],
+    ) {
+        let (ms, ns) = (self.mp >> ks, self.np >> ks);
+        let (mo, no) = (self.mp >> ko, self.np >> ko);
+        fold2(src, h, ms, ns, mo, no, T::of(1.0 / (ms * ns) as f64), z);
+        self.plans.levels[ko].process(z, tmp, scratch, true);
+        modulus(&z[..mo * no], &mut u[..mo * no]);
+    }
+
+    /// Complex spectrum of a real image `u` at level `k` into `out`.
+    fn spectrum(
+        &self,
+        u: &[T],
+        k: usize,
+        out: &mut [Cx<T>],
+        tmp: &mut [Cx<T>],
+        scratch: &mut [Cx<T>],
+    ) {
+        let len = (self.mp >> k) * (self.np >> k);
+        for (o, &v) in out[..len].iter_mut().zip(&u[..len]) {
+            *o = Cx::new(v, T::zero());
+        }
+        self.plans.levels[k].process(out, tmp, scratch, false);
+    }
+
+    /// Low-pass branch from level `k`: fold to level J, inverse, real part, unpad.
+    fn lowpass(
+        &self,
+        src: &[Cx<T>],
+        k: usize,
+        buf: &mut [Cx<T>],
+        tmp: &mut [Cx<T>],
+        scratch: &mut [Cx<T>],
+        mut out: ArrayViewMut2<T>,
+    ) {
+        let j = self.params.j;
+        let (ms, ns) = (self.mp >> k, self.np >> k);
+        let (mo, no) = (self.mp >> j, self.np >> j);
+        fold2(
+            src,
+            &self.phi[k],
+            ms,
+            ns,
+            mo,
+            no,
+            T::of(1.0 / (ms * ns) as f64),
+            buf,
+        );
+        self.plans.levels[j].process(buf, tmp, scratch, true);
+        let c = self.crop;
+        for ((a, b), o) in out.indexed_iter_mut() {
+            *o = buf[(a + c) * no + b + c].re;
+        }
+    }
+
+    /// Adjoint of [`Self::lowpass`]: adds `phi_k * tile(fft(g))` to the level-`k` spectrum
+    /// accumulator `acc`.
+    #[allow(clippy::too_many_arguments)]
+    fn lowpass_backward(
+        &self,
+        g: ndarray::ArrayView2<T>,
+        k: usize,
+        buf: &mut [Cx<T>],
+        tmp: &mut [Cx<T>],
+        scratch: &mut [Cx<T>],
+        acc: &mut [Cx<T>],
+    ) {
+        let j = self.params.j;
+        let (ms, ns) = (self.mp >> k, self.np >> k);
+        let (mo, no) = (self.mp >> j, self.np >> j);
+        buf[..mo * no]
+            .iter_mut()
+            .for_each(|v| *v = Cx::new(T::zero(), T::zero()));
+        let c = self.crop;
+        for ((a, b), v) in g.indexed_iter() {
+            buf[(a + c) * no + b + c] = Cx::new(*v, T::zero());
+        }
+        self.plans.levels[j].process(buf, tmp, scratch, false);
+        tile_add2(&buf[..mo * no], mo, no, &self.phi[k], ms, ns, acc);
+    }
+
+    fn forward_one(&self, ws: &mut Work2<T>, mut out: ArrayViewMut3<T>) {
+        let Work2 {
+            x,
+            z1,
+            u1,
+            u1c,
+            z2,
+            u2,
+            u2c,
+            buf,
+            tmp,
+            scratch,
+            ..
+        } = ws;
+        self.lowpass(x, 0, buf, tmp, scratch, out.index_axis_mut(Axis(0), 0));
+        for (c1, f) in self.first.iter().enumerate() {
+            self.wavelet_modulus(x, 0, &self.psi[f.n1][0], f.j1, z1, u1, tmp, scratch);
+            self.spectrum(u1, f.j1, u1c, tmp, scratch);
+            self.lowpass(
+                u1c,
+                f.j1,
+                buf,
+                tmp,
+                scratch,
+                out.index_axis_mut(Axis(0), 1 + c1),
+            );
+            for c in &f.children {
+                self.wavelet_modulus(u1c, f.j1, &self.psi[c.n2][f.j1], c.j2, z2, u2, tmp, scratch);
+                self.spectrum(u2, c.j2, u2c, tmp, scratch);
+                self.lowpass(
+                    u2c,
+                    c.j2,
+                    buf,
+                    tmp,
+                    scratch,
+                    out.index_axis_mut(Axis(0), c.channel),
+                );
+            }
+        }
+    }
+
+    fn backward_one(&self, ws: &mut Work2<T>, g: ArrayView3<T>, mut out: ArrayViewMut2<T>) {
+        let zero = Cx::new(T::zero(), T::zero());
+        let (mp, np) = (self.mp, self.np);
+        let Work2 {
+            x,
+            z1,
+            u1,
+            u1c,
+            z2,
+            u2,
+            buf,
+            tmp,
+            scratch,
+            acc0,
+            acc1,
+            acc2,
+            gu,
+            img,
+            ..
+        } = ws;
+        acc0.iter_mut().for_each(|v| *v = zero);
+        self.lowpass_backward(g.index_axis(Axis(0), 0), 0, buf, tmp, scratch, acc0);
+        for (c1, f) in self.first.iter().enumerate() {
+            let (m1, n1) = (mp >> f.j1, np >> f.j1);
+            self.wavelet_modulus(x, 0, &self.psi[f.n1][0], f.j1, z1, u1, tmp, scratch);
+            acc1[..m1 * n1].iter_mut().for_each(|v| *v = zero);
+            self.lowpass_backward(g.index_axis(Axis(0), 1 + c1), f.j1, buf, tmp, scratch, acc1);
+            if !f.children.is_empty() {
+                self.spectrum(u1, f.j1, u1c, tmp, scratch);
+            }
+            for c in &f.children {
+                let (m2, n2) = (mp >> c.j2, np >> c.j2);
+                let h = &self.psi[c.n2][f.j1];
+                self.wavelet_modulus(u1c, f.j1, h, c.j2, z2, u2, tmp, scratch);
+                // Gradient with respect to U2 (real), then through the modulus.
+                acc2[..m2 * n2].iter_mut().for_each(|v| *v = zero);
+                self.lowpass_backward(
+                    g.index_axis(Axis(0), c.channel),
+                    c.j2,
+                    buf,
+                    tmp,
+                    scratch,
+                    acc2,
+                );
+                self.plans.levels[c.j2].process(acc2, tmp, scratch, true);
+                let s2 = T::of(1.0 / (m2 * n2) as f64);
+                for (gv, a) in gu[..m2 * n2].iter_mut().zip(&acc2[..m2 * n2]) {
+                    *gv = a.re * s2;
+                }
+                modulus_backward(&z2[..m2 * n2], &gu[..m2 * n2], &mut buf[..m2 * n2]);
+                self.plans.levels[c.j2].process(buf, tmp, scratch, false);
+                tile_add2(&buf[..m2 * n2], m2, n2, h, m1, n1, acc1);
+            }
+            self.plans.levels[f.j1].process(acc1, tmp, scratch, true);
+            let s1 = T::of(1.0 / (m1 * n1) as f64);
+            for (gv, a) in gu[..m1 * n1].iter_mut().zip(&acc1[..m1 * n1]) {
+                *gv = a.re * s1;
+            }
+            modulus_backward(&z1[..m1 * n1], &gu[..m1 * n1], &mut buf[..m1 * n1]);
+            self.plans.levels[f.j1].process(buf, tmp, scratch, false);
+            tile_add2(&buf[..m1 * n1], m1, n1, &self.psi[f.n1][0], mp, np, acc0);
+        }
+        self.plans.levels[0].process(acc0, tmp, scratch, true);
+        // Fold the padded gradient back onto the image (adjoint of the reflection).
+        let (m, n) = self.params.shape;
+        img.iter_mut().for_each(|v| *v = T::zero());
+        let s0 = T::of(1.0 / (mp * np) as f64);
+        for i in 0..mp {
+            let si = reflect_index(i, self.pad.0, m);
+            for j in 0..np {
+                let sj = reflect_index(j, self.pad.1, n);
+                img[si * n + sj] += acc0[i * np + j].re * s0;
+            }
+        }
+        for (o, v) in out.iter_mut().zip(img.iter()) {
+            *o = *v;
+        }
+    }
+}
+
+/// Per-thread buffers of a [`Scattering2d`].
+struct Work2<T> {
+    img: Vec<T>,
+    x: Vec<Cx<T>>,
+    z1: Vec<Cx<T>>,
+    u1: Vec<T>,
+    u1c: Vec<Cx<T>>,
+    z2: Vec<Cx<T>>,
+    u2: Vec<T>,
+    u2c: Vec<Cx<T>>,
+    buf: Vec<Cx<T>>,
+    tmp: Vec<Cx<T>>,
+    scratch: Vec<Cx<T>>,
+    acc0: Vec<Cx<T>>,
+    acc1: Vec<Cx<T>>,
+    acc2: Vec<Cx<T>>,
+    gu: Vec<T>,
+}
+
+impl<T: Real> Work2<T> {
+    fn new(len: usize, scratch_len: usize) -> Self {
+        let z = Cx::new(T::zero(), T::zero());
+        Self {
+            img: Vec::new(),
+            x: vec![z; len],
+            z1: vec![z; len],
+            u1: vec![T::zero(); len],
+            u1c: vec![z; len],
+            z2: vec![z; len],
+            u2: vec![T::zero(); len],
+            u2c: vec![z; len],
+            buf: vec![z; len],
+            tmp: vec![z; len],
+            scratch: vec![z; scratch_len],
+            acc0: Vec::new(),
+            acc1: Vec::new(),
+            acc2: Vec::new(),
+            gu: Vec::new(),
+        }
+    }
+
+    fn ensure_backward(&mut self, len: usize) {
+        if self.acc0.len() != len {
+            let z = Cx::new(T::zero(), T::zero());
+            self.acc0 = vec![z; len];
+            self.acc1 = vec![z; len];
+            self.acc2 = vec![z; len];
+            self.gu = vec![T::zero(); len];
+        }
+    }
+}
+
+struct Pooled2<'a, T> {
+    ws: Option<Work2<T>>,
+    pool: &'a Mutex<Vec<Work2<T>>>,
+}
+
+impl<T> std::ops::Deref for Pooled2<'_, T> {
+    type Target = Work2<T>;
+    fn deref(&self) -> &Work2<T> {
+        self.ws
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("taken only on drop"))
+    }
+}
+
+impl<T> std::ops::DerefMut for Pooled2<'_, T> {
+    fn deref_mut(&mut self) -> &mut Work2<T> {
+        self.ws
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("taken only on drop"))
+    }
+}
+
+impl<T> Drop for Pooled2<'_, T> {
+    fn drop(&mut self) {
+        if let Some(ws) = self.ws.take() {
+            let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+            if pool.len() < 2 * rayon::current_num_threads() {
+                pool.push(ws);
+            }
+        }
+    }
+}
