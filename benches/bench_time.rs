@@ -2,8 +2,8 @@
 //! prints one JSON line (median and all run times in seconds, peak resident memory in MiB),
 //! for `scripts/bench-vs-kymatio`. The filter build is timed apart from the transform.
 
-use scattering_benches::{input_batch, TIME_CONFIGS};
-use scattering_transform::Scattering1dParams;
+use scattering_benches::{image_batch, input_batch, IMAGE_CONFIGS, TIME_CONFIGS};
+use scattering_transform::{Scattering1dParams, Scattering2dParams};
 use std::time::Instant;
 
 fn peak_rss_mib() -> f64 {
@@ -30,11 +30,21 @@ fn main() {
         std::process::exit(2);
     };
     let repeats: usize = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(7);
+    let precision = args.get(3).map_or("f64", String::as_str);
+    if let Some(cfg) = IMAGE_CONFIGS.iter().find(|c| c.name == name) {
+        let x = image_batch(cfg.batch, cfg.side);
+        let p = Scattering2dParams::new((cfg.side, cfg.side), cfg.j).l(cfg.l);
+        let t0 = Instant::now();
+        match precision {
+            "f64" => time_image(p.build(), t0, &x, cfg.name, precision, repeats),
+            _ => time_image(p.build_f32(), t0, &x, cfg.name, precision, repeats),
+        }
+        return;
+    }
     let Some(cfg) = TIME_CONFIGS.iter().find(|c| c.name == name) else {
         eprintln!("unknown config {name}");
         std::process::exit(2);
     };
-    let precision = args.get(3).map_or("f64", String::as_str);
     let x = input_batch(cfg.batch, cfg.n);
     let params = Scattering1dParams::new(cfg.n, cfg.j).q((cfg.q, 1));
     let t0 = Instant::now();
@@ -88,4 +98,44 @@ fn run<T: scattering_transform::Real>(
 
 fn rayon_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn time_image<T: scattering_transform::Real>(
+    built: scattering_transform::Result<scattering_transform::Scattering2d<T>>,
+    t0: Instant,
+    x: &ndarray::Array3<f64>,
+    name: &str,
+    precision: &str,
+    repeats: usize,
+) {
+    let s = match built {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    };
+    let build = t0.elapsed().as_secs_f64();
+    let times: Vec<f64> = (0..repeats)
+        .map(|_| {
+            let t = Instant::now();
+            if let Err(e) = s.forward(x.view()) {
+                eprintln!("error: {e}");
+                std::process::exit(1);
+            }
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    report(name, precision, build, times);
+}
+
+fn report(name: &str, precision: &str, build: f64, times: Vec<f64>) {
+    let mut sorted = times.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    println!(
+        "{{\"name\": \"{name}\", \"precision\": \"{precision}\", \"median_s\": {median:.6}, \"build_s\": {build:.6}, \"times_s\": {times:?}, \"peak_rss_mib\": {:.1}, \"threads\": {}}}",
+        peak_rss_mib(),
+        rayon_threads()
+    );
 }

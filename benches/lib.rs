@@ -47,3 +47,50 @@ pub fn input_batch(batch: usize, n: usize) -> Array2<f64> {
         ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
     })
 }
+
+/// A benchmark configuration of 2D scattering.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageConfig {
+    /// Short name used in reports.
+    pub name: &'static str,
+    /// Scales.
+    pub j: usize,
+    /// Image side (square images).
+    pub side: usize,
+    /// Orientations.
+    pub l: usize,
+    /// Batch size.
+    pub batch: usize,
+}
+
+/// The 2D configurations of the image-scattering issue, timed against Kymatio.
+pub const IMAGE_CONFIGS: [ImageConfig; 3] = [
+    ImageConfig {
+        name: "2D_J2_32x32_L8_B256",
+        j: 2,
+        side: 32,
+        l: 8,
+        batch: 256,
+    },
+    ImageConfig {
+        name: "2D_J3_28x28_L8_B256",
+        j: 3,
+        side: 28,
+        l: 8,
+        batch: 256,
+    },
+    ImageConfig {
+        name: "2D_J4_256x256_L8_B4",
+        j: 4,
+        side: 256,
+        l: 8,
+        batch: 4,
+    },
+];
+
+/// A deterministic batch of images `(batch, side, side)`.
+pub fn image_batch(batch: usize, side: usize) -> ndarray::Array3<f64> {
+    let flat = input_batch(batch, side * side);
+    flat.into_shape_with_order((batch, side, side))
+        .unwrap_or_else(|_| unreachable!())
+}

@@ -4,7 +4,7 @@
 
 use crate::error::{invalid, Result, TransformError};
 use crate::fourier::{modulus, modulus_backward, Cx, Real};
-use crate::fourier2d::{fold2, tile_add2, Plans2d};
+use crate::fourier2d::{Plans2d, SparseFilter2d};
 use crate::padding::Padding;
 use ndarray::parallel::prelude::*;
 use ndarray::{Array3, Array4, ArrayView3, ArrayView4, ArrayViewMut2, ArrayViewMut3, Axis};
@@ -109,9 +109,9 @@ pub struct Scattering2d<T: Real = f64> {
     crop: usize,
     first: Vec<First2>,
     meta: Vec<PathMeta2d>,
-    /// `psi[n][level]`, `phi[level]`, row-major, in `T`.
-    psi: Vec<Vec<Vec<T>>>,
-    phi: Vec<Vec<T>>,
+    /// `psi[n][level]`, `phi[level]`, on their supports, in `T`.
+    psi: Vec<Vec<SparseFilter2d<T>>>,
+    phi: Vec<SparseFilter2d<T>>,
     plans: Plans2d<T>,
     pool: Mutex<Vec<Work2<T>>>,
 }
@@ -221,14 +221,14 @@ impl<T: Real> Scattering2d<T> {
                 }
             }
         }
-        let cast = |v: &[f64]| v.iter().map(|&x| T::of(x)).collect::<Vec<T>>();
+        let sparse = |s: &scattering_filters::Spectrum2d| SparseFilter2d::of(&s.data, s.m, s.n);
         Ok(Self {
             psi: bank
                 .psi
                 .iter()
-                .map(|f| f.levels.iter().map(|s| cast(&s.data)).collect())
+                .map(|f| f.levels.iter().map(sparse).collect())
                 .collect(),
-            phi: bank.phi.levels.iter().map(|s| cast(&s.data)).collect(),
+            phi: bank.phi.levels.iter().map(sparse).collect(),
             plans: Plans2d::new(mp, np, j),
             pool: Mutex::new(Vec::new()),
             out: ((mp >> j) - 2 * crop, (np >> j) - 2 * crop),
@@ -379,7 +379,7 @@ impl<T: Real> Scattering2d<T> {
         &self,
         src: &[Cx<T>],
         ks: usize,
-        h: &[T],
+        h: &SparseFilter2d<T>,
         ko: usize,
         z: &mut [Cx<T>],
         u: &mut [T],
@@ -388,7 +388,7 @@ impl<T: Real> Scattering2d<T> {
     ) {
         let (ms, ns) = (self.mp >> ks, self.np >> ks);
         let (mo, no) = (self.mp >> ko, self.np >> ko);
-        fold2(src, h, ms, ns, mo, no, T::of(1.0 / (ms * ns) as f64), z);
+        h.fold(src, mo, no, T::of(1.0 / (ms * ns) as f64), z);
         self.plans.levels[ko].process(z, tmp, scratch, true);
         modulus(&z[..mo * no], &mut u[..mo * no]);
     }
@@ -422,16 +422,7 @@ impl<T: Real> Scattering2d<T> {
         let j = self.params.j;
         let (ms, ns) = (self.mp >> k, self.np >> k);
         let (mo, no) = (self.mp >> j, self.np >> j);
-        fold2(
-            src,
-            &self.phi[k],
-            ms,
-            ns,
-            mo,
-            no,
-            T::of(1.0 / (ms * ns) as f64),
-            buf,
-        );
+        self.phi[k].fold(src, mo, no, T::of(1.0 / (ms * ns) as f64), buf);
         self.plans.levels[j].process(buf, tmp, scratch, true);
         let c = self.crop;
         for ((a, b), o) in out.indexed_iter_mut() {
@@ -452,7 +443,6 @@ impl<T: Real> Scattering2d<T> {
         acc: &mut [Cx<T>],
     ) {
         let j = self.params.j;
-        let (ms, ns) = (self.mp >> k, self.np >> k);
         let (mo, no) = (self.mp >> j, self.np >> j);
         buf[..mo * no]
             .iter_mut()
@@ -462,7 +452,7 @@ impl<T: Real> Scattering2d<T> {
             buf[(a + c) * no + b + c] = Cx::new(*v, T::zero());
         }
         self.plans.levels[j].process(buf, tmp, scratch, false);
-        tile_add2(&buf[..mo * no], mo, no, &self.phi[k], ms, ns, acc);
+        self.phi[k].tile_add(&buf[..mo * no], mo, no, acc);
     }
 
     fn forward_one(&self, ws: &mut Work2<T>, mut out: ArrayViewMut3<T>) {
@@ -557,7 +547,7 @@ impl<T: Real> Scattering2d<T> {
                 }
                 modulus_backward(&z2[..m2 * n2], &gu[..m2 * n2], &mut buf[..m2 * n2]);
                 self.plans.levels[c.j2].process(buf, tmp, scratch, false);
-                tile_add2(&buf[..m2 * n2], m2, n2, h, m1, n1, acc1);
+                h.tile_add(&buf[..m2 * n2], m2, n2, acc1);
             }
             self.plans.levels[f.j1].process(acc1, tmp, scratch, true);
             let s1 = T::of(1.0 / (m1 * n1) as f64);
@@ -566,7 +556,7 @@ impl<T: Real> Scattering2d<T> {
             }
             modulus_backward(&z1[..m1 * n1], &gu[..m1 * n1], &mut buf[..m1 * n1]);
             self.plans.levels[f.j1].process(buf, tmp, scratch, false);
-            tile_add2(&buf[..m1 * n1], m1, n1, &self.psi[f.n1][0], mp, np, acc0);
+            self.psi[f.n1][0].tile_add(&buf[..m1 * n1], m1, n1, acc0);
         }
         self.plans.levels[0].process(acc0, tmp, scratch, true);
         // Fold the padded gradient back onto the image (adjoint of the reflection).
