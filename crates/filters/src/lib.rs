@@ -28,9 +28,11 @@ pub mod error;
 pub mod littlewood_paley;
 pub mod morlet1d;
 pub mod morlet2d;
+pub mod solid_harmonic;
 pub mod wavelet;
 
 pub use bank1d::{Bank1dParams, Filter1d, FilterBank1d, Reduction};
 pub use error::{FilterError, Result};
 pub use morlet2d::{Filter2d, FilterBank2d, Spectrum2d};
+pub use solid_harmonic::SolidHarmonicBank;
 pub use wavelet::{FnWavelet, Gabor, Morlet, Wavelet1d};
