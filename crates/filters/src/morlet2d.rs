@@ -8,6 +8,11 @@ use num_complex::Complex64;
 use rayon::prelude::*;
 use rustfft::FftPlanner;
 
+/// Kymatio normalises its 2D Gabor filters with this literal, not with pi; kept so that
+/// filters agree with it to rounding.
+#[allow(clippy::approx_constant)]
+const KYMATIO_PI: f64 = 3.1415;
+
 /// A real Fourier-domain image filter, row-major `(m, n)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spectrum2d {
@@ -56,7 +61,7 @@ pub fn gabor_2d(m: usize, n: usize, sigma: f64, theta: f64, xi: f64, slant: f64)
             }
         }
     }
-    let norm = 2.0 * 3.1415 * sigma * sigma / slant;
+    let norm = 2.0 * KYMATIO_PI * sigma * sigma / slant;
     out.iter_mut().for_each(|v| *v /= norm);
     out
 }

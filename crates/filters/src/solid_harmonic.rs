@@ -67,7 +67,7 @@ fn norm_factor(l: usize) -> f64 {
     } else {
         1.0 / (2f64.powf(0.5 * (l + 3) as f64)
             * (PI * (2 * l + 1) as f64).sqrt()
-            * factorial((l + 1) / 2))
+            * factorial(l.div_ceil(2)))
     }
 }
 

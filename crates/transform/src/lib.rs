@@ -30,6 +30,7 @@ mod fourier;
 mod fourier2d;
 pub mod image;
 pub mod padding;
+pub mod solid;
 pub mod time;
 
 pub use error::{Result, TransformError};
@@ -37,4 +38,5 @@ pub use fourier::Real;
 pub use image::{PathMeta2d, Scattering2d, Scattering2dParams};
 pub use padding::Padding;
 pub use scattering_filters::Reduction;
+pub use solid::{PathMeta3d, SolidHarmonicScattering3d, SolidScattering3dParams};
 pub use time::{Averaging, PathMeta, Scattering1d, Scattering1dParams};

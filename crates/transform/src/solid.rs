@@ -1,0 +1,564 @@
+//! Solid harmonic (3D) scattering, Kymatio's `HarmonicScattering3D` with
+//! `method='integral'`: rotation-invariant moduli `U[j, l] = sqrt(sum_m |x * psi_{j,l,m}|^2)`,
+//! second order `U[j1, j2, l]` from `U[j1, l]`, and the integrals `sum_voxels U^q`;
+//! with its backward pass (vector-Jacobian product).
+
+use crate::error::{invalid, Result, TransformError};
+use crate::fourier::{Cx, Real};
+use ndarray::parallel::prelude::*;
+use ndarray::{Array2, Array4, ArrayView4, Axis};
+use rustfft::{Fft, FftPlanner};
+use scattering_filters::SolidHarmonicBank;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// Parameters of a [`SolidHarmonicScattering3d`].
+///
+/// ```
+/// use scattering_transform::SolidScattering3dParams;
+/// let s = SolidScattering3dParams::new((16, 16, 16), 2, 2).build()?;
+/// assert_eq!(s.output_shape(), (6, 3, 3)); // paths, l = 0..=L, powers (0.5, 1, 2)
+/// # Ok::<(), scattering_transform::TransformError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SolidScattering3dParams {
+    /// Volume shape `(z, y, x)`.
+    pub shape: (usize, usize, usize),
+    /// Largest scale index: widths `sigma_0 2^j`, `j = 0..=J`.
+    pub j: usize,
+    /// Largest harmonic order.
+    pub l: usize,
+    /// Width of the finest wavelet, in voxels (Kymatio: 1).
+    pub sigma0: f64,
+    /// Highest scattering order (1 or 2).
+    pub max_order: usize,
+    /// Exponents `q` of the integrals `sum U^q` (Kymatio: 0.5, 1, 2).
+    pub integral_powers: Vec<f64>,
+}
+
+impl SolidScattering3dParams {
+    /// Kymatio's defaults: sigma_0 = 1, order 2, powers (0.5, 1, 2).
+    pub fn new(shape: (usize, usize, usize), j: usize, l: usize) -> Self {
+        Self {
+            shape,
+            j,
+            l,
+            sigma0: 1.0,
+            max_order: 2,
+            integral_powers: vec![0.5, 1.0, 2.0],
+        }
+    }
+    /// Width of the finest wavelet.
+    pub fn sigma0(mut self, s: f64) -> Self {
+        self.sigma0 = s;
+        self
+    }
+    /// Highest order (1 or 2).
+    pub fn max_order(mut self, m: usize) -> Self {
+        self.max_order = m;
+        self
+    }
+    /// Exponents of the integrals.
+    pub fn integral_powers(mut self, q: Vec<f64>) -> Self {
+        self.integral_powers = q;
+        self
+    }
+    /// Builds the transform, computing in `f64`.
+    pub fn build(self) -> Result<SolidHarmonicScattering3d<f64>> {
+        SolidHarmonicScattering3d::new(self)
+    }
+    /// Builds the transform, computing in `f32`.
+    pub fn build_f32(self) -> Result<SolidHarmonicScattering3d<f32>> {
+        SolidHarmonicScattering3d::new(self)
+    }
+}
+
+/// Label of one path (axis 1 of the output).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PathMeta3d {
+    /// Scattering order (1 or 2).
+    pub order: usize,
+    /// Scale indices.
+    pub j: Vec<usize>,
+}
+
+/// Unnormalised 3D FFTs of one shape: the last axis in place, the others through
+/// transposes.
+struct Plan3d<T: Real> {
+    shape: (usize, usize, usize),
+    f: [Arc<dyn Fft<T>>; 3],
+    i: [Arc<dyn Fft<T>>; 3],
+    scratch_len: usize,
+}
+
+impl<T: Real> Plan3d<T> {
+    fn new(shape: (usize, usize, usize)) -> Self {
+        let mut p = FftPlanner::<T>::new();
+        let dims = [shape.0, shape.1, shape.2];
+        let f = dims.map(|d| p.plan_fft_forward(d));
+        let i = dims.map(|d| p.plan_fft_inverse(d));
+        let scratch_len = f
+            .iter()
+            .chain(i.iter())
+            .map(|x| x.get_inplace_scratch_len())
+            .max()
+            .unwrap_or(0);
+        Self {
+            shape,
+            f,
+            i,
+            scratch_len,
+        }
+    }
+
+    fn process(&self, data: &mut [Cx<T>], tmp: &mut [Cx<T>], scratch: &mut [Cx<T>], inverse: bool) {
+        let (m, n, o) = self.shape;
+        let len = m * n * o;
+        let p = if inverse { &self.i } else { &self.f };
+        p[2].process_with_scratch(&mut data[..len], scratch);
+        for (slab, t) in data[..len]
+            .chunks_exact_mut(n * o)
+            .zip(tmp[..len].chunks_exact_mut(n * o))
+        {
+            transpose::transpose(slab, t, o, n);
+            p[1].process_with_scratch(t, scratch);
+            transpose::transpose(t, slab, n, o);
+        }
+        transpose::transpose(&data[..len], &mut tmp[..len], n * o, m);
+        p[0].process_with_scratch(&mut tmp[..len], scratch);
+        transpose::transpose(&tmp[..len], &mut data[..len], m, n * o);
+    }
+}
+
+/// 3D solid harmonic scattering, built once for a volume shape.
+pub struct SolidHarmonicScattering3d<T: Real = f64> {
+    params: SolidScattering3dParams,
+    /// `psi[l][j][m]` in `T`.
+    psi: Vec<Vec<Vec<Vec<Cx<T>>>>>,
+    plan: Plan3d<T>,
+    meta: Vec<PathMeta3d>,
+    /// Output path index of order 1 `j` and of order 2 `(j1, j2)`.
+    path1: Vec<usize>,
+    path2: Vec<Vec<Option<usize>>>,
+}
+
+impl<T: Real> SolidHarmonicScattering3d<T> {
+    fn new(params: SolidScattering3dParams) -> Result<Self> {
+        if !(1..=2).contains(&params.max_order) {
+            return Err(invalid(
+                "max_order",
+                format!("must be 1 or 2, got {}", params.max_order),
+            ));
+        }
+        if params.integral_powers.is_empty()
+            || params
+                .integral_powers
+                .iter()
+                .any(|q| !(q.is_finite() && *q > 0.0))
+        {
+            return Err(invalid(
+                "integral_powers",
+                format!(
+                    "need at least one positive exponent, got {:?}",
+                    params.integral_powers
+                ),
+            ));
+        }
+        let (m, n, o) = params.shape;
+        if m < 2 || n < 2 || o < 2 {
+            return Err(invalid("shape", format!("volume {m}x{n}x{o} too small")));
+        }
+        if (1usize << params.j) > m.min(n).min(o) {
+            return Err(invalid(
+                "J",
+                format!(
+                    "2^J = {} exceeds the smallest side {}",
+                    1usize << params.j,
+                    m.min(n).min(o)
+                ),
+            ));
+        }
+        let bank = SolidHarmonicBank::new(params.shape, params.j, params.l, params.sigma0)?;
+        let psi = bank
+            .filters
+            .iter()
+            .map(|fl| {
+                fl.iter()
+                    .map(|fj| {
+                        fj.iter()
+                            .map(|f| {
+                                f.iter()
+                                    .map(|c| Cx::new(T::of(c.re), T::of(c.im)))
+                                    .collect()
+                            })
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        let jn = params.j + 1;
+        let mut meta: Vec<PathMeta3d> = (0..jn)
+            .map(|j| PathMeta3d {
+                order: 1,
+                j: vec![j],
+            })
+            .collect();
+        let path1 = (0..jn).collect();
+        let mut path2 = vec![vec![None; jn]; jn];
+        if params.max_order == 2 {
+            for (j1, row) in path2.iter_mut().enumerate() {
+                for (j2, slot) in row.iter_mut().enumerate().skip(j1 + 1) {
+                    *slot = Some(meta.len());
+                    meta.push(PathMeta3d {
+                        order: 2,
+                        j: vec![j1, j2],
+                    });
+                }
+            }
+        }
+        Ok(Self {
+            plan: Plan3d::new(params.shape),
+            params,
+            psi,
+            meta,
+            path1,
+            path2,
+        })
+    }
+
+    /// `(paths, L + 1, powers)` of the output for one volume.
+    pub fn output_shape(&self) -> (usize, usize, usize) {
+        (
+            self.meta.len(),
+            self.params.l + 1,
+            self.params.integral_powers.len(),
+        )
+    }
+    /// One label per path, in output order.
+    pub fn meta(&self) -> &[PathMeta3d] {
+        &self.meta
+    }
+    /// The parameters.
+    pub fn params(&self) -> &SolidScattering3dParams {
+        &self.params
+    }
+
+    fn check(&self, x: &ArrayView4<f64>) -> Result<()> {
+        let (b, m, n, o) = x.dim();
+        if (m, n, o) != self.params.shape || b == 0 {
+            let s = self.params.shape;
+            return Err(TransformError::Shape {
+                what: "input",
+                expected: format!("(batch >= 1, {}, {}, {})", s.0, s.1, s.2),
+                got: format!("{:?}", x.shape()),
+            });
+        }
+        if let Some((idx, v)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
+            return Err(TransformError::NonFinite {
+                batch: idx.0,
+                index: (idx.1 * n + idx.2) * o + idx.3,
+                value: *v,
+            });
+        }
+        Ok(())
+    }
+
+    /// Order-0 invariants: `sum_voxels |x|^q` for each power, `(batch, powers)`.
+    pub fn order0(&self, x: ArrayView4<f64>) -> Result<Array2<f64>> {
+        self.check(&x)?;
+        let qs = &self.params.integral_powers;
+        Ok(Array2::from_shape_fn((x.dim().0, qs.len()), |(b, k)| {
+            x.index_axis(Axis(0), b)
+                .iter()
+                .map(|v| v.abs().powf(qs[k]))
+                .sum()
+        }))
+    }
+
+    fn len(&self) -> usize {
+        let (m, n, o) = self.params.shape;
+        m * n * o
+    }
+
+    fn integrals(&self, u: &[T]) -> Vec<f64> {
+        self.params
+            .integral_powers
+            .iter()
+            .map(|&q| u.iter().map(|v| v.as_f64().powf(q)).sum())
+            .collect()
+    }
+
+    fn spectrum_of_real(&self, u: &[T], out: &mut [Cx<T>], w: &mut Work3Ref<'_, T>) {
+        for (o, &v) in out.iter_mut().zip(u) {
+            *o = Cx::new(v, T::zero());
+        }
+        self.plan.process(out, w.tmp, w.scratch, false);
+    }
+
+    fn new_work(&self) -> Work3<T> {
+        let len = self.len();
+        let z = Cx::new(T::zero(), T::zero());
+        Work3 {
+            tmp: vec![z; len],
+            scratch: vec![z; self.plan.scratch_len],
+            zs1: vec![vec![z; len]; 2 * self.params.l + 1],
+            zs2: vec![vec![z; len]; 2 * self.params.l + 1],
+            u1: vec![T::zero(); len],
+            u2: vec![T::zero(); len],
+            u1c: vec![z; len],
+            acc: vec![z; len],
+            acc1: vec![z; len],
+            g: vec![T::zero(); len],
+        }
+    }
+
+    fn tasks(&self) -> Vec<(usize, usize)> {
+        (0..=self.params.l)
+            .flat_map(|l| (0..=self.params.j).map(move |j| (l, j)))
+            .collect()
+    }
+
+    /// Invariants of a batch `(batch, Z, Y, X)`, as `(batch, paths, L + 1, powers)`,
+    /// Kymatio's layout. Work is spread over `(l, j1)` pairs, so one volume uses all cores.
+    pub fn forward(&self, x: ArrayView4<f64>) -> Result<Array4<f64>> {
+        self.check(&x)?;
+        let (p, ln, qn) = self.output_shape();
+        let mut out = Array4::zeros((x.dim().0, p, ln, qn));
+        for (b, mut ob) in out.axis_iter_mut(Axis(0)).enumerate() {
+            let xs: Vec<Cx<T>> = {
+                let mut w = self.new_work();
+                let mut v: Vec<Cx<T>> = x
+                    .index_axis(Axis(0), b)
+                    .iter()
+                    .map(|&v| Cx::new(T::of(v), T::zero()))
+                    .collect();
+                self.plan.process(&mut v, &mut w.tmp, &mut w.scratch, false);
+                v
+            };
+            let results: Vec<(usize, usize, Vec<f64>)> = self
+                .tasks()
+                .into_par_iter()
+                .map_init(
+                    || self.new_work(),
+                    |w, (l, j1)| {
+                        let Work3 {
+                            tmp,
+                            scratch,
+                            zs1,
+                            zs2,
+                            u1,
+                            u2,
+                            u1c,
+                            ..
+                        } = w;
+                        let mut tw = Work3Ref { tmp, scratch };
+                        let mut res = Vec::new();
+                        self.covariant_modulus(&xs, l, j1, u1, zs1, &mut tw);
+                        res.push((self.path1[j1], l, self.integrals(u1)));
+                        if self.params.max_order == 2 && j1 < self.params.j {
+                            self.spectrum_of_real(u1, u1c, &mut tw);
+                            for j2 in j1 + 1..=self.params.j {
+                                self.covariant_modulus(u1c, l, j2, u2, zs2, &mut tw);
+                                let p = self.path2[j1][j2].unwrap_or_else(|| unreachable!());
+                                res.push((p, l, self.integrals(u2)));
+                            }
+                        }
+                        res
+                    },
+                )
+                .flatten()
+                .collect();
+            for (p, l, vals) in results {
+                for (k, v) in vals.into_iter().enumerate() {
+                    ob[[p, l, k]] = v;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// `dL/dU = sum_q g_q q U^(q-1)`, with 0 where `U = 0` (no NaN for q < 1).
+    fn integral_backward(&self, u: &[T], g: &[f64], out: &mut [T]) {
+        let qs = &self.params.integral_powers;
+        for (o, &uv) in out.iter_mut().zip(u) {
+            let uf = uv.as_f64();
+            *o = if uf > 0.0 {
+                T::of(
+                    qs.iter()
+                        .zip(g)
+                        .map(|(&q, &gq)| gq * q * uf.powf(q - 1.0))
+                        .sum::<f64>(),
+                )
+            } else {
+                T::zero()
+            };
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    /// Adds `sum_m conj(psi_m) fft(g_U z_m / U)` to `acc` (the Fourier-domain gradient
+    /// with respect to the real input of a covariant modulus).
+    fn covariant_backward(
+        &self,
+        l: usize,
+        j: usize,
+        u: &[T],
+        gu: &[T],
+        zs: &mut [Vec<Cx<T>>],
+        acc: &mut [Cx<T>],
+        tmp: &mut [Cx<T>],
+        scratch: &mut [Cx<T>],
+    ) {
+        for (mi, f) in self.psi[l][j].iter().enumerate() {
+            let z = &mut zs[mi];
+            for ((zv, &uv), &g) in z.iter_mut().zip(u).zip(gu) {
+                *zv = if uv > T::zero() {
+                    *zv * (g / uv)
+                } else {
+                    Cx::new(T::zero(), T::zero())
+                };
+            }
+            self.plan.process(z, tmp, scratch, false);
+            for ((a, zv), h) in acc.iter_mut().zip(z.iter()).zip(f) {
+                *a += zv * h.conj();
+            }
+        }
+    }
+
+    /// Vector-Jacobian product: the gradient with respect to each volume of
+    /// `<S x, grad>`, `grad` of the output's shape `(batch, paths, L + 1, powers)`.
+    pub fn backward(&self, x: ArrayView4<f64>, grad: ArrayView4<f64>) -> Result<Array4<f64>> {
+        self.check(&x)?;
+        let (p, ln, qn) = self.output_shape();
+        if grad.dim() != (x.dim().0, p, ln, qn) {
+            return Err(TransformError::Shape {
+                what: "output gradient",
+                expected: format!("({}, {p}, {ln}, {qn})", x.dim().0),
+                got: format!("{:?}", grad.shape()),
+            });
+        }
+        let len = self.len();
+        let mut out = Array4::zeros(x.raw_dim());
+        for (b, mut ob) in out.axis_iter_mut(Axis(0)).enumerate() {
+            let mut w0 = self.new_work();
+            let mut xs: Vec<Cx<T>> = x
+                .index_axis(Axis(0), b)
+                .iter()
+                .map(|&v| Cx::new(T::of(v), T::zero()))
+                .collect();
+            self.plan
+                .process(&mut xs, &mut w0.tmp, &mut w0.scratch, false);
+            let gb = grad.index_axis(Axis(0), b);
+            let gvec =
+                |p: usize, l: usize| -> Vec<f64> { (0..qn).map(|k| gb[[p, l, k]]).collect() };
+            // Each (l, j1) task returns its Fourier-domain gradient; they are summed.
+            let total: Vec<Cx<T>> = self
+                .tasks()
+                .into_par_iter()
+                .map_init(
+                    || self.new_work(),
+                    |w, (l, j1)| {
+                        let Work3 {
+                            tmp,
+                            scratch,
+                            zs1,
+                            zs2,
+                            u1,
+                            u2,
+                            u1c,
+                            acc,
+                            acc1,
+                            g,
+                            ..
+                        } = w;
+                        let zero = Cx::new(T::zero(), T::zero());
+                        let mut tw = Work3Ref { tmp, scratch };
+                        self.covariant_modulus(&xs, l, j1, u1, zs1, &mut tw);
+                        self.integral_backward(u1, &gvec(self.path1[j1], l), g);
+                        if self.params.max_order == 2 && j1 < self.params.j {
+                            self.spectrum_of_real(u1, u1c, &mut tw);
+                            acc1.iter_mut().for_each(|a| *a = zero);
+                            let mut g2 = vec![T::zero(); len];
+                            for j2 in j1 + 1..=self.params.j {
+                                let p = self.path2[j1][j2].unwrap_or_else(|| unreachable!());
+                                self.covariant_modulus(u1c, l, j2, u2, zs2, &mut tw);
+                                self.integral_backward(u2, &gvec(p, l), &mut g2);
+                                self.covariant_backward(
+                                    l, j2, u2, &g2, zs2, acc1, tw.tmp, tw.scratch,
+                                );
+                            }
+                            self.plan.process(acc1, tw.tmp, tw.scratch, true);
+                            let s = T::of(1.0 / len as f64);
+                            for (gv, a) in g.iter_mut().zip(acc1.iter()) {
+                                *gv += a.re * s;
+                            }
+                        }
+                        acc.iter_mut().for_each(|a| *a = zero);
+                        self.covariant_backward(l, j1, u1, g, zs1, acc, tw.tmp, tw.scratch);
+                        acc.clone()
+                    },
+                )
+                .reduce(
+                    || vec![Cx::new(T::zero(), T::zero()); len],
+                    |mut a, b| {
+                        a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                        a
+                    },
+                );
+            let mut total = total;
+            self.plan
+                .process(&mut total, &mut w0.tmp, &mut w0.scratch, true);
+            let s = 1.0 / len as f64;
+            for (o, t) in ob.iter_mut().zip(&total) {
+                *o = t.re.as_f64() * s;
+            }
+        }
+        Ok(out)
+    }
+
+    /// `U = sqrt(sum_m |ifft(src * psi_m)|^2)` for order `l` and scale `j`; the complex
+    /// `z_m` stay in `zs` (the backward pass needs them).
+    fn covariant_modulus(
+        &self,
+        src: &[Cx<T>],
+        l: usize,
+        j: usize,
+        u: &mut [T],
+        zs: &mut [Vec<Cx<T>>],
+        w: &mut Work3Ref<'_, T>,
+    ) {
+        let len = self.len();
+        let scale = T::of(1.0 / len as f64);
+        u[..len].iter_mut().for_each(|v| *v = T::zero());
+        for (mi, f) in self.psi[l][j].iter().enumerate() {
+            let z = &mut zs[mi];
+            for ((d, s), h) in z.iter_mut().zip(src).zip(f) {
+                *d = s * h * scale;
+            }
+            self.plan.process(z, w.tmp, w.scratch, true);
+            for (uv, c) in u.iter_mut().zip(z.iter()) {
+                *uv += c.re * c.re + c.im * c.im;
+            }
+        }
+        u.iter_mut().for_each(|v| *v = v.sqrt());
+    }
+}
+
+/// Per-task buffers of the 3D transform.
+struct Work3<T> {
+    tmp: Vec<Cx<T>>,
+    scratch: Vec<Cx<T>>,
+    zs1: Vec<Vec<Cx<T>>>,
+    zs2: Vec<Vec<Cx<T>>>,
+    u1: Vec<T>,
+    u2: Vec<T>,
+    u1c: Vec<Cx<T>>,
+    acc: Vec<Cx<T>>,
+    acc1: Vec<Cx<T>>,
+    g: Vec<T>,
+}
+
+struct Work3Ref<'a, T> {
+    tmp: &'a mut [Cx<T>],
+    scratch: &'a mut [Cx<T>],
+}
