@@ -152,3 +152,119 @@ pub fn time_scattering_png(
     root.present().map_err(|e| fig_err(path, e))?;
     Ok(())
 }
+
+/// Draws an image beside its scattering coefficients (`(channel, M', N')`, labelled by
+/// `meta`): order 1 as a J x L mosaic (rows: scale j, columns: orientation), order 2 as
+/// a mosaic of (j1, j2) rows by relative orientation `theta2 - theta1`, averaged over
+/// `theta1`. Each order on its own log colour scale.
+#[allow(clippy::too_many_arguments)]
+pub fn image_scattering_png(
+    path: &Path,
+    tmp: &Path,
+    image: ArrayView2<f64>,
+    sx: ndarray::ArrayView3<f64>,
+    meta: &[scattering_transform::PathMeta2d],
+    j: usize,
+    l: usize,
+    title: &str,
+) -> Result<(), AppError> {
+    register_font();
+    let (_, a, b) = sx.dim();
+    let tile = |rows: usize, cols: usize, f: &dyn Fn(usize, usize) -> Option<Array2<f64>>| {
+        let mut m = Array2::from_elem((rows * (a + 1), cols * (b + 1)), f64::NAN);
+        for r in 0..rows {
+            for c in 0..cols {
+                if let Some(t) = f(r, c) {
+                    m.slice_mut(ndarray::s![
+                        r * (a + 1)..r * (a + 1) + a,
+                        c * (b + 1)..c * (b + 1) + b
+                    ])
+                    .assign(&t);
+                }
+            }
+        }
+        m
+    };
+    let chan = |pred: &dyn Fn(&scattering_transform::PathMeta2d) -> bool| -> Vec<usize> {
+        (0..meta.len()).filter(|&c| pred(&meta[c])).collect()
+    };
+    let order1 = tile(j, l, &|r, c| {
+        chan(&|p| p.order == 1 && p.j == [r] && p.theta == [c])
+            .first()
+            .map(|&ch| sx.index_axis(ndarray::Axis(0), ch).to_owned())
+    });
+    let pairs: Vec<(usize, usize)> = (0..j)
+        .flat_map(|a| (a + 1..j).map(move |b| (a, b)))
+        .collect();
+    let order2 = tile(pairs.len(), l, &|r, c| {
+        let (j1, j2) = pairs[r];
+        let chans =
+            chan(&|p| p.order == 2 && p.j == [j1, j2] && (p.theta[1] + l - p.theta[0]) % l == c);
+        if chans.is_empty() {
+            return None;
+        }
+        let mut acc = Array2::zeros((a, b));
+        for &ch in &chans {
+            acc += &sx.index_axis(ndarray::Axis(0), ch);
+        }
+        Some(acc / chans.len() as f64)
+    });
+    let mut panels: Vec<(String, Array2<f64>, bool)> = vec![
+        ("input".into(), image.to_owned(), false),
+        (
+            format!("order 1: rows j = 0..{}, columns θ = 0..{}", j - 1, l - 1),
+            order1,
+            true,
+        ),
+    ];
+    if !pairs.is_empty() && meta.iter().any(|p| p.order == 2) {
+        panels.push((
+            "order 2: rows (j1, j2), columns θ2 - θ1 (mean over θ1)".into(),
+            order2,
+            true,
+        ));
+    }
+    let (width, height) = (500 * panels.len() as u32, 560u32);
+    let root = BitMapBackend::new(tmp, (width, height)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| fig_err(path, e))?;
+    let root = root
+        .titled(title, ("sans-serif", 22))
+        .map_err(|e| fig_err(path, e))?;
+    let areas = root.split_evenly((1, panels.len()));
+    for ((caption, data, log), area) in panels.iter().zip(areas.iter()) {
+        let (rows, cols) = data.dim();
+        let vals = data.mapv(|v| if *log { (v.abs() + 1e-12).log10() } else { v });
+        let finite = || vals.iter().cloned().filter(|v| v.is_finite());
+        let hi = finite().fold(f64::NEG_INFINITY, f64::max);
+        let lo = if *log {
+            hi - 3.0
+        } else {
+            finite().fold(f64::INFINITY, f64::min)
+        };
+        let mut chart = ChartBuilder::on(area)
+            .caption(caption.as_str(), ("sans-serif", 15))
+            .margin(10)
+            .build_cartesian_2d(0f64..cols as f64, 0f64..rows as f64)
+            .map_err(|e| fig_err(path, e))?;
+        let cells = (0..rows).flat_map(|r| (0..cols).map(move |c| (r, c)));
+        chart
+            .draw_series(
+                cells
+                    .filter(|&(r, c)| vals[[r, c]].is_finite())
+                    .map(|(r, c)| {
+                        let v = ((vals[[r, c]] - lo) / (hi - lo).max(1e-300)).clamp(0.0, 1.0);
+                        let color = if *log {
+                            ViridisRGB::get_color(v)
+                        } else {
+                            let g = (v * 255.0) as u8;
+                            RGBColor(g, g, g)
+                        };
+                        let y = (rows - 1 - r) as f64;
+                        Rectangle::new([(c as f64, y), (c as f64 + 1.0, y + 1.0)], color.filled())
+                    }),
+            )
+            .map_err(|e| fig_err(path, e))?;
+    }
+    root.present().map_err(|e| fig_err(path, e))?;
+    Ok(())
+}

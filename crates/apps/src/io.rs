@@ -229,3 +229,64 @@ impl Drop for Outputs {
 pub fn meta_path(output: &Path) -> PathBuf {
     output.with_extension("meta.json")
 }
+
+/// Reads images as a batch `(batch, rows, columns)`: a PNG/JPEG (converted to grayscale,
+/// values in [0, 1]) or a `.npy` of shape `(M, N)` or `(batch, M, N)`.
+pub fn read_images(path: &Path) -> Result<ndarray::Array3<f64>, AppError> {
+    match extension(path).as_str() {
+        "png" | "jpg" | "jpeg" => {
+            let img = image::open(path)
+                .map_err(|e| AppError::format(path, format!("cannot decode image: {e}")))?
+                .to_luma32f();
+            let (w, h) = img.dimensions();
+            let data: Vec<f64> = img.into_raw().into_iter().map(f64::from).collect();
+            ndarray::Array3::from_shape_vec((1, h as usize, w as usize), data)
+                .map_err(|e| AppError::format(path, e.to_string()))
+        }
+        "npy" => {
+            let a = read_npy_any(path)?;
+            let shape = a.shape().to_vec();
+            let a = match shape.len() {
+                2 => a.insert_axis(ndarray::Axis(0)),
+                3 => a,
+                _ => {
+                    return Err(AppError::format(
+                        path,
+                        format!(
+                        "expected an image (M, N) or a batch (batch, M, N), got shape {shape:?}"
+                    ),
+                    ))
+                }
+            };
+            a.into_dimensionality::<ndarray::Ix3>()
+                .map_err(|e| AppError::format(path, e.to_string()))
+        }
+        other => Err(AppError::format(
+            path,
+            format!("unsupported input type `.{other}`: expected .png, .jpg or .npy"),
+        )),
+    }
+}
+
+/// Reads volumes `(batch, Z, Y, X)` from a `.npy` of shape `(Z, Y, X)` or `(batch, Z, Y, X)`.
+pub fn read_volumes(path: &Path) -> Result<ndarray::Array4<f64>, AppError> {
+    if extension(path) != "npy" {
+        return Err(AppError::format(path, "volumes are read from .npy files"));
+    }
+    let a = read_npy_any(path)?;
+    let shape = a.shape().to_vec();
+    let a = match shape.len() {
+        3 => a.insert_axis(ndarray::Axis(0)),
+        4 => a,
+        _ => {
+            return Err(AppError::format(
+                path,
+                format!(
+                    "expected a volume (Z, Y, X) or a batch (batch, Z, Y, X), got shape {shape:?}"
+                ),
+            ))
+        }
+    };
+    a.into_dimensionality::<ndarray::Ix4>()
+        .map_err(|e| AppError::format(path, e.to_string()))
+}

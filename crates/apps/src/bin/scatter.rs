@@ -9,10 +9,13 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{s, Array3, Axis};
-use scattering_apps::figures::{time_scattering_png, TimeAxis};
-use scattering_apps::io::{meta_path, read_signals, Outputs};
+use scattering_apps::figures::{image_scattering_png, time_scattering_png, TimeAxis};
+use scattering_apps::io::{meta_path, read_images, read_signals, read_volumes, Outputs};
 use scattering_apps::AppError;
-use scattering_transform::{Averaging, Padding, Real, Scattering1d, Scattering1dParams};
+use scattering_transform::{
+    Averaging, Padding, Real, Scattering1d, Scattering1dParams, Scattering2dParams,
+    SolidScattering3dParams,
+};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -31,6 +34,63 @@ struct Cli {
 enum Kind {
     /// 1D time scattering of signals (.npy, .wav or .csv).
     Time(TimeArgs),
+    /// 2D scattering of images (.png, .jpg, or .npy of shape (M, N) or (batch, M, N)).
+    Image(ImageArgs),
+    /// 3D solid harmonic scattering of volumes (.npy of shape (Z, Y, X) or (batch, Z, Y, X)).
+    Solid(SolidArgs),
+}
+
+#[derive(clap::Args)]
+struct ImageArgs {
+    /// Input image(s).
+    #[arg(long)]
+    input: PathBuf,
+    /// Output .npy of shape (batch, channel, M / 2^J, N / 2^J), float64; metadata beside it.
+    #[arg(long)]
+    output: PathBuf,
+    /// Number of scales.
+    #[arg(short = 'J', long = "J", default_value_t = 3)]
+    j: usize,
+    /// Number of orientations.
+    #[arg(short = 'L', long = "L", default_value_t = 8)]
+    l: usize,
+    /// Highest scattering order (0, 1 or 2).
+    #[arg(long, default_value_t = 2)]
+    max_order: usize,
+    /// Boundary handling (periodic needs sides divisible by 2^J).
+    #[arg(long, value_enum, default_value = "reflect")]
+    padding: PaddingArg,
+    /// Arithmetic of the transform (output is float64 either way).
+    #[arg(long, value_enum, default_value = "f64")]
+    precision: PrecisionArg,
+    /// Also draw the first image beside its order-1 and order-2 mosaics as a PNG.
+    #[arg(long)]
+    png: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct SolidArgs {
+    /// Input volume(s), .npy.
+    #[arg(long)]
+    input: PathBuf,
+    /// Output .npy of shape (batch, paths, L + 1, powers), float64 (Kymatio's layout).
+    #[arg(long)]
+    output: PathBuf,
+    /// Largest scale index (widths sigma0 2^j, j = 0..=J).
+    #[arg(short = 'J', long = "J", default_value_t = 2)]
+    j: usize,
+    /// Largest harmonic order.
+    #[arg(short = 'L', long = "L", default_value_t = 2)]
+    l: usize,
+    /// Exponents q of the integrals sum U^q, comma-separated.
+    #[arg(long, default_value = "0.5,1,2")]
+    powers: String,
+    /// Width of the finest wavelet in voxels.
+    #[arg(long, default_value_t = 1.0)]
+    sigma0: f64,
+    /// Highest scattering order (1 or 2).
+    #[arg(long, default_value_t = 2)]
+    max_order: usize,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -240,10 +300,180 @@ fn time(args: TimeArgs) -> Result<(), AppError> {
     Ok(())
 }
 
+fn check_npy_output(output: &std::path::Path) -> Result<(), AppError> {
+    if output.extension().and_then(|e| e.to_str()) != Some("npy") {
+        return Err(AppError::Usage(format!(
+            "--output must end in .npy, got {}",
+            output.display()
+        )));
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct ImageMeta<'a> {
+    transform: &'static str,
+    input: String,
+    shape: [usize; 4],
+    params: &'a Scattering2dParams,
+    padded_shape: (usize, usize),
+    precision: &'static str,
+    channels: &'a [scattering_transform::PathMeta2d],
+}
+
+/// Transforms one chunk of images.
+type ChunkFn<'a> = dyn Fn(ndarray::ArrayView3<f64>) -> Result<ndarray::Array4<f64>, AppError> + 'a;
+
+fn image(args: ImageArgs) -> Result<(), AppError> {
+    check_npy_output(&args.output)?;
+    let x = read_images(&args.input)?;
+    let (_, m, n) = x.dim();
+    let params = Scattering2dParams::new((m, n), args.j)
+        .l(args.l)
+        .max_order(args.max_order)
+        .padding(match args.padding {
+            PaddingArg::Reflect => Padding::Reflect,
+            PaddingArg::Periodic => Padding::Periodic,
+        });
+    let chunk = ((1usize << 22) / (m * n)).clamp(1, 1024);
+    let bar = progress(x.dim().0, chunk);
+    let run = |f: &ChunkFn| {
+        let mut parts = Vec::new();
+        for start in (0..x.dim().0).step_by(chunk) {
+            let end = (start + chunk).min(x.dim().0);
+            parts.push(f(x.slice(s![start..end, .., ..]))?);
+            bar.inc((end - start) as u64);
+        }
+        let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
+        ndarray::concatenate(Axis(0), &views).map_err(|e| AppError::Usage(e.to_string()))
+    };
+    let (out, meta, padded, precision) = match args.precision {
+        PrecisionArg::F64 => {
+            let s = params.clone().build()?;
+            let out = run(&|v| Ok(s.forward(v)?))?;
+            (out, s.meta().to_vec(), s.padded_shape(), "f64")
+        }
+        PrecisionArg::F32 => {
+            let s = params.clone().build_f32()?;
+            let out = run(&|v| Ok(s.forward(v)?.mapv(f64::from)))?;
+            (out, s.meta().to_vec(), s.padded_shape(), "f32")
+        }
+    };
+    bar.finish_and_clear();
+    let (b, c, h, w) = out.dim();
+    let mut outputs = Outputs::new();
+    outputs.npy(&args.output, &out)?;
+    outputs.json(
+        &meta_path(&args.output),
+        &ImageMeta {
+            transform: "image",
+            input: args.input.display().to_string(),
+            shape: [b, c, h, w],
+            params: &params,
+            padded_shape: padded,
+            precision,
+            channels: &meta,
+        },
+    )?;
+    if let Some(png) = &args.png {
+        let tmp = outputs.temp_path(png)?;
+        let title = format!("image scattering: J = {}, L = {}", args.j, args.l);
+        image_scattering_png(
+            png,
+            &tmp,
+            x.index_axis(Axis(0), 0),
+            out.index_axis(Axis(0), 0),
+            &meta,
+            args.j,
+            args.l,
+            &title,
+        )?;
+    }
+    outputs.commit()?;
+    eprintln!("wrote {} ({b} x {c} x {h} x {w})", args.output.display());
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct SolidMeta<'a> {
+    transform: &'static str,
+    input: String,
+    shape: [usize; 4],
+    /// Axis 1 of the output; axis 2 is l = 0..=L, axis 3 the powers.
+    paths: &'a [scattering_transform::PathMeta3d],
+    params: &'a SolidScattering3dParams,
+    /// Order-0 invariants sum |x|^q, one row per volume.
+    order0: Vec<Vec<f64>>,
+}
+
+fn solid(args: SolidArgs) -> Result<(), AppError> {
+    check_npy_output(&args.output)?;
+    let powers: Vec<f64> = args
+        .powers
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| {
+            AppError::Usage(format!(
+                "--powers expects numbers like 0.5,1,2, got `{}`",
+                args.powers
+            ))
+        })?;
+    let x = read_volumes(&args.input)?;
+    let (bn, zz, yy, xx) = x.dim();
+    let params = SolidScattering3dParams::new((zz, yy, xx), args.j, args.l)
+        .sigma0(args.sigma0)
+        .max_order(args.max_order)
+        .integral_powers(powers);
+    let s = params.clone().build()?;
+    let bar = progress(bn, 1);
+    let mut parts = Vec::new();
+    for b in 0..bn {
+        parts.push(s.forward(x.slice(s![b..b + 1, .., .., ..]))?);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
+    let out = ndarray::concatenate(Axis(0), &views).map_err(|e| AppError::Usage(e.to_string()))?;
+    let order0 = s.order0(x.view())?;
+    let (b, p, l, q) = out.dim();
+    let mut outputs = Outputs::new();
+    outputs.npy(&args.output, &out)?;
+    outputs.json(
+        &meta_path(&args.output),
+        &SolidMeta {
+            transform: "solid",
+            input: args.input.display().to_string(),
+            shape: [b, p, l, q],
+            paths: s.meta(),
+            params: &params,
+            order0: order0.outer_iter().map(|r| r.to_vec()).collect(),
+        },
+    )?;
+    outputs.commit()?;
+    eprintln!("wrote {} ({b} x {p} x {l} x {q})", args.output.display());
+    Ok(())
+}
+
+/// A progress bar over `total` items, shown only when there is more than one chunk.
+fn progress(total: usize, chunk: usize) -> ProgressBar {
+    if total <= chunk {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::new(total as u64);
+    b.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} ({eta} left)")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    b
+}
+
 fn main() {
     let cli = Cli::parse();
     let result = match cli.kind {
         Kind::Time(a) => time(a),
+        Kind::Image(a) => image(a),
+        Kind::Solid(a) => solid(a),
     };
     if let Err(e) = result {
         eprintln!("scatter: error: {e}");
