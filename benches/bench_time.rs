@@ -3,7 +3,10 @@
 //! for `scripts/bench-vs-kymatio`. The filter build is timed apart from the transform.
 
 use scattering_benches::{image_batch, input_batch, IMAGE_CONFIGS, TIME_CONFIGS};
-use scattering_transform::{Scattering1dParams, Scattering2dParams};
+use scattering_transform::{Scattering1dParams, Scattering2dParams, SolidScattering3dParams};
+
+/// Name of the 3D configuration.
+const SOLID_CONFIG: &str = "3D_J2_L2_64cube_B1";
 use std::time::Instant;
 
 fn peak_rss_mib() -> f64 {
@@ -31,6 +34,35 @@ fn main() {
     };
     let repeats: usize = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(7);
     let precision = args.get(3).map_or("f64", String::as_str);
+    if name == SOLID_CONFIG {
+        // 3D J=2 L=2 on a 64^3 volume, batch 1 (Kymatio's defaults otherwise).
+        let x = ndarray::Array4::from_shape_vec(
+            (1, 64, 64, 64),
+            input_batch(1, 64 * 64 * 64).into_raw_vec_and_offset().0,
+        )
+        .unwrap_or_else(|_| unreachable!());
+        let t0 = Instant::now();
+        let s = match SolidScattering3dParams::new((64, 64, 64), 2, 2).build() {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::exit(1);
+            }
+        };
+        let build = t0.elapsed().as_secs_f64();
+        let times: Vec<f64> = (0..repeats)
+            .map(|_| {
+                let t = Instant::now();
+                if let Err(e) = s.forward(x.view()) {
+                    eprintln!("error: {e}");
+                    std::process::exit(1);
+                }
+                t.elapsed().as_secs_f64()
+            })
+            .collect();
+        report(name, "f64", build, times);
+        return;
+    }
     if let Some(cfg) = IMAGE_CONFIGS.iter().find(|c| c.name == name) {
         let x = image_batch(cfg.batch, cfg.side);
         let p = Scattering2dParams::new((cfg.side, cfg.side), cfg.j).l(cfg.l);

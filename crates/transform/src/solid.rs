@@ -137,6 +137,8 @@ pub struct SolidHarmonicScattering3d<T: Real = f64> {
     psi: Vec<Vec<Vec<Vec<Cx<T>>>>>,
     plan: Plan3d<T>,
     meta: Vec<PathMeta3d>,
+    /// Reusable per-task buffers.
+    pool: std::sync::Mutex<Vec<Work3<T>>>,
     /// Output path index of order 1 `j` and of order 2 `(j1, j2)`.
     path1: Vec<usize>,
     path2: Vec<Vec<Option<usize>>>,
@@ -217,6 +219,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             }
         }
         Ok(Self {
+            pool: std::sync::Mutex::new(Vec::new()),
             plan: Plan3d::new(params.shape),
             params,
             psi,
@@ -284,8 +287,17 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         self.params
             .integral_powers
             .iter()
-            .map(|&q| u.iter().map(|v| v.as_f64().powf(q)).sum())
+            .map(|&q| u.iter().map(|v| pow(v.as_f64(), q)).sum())
             .collect()
+    }
+
+    /// A workspace from the pool (or a new one), returned when dropped.
+    fn work(&self) -> Pooled3<'_, T> {
+        let w = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        Pooled3 {
+            w: Some(w.unwrap_or_else(|| self.new_work())),
+            pool: &self.pool,
+        }
     }
 
     fn spectrum_of_real(&self, u: &[T], out: &mut [Cx<T>], w: &mut Work3Ref<'_, T>) {
@@ -326,7 +338,8 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         let mut out = Array4::zeros((x.dim().0, p, ln, qn));
         for (b, mut ob) in out.axis_iter_mut(Axis(0)).enumerate() {
             let xs: Vec<Cx<T>> = {
-                let mut w = self.new_work();
+                let mut guard = self.work();
+                let w: &mut Work3<T> = &mut guard;
                 let mut v: Vec<Cx<T>> = x
                     .index_axis(Axis(0), b)
                     .iter()
@@ -339,8 +352,9 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                 .tasks()
                 .into_par_iter()
                 .map_init(
-                    || self.new_work(),
+                    || self.work(),
                     |w, (l, j1)| {
+                        let w: &mut Work3<T> = w;
                         let Work3 {
                             tmp,
                             scratch,
@@ -440,7 +454,8 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         let len = self.len();
         let mut out = Array4::zeros(x.raw_dim());
         for (b, mut ob) in out.axis_iter_mut(Axis(0)).enumerate() {
-            let mut w0 = self.new_work();
+            let mut guard0 = self.work();
+            let w0: &mut Work3<T> = &mut guard0;
             let mut xs: Vec<Cx<T>> = x
                 .index_axis(Axis(0), b)
                 .iter()
@@ -456,8 +471,9 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                 .tasks()
                 .into_par_iter()
                 .map_init(
-                    || self.new_work(),
+                    || self.work(),
                     |w, (l, j1)| {
+                        let w: &mut Work3<T> = w;
                         let Work3 {
                             tmp,
                             scratch,
@@ -556,6 +572,60 @@ struct Work3<T> {
     acc: Vec<Cx<T>>,
     acc1: Vec<Cx<T>>,
     g: Vec<T>,
+}
+
+/// `v^q`, with the common exponents computed without `powf` (the integrals run over
+/// every voxel of every path).
+#[inline]
+fn pow(v: f64, q: f64) -> f64 {
+    if q == 0.5 {
+        v.sqrt()
+    } else if q == 1.0 {
+        v
+    } else if q == 2.0 {
+        v * v
+    } else if q == 3.0 {
+        v * v * v
+    } else if q == -0.5 {
+        1.0 / v.sqrt()
+    } else if q == 0.0 {
+        1.0
+    } else {
+        v.powf(q)
+    }
+}
+
+struct Pooled3<'a, T> {
+    w: Option<Work3<T>>,
+    pool: &'a std::sync::Mutex<Vec<Work3<T>>>,
+}
+
+impl<T> std::ops::Deref for Pooled3<'_, T> {
+    type Target = Work3<T>;
+    fn deref(&self) -> &Work3<T> {
+        self.w
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("taken only on drop"))
+    }
+}
+
+impl<T> std::ops::DerefMut for Pooled3<'_, T> {
+    fn deref_mut(&mut self) -> &mut Work3<T> {
+        self.w
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("taken only on drop"))
+    }
+}
+
+impl<T> Drop for Pooled3<'_, T> {
+    fn drop(&mut self) {
+        if let Some(w) = self.w.take() {
+            let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+            if pool.len() < 2 * rayon::current_num_threads() {
+                pool.push(w);
+            }
+        }
+    }
 }
 
 struct Work3Ref<'a, T> {
