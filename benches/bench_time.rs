@@ -41,26 +41,12 @@ fn main() {
             input_batch(1, 64 * 64 * 64).into_raw_vec_and_offset().0,
         )
         .unwrap_or_else(|_| unreachable!());
+        let p = SolidScattering3dParams::new((64, 64, 64), 2, 2);
         let t0 = Instant::now();
-        let s = match SolidScattering3dParams::new((64, 64, 64), 2, 2).build() {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("error: {e}");
-                std::process::exit(1);
-            }
-        };
-        let build = t0.elapsed().as_secs_f64();
-        let times: Vec<f64> = (0..repeats)
-            .map(|_| {
-                let t = Instant::now();
-                if let Err(e) = s.forward(x.view()) {
-                    eprintln!("error: {e}");
-                    std::process::exit(1);
-                }
-                t.elapsed().as_secs_f64()
-            })
-            .collect();
-        report(name, "f64", build, times);
+        match precision {
+            "f64" => time_solid(p.build(), t0, &x, name, precision, repeats),
+            _ => time_solid(p.build_f32(), t0, &x, name, precision, repeats),
+        }
         return;
     }
     if let Some(cfg) = IMAGE_CONFIGS.iter().find(|c| c.name == name) {
@@ -170,4 +156,33 @@ fn report(name: &str, precision: &str, build: f64, times: Vec<f64>) {
         peak_rss_mib(),
         rayon_threads()
     );
+}
+
+fn time_solid<T: scattering_transform::Real>(
+    built: scattering_transform::Result<scattering_transform::SolidHarmonicScattering3d<T>>,
+    t0: Instant,
+    x: &ndarray::Array4<f64>,
+    name: &str,
+    precision: &str,
+    repeats: usize,
+) {
+    let s = match built {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    };
+    let build = t0.elapsed().as_secs_f64();
+    let times: Vec<f64> = (0..repeats)
+        .map(|_| {
+            let t = Instant::now();
+            if let Err(e) = s.forward(x.view()) {
+                eprintln!("error: {e}");
+                std::process::exit(1);
+            }
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    report(name, precision, build, times);
 }

@@ -124,17 +124,34 @@ impl<T: Real> Plan3d<T> {
             p[1].process_with_scratch(t, scratch);
             transpose::transpose(t, slab, n, o);
         }
-        transpose::transpose(&data[..len], &mut tmp[..len], n * o, m);
-        p[0].process_with_scratch(&mut tmp[..len], scratch);
-        transpose::transpose(&tmp[..len], &mut data[..len], m, n * o);
+        // Axis 0: columns of the (m, n o) matrix, gathered a block at a time so that
+        // reads and writes stay within cache lines (a full transpose is twice the traffic).
+        let k = n * o;
+        const BLOCK: usize = 16;
+        for c0 in (0..k).step_by(BLOCK) {
+            let w = BLOCK.min(k - c0);
+            let buf = &mut tmp[..w * m];
+            for r in 0..m {
+                for (t, v) in data[r * k + c0..r * k + c0 + w].iter().enumerate() {
+                    buf[t * m + r] = *v;
+                }
+            }
+            p[0].process_with_scratch(buf, scratch);
+            for r in 0..m {
+                for (t, v) in data[r * k + c0..r * k + c0 + w].iter_mut().enumerate() {
+                    *v = buf[t * m + r];
+                }
+            }
+        }
     }
 }
 
 /// 3D solid harmonic scattering, built once for a volume shape.
 pub struct SolidHarmonicScattering3d<T: Real = f64> {
     params: SolidScattering3dParams,
-    /// `psi[l][j][m]` in `T`.
-    psi: Vec<Vec<Vec<Vec<Cx<T>>>>>,
+    /// `psi[l][j][m] / len` in `T`, on its support (the `1 / len` of the inverse FFT is
+    /// folded in).
+    psi: Vec<Vec<Vec<SparseComplex<T>>>>,
     plan: Plan3d<T>,
     meta: Vec<PathMeta3d>,
     /// Reusable per-task buffers.
@@ -181,20 +198,14 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             ));
         }
         let bank = SolidHarmonicBank::new(params.shape, params.j, params.l, params.sigma0)?;
+        let (m0, n0, o0) = params.shape;
+        let inv_len = 1.0 / (m0 * n0 * o0) as f64;
         let psi = bank
             .filters
             .iter()
             .map(|fl| {
                 fl.iter()
-                    .map(|fj| {
-                        fj.iter()
-                            .map(|f| {
-                                f.iter()
-                                    .map(|c| Cx::new(T::of(c.re), T::of(c.im)))
-                                    .collect()
-                            })
-                            .collect()
-                    })
+                    .map(|fj| fj.iter().map(|f| SparseComplex::of(f, inv_len)).collect())
                     .collect()
             })
             .collect();
@@ -433,9 +444,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                 };
             }
             self.plan.process(z, tmp, scratch, false);
-            for ((a, zv), h) in acc.iter_mut().zip(z.iter()).zip(f) {
-                *a += zv * h.conj();
-            }
+            f.conj_mul_add(z, acc);
         }
     }
 
@@ -503,10 +512,10 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                                     l, j2, u2, &g2, zs2, acc1, tw.tmp, tw.scratch,
                                 );
                             }
+                            // The filters carry the 1/len of the inverse transform.
                             self.plan.process(acc1, tw.tmp, tw.scratch, true);
-                            let s = T::of(1.0 / len as f64);
                             for (gv, a) in g.iter_mut().zip(acc1.iter()) {
-                                *gv += a.re * s;
+                                *gv += a.re;
                             }
                         }
                         acc.iter_mut().for_each(|a| *a = zero);
@@ -524,9 +533,8 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             let mut total = total;
             self.plan
                 .process(&mut total, &mut w0.tmp, &mut w0.scratch, true);
-            let s = 1.0 / len as f64;
             for (o, t) in ob.iter_mut().zip(&total) {
-                *o = t.re.as_f64() * s;
+                *o = t.re.as_f64();
             }
         }
         Ok(out)
@@ -544,13 +552,10 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         w: &mut Work3Ref<'_, T>,
     ) {
         let len = self.len();
-        let scale = T::of(1.0 / len as f64);
         u[..len].iter_mut().for_each(|v| *v = T::zero());
         for (mi, f) in self.psi[l][j].iter().enumerate() {
             let z = &mut zs[mi];
-            for ((d, s), h) in z.iter_mut().zip(src).zip(f) {
-                *d = s * h * scale;
-            }
+            f.mul_into(src, z);
             self.plan.process(z, w.tmp, w.scratch, true);
             for (uv, c) in u.iter_mut().zip(z.iter()) {
                 *uv += c.re * c.re + c.im * c.im;
@@ -631,4 +636,66 @@ impl<T> Drop for Pooled3<'_, T> {
 struct Work3Ref<'a, T> {
     tmp: &'a mut [Cx<T>],
     scratch: &'a mut [Cx<T>],
+}
+
+/// A complex Fourier-domain filter stored on its support (runs of flat indices where it
+/// exceeds 1e-14 of its peak): wide wavelets are narrow in frequency.
+struct SparseComplex<T> {
+    len: usize,
+    runs: Vec<(usize, usize, usize)>,
+    values: Vec<Cx<T>>,
+}
+
+impl<T: Real> SparseComplex<T> {
+    fn of(h: &[num_complex::Complex64], scale: f64) -> Self {
+        let peak = h.iter().fold(0.0f64, |m, v| m.max(v.norm()));
+        let thr = peak * 1e-14;
+        let (mut runs, mut values) = (Vec::new(), Vec::new());
+        let mut i = 0;
+        while i < h.len() {
+            if h[i].norm() > thr {
+                let a = i;
+                while i < h.len() && h[i].norm() > thr {
+                    i += 1;
+                }
+                runs.push((a, i, values.len()));
+                values.extend(
+                    h[a..i]
+                        .iter()
+                        .map(|c| Cx::new(T::of(c.re * scale), T::of(c.im * scale))),
+                );
+            } else {
+                i += 1;
+            }
+        }
+        Self {
+            len: h.len(),
+            runs,
+            values,
+        }
+    }
+
+    /// `out = src * h` (zero off the support).
+    fn mul_into(&self, src: &[Cx<T>], out: &mut [Cx<T>]) {
+        out[..self.len]
+            .iter_mut()
+            .for_each(|o| *o = Cx::new(T::zero(), T::zero()));
+        for &(a, b, off) in &self.runs {
+            let v = &self.values[off..off + (b - a)];
+            for ((o, s), h) in out[a..b].iter_mut().zip(&src[a..b]).zip(v) {
+                *o = Cx::new(s.re * h.re - s.im * h.im, s.re * h.im + s.im * h.re);
+            }
+        }
+    }
+
+    /// `acc += g * conj(h)` on the support.
+    fn conj_mul_add(&self, g: &[Cx<T>], acc: &mut [Cx<T>]) {
+        for &(a, b, off) in &self.runs {
+            let v = &self.values[off..off + (b - a)];
+            for ((o, s), h) in acc[a..b].iter_mut().zip(&g[a..b]).zip(v) {
+                o.re += s.re * h.re + s.im * h.im;
+                o.im += s.im * h.re - s.re * h.im;
+            }
+        }
+    }
 }
