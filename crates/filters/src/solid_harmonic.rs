@@ -135,8 +135,8 @@ pub struct SolidHarmonicBank {
 }
 
 impl SolidHarmonicBank {
-    /// Builds the bank (in parallel over `(l, j)`).
-    pub fn new(shape: (usize, usize, usize), j: usize, l: usize, sigma0: f64) -> Result<Self> {
+    /// Checks the parameters of a bank without building it.
+    pub fn validate(shape: (usize, usize, usize), j: usize, l: usize, sigma0: f64) -> Result<()> {
         if shape.0 == 0 || shape.1 == 0 || shape.2 == 0 {
             return Err(invalid("shape", "volume sides must be positive"));
         }
@@ -152,6 +152,12 @@ impl SolidHarmonicBank {
                 format!("must be positive, got {sigma0}"),
             ));
         }
+        Ok(())
+    }
+
+    /// Builds the bank (in parallel over `(l, j)`).
+    pub fn new(shape: (usize, usize, usize), j: usize, l: usize, sigma0: f64) -> Result<Self> {
+        Self::validate(shape, j, l, sigma0)?;
         let filters = (0..=l)
             .map(|ll| {
                 (0..=j)

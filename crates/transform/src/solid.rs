@@ -8,6 +8,7 @@ use crate::fourier::{Cx, Real};
 use ndarray::parallel::prelude::*;
 use ndarray::{Array2, Array4, ArrayView4, Axis};
 use rustfft::{Fft, FftPlanner};
+use scattering_filters::solid_harmonic::solid_harmonic_3d;
 use scattering_filters::SolidHarmonicBank;
 use serde::Serialize;
 use std::sync::Arc;
@@ -197,15 +198,22 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                 ),
             ));
         }
-        let bank = SolidHarmonicBank::new(params.shape, params.j, params.l, params.sigma0)?;
+        SolidHarmonicBank::validate(params.shape, params.j, params.l, params.sigma0)?;
+        // Built one (l, j) at a time and stored sparsely at once, so the dense bank never
+        // sits in memory whole.
         let (m0, n0, o0) = params.shape;
         let inv_len = 1.0 / (m0 * n0 * o0) as f64;
-        let psi = bank
-            .filters
-            .iter()
-            .map(|fl| {
-                fl.iter()
-                    .map(|fj| fj.iter().map(|f| SparseComplex::of(f, inv_len)).collect())
+        let psi = (0..=params.l)
+            .map(|l| {
+                (0..=params.j)
+                    .into_par_iter()
+                    .map(|j| {
+                        let sigma = params.sigma0 * 2f64.powi(j as i32);
+                        solid_harmonic_3d(params.shape, sigma, l)
+                            .iter()
+                            .map(|f| SparseComplex::of(f, inv_len))
+                            .collect()
+                    })
                     .collect()
             })
             .collect();
@@ -303,10 +311,20 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
     }
 
     /// A workspace from the pool (or a new one), returned when dropped.
-    fn work(&self) -> Pooled3<'_, T> {
+    fn work(&self, backward: bool) -> Pooled3<'_, T> {
         let w = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut w = w.unwrap_or_else(|| self.new_work());
+        if backward && w.acc.len() != self.len() {
+            // The backward pass keeps every z_m; the forward pass needs one buffer.
+            let (len, z) = (self.len(), Cx::new(T::zero(), T::zero()));
+            w.zs1 = vec![vec![z; len]; 2 * self.params.l + 1];
+            w.zs2 = vec![vec![z; len]; 2 * self.params.l + 1];
+            w.acc = vec![z; len];
+            w.acc1 = vec![z; len];
+            w.g = vec![T::zero(); len];
+        }
         Pooled3 {
-            w: Some(w.unwrap_or_else(|| self.new_work())),
+            w: Some(w),
             pool: &self.pool,
         }
     }
@@ -324,14 +342,14 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         Work3 {
             tmp: vec![z; len],
             scratch: vec![z; self.plan.scratch_len],
-            zs1: vec![vec![z; len]; 2 * self.params.l + 1],
-            zs2: vec![vec![z; len]; 2 * self.params.l + 1],
+            zs1: vec![vec![z; len]],
+            zs2: vec![vec![z; len]],
             u1: vec![T::zero(); len],
             u2: vec![T::zero(); len],
             u1c: vec![z; len],
-            acc: vec![z; len],
-            acc1: vec![z; len],
-            g: vec![T::zero(); len],
+            acc: Vec::new(),
+            acc1: Vec::new(),
+            g: Vec::new(),
         }
     }
 
@@ -349,7 +367,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         let mut out = Array4::zeros((x.dim().0, p, ln, qn));
         for (b, mut ob) in out.axis_iter_mut(Axis(0)).enumerate() {
             let xs: Vec<Cx<T>> = {
-                let mut guard = self.work();
+                let mut guard = self.work(false);
                 let w: &mut Work3<T> = &mut guard;
                 let mut v: Vec<Cx<T>> = x
                     .index_axis(Axis(0), b)
@@ -363,7 +381,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                 .tasks()
                 .into_par_iter()
                 .map_init(
-                    || self.work(),
+                    || self.work(false),
                     |w, (l, j1)| {
                         let w: &mut Work3<T> = w;
                         let Work3 {
@@ -463,7 +481,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         let len = self.len();
         let mut out = Array4::zeros(x.raw_dim());
         for (b, mut ob) in out.axis_iter_mut(Axis(0)).enumerate() {
-            let mut guard0 = self.work();
+            let mut guard0 = self.work(false);
             let w0: &mut Work3<T> = &mut guard0;
             let mut xs: Vec<Cx<T>> = x
                 .index_axis(Axis(0), b)
@@ -480,7 +498,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                 .tasks()
                 .into_par_iter()
                 .map_init(
-                    || self.work(),
+                    || self.work(true),
                     |w, (l, j1)| {
                         let w: &mut Work3<T> = w;
                         let Work3 {
@@ -554,7 +572,8 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         let len = self.len();
         u[..len].iter_mut().for_each(|v| *v = T::zero());
         for (mi, f) in self.psi[l][j].iter().enumerate() {
-            let z = &mut zs[mi];
+            // One buffer serves every m when the z_m need not be kept.
+            let z = &mut zs[mi.min(zs.len() - 1)];
             f.mul_into(src, z);
             self.plan.process(z, w.tmp, w.scratch, true);
             for (uv, c) in u.iter_mut().zip(z.iter()) {
@@ -626,7 +645,8 @@ impl<T> Drop for Pooled3<'_, T> {
     fn drop(&mut self) {
         if let Some(w) = self.w.take() {
             let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
-            if pool.len() < 2 * rayon::current_num_threads() {
+            // Volumes are large: keep one workspace per thread at most.
+            if pool.len() < rayon::current_num_threads() {
                 pool.push(w);
             }
         }
