@@ -38,7 +38,9 @@ impl<T: Real> Plans2d<T> {
                     col_inv: p.plan_fft_inverse(mr),
                 };
                 for f in [&plan.row_fwd, &plan.row_inv, &plan.col_fwd, &plan.col_inv] {
-                    scratch_len = scratch_len.max(f.get_inplace_scratch_len());
+                    scratch_len = scratch_len
+                        .max(f.get_inplace_scratch_len())
+                        .max(f.get_outofplace_scratch_len());
                 }
                 plan
             })
@@ -66,9 +68,11 @@ impl<T: Real> Plan2d<T> {
         } else {
             (&self.row_fwd, &self.col_fwd)
         };
-        rows.process_with_scratch(&mut data[..len], scratch);
-        transpose::transpose(&data[..len], &mut tmp[..len], n, m);
-        cols.process_with_scratch(&mut tmp[..len], scratch);
+        // Out-of-place FFTs: rustfft's in-place path for small sizes copies through its
+        // scratch anyway; here the copy is the transpose we need.
+        rows.process_outofplace_with_scratch(&mut data[..len], &mut tmp[..len], scratch);
+        transpose::transpose(&tmp[..len], &mut data[..len], n, m);
+        cols.process_outofplace_with_scratch(&mut data[..len], &mut tmp[..len], scratch);
         transpose::transpose(&tmp[..len], &mut data[..len], m, n);
     }
 }
