@@ -6,11 +6,11 @@ use crate::error::{invalid, Result, TransformError};
 use crate::fourier::{modulus, modulus_backward, Cx, Real};
 use crate::fourier2d::{Plans2d, SparseFilter2d};
 use crate::padding::Padding;
+use crate::pool::{Pool, Pooled};
 use ndarray::parallel::prelude::*;
 use ndarray::{Array3, Array4, ArrayView3, ArrayView4, ArrayViewMut2, ArrayViewMut3, Axis};
 use scattering_filters::FilterBank2d;
 use serde::Serialize;
-use std::sync::Mutex;
 
 /// Parameters of a [`Scattering2d`], set with builder methods and checked by `build`.
 ///
@@ -113,7 +113,7 @@ pub struct Scattering2d<T: Real = f64> {
     psi: Vec<Vec<SparseFilter2d<T>>>,
     phi: Vec<SparseFilter2d<T>>,
     plans: Plans2d<T>,
-    pool: Mutex<Vec<Work2<T>>>,
+    pool: Pool<Work2<T>>,
 }
 
 /// numpy `mode='reflect'` for any pad width: mirror without repeating the edge, periodically.
@@ -230,7 +230,7 @@ impl<T: Real> Scattering2d<T> {
                 .collect(),
             phi: bank.phi.levels.iter().map(sparse).collect(),
             plans: Plans2d::new(mp, np, j),
-            pool: Mutex::new(Vec::new()),
+            pool: Pool::new(2),
             out: ((mp >> j) - 2 * crop, (np >> j) - 2 * crop),
             crop,
             params,
@@ -290,16 +290,14 @@ impl<T: Real> Scattering2d<T> {
         Ok(())
     }
 
-    fn workspace(&self, backward: bool) -> Pooled2<'_, T> {
-        let ws = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let mut ws = ws.unwrap_or_else(|| Work2::new(self.mp * self.np, self.plans.scratch_len));
+    fn workspace(&self, backward: bool) -> Pooled<'_, Work2<T>> {
+        let mut ws = self
+            .pool
+            .take(|| Work2::new(self.mp * self.np, self.plans.scratch_len));
         if backward {
             ws.ensure_backward(self.mp * self.np);
         }
-        Pooled2 {
-            ws: Some(ws),
-            pool: &self.pool,
-        }
+        ws
     }
 
     /// Scattering coefficients of a batch `(batch, M, N)`, as `(batch, channel, M', N')`.
@@ -624,39 +622,6 @@ impl<T: Real> Work2<T> {
             self.acc1 = vec![z; len];
             self.acc2 = vec![z; len];
             self.gu = vec![T::zero(); len];
-        }
-    }
-}
-
-struct Pooled2<'a, T> {
-    ws: Option<Work2<T>>,
-    pool: &'a Mutex<Vec<Work2<T>>>,
-}
-
-impl<T> std::ops::Deref for Pooled2<'_, T> {
-    type Target = Work2<T>;
-    fn deref(&self) -> &Work2<T> {
-        self.ws
-            .as_ref()
-            .unwrap_or_else(|| unreachable!("taken only on drop"))
-    }
-}
-
-impl<T> std::ops::DerefMut for Pooled2<'_, T> {
-    fn deref_mut(&mut self) -> &mut Work2<T> {
-        self.ws
-            .as_mut()
-            .unwrap_or_else(|| unreachable!("taken only on drop"))
-    }
-}
-
-impl<T> Drop for Pooled2<'_, T> {
-    fn drop(&mut self) {
-        if let Some(ws) = self.ws.take() {
-            let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
-            if pool.len() < 2 * rayon::current_num_threads() {
-                pool.push(ws);
-            }
         }
     }
 }

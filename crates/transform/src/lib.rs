@@ -30,6 +30,7 @@ mod fourier;
 mod fourier2d;
 pub mod image;
 pub mod padding;
+mod pool;
 pub mod solid;
 pub mod time;
 

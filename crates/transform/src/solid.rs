@@ -5,6 +5,7 @@
 
 use crate::error::{invalid, Result, TransformError};
 use crate::fourier::{Cx, Real};
+use crate::pool::{Pool, Pooled};
 use ndarray::parallel::prelude::*;
 use ndarray::{Array2, Array4, ArrayView4, Axis};
 use rustfft::{Fft, FftPlanner};
@@ -156,7 +157,7 @@ pub struct SolidHarmonicScattering3d<T: Real = f64> {
     plan: Plan3d<T>,
     meta: Vec<PathMeta3d>,
     /// Reusable per-task buffers.
-    pool: std::sync::Mutex<Vec<Work3<T>>>,
+    pool: Pool<Work3<T>>,
     /// Output path index of order 1 `j` and of order 2 `(j1, j2)`.
     path1: Vec<usize>,
     path2: Vec<Vec<Option<usize>>>,
@@ -238,7 +239,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             }
         }
         Ok(Self {
-            pool: std::sync::Mutex::new(Vec::new()),
+            pool: Pool::new(1),
             plan: Plan3d::new(params.shape),
             params,
             psi,
@@ -311,9 +312,8 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
     }
 
     /// A workspace from the pool (or a new one), returned when dropped.
-    fn work(&self, backward: bool) -> Pooled3<'_, T> {
-        let w = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let mut w = w.unwrap_or_else(|| self.new_work());
+    fn work(&self, backward: bool) -> Pooled<'_, Work3<T>> {
+        let mut w = self.pool.take(|| self.new_work());
         if backward && w.acc.len() != self.len() {
             // The backward pass keeps every z_m; the forward pass needs one buffer.
             let (len, z) = (self.len(), Cx::new(T::zero(), T::zero()));
@@ -323,10 +323,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             w.acc1 = vec![z; len];
             w.g = vec![T::zero(); len];
         }
-        Pooled3 {
-            w: Some(w),
-            pool: &self.pool,
-        }
+        w
     }
 
     fn spectrum_of_real(&self, u: &[T], out: &mut [Cx<T>], w: &mut Work3Ref<'_, T>) {
@@ -616,40 +613,6 @@ fn pow(v: f64, q: f64) -> f64 {
         1.0
     } else {
         v.powf(q)
-    }
-}
-
-struct Pooled3<'a, T> {
-    w: Option<Work3<T>>,
-    pool: &'a std::sync::Mutex<Vec<Work3<T>>>,
-}
-
-impl<T> std::ops::Deref for Pooled3<'_, T> {
-    type Target = Work3<T>;
-    fn deref(&self) -> &Work3<T> {
-        self.w
-            .as_ref()
-            .unwrap_or_else(|| unreachable!("taken only on drop"))
-    }
-}
-
-impl<T> std::ops::DerefMut for Pooled3<'_, T> {
-    fn deref_mut(&mut self) -> &mut Work3<T> {
-        self.w
-            .as_mut()
-            .unwrap_or_else(|| unreachable!("taken only on drop"))
-    }
-}
-
-impl<T> Drop for Pooled3<'_, T> {
-    fn drop(&mut self) {
-        if let Some(w) = self.w.take() {
-            let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
-            // Volumes are large: keep one workspace per thread at most.
-            if pool.len() < rayon::current_num_threads() {
-                pool.push(w);
-            }
-        }
     }
 }
 

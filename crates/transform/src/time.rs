@@ -8,12 +8,12 @@
 use crate::error::{invalid, Result, TransformError};
 use crate::fourier::{modulus, modulus_backward, Cx, Plans, Real, SparseFilter};
 use crate::padding::{pad_reflect, pad_reflect_adjoint, Padding};
+use crate::pool::{Pool, Pooled};
 use ndarray::parallel::prelude::*;
 use ndarray::{Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut1, ArrayViewMut2, Axis};
 use scattering_filters::morlet1d::{gauss_1d, temporal_support};
 use scattering_filters::{Bank1dParams, FilterBank1d, Morlet, Reduction, Wavelet1d};
 use serde::Serialize;
-use std::sync::Mutex;
 
 /// How scattering coefficients are averaged in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -175,7 +175,7 @@ pub struct Scattering1d<T: Real = f64> {
     psi2: Vec<Vec<SparseFilter<T>>>,
     phi: Vec<SparseFilter<T>>,
     /// Reusable per-thread buffers.
-    pool: Mutex<Vec<Workspace<T>>>,
+    pool: Pool<Workspace<T>>,
 }
 
 fn ceil_log2(m: usize) -> usize {
@@ -349,7 +349,7 @@ impl<T: Real> Scattering1d<T> {
             psi2: bank.psi2.iter().map(|f| sparse(&f.levels)).collect(),
             phi: sparse(&bank.phi.levels),
             plans: Plans::new(n_pad, max_level),
-            pool: Mutex::new(Vec::new()),
+            pool: Pool::new(2),
             params,
             t,
             bank,
@@ -480,17 +480,14 @@ impl<T: Real> Scattering1d<T> {
 
     /// A workspace from the pool (or a new one), returned to the pool when dropped, so
     /// repeated calls allocate nothing.
-    fn workspace(&self, backward: bool) -> Pooled<'_, T> {
-        let ws = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let mut ws =
-            ws.unwrap_or_else(|| Workspace::new(self.params.n, self.n_pad, self.plans.scratch_len));
+    fn workspace(&self, backward: bool) -> Pooled<'_, Workspace<T>> {
+        let mut ws = self
+            .pool
+            .take(|| Workspace::new(self.params.n, self.n_pad, self.plans.scratch_len));
         if backward {
             ws.ensure_backward(self.n_pad);
         }
-        Pooled {
-            ws: Some(ws),
-            pool: &self.pool,
-        }
+        ws
     }
 
     /// Pads the signal into `u0` and writes its half spectrum into `xh`.
@@ -825,41 +822,6 @@ impl<T: Real> Workspace<T> {
     fn load(&mut self, x: impl Iterator<Item = T>) {
         for (d, v) in self.x.iter_mut().zip(x) {
             *d = v;
-        }
-    }
-}
-
-/// A workspace on loan from the pool of a transform; it goes back when dropped.
-struct Pooled<'a, T> {
-    ws: Option<Workspace<T>>,
-    pool: &'a Mutex<Vec<Workspace<T>>>,
-}
-
-impl<T> std::ops::Deref for Pooled<'_, T> {
-    type Target = Workspace<T>;
-    fn deref(&self) -> &Workspace<T> {
-        self.ws
-            .as_ref()
-            .unwrap_or_else(|| unreachable!("taken only on drop"))
-    }
-}
-
-impl<T> std::ops::DerefMut for Pooled<'_, T> {
-    fn deref_mut(&mut self) -> &mut Workspace<T> {
-        self.ws
-            .as_mut()
-            .unwrap_or_else(|| unreachable!("taken only on drop"))
-    }
-}
-
-impl<T> Drop for Pooled<'_, T> {
-    fn drop(&mut self) {
-        if let Some(ws) = self.ws.take() {
-            let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
-            // A few per thread; more would only hold memory.
-            if pool.len() < 2 * rayon::current_num_threads() {
-                pool.push(ws);
-            }
         }
     }
 }
