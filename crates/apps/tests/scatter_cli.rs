@@ -260,6 +260,28 @@ fn image_png_and_npy_batch() {
         .forward(x.view())
         .unwrap();
     assert_eq!(got, want);
+    // A JPEG in colour is read as grayscale.
+    let rgb = image::RgbImage::from_fn(48, 40, |i, j| {
+        image::Rgb([(i * 5) as u8, (j * 6) as u8, 90])
+    });
+    let jpg = dir.path().join("c.jpg");
+    rgb.save(&jpg).unwrap();
+    let out = dir.path().join("c.npy");
+    let (ok, err) = scatter(&[
+        "image",
+        "--input",
+        p(&jpg),
+        "--output",
+        p(&out),
+        "-J",
+        "2",
+        "-L",
+        "4",
+    ]);
+    assert!(ok, "{err}");
+    let got: ndarray::Array4<f64> = read_npy(&out).unwrap();
+    assert_eq!(&got.shape()[..2], &[1, 1 + 4 * 2 + 16]);
+    assert!(got[[0, 0, 2, 2]] > 0.0);
     // Too small for J: one-line error, nothing written.
     let small = dir.path().join("small.npy");
     write_npy(&small, &ndarray::Array2::<f64>::zeros((3, 3))).unwrap();
