@@ -171,12 +171,13 @@ impl Filter1d {
 ///
 /// ```
 /// use scattering_filters::{Bank1dParams, FilterBank1d};
-/// let params = Bank1dParams::new(6, (8, 1), None).unwrap();
-/// let bank = FilterBank1d::new(2048, &params).unwrap();
+/// let params = Bank1dParams::new(6, (8, 1), None)?;
+/// let bank = FilterBank1d::new(2048, &params)?;
 /// assert_eq!(bank.psi1.len(), 38);
 /// assert_eq!(bank.psi2.len(), 7);
 /// // Every wavelet has zero mean.
 /// assert!(bank.psi1.iter().all(|f| f.levels[0][0].abs() < 1e-12));
+/// # Ok::<(), scattering_filters::FilterError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct FilterBank1d {

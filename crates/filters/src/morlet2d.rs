@@ -157,9 +157,10 @@ pub struct Filter2d {
 ///
 /// ```
 /// use scattering_filters::FilterBank2d;
-/// let bank = FilterBank2d::new(40, 40, 2, 8).unwrap();
+/// let bank = FilterBank2d::new(40, 40, 2, 8)?;
 /// assert_eq!(bank.psi.len(), 16);          // J * L wavelets, index j * L + theta
 /// assert_eq!(bank.phi.levels.len(), 2);    // low-pass at resolutions 0..J
+/// # Ok::<(), scattering_filters::FilterError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct FilterBank2d {

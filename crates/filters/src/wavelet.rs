@@ -57,9 +57,10 @@ impl Wavelet1d for Gabor {
 /// let w = FnWavelet::new("log-gabor", |f, xi, sigma| {
 ///     if f <= 0.0 { 0.0 } else { (-(f / xi).ln().powi(2) / (2.0 * (sigma / xi).powi(2))).exp() }
 /// });
-/// let h = w.band_pass(256, 0.25, 0.05).unwrap();
+/// let h = w.band_pass(256, 0.25, 0.05)?;
 /// assert_eq!(h.len(), 256);
 /// assert_eq!(h[0], 0.0);
+/// # Ok::<(), scattering_filters::FilterError>(())
 /// ```
 pub struct FnWavelet<F> {
     name: String,

@@ -356,6 +356,15 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             .collect()
     }
 
+    /// Spectrum of one input volume.
+    fn input_spectrum(&self, x: ndarray::ArrayView3<f64>) -> Vec<Cx<T>> {
+        let mut guard = self.work(false);
+        let w: &mut Work3<T> = &mut guard;
+        let mut v: Vec<Cx<T>> = x.iter().map(|&v| Cx::new(T::of(v), T::zero())).collect();
+        self.plan.process(&mut v, &mut w.tmp, &mut w.scratch, false);
+        v
+    }
+
     /// Invariants of a batch `(batch, Z, Y, X)`, as `(batch, paths, L + 1, powers)`,
     /// Kymatio's layout. Work is spread over `(l, j1)` pairs, so one volume uses all cores.
     pub fn forward(&self, x: ArrayView4<f64>) -> Result<Array4<f64>> {
@@ -363,17 +372,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         let (p, ln, qn) = self.output_shape();
         let mut out = Array4::zeros((x.dim().0, p, ln, qn));
         for (b, mut ob) in out.axis_iter_mut(Axis(0)).enumerate() {
-            let xs: Vec<Cx<T>> = {
-                let mut guard = self.work(false);
-                let w: &mut Work3<T> = &mut guard;
-                let mut v: Vec<Cx<T>> = x
-                    .index_axis(Axis(0), b)
-                    .iter()
-                    .map(|&v| Cx::new(T::of(v), T::zero()))
-                    .collect();
-                self.plan.process(&mut v, &mut w.tmp, &mut w.scratch, false);
-                v
-            };
+            let xs = self.input_spectrum(x.index_axis(Axis(0), b));
             let results: Vec<(usize, usize, Vec<f64>)> = self
                 .tasks()
                 .into_par_iter()
@@ -478,15 +477,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         let len = self.len();
         let mut out = Array4::zeros(x.raw_dim());
         for (b, mut ob) in out.axis_iter_mut(Axis(0)).enumerate() {
-            let mut guard0 = self.work(false);
-            let w0: &mut Work3<T> = &mut guard0;
-            let mut xs: Vec<Cx<T>> = x
-                .index_axis(Axis(0), b)
-                .iter()
-                .map(|&v| Cx::new(T::of(v), T::zero()))
-                .collect();
-            self.plan
-                .process(&mut xs, &mut w0.tmp, &mut w0.scratch, false);
+            let xs = self.input_spectrum(x.index_axis(Axis(0), b));
             let gb = grad.index_axis(Axis(0), b);
             let gvec =
                 |p: usize, l: usize| -> Vec<f64> { (0..qn).map(|k| gb[[p, l, k]]).collect() };
@@ -546,8 +537,10 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                     },
                 );
             let mut total = total;
+            let mut guard = self.work(false);
+            let w: &mut Work3<T> = &mut guard;
             self.plan
-                .process(&mut total, &mut w0.tmp, &mut w0.scratch, true);
+                .process(&mut total, &mut w.tmp, &mut w.scratch, true);
             for (o, t) in ob.iter_mut().zip(&total) {
                 *o = t.re.as_f64();
             }
