@@ -114,14 +114,39 @@ impl<T: Real> Plan3d<T> {
     }
 
     fn process(&self, data: &mut [Cx<T>], tmp: &mut [Cx<T>], scratch: &mut [Cx<T>], inverse: bool) {
+        self.process_pruned(data, tmp, scratch, inverse, None);
+    }
+
+    /// 3D FFT of data known to vanish outside `support` (lines along the last axis and
+    /// slabs along the first that hold any non-zero): zero lines and slabs stay zero
+    /// through the first two passes, so those FFTs are skipped.
+    fn process_pruned(
+        &self,
+        data: &mut [Cx<T>],
+        tmp: &mut [Cx<T>],
+        scratch: &mut [Cx<T>],
+        inverse: bool,
+        support: Option<&LineSupport>,
+    ) {
         let (m, n, o) = self.shape;
         let len = m * n * o;
         let p = if inverse { &self.i } else { &self.f };
-        p[2].process_with_scratch(&mut data[..len], scratch);
-        for (slab, t) in data[..len]
+        match support {
+            Some(sup) => {
+                for &(r0, r1) in &sup.line_runs {
+                    p[2].process_with_scratch(&mut data[r0 * o..r1 * o], scratch);
+                }
+            }
+            None => p[2].process_with_scratch(&mut data[..len], scratch),
+        }
+        for (a, (slab, t)) in data[..len]
             .chunks_exact_mut(n * o)
             .zip(tmp[..len].chunks_exact_mut(n * o))
+            .enumerate()
         {
+            if support.is_some_and(|sup| !sup.slabs[a]) {
+                continue;
+            }
             transpose::transpose(slab, t, o, n);
             p[1].process_with_scratch(t, scratch);
             transpose::transpose(t, slab, n, o);
@@ -212,7 +237,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                         let sigma = params.sigma0 * 2f64.powi(j as i32);
                         solid_harmonic_3d(params.shape, sigma, l)
                             .iter()
-                            .map(|f| SparseComplex::of(f, inv_len))
+                            .map(|f| SparseComplex::of(f, inv_len, params.shape))
                             .collect()
                     })
                     .collect()
@@ -565,7 +590,8 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             // One buffer serves every m when the z_m need not be kept.
             let z = &mut zs[mi.min(zs.len() - 1)];
             f.mul_into(src, z);
-            self.plan.process(z, w.tmp, w.scratch, true);
+            self.plan
+                .process_pruned(z, w.tmp, w.scratch, true, f.lines.as_ref());
             for (uv, c) in u.iter_mut().zip(z.iter()) {
                 *uv += c.re * c.re + c.im * c.im;
             }
@@ -620,10 +646,52 @@ struct SparseComplex<T> {
     len: usize,
     runs: Vec<(usize, usize, usize)>,
     values: Vec<Cx<T>>,
+    /// Lines and slabs the support touches, when they are few enough to prune FFTs.
+    lines: Option<LineSupport>,
+}
+
+/// Which lines along the last axis (runs of line indices `a n + b`) and which slabs along
+/// the first axis hold any non-zero of a filter.
+struct LineSupport {
+    line_runs: Vec<(usize, usize)>,
+    slabs: Vec<bool>,
+}
+
+impl LineSupport {
+    /// `None` when more than 3/4 of the lines are touched (pruning would not pay).
+    fn of(runs: &[(usize, usize, usize)], shape: (usize, usize, usize)) -> Option<Self> {
+        let (m, n, o) = shape;
+        let mut touched = vec![false; m * n];
+        for &(a, b, _) in runs {
+            for line in a / o..=(b - 1) / o {
+                touched[line] = true;
+            }
+        }
+        if touched.iter().filter(|&&t| t).count() * 4 > 3 * m * n {
+            return None;
+        }
+        let mut line_runs = Vec::new();
+        let mut i = 0;
+        while i < m * n {
+            if touched[i] {
+                let a = i;
+                while i < m * n && touched[i] {
+                    i += 1;
+                }
+                line_runs.push((a, i));
+            } else {
+                i += 1;
+            }
+        }
+        let slabs = (0..m)
+            .map(|a| touched[a * n..(a + 1) * n].iter().any(|&t| t))
+            .collect();
+        Some(Self { line_runs, slabs })
+    }
 }
 
 impl<T: Real> SparseComplex<T> {
-    fn of(h: &[num_complex::Complex64], scale: f64) -> Self {
+    fn of(h: &[num_complex::Complex64], scale: f64, shape: (usize, usize, usize)) -> Self {
         let peak = h.iter().fold(0.0f64, |m, v| m.max(v.norm()));
         let thr = peak * 1e-14;
         let (mut runs, mut values) = (Vec::new(), Vec::new());
@@ -644,10 +712,12 @@ impl<T: Real> SparseComplex<T> {
                 i += 1;
             }
         }
+        let lines = LineSupport::of(&runs, shape);
         Self {
             len: h.len(),
             runs,
             values,
+            lines,
         }
     }
 
