@@ -175,8 +175,18 @@ def main():
         "`cargo bench -p scattering-benches`.",
         "",
     ]
+    # Hand-written sections after this marker survive regeneration.
+    marker = "<!-- kept by scripts/bench-vs-kymatio -->"
+    kept = ""
+    if os.path.exists(a.out):
+        with open(a.out) as f:
+            old = f.read()
+        if marker in old:
+            kept = old[old.index(marker):]
     with open(a.out + ".tmp", "w") as f:
         f.write("\n".join(lines))
+        if kept:
+            f.write("\n" + kept)
     os.replace(a.out + ".tmp", a.out)
     print("\n".join(lines))
 
