@@ -3,7 +3,10 @@
 //! This crate builds the filters; the transforms live in `scattering-transform`.
 //! 1D banks ([`FilterBank1d`]) follow Kymatio's construction number for number (Morlet
 //! wavelets, Andén's frequency layout, filters sampled in the Fourier domain and stored at
-//! every subsampling level), with any [`Wavelet1d`] family in place of Morlet.
+//! every subsampling level), with any [`Wavelet1d`] family in place of Morlet. 2D banks
+//! ([`FilterBank2d`]: J scales x L orientations of Morlet wavelets) and 3D solid harmonic
+//! banks ([`SolidHarmonicBank`]) follow Kymatio's `Scattering2D` and
+//! `HarmonicScattering3D`.
 //!
 //! ```
 //! use scattering_filters::{littlewood_paley, Bank1dParams, FilterBank1d, Gabor};

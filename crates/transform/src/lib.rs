@@ -1,8 +1,14 @@
 //! Scattering transforms with forward and backward passes.
 //!
+//! - [`Scattering1d`]: time scattering (Kymatio's `Scattering1D`, main branch);
+//! - [`Scattering2d`]: image scattering (Kymatio's `Scattering2D`);
+//! - [`SolidHarmonicScattering3d`]: solid harmonic scattering (Kymatio's
+//!   `HarmonicScattering3D`, `method='integral'`).
+//!
 //! Each transform is a type built once from its parameters (filters and FFT plans are
 //! computed then) and applied to many batches; `forward` and `backward` sit side by side,
-//! so models and inverse problems can descend on losses of scattering coefficients.
+//! so models and inverse problems can descend on losses of scattering coefficients. Each
+//! computes in `f64` (`build()`) or `f32` (`build_f32()`).
 //!
 //! ```
 //! use ndarray::Array2;
