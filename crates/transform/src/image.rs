@@ -7,6 +7,7 @@ use crate::fourier::{modulus, modulus_backward, Cx, Real};
 use crate::fourier2d::{Plans2d, SparseFilter2d};
 use crate::padding::Padding;
 use crate::pool::{Pool, Pooled};
+use crate::time::Averaging;
 use ndarray::parallel::prelude::*;
 use ndarray::{Array3, Array4, ArrayView3, ArrayView4, ArrayViewMut2, ArrayViewMut3, Axis};
 use scattering_filters::FilterBank2d;
@@ -33,6 +34,9 @@ pub struct Scattering2dParams {
     /// Boundary handling: Kymatio's reflection (default), or periodic images (no padding;
     /// sides must be multiples of 2^J; output exactly `M / 2^J x N / 2^J`).
     pub padding: Padding,
+    /// `Local`: low-pass at scale 2^J and subsample (Kymatio). `Global`: the mean of each
+    /// modulus over the image, one value per channel (expected scattering).
+    pub average: Averaging,
 }
 
 impl Scattering2dParams {
@@ -44,7 +48,13 @@ impl Scattering2dParams {
             l: 8,
             max_order: 2,
             padding: Padding::Reflect,
+            average: Averaging::Local,
         }
+    }
+    /// Local (Kymatio) or global averaging.
+    pub fn average(mut self, a: Averaging) -> Self {
+        self.average = a;
+        self
     }
     /// Boundary handling.
     pub fn padding(mut self, p: Padding) -> Self {
@@ -107,6 +117,8 @@ pub struct Scattering2d<T: Real = f64> {
     out: (usize, usize),
     /// Rows/columns dropped on each side of the subsampled output (1 with reflection).
     crop: usize,
+    /// Global averaging: each channel is the mean of its modulus over the image.
+    global: bool,
     first: Vec<First2>,
     meta: Vec<PathMeta2d>,
     /// `psi[n][level]`, `phi[level]`, on their supports, in `T`.
@@ -153,6 +165,12 @@ impl<T: Real> Scattering2d<T> {
             return Err(invalid(
                 "max_order",
                 format!("must be 0, 1 or 2, got {}", params.max_order),
+            ));
+        }
+        if params.average == Averaging::None {
+            return Err(invalid(
+                "average",
+                "2D scattering averages locally or globally; `None` is not available",
             ));
         }
         let (mp, np, crop) = match params.padding {
@@ -231,8 +249,13 @@ impl<T: Real> Scattering2d<T> {
             phi: bank.phi.levels.iter().map(sparse).collect(),
             plans: Plans2d::new(mp, np, j),
             pool: Pool::new(2),
-            out: ((mp >> j) - 2 * crop, (np >> j) - 2 * crop),
+            out: if params.average == Averaging::Global {
+                (1, 1)
+            } else {
+                ((mp >> j) - 2 * crop, (np >> j) - 2 * crop)
+            },
             crop,
+            global: params.average == Averaging::Global,
             params,
             bank,
             mp,
@@ -407,6 +430,40 @@ impl<T: Real> Scattering2d<T> {
         self.plans.levels[k].process(out, tmp, scratch, false);
     }
 
+    /// Rows and columns of the unpadded image on the grid subsampled by 2^k.
+    fn region(&self, k: usize) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+        let (m, n) = self.params.shape;
+        let d = 1usize << k;
+        (
+            self.pad.0.div_ceil(d)..(self.pad.0 + m).div_ceil(d),
+            self.pad.1.div_ceil(d)..(self.pad.1 + n).div_ceil(d),
+        )
+    }
+
+    /// Mean of a modulus `u` (level `k`) over the unpadded image: global averaging.
+    fn region_mean(&self, u: &[T], k: usize) -> T {
+        let nk = self.np >> k;
+        let (rows, cols) = self.region(k);
+        let count = rows.len() * cols.len();
+        let sum: f64 = rows
+            .flat_map(|i| u[i * nk + cols.start..i * nk + cols.end].iter())
+            .map(|v| v.as_f64())
+            .sum();
+        T::of(sum / count as f64)
+    }
+
+    /// Adjoint of [`Self::region_mean`]: adds `g / count` over the region to `acc`.
+    fn region_mean_backward(&self, g: T, k: usize, acc: &mut [T]) {
+        let nk = self.np >> k;
+        let (rows, cols) = self.region(k);
+        let w = g / T::of((rows.len() * cols.len()) as f64);
+        for i in rows {
+            acc[i * nk + cols.start..i * nk + cols.end]
+                .iter_mut()
+                .for_each(|a| *a += w);
+        }
+    }
+
     /// Low-pass branch from level `k`: fold to level J, inverse, real part, unpad.
     fn lowpass(
         &self,
@@ -455,6 +512,7 @@ impl<T: Real> Scattering2d<T> {
 
     fn forward_one(&self, ws: &mut Work2<T>, mut out: ArrayViewMut3<T>) {
         let Work2 {
+            img,
             x,
             z1,
             u1,
@@ -467,20 +525,35 @@ impl<T: Real> Scattering2d<T> {
             scratch,
             ..
         } = ws;
-        self.lowpass(x, 0, buf, tmp, scratch, out.index_axis_mut(Axis(0), 0));
+        if self.global {
+            let mean = img.iter().map(|v| v.as_f64()).sum::<f64>() / img.len() as f64;
+            out[[0, 0, 0]] = T::of(mean);
+        } else {
+            self.lowpass(x, 0, buf, tmp, scratch, out.index_axis_mut(Axis(0), 0));
+        }
         for (c1, f) in self.first.iter().enumerate() {
             self.wavelet_modulus(x, 0, &self.psi[f.n1][0], f.j1, z1, u1, tmp, scratch);
-            self.spectrum(u1, f.j1, u1c, tmp, scratch);
-            self.lowpass(
-                u1c,
-                f.j1,
-                buf,
-                tmp,
-                scratch,
-                out.index_axis_mut(Axis(0), 1 + c1),
-            );
+            if !self.global || !f.children.is_empty() {
+                self.spectrum(u1, f.j1, u1c, tmp, scratch);
+            }
+            if self.global {
+                out[[1 + c1, 0, 0]] = self.region_mean(u1, f.j1);
+            } else {
+                self.lowpass(
+                    u1c,
+                    f.j1,
+                    buf,
+                    tmp,
+                    scratch,
+                    out.index_axis_mut(Axis(0), 1 + c1),
+                );
+            }
             for c in &f.children {
                 self.wavelet_modulus(u1c, f.j1, &self.psi[c.n2][f.j1], c.j2, z2, u2, tmp, scratch);
+                if self.global {
+                    out[[c.channel, 0, 0]] = self.region_mean(u2, c.j2);
+                    continue;
+                }
                 self.spectrum(u2, c.j2, u2c, tmp, scratch);
                 self.lowpass(
                     u2c,
@@ -515,12 +588,17 @@ impl<T: Real> Scattering2d<T> {
             ..
         } = ws;
         acc0.iter_mut().for_each(|v| *v = zero);
-        self.lowpass_backward(g.index_axis(Axis(0), 0), 0, buf, tmp, scratch, acc0);
+        if !self.global {
+            self.lowpass_backward(g.index_axis(Axis(0), 0), 0, buf, tmp, scratch, acc0);
+        }
         for (c1, f) in self.first.iter().enumerate() {
             let (m1, n1) = (mp >> f.j1, np >> f.j1);
             self.wavelet_modulus(x, 0, &self.psi[f.n1][0], f.j1, z1, u1, tmp, scratch);
             acc1[..m1 * n1].iter_mut().for_each(|v| *v = zero);
-            self.lowpass_backward(g.index_axis(Axis(0), 1 + c1), f.j1, buf, tmp, scratch, acc1);
+            if !self.global {
+                let g1 = g.index_axis(Axis(0), 1 + c1);
+                self.lowpass_backward(g1, f.j1, buf, tmp, scratch, acc1);
+            }
             if !f.children.is_empty() {
                 self.spectrum(u1, f.j1, u1c, tmp, scratch);
             }
@@ -529,19 +607,18 @@ impl<T: Real> Scattering2d<T> {
                 let h = &self.psi[c.n2][f.j1];
                 self.wavelet_modulus(u1c, f.j1, h, c.j2, z2, u2, tmp, scratch);
                 // Gradient with respect to U2 (real), then through the modulus.
-                acc2[..m2 * n2].iter_mut().for_each(|v| *v = zero);
-                self.lowpass_backward(
-                    g.index_axis(Axis(0), c.channel),
-                    c.j2,
-                    buf,
-                    tmp,
-                    scratch,
-                    acc2,
-                );
-                self.plans.levels[c.j2].process(acc2, tmp, scratch, true);
-                let s2 = T::of(1.0 / (m2 * n2) as f64);
-                for (gv, a) in gu[..m2 * n2].iter_mut().zip(&acc2[..m2 * n2]) {
-                    *gv = a.re * s2;
+                if self.global {
+                    gu[..m2 * n2].iter_mut().for_each(|v| *v = T::zero());
+                    self.region_mean_backward(g[[c.channel, 0, 0]], c.j2, gu);
+                } else {
+                    acc2[..m2 * n2].iter_mut().for_each(|v| *v = zero);
+                    let g2 = g.index_axis(Axis(0), c.channel);
+                    self.lowpass_backward(g2, c.j2, buf, tmp, scratch, acc2);
+                    self.plans.levels[c.j2].process(acc2, tmp, scratch, true);
+                    let s2 = T::of(1.0 / (m2 * n2) as f64);
+                    for (gv, a) in gu[..m2 * n2].iter_mut().zip(&acc2[..m2 * n2]) {
+                        *gv = a.re * s2;
+                    }
                 }
                 modulus_backward(&z2[..m2 * n2], &gu[..m2 * n2], &mut buf[..m2 * n2]);
                 self.plans.levels[c.j2].process(buf, tmp, scratch, false);
@@ -551,6 +628,9 @@ impl<T: Real> Scattering2d<T> {
             let s1 = T::of(1.0 / (m1 * n1) as f64);
             for (gv, a) in gu[..m1 * n1].iter_mut().zip(&acc1[..m1 * n1]) {
                 *gv = a.re * s1;
+            }
+            if self.global {
+                self.region_mean_backward(g[[1 + c1, 0, 0]], f.j1, gu);
             }
             modulus_backward(&z1[..m1 * n1], &gu[..m1 * n1], &mut buf[..m1 * n1]);
             self.plans.levels[f.j1].process(buf, tmp, scratch, false);
@@ -567,6 +647,10 @@ impl<T: Real> Scattering2d<T> {
                 let sj = reflect_index(j, self.pad.1, n);
                 img[si * n + sj] += acc0[i * np + j].re * s0;
             }
+        }
+        if self.global {
+            let w = g[[0, 0, 0]] / T::of((m * n) as f64);
+            img.iter_mut().for_each(|v| *v += w);
         }
         for (o, v) in out.iter_mut().zip(img.iter()) {
             *o = *v;

@@ -153,3 +153,58 @@ fn bad_input_is_a_typed_error() {
     ));
     let _ = x.index_axis(Axis(0), 0);
 }
+
+#[test]
+fn global_averaging_gradient_and_invariance() {
+    use scattering_transform::Averaging;
+    for pad in [Padding::Reflect, Padding::Periodic] {
+        let s = Scattering2dParams::new((16, 16), 2)
+            .l(4)
+            .padding(pad)
+            .average(Averaging::Global)
+            .build()
+            .unwrap();
+        let (c, a, b) = s.output_shape();
+        assert_eq!((a, b), (1, 1));
+        let x = noise((1, 16, 16), 8);
+        let sx = s.forward(x.view()).unwrap();
+        // Order 0 is the mean of the image.
+        assert!((sx[[0, 0, 0, 0]] - x.mean().unwrap()).abs() < 1e-12);
+        let g = Array4::from_shape_fn((1, c, 1, 1), |(_, ch, _, _)| ((ch * 3) as f64 * 0.7).cos());
+        let grad = s.backward(x.view(), g.view()).unwrap();
+        let f = |y: &Array3<f64>| -> f64 {
+            s.forward(y.view())
+                .unwrap()
+                .iter()
+                .zip(g.iter())
+                .map(|(p, q): (&f64, &f64)| p * q)
+                .sum()
+        };
+        let mut rng = StdRng::seed_from_u64(1);
+        let v = Array3::from_shape_fn(x.raw_dim(), |_| StandardNormal.sample(&mut rng));
+        let eps = 1e-5;
+        let fd = (f(&(&x + &(&v * eps))) - f(&(&x - &(&v * eps)))) / (2.0 * eps);
+        let an: f64 = grad
+            .iter()
+            .zip(v.iter())
+            .map(|(p, q): (&f64, &f64)| p * q)
+            .sum();
+        assert!(
+            (an - fd).abs() <= 1e-5 * an.abs().max(fd.abs()),
+            "{pad:?}: {an} vs {fd}"
+        );
+        if pad == Padding::Periodic {
+            // A periodic image shifted by a multiple of 2^J has the same invariants.
+            let r = Array3::from_shape_fn((1, 16, 16), |(bb, i, j)| {
+                x[[bb, (i + 4) % 16, (j + 8) % 16]]
+            });
+            let sr = s.forward(r.view()).unwrap();
+            let e = (&sr - &sx).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            assert!(e < 1e-12, "{e:e}");
+        }
+    }
+    assert!(Scattering2dParams::new((16, 16), 2)
+        .average(Averaging::None)
+        .build()
+        .is_err());
+}

@@ -60,6 +60,9 @@ struct ImageArgs {
     /// Boundary handling (periodic needs sides divisible by 2^J).
     #[arg(long, value_enum, default_value = "reflect")]
     padding: PaddingArg,
+    /// Averaging: local (low-pass at 2^J, Kymatio) or global (mean over the image).
+    #[arg(long, value_enum, default_value = "local")]
+    average: AverageArg,
     /// Arithmetic of the transform (output is float64 either way).
     #[arg(long, value_enum, default_value = "f64")]
     precision: PrecisionArg,
@@ -331,6 +334,11 @@ fn image(args: ImageArgs) -> Result<(), AppError> {
     let params = Scattering2dParams::new((m, n), args.j)
         .l(args.l)
         .max_order(args.max_order)
+        .average(match args.average {
+            AverageArg::Local => Averaging::Local,
+            AverageArg::Global => Averaging::Global,
+            AverageArg::None => Averaging::None,
+        })
         .padding(match args.padding {
             PaddingArg::Reflect => Padding::Reflect,
             PaddingArg::Periodic => Padding::Periodic,
