@@ -663,9 +663,9 @@ impl LineSupport {
         let (m, n, o) = shape;
         let mut touched = vec![false; m * n];
         for &(a, b, _) in runs {
-            for line in a / o..=(b - 1) / o {
-                touched[line] = true;
-            }
+            touched[a / o..=(b - 1) / o]
+                .iter_mut()
+                .for_each(|t| *t = true);
         }
         if touched.iter().filter(|&&t| t).count() * 4 > 3 * m * n {
             return None;
