@@ -723,15 +723,18 @@ impl<T: Real> SparseComplex<T> {
 
     /// `out = src * h` (zero off the support).
     fn mul_into(&self, src: &[Cx<T>], out: &mut [Cx<T>]) {
-        out[..self.len]
-            .iter_mut()
-            .for_each(|o| *o = Cx::new(T::zero(), T::zero()));
+        let zero = Cx::new(T::zero(), T::zero());
+        // Only the gaps between runs need clearing: one pass over the volume, not two.
+        let mut done = 0;
         for &(a, b, off) in &self.runs {
+            out[done..a].iter_mut().for_each(|o| *o = zero);
             let v = &self.values[off..off + (b - a)];
             for ((o, s), h) in out[a..b].iter_mut().zip(&src[a..b]).zip(v) {
                 *o = Cx::new(s.re * h.re - s.im * h.im, s.re * h.im + s.im * h.re);
             }
+            done = b;
         }
+        out[done..self.len].iter_mut().for_each(|o| *o = zero);
     }
 
     /// `acc += g * conj(h)` on the support.
