@@ -103,6 +103,7 @@ struct Child2 {
 struct First2 {
     n1: usize,
     j1: usize,
+    channel: usize,
     children: Vec<Child2>,
 }
 
@@ -213,6 +214,7 @@ impl<T: Real> Scattering2d<T> {
                 first.push(First2 {
                     n1,
                     j1: f.j,
+                    channel: 1 + n1,
                     children: vec![],
                 });
             }
@@ -328,6 +330,15 @@ impl<T: Real> Scattering2d<T> {
         self.check_input(&x)?;
         let (c, a, b) = self.output_shape();
         let mut out = Array4::zeros((x.dim().0, c, a, b));
+        if x.dim().0 < rayon::current_num_threads() {
+            // Too few images to occupy every thread: spread each image's paths instead.
+            let mut ws = self.workspace(false);
+            for (o, img) in out.axis_iter_mut(Axis(0)).zip(x.axis_iter(Axis(0))) {
+                self.load(&mut ws, img.iter().map(|&v| v.into()));
+                self.forward_one_parallel(&mut ws, o);
+            }
+            return Ok(out);
+        }
         out.axis_iter_mut(Axis(0))
             .into_par_iter()
             .zip(x.axis_iter(Axis(0)).into_par_iter())
@@ -365,6 +376,15 @@ impl<T: Real> Scattering2d<T> {
             });
         }
         let mut out = Array3::zeros(x.raw_dim());
+        if x.dim().0 < rayon::current_num_threads() {
+            let mut ws = self.workspace(true);
+            let rows = out.axis_iter_mut(Axis(0)).zip(x.axis_iter(Axis(0)));
+            for ((o, img), g) in rows.zip(grad.axis_iter(Axis(0))) {
+                self.load(&mut ws, img.iter().map(|&v| v.into()));
+                self.backward_one(&mut ws, g, o, true);
+            }
+            return Ok(out);
+        }
         out.axis_iter_mut(Axis(0))
             .into_par_iter()
             .zip(x.axis_iter(Axis(0)).into_par_iter())
@@ -373,7 +393,7 @@ impl<T: Real> Scattering2d<T> {
                 || self.workspace(true),
                 |ws, ((o, img), g)| {
                     self.load(ws, img.iter().map(|&v| v.into()));
-                    self.backward_one(ws, g, o);
+                    self.backward_one(ws, g, o, false);
                 },
             );
         Ok(out)
@@ -510,10 +530,35 @@ impl<T: Real> Scattering2d<T> {
         self.phi[k].tile_add(&buf[..mo * no], mo, no, acc);
     }
 
-    fn forward_one(&self, ws: &mut Work2<T>, mut out: ArrayViewMut3<T>) {
+    /// Order 0 of one loaded image into channel 0 of `out`.
+    fn order0_forward(&self, ws: &mut Work2<T>, mut out: ArrayViewMut2<T>) {
         let Work2 {
             img,
             x,
+            buf,
+            tmp,
+            scratch,
+            ..
+        } = ws;
+        if self.global {
+            let mean = img.iter().map(|v| v.as_f64()).sum::<f64>() / img.len() as f64;
+            out[[0, 0]] = T::of(mean);
+        } else {
+            self.lowpass(x, 0, buf, tmp, scratch, out);
+        }
+    }
+
+    /// The order-1 path `f` and its order-2 children, from the image spectrum `xs`. The
+    /// order-1 channel goes to `out[slot(0)]` and child `k` to `out[slot(1 + k)]`.
+    fn first_order_forward(
+        &self,
+        xs: &[Cx<T>],
+        f: &First2,
+        w: &mut Work2<T>,
+        out: &mut ArrayViewMut3<T>,
+        slot: &dyn Fn(usize) -> usize,
+    ) {
+        let Work2 {
             z1,
             u1,
             u1c,
@@ -524,54 +569,93 @@ impl<T: Real> Scattering2d<T> {
             tmp,
             scratch,
             ..
-        } = ws;
-        if self.global {
-            let mean = img.iter().map(|v| v.as_f64()).sum::<f64>() / img.len() as f64;
-            out[[0, 0, 0]] = T::of(mean);
-        } else {
-            self.lowpass(x, 0, buf, tmp, scratch, out.index_axis_mut(Axis(0), 0));
+        } = w;
+        self.wavelet_modulus(xs, 0, &self.psi[f.n1][0], f.j1, z1, u1, tmp, scratch);
+        if !self.global || !f.children.is_empty() {
+            self.spectrum(u1, f.j1, u1c, tmp, scratch);
         }
-        for (c1, f) in self.first.iter().enumerate() {
-            self.wavelet_modulus(x, 0, &self.psi[f.n1][0], f.j1, z1, u1, tmp, scratch);
-            if !self.global || !f.children.is_empty() {
-                self.spectrum(u1, f.j1, u1c, tmp, scratch);
-            }
+        if self.global {
+            out[[slot(0), 0, 0]] = self.region_mean(u1, f.j1);
+        } else {
+            let o = out.index_axis_mut(Axis(0), slot(0));
+            self.lowpass(u1c, f.j1, buf, tmp, scratch, o);
+        }
+        for (k, c) in f.children.iter().enumerate() {
+            let h = &self.psi[c.n2][f.j1];
+            self.wavelet_modulus(u1c, f.j1, h, c.j2, z2, u2, tmp, scratch);
             if self.global {
-                out[[1 + c1, 0, 0]] = self.region_mean(u1, f.j1);
-            } else {
-                self.lowpass(
-                    u1c,
-                    f.j1,
-                    buf,
-                    tmp,
-                    scratch,
-                    out.index_axis_mut(Axis(0), 1 + c1),
-                );
+                out[[slot(1 + k), 0, 0]] = self.region_mean(u2, c.j2);
+                continue;
             }
-            for c in &f.children {
-                self.wavelet_modulus(u1c, f.j1, &self.psi[c.n2][f.j1], c.j2, z2, u2, tmp, scratch);
-                if self.global {
-                    out[[c.channel, 0, 0]] = self.region_mean(u2, c.j2);
-                    continue;
-                }
-                self.spectrum(u2, c.j2, u2c, tmp, scratch);
-                self.lowpass(
-                    u2c,
-                    c.j2,
-                    buf,
-                    tmp,
-                    scratch,
-                    out.index_axis_mut(Axis(0), c.channel),
-                );
-            }
+            self.spectrum(u2, c.j2, u2c, tmp, scratch);
+            let o = out.index_axis_mut(Axis(0), slot(1 + k));
+            self.lowpass(u2c, c.j2, buf, tmp, scratch, o);
         }
     }
 
-    fn backward_one(&self, ws: &mut Work2<T>, g: ArrayView3<T>, mut out: ArrayViewMut2<T>) {
+    /// One loaded image, every path in turn (batches spread over threads).
+    fn forward_one(&self, ws: &mut Work2<T>, mut out: ArrayViewMut3<T>) {
+        self.order0_forward(ws, out.index_axis_mut(Axis(0), 0));
+        let xs = std::mem::take(&mut ws.x);
+        for f in &self.first {
+            let slot = |k: usize| {
+                if k == 0 {
+                    f.channel
+                } else {
+                    f.children[k - 1].channel
+                }
+            };
+            self.first_order_forward(&xs, f, ws, &mut out, &slot);
+        }
+        ws.x = xs;
+    }
+
+    /// One loaded image with its first-order paths spread over threads (small batches).
+    fn forward_one_parallel(&self, ws: &mut Work2<T>, mut out: ArrayViewMut3<T>) {
+        self.order0_forward(ws, out.index_axis_mut(Axis(0), 0));
+        let xs = &ws.x;
+        let blocks: Vec<Array3<T>> = self
+            .first
+            .par_iter()
+            .map_init(
+                || self.workspace(false),
+                |w, f| {
+                    let mut block = Array3::zeros((1 + f.children.len(), self.out.0, self.out.1));
+                    self.first_order_forward(xs, f, w, &mut block.view_mut(), &|k| k);
+                    block
+                },
+            )
+            .collect();
+        for (f, block) in self.first.iter().zip(&blocks) {
+            self.scatter_block(f, block, &mut out);
+        }
+    }
+
+    /// Copies a path's block (order 1, then children) to its output channels.
+    fn scatter_block(&self, f: &First2, block: &Array3<T>, out: &mut ArrayViewMut3<T>) {
+        out.index_axis_mut(Axis(0), f.channel)
+            .assign(&block.index_axis(Axis(0), 0));
+        for (k, c) in f.children.iter().enumerate() {
+            out.index_axis_mut(Axis(0), c.channel)
+                .assign(&block.index_axis(Axis(0), 1 + k));
+        }
+    }
+
+    /// Adds to `acc0` (the spectrum-domain gradient at full resolution) the contribution
+    /// of the order-1 path `f`, channel index `c1`, and its children.
+    #[allow(clippy::too_many_arguments)]
+    fn first_order_backward(
+        &self,
+        xs: &[Cx<T>],
+        f: &First2,
+        c1: usize,
+        g: &ArrayView3<T>,
+        w: &mut Work2<T>,
+        acc0: &mut [Cx<T>],
+    ) {
         let zero = Cx::new(T::zero(), T::zero());
         let (mp, np) = (self.mp, self.np);
         let Work2 {
-            x,
             z1,
             u1,
             u1c,
@@ -580,63 +664,102 @@ impl<T: Real> Scattering2d<T> {
             buf,
             tmp,
             scratch,
-            acc0,
             acc1,
             acc2,
             gu,
-            img,
             ..
-        } = ws;
+        } = w;
+        let (m1, n1) = (mp >> f.j1, np >> f.j1);
+        self.wavelet_modulus(xs, 0, &self.psi[f.n1][0], f.j1, z1, u1, tmp, scratch);
+        acc1[..m1 * n1].iter_mut().for_each(|v| *v = zero);
+        if !self.global {
+            let g1 = g.index_axis(Axis(0), 1 + c1);
+            self.lowpass_backward(g1, f.j1, buf, tmp, scratch, acc1);
+        }
+        if !f.children.is_empty() {
+            self.spectrum(u1, f.j1, u1c, tmp, scratch);
+        }
+        for c in &f.children {
+            let (m2, n2) = (mp >> c.j2, np >> c.j2);
+            let h = &self.psi[c.n2][f.j1];
+            self.wavelet_modulus(u1c, f.j1, h, c.j2, z2, u2, tmp, scratch);
+            // Gradient with respect to U2 (real), then through the modulus.
+            if self.global {
+                gu[..m2 * n2].iter_mut().for_each(|v| *v = T::zero());
+                self.region_mean_backward(g[[c.channel, 0, 0]], c.j2, gu);
+            } else {
+                acc2[..m2 * n2].iter_mut().for_each(|v| *v = zero);
+                let g2 = g.index_axis(Axis(0), c.channel);
+                self.lowpass_backward(g2, c.j2, buf, tmp, scratch, acc2);
+                self.plans.levels[c.j2].process(acc2, tmp, scratch, true);
+                let s2 = T::of(1.0 / (m2 * n2) as f64);
+                for (gv, a) in gu[..m2 * n2].iter_mut().zip(&acc2[..m2 * n2]) {
+                    *gv = a.re * s2;
+                }
+            }
+            modulus_backward(&z2[..m2 * n2], &gu[..m2 * n2], &mut buf[..m2 * n2]);
+            self.plans.levels[c.j2].process(buf, tmp, scratch, false);
+            h.tile_add(&buf[..m2 * n2], m2, n2, acc1);
+        }
+        self.plans.levels[f.j1].process(acc1, tmp, scratch, true);
+        let s1 = T::of(1.0 / (m1 * n1) as f64);
+        for (gv, a) in gu[..m1 * n1].iter_mut().zip(&acc1[..m1 * n1]) {
+            *gv = a.re * s1;
+        }
+        if self.global {
+            self.region_mean_backward(g[[1 + c1, 0, 0]], f.j1, gu);
+        }
+        modulus_backward(&z1[..m1 * n1], &gu[..m1 * n1], &mut buf[..m1 * n1]);
+        self.plans.levels[f.j1].process(buf, tmp, scratch, false);
+        self.psi[f.n1][0].tile_add(&buf[..m1 * n1], m1, n1, acc0);
+    }
+
+    /// Gradient for one loaded image; `parallel` spreads its first-order paths over
+    /// threads (for small batches).
+    fn backward_one(
+        &self,
+        ws: &mut Work2<T>,
+        g: ArrayView3<T>,
+        mut out: ArrayViewMut2<T>,
+        parallel: bool,
+    ) {
+        let zero = Cx::new(T::zero(), T::zero());
+        let (mp, np) = (self.mp, self.np);
+        let xs = std::mem::take(&mut ws.x);
+        let mut acc0 = std::mem::take(&mut ws.acc0);
         acc0.iter_mut().for_each(|v| *v = zero);
         if !self.global {
-            self.lowpass_backward(g.index_axis(Axis(0), 0), 0, buf, tmp, scratch, acc0);
+            let Work2 {
+                buf, tmp, scratch, ..
+            } = ws;
+            self.lowpass_backward(g.index_axis(Axis(0), 0), 0, buf, tmp, scratch, &mut acc0);
         }
-        for (c1, f) in self.first.iter().enumerate() {
-            let (m1, n1) = (mp >> f.j1, np >> f.j1);
-            self.wavelet_modulus(x, 0, &self.psi[f.n1][0], f.j1, z1, u1, tmp, scratch);
-            acc1[..m1 * n1].iter_mut().for_each(|v| *v = zero);
-            if !self.global {
-                let g1 = g.index_axis(Axis(0), 1 + c1);
-                self.lowpass_backward(g1, f.j1, buf, tmp, scratch, acc1);
+        if parallel {
+            let parts: Vec<Vec<Cx<T>>> = self
+                .first
+                .par_iter()
+                .enumerate()
+                .fold(
+                    || (self.workspace(true), vec![zero; mp * np]),
+                    |(mut w, mut acc), (c1, f)| {
+                        self.first_order_backward(&xs, f, c1, &g, &mut w, &mut acc);
+                        (w, acc)
+                    },
+                )
+                .map(|(_, acc)| acc)
+                .collect();
+            for part in parts {
+                acc0.iter_mut().zip(&part).for_each(|(a, b)| *a += b);
             }
-            if !f.children.is_empty() {
-                self.spectrum(u1, f.j1, u1c, tmp, scratch);
+        } else {
+            for (c1, f) in self.first.iter().enumerate() {
+                self.first_order_backward(&xs, f, c1, &g, ws, &mut acc0);
             }
-            for c in &f.children {
-                let (m2, n2) = (mp >> c.j2, np >> c.j2);
-                let h = &self.psi[c.n2][f.j1];
-                self.wavelet_modulus(u1c, f.j1, h, c.j2, z2, u2, tmp, scratch);
-                // Gradient with respect to U2 (real), then through the modulus.
-                if self.global {
-                    gu[..m2 * n2].iter_mut().for_each(|v| *v = T::zero());
-                    self.region_mean_backward(g[[c.channel, 0, 0]], c.j2, gu);
-                } else {
-                    acc2[..m2 * n2].iter_mut().for_each(|v| *v = zero);
-                    let g2 = g.index_axis(Axis(0), c.channel);
-                    self.lowpass_backward(g2, c.j2, buf, tmp, scratch, acc2);
-                    self.plans.levels[c.j2].process(acc2, tmp, scratch, true);
-                    let s2 = T::of(1.0 / (m2 * n2) as f64);
-                    for (gv, a) in gu[..m2 * n2].iter_mut().zip(&acc2[..m2 * n2]) {
-                        *gv = a.re * s2;
-                    }
-                }
-                modulus_backward(&z2[..m2 * n2], &gu[..m2 * n2], &mut buf[..m2 * n2]);
-                self.plans.levels[c.j2].process(buf, tmp, scratch, false);
-                h.tile_add(&buf[..m2 * n2], m2, n2, acc1);
-            }
-            self.plans.levels[f.j1].process(acc1, tmp, scratch, true);
-            let s1 = T::of(1.0 / (m1 * n1) as f64);
-            for (gv, a) in gu[..m1 * n1].iter_mut().zip(&acc1[..m1 * n1]) {
-                *gv = a.re * s1;
-            }
-            if self.global {
-                self.region_mean_backward(g[[1 + c1, 0, 0]], f.j1, gu);
-            }
-            modulus_backward(&z1[..m1 * n1], &gu[..m1 * n1], &mut buf[..m1 * n1]);
-            self.plans.levels[f.j1].process(buf, tmp, scratch, false);
-            self.psi[f.n1][0].tile_add(&buf[..m1 * n1], m1, n1, acc0);
         }
-        self.plans.levels[0].process(acc0, tmp, scratch, true);
+        let Work2 {
+            tmp, scratch, img, ..
+        } = ws;
+        self.plans.levels[0].process(&mut acc0, tmp, scratch, true);
         // Fold the padded gradient back onto the image (adjoint of the reflection).
         let (m, n) = self.params.shape;
         img.iter_mut().for_each(|v| *v = T::zero());
@@ -655,6 +778,8 @@ impl<T: Real> Scattering2d<T> {
         for (o, v) in out.iter_mut().zip(img.iter()) {
             *o = *v;
         }
+        ws.x = xs;
+        ws.acc0 = acc0;
     }
 }
 

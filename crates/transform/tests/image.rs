@@ -208,3 +208,37 @@ fn global_averaging_gradient_and_invariance() {
         .build()
         .is_err());
 }
+
+#[test]
+fn single_images_spread_over_threads_give_the_batch_results() {
+    // A batch of one takes the path-parallel route, a batch of four the image-parallel one.
+    use scattering_transform::Averaging;
+    for avg in [Averaging::Local, Averaging::Global] {
+        let s = Scattering2dParams::new((24, 20), 2)
+            .l(4)
+            .average(avg)
+            .build()
+            .unwrap();
+        let x = noise((4, 24, 20), 12);
+        let batch = s.forward(x.view()).unwrap();
+        let (c, a, b) = s.output_shape();
+        let g = Array4::from_shape_fn((4, c, a, b), |(i, ch, p, q)| {
+            ((i + ch * 3 + p + q) as f64 * 0.3).sin()
+        });
+        let gb = s.backward(x.view(), g.view()).unwrap();
+        for i in 0..4 {
+            let xi = x.slice(ndarray::s![i..i + 1, .., ..]);
+            let one = s.forward(xi).unwrap();
+            assert!(
+                (&one.index_axis(Axis(0), 0) - &batch.index_axis(Axis(0), i))
+                    .iter()
+                    .all(|v| v.abs() < 1e-12)
+            );
+            let gi = g.slice(ndarray::s![i..i + 1, .., .., ..]);
+            let go = s.backward(xi, gi).unwrap();
+            assert!((&go.index_axis(Axis(0), 0) - &gb.index_axis(Axis(0), i))
+                .iter()
+                .all(|v| v.abs() < 1e-12));
+        }
+    }
+}
