@@ -416,6 +416,15 @@ impl<T: Real> Scattering1d<T> {
         self.check_input(&x)?;
         let (c, t) = self.output_shape();
         let mut out = Array3::zeros((x.nrows(), c, t));
+        if x.nrows() < rayon::current_num_threads() {
+            // Too few signals to occupy every thread: spread each signal's paths instead.
+            let mut ws = self.workspace(false);
+            for (o, row) in out.axis_iter_mut(Axis(0)).zip(x.axis_iter(Axis(0))) {
+                ws.load(row.iter().map(|&v| T::of(v.into())));
+                self.forward_one(&mut ws, o, true);
+            }
+            return Ok(out);
+        }
         out.axis_iter_mut(Axis(0))
             .into_par_iter()
             .zip(x.axis_iter(Axis(0)).into_par_iter())
@@ -423,7 +432,7 @@ impl<T: Real> Scattering1d<T> {
                 || self.workspace(false),
                 |ws, (o, row)| {
                     ws.load(row.iter().map(|&v| T::of(v.into())));
-                    self.forward_one(ws, o);
+                    self.forward_one(ws, o, false);
                 },
             );
         Ok(out)
@@ -464,6 +473,15 @@ impl<T: Real> Scattering1d<T> {
             });
         }
         let mut out = Array2::zeros((x.nrows(), self.params.n));
+        if x.nrows() < rayon::current_num_threads() {
+            let mut ws = self.workspace(true);
+            let rows = out.axis_iter_mut(Axis(0)).zip(x.axis_iter(Axis(0)));
+            for ((o, row), g) in rows.zip(grad.axis_iter(Axis(0))) {
+                ws.load(row.iter().map(|&v| T::of(v.into())));
+                self.backward_one(&mut ws, g, o, true);
+            }
+            return Ok(out);
+        }
         out.axis_iter_mut(Axis(0))
             .into_par_iter()
             .zip(x.axis_iter(Axis(0)).into_par_iter())
@@ -472,7 +490,7 @@ impl<T: Real> Scattering1d<T> {
                 || self.workspace(true),
                 |ws, ((o, row), g)| {
                     ws.load(row.iter().map(|&v| T::of(v.into())));
-                    self.backward_one(ws, g, o);
+                    self.backward_one(ws, g, o, false);
                 },
             );
         Ok(out)
@@ -592,13 +610,20 @@ impl<T: Real> Scattering1d<T> {
         }
     }
 
-    fn forward_one(&self, ws: &mut Workspace<T>, mut out: ArrayViewMut2<T>) {
-        self.prepare(ws);
+    /// The order-1 path `f` and its order-2 children, from the half spectrum `xh` of
+    /// the padded signal: the order-1 row goes to `out[slot(0)]`, child `k` to
+    /// `out[slot(1 + k)]`.
+    fn first_order_forward(
+        &self,
+        xh: &[Cx<T>],
+        f: &First,
+        ws: &mut Workspace<T>,
+        out: &mut ArrayViewMut2<T>,
+        slot: &dyn Fn(usize) -> usize,
+    ) {
         let local = self.params.average == Averaging::Local;
         let need_u1_spectrum = local || self.params.max_order >= 2;
         let Workspace {
-            u0,
-            xh,
             z1,
             u1,
             u1h,
@@ -617,45 +642,106 @@ impl<T: Real> Scattering1d<T> {
             real,
             scratch,
         };
-        self.average_into(&mut sc, xh, u0, 0, out.index_axis_mut(Axis(0), 0));
-        for f in &self.first {
-            let m1 = self.n_pad >> f.k1;
-            let plan1 = &self.plans.levels[f.k1];
-            self.wavelet_modulus(xh, 0, &self.psi1[f.n1], f.k1, z1, u1, sc.scratch);
-            if need_u1_spectrum {
-                if local {
-                    // U1 itself is not needed afterwards: let the r2c consume it.
-                    plan1.real_to_half(u1, u1h, sc.scratch);
-                } else {
-                    sc.real[..m1].copy_from_slice(&u1[..m1]);
-                    plan1.real_to_half(sc.real, u1h, sc.scratch);
-                }
+        let m1 = self.n_pad >> f.k1;
+        let plan1 = &self.plans.levels[f.k1];
+        self.wavelet_modulus(xh, 0, &self.psi1[f.n1], f.k1, z1, u1, sc.scratch);
+        if need_u1_spectrum {
+            if local {
+                // U1 itself is not needed afterwards: let the r2c consume it.
+                plan1.real_to_half(u1, u1h, sc.scratch);
+            } else {
+                sc.real[..m1].copy_from_slice(&u1[..m1]);
+                plan1.real_to_half(sc.real, u1h, sc.scratch);
+            }
+        }
+        self.average_into(&mut sc, u1h, u1, f.k1, out.index_axis_mut(Axis(0), slot(0)));
+        for (i, c) in f.children.iter().enumerate() {
+            let k = f.k1 + c.k2;
+            self.wavelet_modulus(u1h, f.k1, &self.psi2[c.n2][f.k1], k, z2, u2, sc.scratch);
+            if local {
+                self.plans.levels[k].real_to_half(u2, u2h, sc.scratch);
             }
             self.average_into(
                 &mut sc,
-                u1h,
-                u1,
-                f.k1,
-                out.index_axis_mut(Axis(0), f.channel),
+                u2h,
+                u2,
+                k,
+                out.index_axis_mut(Axis(0), slot(1 + i)),
             );
-            for c in &f.children {
-                let k = f.k1 + c.k2;
-                self.wavelet_modulus(u1h, f.k1, &self.psi2[c.n2][f.k1], k, z2, u2, sc.scratch);
-                if local {
-                    self.plans.levels[k].real_to_half(u2, u2h, sc.scratch);
-                }
-                self.average_into(&mut sc, u2h, u2, k, out.index_axis_mut(Axis(0), c.channel));
-            }
         }
     }
 
-    fn backward_one(&self, ws: &mut Workspace<T>, g: ArrayView2<T>, mut out: ArrayViewMut1<T>) {
+    /// One signal; `parallel` spreads its first-order paths over threads (small batches).
+    fn forward_one(&self, ws: &mut Workspace<T>, mut out: ArrayViewMut2<T>, parallel: bool) {
         self.prepare(ws);
+        {
+            let Workspace {
+                u0,
+                xh,
+                half,
+                half_b,
+                real,
+                scratch,
+                ..
+            } = ws;
+            let mut sc = Scratch {
+                half,
+                half_b,
+                real,
+                scratch,
+            };
+            self.average_into(&mut sc, xh, u0, 0, out.index_axis_mut(Axis(0), 0));
+        }
+        let xh = std::mem::take(&mut ws.xh);
+        if parallel {
+            let blocks: Vec<Array2<T>> = self
+                .first
+                .par_iter()
+                .map_init(
+                    || self.workspace(false),
+                    |w, f| {
+                        let mut block = Array2::zeros((1 + f.children.len(), self.t_out));
+                        self.first_order_forward(&xh, f, w, &mut block.view_mut(), &|k| k);
+                        block
+                    },
+                )
+                .collect();
+            for (f, block) in self.first.iter().zip(&blocks) {
+                out.index_axis_mut(Axis(0), f.channel)
+                    .assign(&block.index_axis(Axis(0), 0));
+                for (i, c) in f.children.iter().enumerate() {
+                    out.index_axis_mut(Axis(0), c.channel)
+                        .assign(&block.index_axis(Axis(0), 1 + i));
+                }
+            }
+        } else {
+            for f in &self.first {
+                let slot = |k: usize| {
+                    if k == 0 {
+                        f.channel
+                    } else {
+                        f.children[k - 1].channel
+                    }
+                };
+                self.first_order_forward(&xh, f, ws, &mut out, &slot);
+            }
+        }
+        ws.xh = xh;
+    }
+
+    /// Adds to `acc0` (full-resolution spectrum) the gradient through the order-1 path
+    /// `f` and its children.
+    fn first_order_backward(
+        &self,
+        xh: &[Cx<T>],
+        f: &First,
+        g: &ArrayView2<T>,
+        ws: &mut Workspace<T>,
+        acc0: &mut [Cx<T>],
+    ) {
         let n = self.n_pad;
         let zero = Cx::new(T::zero(), T::zero());
         let Workspace {
-            x,
-            xh,
             z1,
             u1,
             u1h,
@@ -665,11 +751,9 @@ impl<T: Real> Scattering1d<T> {
             half_b,
             real,
             scratch,
-            gu0,
             gu1,
             gu2,
             gz,
-            acc0,
             acc1,
             grow,
             ..
@@ -680,45 +764,99 @@ impl<T: Real> Scattering1d<T> {
             real,
             scratch,
         };
-        gu0.iter_mut().for_each(|v| *v = T::zero());
-        acc0.iter_mut().for_each(|v| *v = zero);
-        self.average_backward(&mut sc, grad_row(&g, 0, grow), 0, gu0);
-        for f in &self.first {
-            let m1 = n >> f.k1;
-            let plan1 = &self.plans.levels[f.k1];
-            self.wavelet_modulus(xh, 0, &self.psi1[f.n1], f.k1, z1, u1, sc.scratch);
-            gu1[..m1].iter_mut().for_each(|v| *v = T::zero());
-            self.average_backward(&mut sc, grad_row(&g, f.channel, grow), f.k1, gu1);
-            if !f.children.is_empty() {
-                plan1.real_to_half(u1, u1h, sc.scratch);
-                acc1[..m1].iter_mut().for_each(|v| *v = zero);
-                for c in &f.children {
-                    let k = f.k1 + c.k2;
-                    let m2 = n >> k;
-                    let h = &self.psi2[c.n2][f.k1];
-                    self.wavelet_modulus(u1h, f.k1, h, k, z2, u2, sc.scratch);
-                    gu2[..m2].iter_mut().for_each(|v| *v = T::zero());
-                    self.average_backward(&mut sc, grad_row(&g, c.channel, grow), k, gu2);
-                    modulus_backward(&z2[..m2], &gu2[..m2], &mut gz[..m2]);
-                    self.plans.levels[k]
-                        .fwd
-                        .process_with_scratch(&mut gz[..m2], sc.scratch);
-                    h.tile_add(&gz[..m2], &mut acc1[..m1]);
-                }
-                plan1.inv.process_with_scratch(&mut acc1[..m1], sc.scratch);
-                let s = T::of(1.0 / m1 as f64);
-                for (g1, a) in gu1[..m1].iter_mut().zip(&acc1[..m1]) {
-                    *g1 += a.re * s;
-                }
+        let m1 = n >> f.k1;
+        let plan1 = &self.plans.levels[f.k1];
+        self.wavelet_modulus(xh, 0, &self.psi1[f.n1], f.k1, z1, u1, sc.scratch);
+        gu1[..m1].iter_mut().for_each(|v| *v = T::zero());
+        self.average_backward(&mut sc, grad_row(g, f.channel, grow), f.k1, gu1);
+        if !f.children.is_empty() {
+            plan1.real_to_half(u1, u1h, sc.scratch);
+            acc1[..m1].iter_mut().for_each(|v| *v = zero);
+            for c in &f.children {
+                let k = f.k1 + c.k2;
+                let m2 = n >> k;
+                let h = &self.psi2[c.n2][f.k1];
+                self.wavelet_modulus(u1h, f.k1, h, k, z2, u2, sc.scratch);
+                gu2[..m2].iter_mut().for_each(|v| *v = T::zero());
+                self.average_backward(&mut sc, grad_row(g, c.channel, grow), k, gu2);
+                modulus_backward(&z2[..m2], &gu2[..m2], &mut gz[..m2]);
+                self.plans.levels[k]
+                    .fwd
+                    .process_with_scratch(&mut gz[..m2], sc.scratch);
+                h.tile_add(&gz[..m2], &mut acc1[..m1]);
             }
-            modulus_backward(&z1[..m1], &gu1[..m1], &mut gz[..m1]);
-            plan1.fwd.process_with_scratch(&mut gz[..m1], sc.scratch);
-            self.psi1[f.n1].tile_add(&gz[..m1], acc0);
+            plan1.inv.process_with_scratch(&mut acc1[..m1], sc.scratch);
+            let s = T::of(1.0 / m1 as f64);
+            for (g1, a) in gu1[..m1].iter_mut().zip(&acc1[..m1]) {
+                *g1 += a.re * s;
+            }
         }
+        modulus_backward(&z1[..m1], &gu1[..m1], &mut gz[..m1]);
+        plan1.fwd.process_with_scratch(&mut gz[..m1], sc.scratch);
+        self.psi1[f.n1].tile_add(&gz[..m1], acc0);
+    }
+
+    /// Gradient for one signal; `parallel` spreads its first-order paths over threads.
+    fn backward_one(
+        &self,
+        ws: &mut Workspace<T>,
+        g: ArrayView2<T>,
+        mut out: ArrayViewMut1<T>,
+        parallel: bool,
+    ) {
+        self.prepare(ws);
+        let n = self.n_pad;
+        let zero = Cx::new(T::zero(), T::zero());
+        let xh = std::mem::take(&mut ws.xh);
+        let mut acc0 = std::mem::take(&mut ws.acc0);
+        acc0.iter_mut().for_each(|v| *v = zero);
+        {
+            let Workspace {
+                half,
+                half_b,
+                real,
+                scratch,
+                gu0,
+                grow,
+                ..
+            } = ws;
+            let mut sc = Scratch {
+                half,
+                half_b,
+                real,
+                scratch,
+            };
+            gu0.iter_mut().for_each(|v| *v = T::zero());
+            self.average_backward(&mut sc, grad_row(&g, 0, grow), 0, gu0);
+        }
+        if parallel {
+            let parts: Vec<Vec<Cx<T>>> = self
+                .first
+                .par_iter()
+                .fold(
+                    || (self.workspace(true), vec![zero; n]),
+                    |(mut w, mut acc), f| {
+                        self.first_order_backward(&xh, f, &g, &mut w, &mut acc);
+                        (w, acc)
+                    },
+                )
+                .map(|(_, acc)| acc)
+                .collect();
+            for part in parts {
+                acc0.iter_mut().zip(&part).for_each(|(a, b)| *a += b);
+            }
+        } else {
+            for f in &self.first {
+                self.first_order_backward(&xh, f, &g, ws, &mut acc0);
+            }
+        }
+        let Workspace {
+            x, gu0, scratch, ..
+        } = ws;
         if !self.first.is_empty() {
             self.plans.levels[0]
                 .inv
-                .process_with_scratch(acc0, sc.scratch);
+                .process_with_scratch(&mut acc0, scratch);
             let s = T::of(1.0 / n as f64);
             for (g0, a) in gu0.iter_mut().zip(acc0.iter()) {
                 *g0 += a.re * s;
@@ -731,6 +869,8 @@ impl<T: Real> Scattering1d<T> {
         for (o, v) in out.iter_mut().zip(x.iter()) {
             *o = *v;
         }
+        ws.xh = xh;
+        ws.acc0 = acc0;
     }
 }
 

@@ -116,3 +116,30 @@ fn backward_of_loss_decreases_it() {
     x = &x - &(&g * (1e-3 * l0 / gn2));
     assert!(loss(&x) < l0);
 }
+
+#[test]
+fn single_signals_spread_over_threads_give_the_batch_results() {
+    // A batch of one takes the path-parallel route, a batch of four the signal-parallel one.
+    for avg in [Averaging::Local, Averaging::Global, Averaging::None] {
+        let s = Scattering1dParams::new(300, 4)
+            .q((4, 2))
+            .average(avg)
+            .build()
+            .unwrap();
+        let x = white_noise(4, 300, 21);
+        let batch = s.forward(x.view()).unwrap();
+        let g = batch.mapv(|v| v.sin());
+        let gb = s.backward(x.view(), g.view()).unwrap();
+        for i in 0..4 {
+            let xi = x.slice(ndarray::s![i..i + 1, ..]);
+            let one = s.forward(xi).unwrap();
+            let d = &one.index_axis(ndarray::Axis(0), 0) - &batch.index_axis(ndarray::Axis(0), i);
+            assert!(d.iter().all(|v| v.abs() < 1e-12), "{avg:?}");
+            let go = s
+                .backward(xi, g.slice(ndarray::s![i..i + 1, .., ..]))
+                .unwrap();
+            let d = &go.index_axis(ndarray::Axis(0), 0) - &gb.index_axis(ndarray::Axis(0), i);
+            assert!(d.iter().all(|v| v.abs() < 1e-12), "{avg:?}");
+        }
+    }
+}
