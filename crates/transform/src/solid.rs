@@ -5,6 +5,7 @@
 
 use crate::error::{invalid, Result, TransformError};
 use crate::fourier::{Cx, Real};
+use crate::fourier2d::Plans2d;
 use crate::pool::{Pool, Pooled};
 use ndarray::parallel::prelude::*;
 use ndarray::{Array2, Array4, ArrayView4, Axis};
@@ -179,6 +180,11 @@ pub struct SolidHarmonicScattering3d<T: Real = f64> {
     /// `psi[l][j][m] / len` in `T`, on its support (the `1 / len` of the inverse FFT is
     /// folded in).
     psi: Vec<Vec<Vec<SparseComplex<T>>>>,
+    /// `sym[l][j][m - 1]`: for real input `z_{-m} = (-1)^m conj(z_m) + C`, where `C` comes
+    /// from the Nyquist planes only; `None` where the filters do not have the symmetry.
+    sym: Vec<Vec<Option<Vec<NyquistPlanes<T>>>>>,
+    /// 2D inverse FFTs of the planes `a = M/2` (N x O), `b = N/2` (M x O), `c = O/2` (M x N).
+    plane_plans: [Plans2d<T>; 3],
     plan: Plan3d<T>,
     meta: Vec<PathMeta3d>,
     /// Reusable per-task buffers.
@@ -229,20 +235,36 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         // sits in memory whole.
         let (m0, n0, o0) = params.shape;
         let inv_len = 1.0 / (m0 * n0 * o0) as f64;
-        let psi = (0..=params.l)
+        let built: Vec<Vec<ScaleFilters<T>>> = (0..=params.l)
             .map(|l| {
                 (0..=params.j)
                     .into_par_iter()
                     .map(|j| {
                         let sigma = params.sigma0 * 2f64.powi(j as i32);
-                        solid_harmonic_3d(params.shape, sigma, l)
+                        let dense = solid_harmonic_3d(params.shape, sigma, l);
+                        let sym = NyquistPlanes::all(&dense, l, params.shape, inv_len);
+                        let sparse = dense
                             .iter()
                             .map(|f| SparseComplex::of(f, inv_len, params.shape))
-                            .collect()
+                            .collect();
+                        (sparse, sym)
                     })
                     .collect()
             })
             .collect();
+        let mut psi = Vec::new();
+        let mut sym = Vec::new();
+        for per_l in built {
+            let (p, y): (Vec<_>, Vec<_>) = per_l.into_iter().unzip();
+            psi.push(p);
+            sym.push(y);
+        }
+        let (m0, n0, o0) = params.shape;
+        let plane_plans = [
+            Plans2d::new(n0, o0, 0),
+            Plans2d::new(m0, o0, 0),
+            Plans2d::new(m0, n0, 0),
+        ];
         let jn = params.j + 1;
         let mut meta: Vec<PathMeta3d> = (0..jn)
             .map(|j| PathMeta3d {
@@ -264,6 +286,8 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             }
         }
         Ok(Self {
+            sym,
+            plane_plans,
             pool: Pool::new(1),
             plan: Plan3d::new(params.shape),
             params,
@@ -372,6 +396,21 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             acc: Vec::new(),
             acc1: Vec::new(),
             g: Vec::new(),
+            planes: {
+                let (m0, n0, o0) = self.params.shape;
+                let big = (n0 * o0).max(m0 * o0).max(m0 * n0);
+                let scratch = self
+                    .plane_plans
+                    .iter()
+                    .map(|p| p.scratch_len)
+                    .max()
+                    .unwrap_or(0);
+                PlaneWork {
+                    planes: [vec![z; big], vec![z; big], vec![z; big]],
+                    tmp: vec![z; big],
+                    scratch: vec![z; scratch],
+                }
+            },
         }
     }
 
@@ -413,9 +452,14 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                             u1,
                             u2,
                             u1c,
+                            planes,
                             ..
                         } = w;
-                        let mut tw = Work3Ref { tmp, scratch };
+                        let mut tw = Work3Ref {
+                            tmp,
+                            scratch,
+                            planes: Some(planes),
+                        };
                         let mut res = Vec::new();
                         self.covariant_modulus(&xs, l, j1, u1, zs1, &mut tw);
                         res.push((self.path1[j1], l, self.integrals(u1)));
@@ -528,7 +572,11 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                             ..
                         } = w;
                         let zero = Cx::new(T::zero(), T::zero());
-                        let mut tw = Work3Ref { tmp, scratch };
+                        let mut tw = Work3Ref {
+                            tmp,
+                            scratch,
+                            planes: None,
+                        };
                         self.covariant_modulus(&xs, l, j1, u1, zs1, &mut tw);
                         self.integral_backward(u1, &gvec(self.path1[j1], l), g);
                         if self.params.max_order == 2 && j1 < self.params.j {
@@ -573,6 +621,60 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         Ok(out)
     }
 
+    /// Adds `|z_{-m}|^2` to `u`, with `z_{-m} = s conj(z_m) + C`: `s = -1` for odd `m`,
+    /// `C` the inverse transform of `src * D` on the Nyquist planes (three 2D FFTs).
+    fn add_mirrored(
+        &self,
+        src: &[Cx<T>],
+        z: &[Cx<T>],
+        d: &NyquistPlanes<T>,
+        odd: bool,
+        u: &mut [T],
+        pw: &mut PlaneWork<T>,
+    ) {
+        let (m0, n0, o0) = self.params.shape;
+        let idx = |a: usize, b: usize, c: usize| (a * n0 + b) * o0 + c;
+        let sizes = [n0 * o0, m0 * o0, m0 * n0];
+        for (p, plane) in d.planes.iter().enumerate() {
+            let buf = &mut pw.planes[p];
+            if plane.is_empty() {
+                continue;
+            }
+            for (t, v) in buf[..sizes[p]].iter_mut().enumerate() {
+                let k = match p {
+                    0 => idx(m0 / 2, t / o0, t % o0),
+                    1 => idx(t / o0, n0 / 2, t % o0),
+                    _ => idx(t / n0, t % n0, o0 / 2),
+                };
+                *v = src[k] * plane[t];
+            }
+            self.plane_plans[p].levels[0].process(buf, &mut pw.tmp, &mut pw.scratch, true);
+        }
+        let sign = |x: usize| if x % 2 == 0 { T::one() } else { -T::one() };
+        let s = if odd { -T::one() } else { T::one() };
+        let zero = Cx::new(T::zero(), T::zero());
+        for a in 0..m0 {
+            for b in 0..n0 {
+                for c in 0..o0 {
+                    let k = idx(a, b, c);
+                    let zc = z[k].conj() * s;
+                    let mut corr = zero;
+                    if !d.planes[0].is_empty() {
+                        corr += pw.planes[0][b * o0 + c] * sign(a);
+                    }
+                    if !d.planes[1].is_empty() {
+                        corr += pw.planes[1][a * o0 + c] * sign(b);
+                    }
+                    if !d.planes[2].is_empty() {
+                        corr += pw.planes[2][a * n0 + b] * sign(c);
+                    }
+                    let v = zc + corr;
+                    u[k] += v.re * v.re + v.im * v.im;
+                }
+            }
+        }
+    }
+
     /// `U = sqrt(sum_m |ifft(src * psi_m)|^2)` for order `l` and scale `j`; the complex
     /// `z_m` stay in `zs` (the backward pass needs them).
     fn covariant_modulus(
@@ -586,7 +688,16 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
     ) {
         let len = self.len();
         u[..len].iter_mut().for_each(|v| *v = T::zero());
+        // Without the z_m to keep, z_{-m} follows from z_m (real input): half the FFTs.
+        let sym = if zs.len() == 1 {
+            self.sym[l][j].as_ref()
+        } else {
+            None
+        };
         for (mi, f) in self.psi[l][j].iter().enumerate() {
+            if sym.is_some() && mi < l {
+                continue;
+            }
             // One buffer serves every m when the z_m need not be kept.
             let z = &mut zs[mi.min(zs.len() - 1)];
             f.mul_into(src, z);
@@ -595,10 +706,19 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             for (uv, c) in u.iter_mut().zip(z.iter()) {
                 *uv += c.re * c.re + c.im * c.im;
             }
+            if let (Some(planes), Some(pw)) = (sym, w.planes.as_deref_mut()) {
+                if mi > l {
+                    let m = mi - l;
+                    self.add_mirrored(src, z, &planes[m - 1], m % 2 == 1, u, pw);
+                }
+            }
         }
         u.iter_mut().for_each(|v| *v = v.sqrt());
     }
 }
+
+/// The wavelets of one `(l, j)`, sparse, with their mirror-symmetry corrections.
+type ScaleFilters<T> = (Vec<SparseComplex<T>>, Option<Vec<NyquistPlanes<T>>>);
 
 /// Per-task buffers of the 3D transform.
 struct Work3<T> {
@@ -612,6 +732,7 @@ struct Work3<T> {
     acc: Vec<Cx<T>>,
     acc1: Vec<Cx<T>>,
     g: Vec<T>,
+    planes: PlaneWork<T>,
 }
 
 /// `v^q`, with the common exponents computed without `powf` (the integrals run over
@@ -638,6 +759,115 @@ fn pow(v: f64, q: f64) -> f64 {
 struct Work3Ref<'a, T> {
     tmp: &'a mut [Cx<T>],
     scratch: &'a mut [Cx<T>],
+    planes: Option<&'a mut PlaneWork<T>>,
+}
+
+/// Buffers for the Nyquist-plane corrections of the symmetric forward pass.
+struct PlaneWork<T> {
+    planes: [Vec<Cx<T>>; 3],
+    tmp: Vec<Cx<T>>,
+    scratch: Vec<Cx<T>>,
+}
+
+/// `D = psi_{-m} - (-1)^m conj(psi_m(-k))` (scaled by 1/len) on the three Nyquist planes
+/// `a = M/2` (indexed `b O + c`), `b = N/2` without `a = M/2` (`a O + c`), and `c = O/2`
+/// without the other two (`a N + b`); a plane is empty when its side is odd.
+struct NyquistPlanes<T> {
+    planes: [Vec<Cx<T>>; 3],
+}
+
+impl<T: Real> NyquistPlanes<T> {
+    /// For each `m = 1..=l`, or `None` if the filters break the symmetry off the planes.
+    fn all(
+        dense: &[Vec<num_complex::Complex64>],
+        l: usize,
+        shape: (usize, usize, usize),
+        scale: f64,
+    ) -> Option<Vec<Self>> {
+        let (m0, n0, o0) = shape;
+        let idx = |a: usize, b: usize, c: usize| (a * n0 + b) * o0 + c;
+        let mirror =
+            |a: usize, b: usize, c: usize| idx((m0 - a) % m0, (n0 - b) % n0, (o0 - c) % o0);
+        let on_plane = |a: usize, b: usize, c: usize| {
+            (m0 % 2 == 0 && a == m0 / 2)
+                || (n0 % 2 == 0 && b == n0 / 2)
+                || (o0 % 2 == 0 && c == o0 / 2)
+        };
+        let peak = dense.iter().flatten().fold(0.0f64, |m, v| m.max(v.norm()));
+        let mut out = Vec::new();
+        for m in 1..=l {
+            let (neg, pos) = (&dense[l - m], &dense[l + m]);
+            let s = if m % 2 == 1 { -1.0 } else { 1.0 };
+            let d =
+                |a: usize, b: usize, c: usize| neg[idx(a, b, c)] - pos[mirror(a, b, c)].conj() * s;
+            // Off the planes the relation must hold to rounding, or the shortcut is wrong.
+            for a in 0..m0 {
+                for b in 0..n0 {
+                    for c in 0..o0 {
+                        if !on_plane(a, b, c) && d(a, b, c).norm() > 1e-12 * peak {
+                            return None;
+                        }
+                    }
+                }
+            }
+            // Values far below the filters' peak are dropped: they change nothing, and in f32
+            // they would become subnormal and slow the FFTs down.
+            let cast = |v: num_complex::Complex64| {
+                if v.norm() <= 1e-14 * peak {
+                    Cx::new(T::zero(), T::zero())
+                } else {
+                    Cx::new(T::of(v.re * scale), T::of(v.im * scale))
+                }
+            };
+            let nonzero = |p: Vec<Cx<T>>| {
+                if p.iter().all(|v| v.re == T::zero() && v.im == T::zero()) {
+                    Vec::new()
+                } else {
+                    p
+                }
+            };
+            let zero = Cx::new(T::zero(), T::zero());
+            let pa = if m0 % 2 == 0 {
+                (0..n0 * o0)
+                    .map(|t| cast(d(m0 / 2, t / o0, t % o0)))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let pb = if n0 % 2 == 0 {
+                (0..m0 * o0)
+                    .map(|t| {
+                        let a = t / o0;
+                        if m0 % 2 == 0 && a == m0 / 2 {
+                            zero
+                        } else {
+                            cast(d(a, n0 / 2, t % o0))
+                        }
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let pc = if o0 % 2 == 0 {
+                (0..m0 * n0)
+                    .map(|t| {
+                        let (a, b) = (t / n0, t % n0);
+                        if (m0 % 2 == 0 && a == m0 / 2) || (n0 % 2 == 0 && b == n0 / 2) {
+                            zero
+                        } else {
+                            cast(d(a, b, o0 / 2))
+                        }
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            out.push(Self {
+                planes: [nonzero(pa), nonzero(pb), nonzero(pc)],
+            });
+        }
+        Some(out)
+    }
 }
 
 /// A complex Fourier-domain filter stored on its support (runs of flat indices where it

@@ -212,3 +212,16 @@ fn bad_input_is_a_typed_error() {
     ));
     let _ = x.index_axis(Axis(0), 0);
 }
+
+#[test]
+fn single_precision_engine_agrees_with_double() {
+    let x: Array4<f64> = read_npy(fixture("kymatio-0.3.0", "s3d_input.npy")).unwrap();
+    let p = SolidScattering3dParams::new((32, 32, 32), 2, 2);
+    let a = p.clone().build().unwrap().forward(x.view()).unwrap();
+    let b = p.build_f32().unwrap().forward(x.view()).unwrap();
+    let worst = a
+        .iter()
+        .zip(b.iter())
+        .fold(0.0f64, |m, (u, v)| m.max((u - v).abs() / u.abs()));
+    assert!(worst < 1e-4, "{worst:e}");
+}
