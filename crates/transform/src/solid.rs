@@ -235,10 +235,11 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         // sits in memory whole.
         let (m0, n0, o0) = params.shape;
         let inv_len = 1.0 / (m0 * n0 * o0) as f64;
+        // One (l, j) at a time: its dense filters are the largest allocation of the build,
+        // and building two at once would lift the peak memory above Kymatio's.
         let built: Vec<Vec<ScaleFilters<T>>> = (0..=params.l)
             .map(|l| {
                 (0..=params.j)
-                    .into_par_iter()
                     .map(|j| {
                         let sigma = params.sigma0 * 2f64.powi(j as i32);
                         let dense = solid_harmonic_3d(params.shape, sigma, l);
