@@ -25,6 +25,9 @@ pub enum AppError {
     /// The transform rejected its parameters or input.
     #[error(transparent)]
     Transform(#[from] scattering_transform::TransformError),
+    /// A learning step (fit or prediction) failed.
+    #[error(transparent)]
+    Learn(#[from] scattering_learn::LearnError),
     /// A command-line value is invalid.
     #[error("{0}")]
     Usage(String),

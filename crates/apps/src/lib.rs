@@ -12,8 +12,11 @@
 
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod error;
 pub mod figures;
+pub mod idx;
 pub mod io;
+pub mod plots;
 
 pub use error::AppError;

@@ -6,14 +6,16 @@ use linfa::Dataset;
 use linfa_logistic::{MultiFittedLogisticRegression, MultiLogisticRegression};
 use ndarray::{Array1, Array2, ArrayView2};
 
-/// Softmax regression with an L2 penalty `alpha` on the weights.
+/// Softmax regression: minimises the summed cross-entropy plus `alpha / 2 ‖W‖²` (so `alpha = 1`
+/// is scikit-learn's `C = 1`).
 #[derive(Debug, Clone, Copy)]
 pub struct Logistic {
     /// L2 penalty (>= 0).
     pub alpha: f64,
     /// Iteration cap of the L-BFGS solver.
     pub max_iterations: u64,
-    /// Stop when the gradient norm falls below this.
+    /// Stop when the gradient of the per-sample mean loss falls below this (the solver sees
+    /// the summed loss, so the tolerance is multiplied by the number of samples).
     pub gradient_tolerance: f64,
 }
 
@@ -44,7 +46,7 @@ impl Logistic {
         let inner = MultiLogisticRegression::default()
             .alpha(self.alpha)
             .max_iterations(self.max_iterations)
-            .gradient_tolerance(self.gradient_tolerance)
+            .gradient_tolerance(self.gradient_tolerance * y.len() as f64)
             .fit(&ds)
             .map_err(|e| LearnError::Fit(e.to_string()))?;
         Ok(LogisticModel { inner, n_features: x.ncols() })

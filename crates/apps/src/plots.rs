@@ -1,0 +1,153 @@
+//! Line and scatter plots for the experiment binaries (learning curves, predicted vs true).
+
+use crate::error::AppError;
+use crate::figures::register_font;
+use plotters::prelude::*;
+use std::path::Path;
+
+fn fig_err(path: &Path, e: impl std::fmt::Display) -> AppError {
+    AppError::Figure { path: path.to_path_buf(), reason: e.to_string() }
+}
+
+/// One named curve of `(x, y)` points.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// Legend label.
+    pub name: String,
+    /// Points, in drawing order.
+    pub points: Vec<(f64, f64)>,
+}
+
+fn bounds(series: &[Series], log: (bool, bool)) -> ((f64, f64), (f64, f64)) {
+    let pts = series.iter().flat_map(|s| s.points.iter());
+    let ok = |v: f64, l: bool| v.is_finite() && (!l || v > 0.0);
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+    for &(x, y) in pts {
+        if ok(x, log.0) && ok(y, log.1) {
+            x0 = x0.min(x);
+            x1 = x1.max(x);
+            y0 = y0.min(y);
+            y1 = y1.max(y);
+        }
+    }
+    if !x0.is_finite() {
+        return ((1.0, 10.0), (1.0, 10.0));
+    }
+    let pad = |a: f64, b: f64, l: bool| {
+        if l {
+            (a / 1.3, b * 1.3)
+        } else {
+            let m = ((b - a) * 0.05).max(1e-12);
+            (a - m, b + m)
+        }
+    };
+    (pad(x0, x1, log.0), pad(y0, y1, log.1))
+}
+
+/// Draws curves with markers and a legend; `log` selects logarithmic x and y axes.
+pub fn curves_png(
+    path: &Path,
+    tmp: &Path,
+    title: &str,
+    labels: (&str, &str),
+    series: &[Series],
+    log: (bool, bool),
+) -> Result<(), AppError> {
+    register_font();
+    let root = BitMapBackend::new(tmp, (900, 600)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| fig_err(path, e))?;
+    let ((x0, x1), (y0, y1)) = bounds(series, log);
+    let mut builder = ChartBuilder::on(&root);
+    builder
+        .caption(title, ("sans-serif", 22))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(70);
+    macro_rules! draw {
+        ($chart:expr) => {{
+            let mut chart = $chart.map_err(|e| fig_err(path, e))?;
+            chart
+                .configure_mesh()
+                .x_desc(labels.0)
+                .y_desc(labels.1)
+                .label_style(("sans-serif", 15))
+                .draw()
+                .map_err(|e| fig_err(path, e))?;
+            for (k, s) in series.iter().enumerate() {
+                let color = Palette99::pick(k).to_rgba();
+                let pts: Vec<(f64, f64)> = s.points.iter().copied().filter(|p| p.0.is_finite() && p.1.is_finite()).collect();
+                chart
+                    .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+                    .map_err(|e| fig_err(path, e))?
+                    .label(s.name.clone())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+                chart
+                    .draw_series(pts.into_iter().map(|p| Circle::new(p, 4, color.filled())))
+                    .map_err(|e| fig_err(path, e))?;
+            }
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .label_font(("sans-serif", 15))
+                .draw()
+                .map_err(|e| fig_err(path, e))?;
+        }};
+    }
+    match log {
+        (true, true) => draw!(builder.build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())),
+        (true, false) => draw!(builder.build_cartesian_2d((x0..x1).log_scale(), y0..y1)),
+        (false, true) => draw!(builder.build_cartesian_2d(x0..x1, (y0..y1).log_scale())),
+        (false, false) => draw!(builder.build_cartesian_2d(x0..x1, y0..y1)),
+    }
+    root.present().map_err(|e| fig_err(path, e))
+}
+
+/// Scatter plot of predicted against true values with the diagonal, one colour per group.
+pub fn scatter_png(
+    path: &Path,
+    tmp: &Path,
+    title: &str,
+    labels: (&str, &str),
+    groups: &[Series],
+) -> Result<(), AppError> {
+    register_font();
+    let root = BitMapBackend::new(tmp, (800, 800)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| fig_err(path, e))?;
+    let ((x0, x1), (y0, y1)) = bounds(groups, (false, false));
+    let (lo, hi) = (x0.min(y0), x1.max(y1));
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 22))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(lo..hi, lo..hi)
+        .map_err(|e| fig_err(path, e))?;
+    chart
+        .configure_mesh()
+        .x_desc(labels.0)
+        .y_desc(labels.1)
+        .label_style(("sans-serif", 15))
+        .draw()
+        .map_err(|e| fig_err(path, e))?;
+    chart
+        .draw_series(LineSeries::new(vec![(lo, lo), (hi, hi)], BLACK.stroke_width(1)))
+        .map_err(|e| fig_err(path, e))?;
+    for (k, g) in groups.iter().enumerate() {
+        let color = Palette99::pick(k).mix(0.5);
+        chart
+            .draw_series(g.points.iter().filter(|p| p.0.is_finite() && p.1.is_finite()).map(|&p| Circle::new(p, 2, color.filled())))
+            .map_err(|e| fig_err(path, e))?
+            .label(g.name.clone())
+            .legend(move |(x, y)| Circle::new((x + 10, y), 4, Palette99::pick(k).filled()));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 15))
+        .draw()
+        .map_err(|e| fig_err(path, e))?;
+    root.present().map_err(|e| fig_err(path, e))
+}
