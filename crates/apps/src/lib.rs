@@ -17,6 +17,7 @@ pub mod error;
 pub mod figures;
 pub mod idx;
 pub mod io;
+pub mod molecules;
 pub mod plots;
 
 pub use error::AppError;

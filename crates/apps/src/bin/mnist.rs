@@ -260,7 +260,9 @@ fn run(args: Args) -> Result<(), AppError> {
                     }
                 };
                 let err = error_rate(&pred, test_y);
-                pb.println(format!("{fname:>12} {cname:>9} n={n:>6}: test error {:.2}%{}", 100.0 * err, dim.map(|d| format!(" (d={d})")).unwrap_or_default()));
+                let line = format!("{fname:>12} {cname:>9} n={n:>6}: test error {:.2}%{}", 100.0 * err, dim.map(|d| format!(" (d={d})")).unwrap_or_default());
+                // println on a hidden bar (no terminal) would drop the line.
+                pb.suspend(|| eprintln!("{line}"));
                 results.push(Row { features: fname.clone(), classifier: cname.clone(), train_size: n, test_error: err, affine_dim: dim, fit_seconds: t.elapsed().as_secs_f64() });
                 pb.inc(1);
             }
