@@ -1,4 +1,4 @@
-//! Learning on scattering features: standardisation, ridge and PLS regression, multinomial
+//! Learning on scattering features: standardisation, ridge, kernel ridge and PLS regression, multinomial
 //! logistic regression, the affine-space classifier of Bruna & Mallat, k-fold
 //! cross-validation and orthogonal least squares for feature selection.
 //!
@@ -30,6 +30,7 @@
 pub mod affine;
 pub mod cv;
 pub mod error;
+pub mod kernel_ridge;
 pub mod linalg;
 pub mod logistic;
 pub mod metrics;
@@ -41,6 +42,7 @@ pub mod ridge;
 pub use affine::{AffineModel, AffineSpace};
 pub use cv::{kfold, stratified_kfold, Fold};
 pub use error::{LearnError, Result};
+pub use kernel_ridge::{Kernel, KernelRidge, KernelRidgeModel};
 pub use logistic::{Logistic, LogisticModel};
 pub use metrics::{error_rate, mae, rmse};
 pub use ols::{orthogonal_least_squares, OlsPath};

@@ -20,7 +20,7 @@ use scattering_apps::io::Outputs;
 use scattering_apps::molecules::{coulomb_eigenvalues, read_molecules, DensityGrid, Molecule, MoleculeScattering, EV_KCAL, HARTREE_KCAL};
 use scattering_apps::plots::{scatter_png, Series};
 use scattering_apps::AppError;
-use scattering_learn::{kfold, mae, rmse, Pls, Ridge, Standardizer};
+use scattering_learn::{kfold, mae, rmse, Kernel, KernelRidge, Pls, Ridge, Standardizer};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -82,6 +82,9 @@ struct Args {
     /// Integral powers q.
     #[arg(long, value_delimiter = ',', default_value = "0.5,1,2,3")]
     powers: Vec<f64>,
+    /// Regressors: ridge, pls, kernel_ridge.
+    #[arg(long, value_delimiter = ',', default_value = "ridge,pls,kernel_ridge")]
+    regressors: Vec<String>,
     /// Outer cross-validation folds.
     #[arg(long, default_value_t = 5)]
     folds: usize,
@@ -110,7 +113,7 @@ struct Row {
     mae_kcal_mol: f64,
     rmse_kcal_mol: f64,
     /// Hyper-parameter picked in each outer fold (ridge penalty or PLS components).
-    chosen: Vec<f64>,
+    chosen: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -149,18 +152,18 @@ fn scattering_features(mols: &[Molecule], args: &Args) -> Result<Array2<f64>, Ap
     Ok(out)
 }
 
-/// Predictions for every molecule from k-fold CV; inside each training fold, `choose` picks a
-/// hyper-parameter by an inner 3-fold CV. Returns predictions and the choices.
-fn cross_val<F>(x: ArrayView2<f64>, y: &[f64], folds: usize, seed: u64, grid: &[f64], fit_predict: F) -> Result<(Vec<f64>, Vec<f64>), AppError>
+/// Predictions for every molecule from k-fold CV; inside each training fold, the
+/// hyper-parameter is picked from `grid` by an inner 3-fold CV. Returns predictions and choices.
+fn cross_val<G, F>(x: ArrayView2<f64>, y: &[f64], folds: usize, seed: u64, grid: &[G], fit_predict: F) -> Result<(Vec<f64>, Vec<G>), AppError>
 where
-    F: Fn(ArrayView2<f64>, &[f64], ArrayView2<f64>, &[f64]) -> Result<Vec<Vec<f64>>, AppError>,
+    G: Copy,
+    F: Fn(ArrayView2<f64>, &[f64], ArrayView2<f64>, &[G]) -> Result<Vec<Vec<f64>>, AppError>,
 {
     let mut pred = vec![0.0; y.len()];
     let mut chosen = Vec::new();
     for f in kfold(y.len(), folds, seed)? {
         let xt = x.select(Axis(0), &f.train);
         let yt: Vec<f64> = f.train.iter().map(|&i| y[i]).collect();
-        // Inner CV: mean absolute error of every grid value.
         let mut inner_err = vec![0.0; grid.len()];
         for g in kfold(yt.len(), 3, seed + 1)? {
             let a = xt.select(Axis(0), &g.train);
@@ -182,30 +185,60 @@ where
     Ok((pred, chosen))
 }
 
+fn column(ya: &[f64]) -> Result<Array2<f64>, AppError> {
+    Array2::from_shape_vec((ya.len(), 1), ya.to_vec()).map_err(|e| AppError::Usage(e.to_string()))
+}
+
 /// Standardise on the training rows, then ridge for every penalty in `alphas` (one
 /// eigendecomposition).
 fn ridge_fp(a: ArrayView2<f64>, ya: &[f64], b: ArrayView2<f64>, alphas: &[f64]) -> Result<Vec<Vec<f64>>, AppError> {
     let sc = Standardizer::fit(a)?;
     let (a, b) = (sc.transform(a)?, sc.transform(b)?);
-    let y = Array2::from_shape_vec((ya.len(), 1), ya.to_vec()).map_err(|e| AppError::Usage(e.to_string()))?;
-    let models = Ridge::fit_path(alphas, a.view(), y.view())?;
+    let models = Ridge::fit_path(alphas, a.view(), column(ya)?.view())?;
     models.iter().map(|m| Ok(m.predict(b.view())?.column(0).to_vec())).collect()
 }
 
-fn pls_fp(a: ArrayView2<f64>, ya: &[f64], b: ArrayView2<f64>, comps: &[f64]) -> Result<Vec<Vec<f64>>, AppError> {
-    let y = Array2::from_shape_vec((ya.len(), 1), ya.to_vec()).map_err(|e| AppError::Usage(e.to_string()))?;
+fn pls_fp(a: ArrayView2<f64>, ya: &[f64], b: ArrayView2<f64>, comps: &[usize]) -> Result<Vec<Vec<f64>>, AppError> {
+    let y = column(ya)?;
     comps
         .iter()
         .map(|&c| {
-            let c = (c as usize).min(a.ncols()).min(a.nrows() - 1).max(1);
+            let c = c.min(a.ncols()).min(a.nrows() - 1).max(1);
             Ok(Pls::new(c).fit(a, y.view())?.predict(b)?.column(0).to_vec())
         })
         .collect()
 }
 
+/// Kernel ridge on standardised features; the grid holds (gamma relative to 1 / (2 d) for the
+/// Gaussian (plus a linear kernel of weight 1 / d) or 1 / d for the Laplacian kernel, penalty)
+/// pairs; one kernel matrix per gamma.
+fn kernel_fp(laplacian: bool) -> impl Fn(ArrayView2<f64>, &[f64], ArrayView2<f64>, &[(f64, f64)]) -> Result<Vec<Vec<f64>>, AppError> {
+    move |a, ya, b, grid| {
+        let sc = Standardizer::fit(a)?;
+        let (a, b) = (sc.transform(a)?, sc.transform(b)?);
+        let y = column(ya)?;
+        let d = a.ncols() as f64;
+        let mut out = vec![Vec::new(); grid.len()];
+        let mut gammas: Vec<f64> = grid.iter().map(|g| g.0).collect();
+        gammas.dedup();
+        for g in gammas {
+            let kernel = if laplacian { Kernel::Laplacian { gamma: g / d } } else { Kernel::GaussianPlusLinear { gamma: g / (2.0 * d), weight: 1.0 / d } };
+            let idx: Vec<usize> = (0..grid.len()).filter(|&k| grid[k].0 == g).collect();
+            let alphas: Vec<f64> = idx.iter().map(|&k| grid[k].1).collect();
+            for (k, m) in idx.iter().zip(KernelRidge::fit_path(kernel, &alphas, a.view(), y.view())?) {
+                out[*k] = m.predict(b.view())?.column(0).to_vec();
+            }
+        }
+        Ok(out)
+    }
+}
+
 fn run(args: Args) -> Result<(), AppError> {
     if args.grid.len() != 3 || args.grid.iter().any(|&g| g < 8) {
         return Err(AppError::Usage("--grid takes three sizes >= 8, e.g. 64,48,48".into()));
+    }
+    if let Some(r) = args.regressors.iter().find(|r| !["ridge", "pls", "kernel_ridge"].contains(&r.as_str())) {
+        return Err(AppError::Usage(format!("unknown regressor '{r}' (ridge, pls, kernel_ridge)")));
     }
     if !(args.spacing > 0.0 && args.sigma > 0.0) {
         return Err(AppError::Usage("--spacing and --sigma must be positive".into()));
@@ -255,29 +288,45 @@ fn run(args: Args) -> Result<(), AppError> {
     let cm = Array2::from_shape_fn((mols.len(), max_atoms), |(i, k)| 0.0 * k as f64 + coulomb_eigenvalues(&mols[i], max_atoms)[k]);
 
     let alphas: Vec<f64> = (-8..=3).map(|e| 10f64.powi(e)).collect();
-    let comps: Vec<f64> = [2.0, 5.0, 10.0, 20.0, 40.0, 80.0].to_vec();
+    let kernel_grid: Vec<(f64, f64)> = [0.03, 0.1, 0.3, 1.0, 3.0]
+        .iter()
+        .flat_map(|&g| [1e-8, 1e-6, 1e-4, 1e-2].map(|a| (g, a)))
+        .collect();
     let mut results = Vec::new();
     let mut groups = Vec::new();
     let sets: [(&str, &Array2<f64>); 2] = [("scattering", &scat), ("coulomb_eigenvalues", &cm)];
     for (fname, x) in sets {
-        for reg in ["ridge", "pls"] {
+        for reg in &args.regressors {
             let t = Instant::now();
-            let grid: Vec<f64> = if reg == "ridge" { alphas.clone() } else { comps.iter().copied().filter(|&c| (c as usize) <= x.ncols()).collect() };
-            let (pred, chosen) = if reg == "ridge" {
-                cross_val(x.view(), &y, args.folds, args.seed, &grid, ridge_fp)?
-            } else {
-                cross_val(x.view(), &y, args.folds, args.seed, &grid, pls_fp)?
+            let (pred, chosen): (Vec<f64>, Vec<String>) = match reg.as_str() {
+                "ridge" => {
+                    let (p, c) = cross_val(x.view(), &y, args.folds, args.seed, &alphas, ridge_fp)?;
+                    (p, c.iter().map(|a| format!("alpha={a:e}")).collect())
+                }
+                "pls" => {
+                    let comps: Vec<usize> = [2, 5, 10, 20, 40, 80].into_iter().filter(|&c| c <= x.ncols()).collect();
+                    let (p, c) = cross_val(x.view(), &y, args.folds, args.seed, &comps, pls_fp)?;
+                    (p, c.iter().map(|k| format!("components={k}")).collect())
+                }
+                _ => {
+                    // Laplacian for the Coulomb baseline (Rupp et al.); Gaussian plus linear for
+                    // scattering, whose energies are mostly extensive (linear in the features).
+                    let lap = fname == "coulomb_eigenvalues";
+                    let (p, c) = cross_val(x.view(), &y, args.folds, args.seed, &kernel_grid, kernel_fp(lap))?;
+                    let kind = if lap { "laplacian" } else { "gaussian+linear" };
+                    (p, c.iter().map(|(g, a)| format!("{kind} gamma={g}, alpha={a:e}")).collect())
+                }
             };
             let (e_mae, e_rmse) = (mae(&pred, &y), rmse(&pred, &y));
-            eprintln!("{fname:>20} + {reg:<5}: MAE {e_mae:.2} kcal/mol, RMSE {e_rmse:.2} ({:.1} s, chosen {chosen:?})", t.elapsed().as_secs_f64());
-            if reg == "ridge" {
-                groups.push(Series { name: format!("{fname} + ridge (MAE {e_mae:.2})"), points: y.iter().copied().zip(pred.iter().copied()).collect() });
-            }
-            results.push(Row { dataset: name.clone(), features: fname.into(), regressor: reg.into(), n_molecules: mols.len(), n_features: x.ncols(), folds: args.folds, mae_kcal_mol: e_mae, rmse_kcal_mol: e_rmse, chosen });
+            eprintln!("{fname:>20} + {reg:<12}: MAE {e_mae:.2} kcal/mol, RMSE {e_rmse:.2} ({:.1} s, chosen {chosen:?})", t.elapsed().as_secs_f64());
+            groups.push((e_mae, Series { name: format!("{fname} + {reg} (MAE {e_mae:.2})"), points: y.iter().copied().zip(pred.iter().copied()).collect() }));
+            results.push(Row { dataset: name.clone(), features: fname.into(), regressor: reg.clone(), n_molecules: mols.len(), n_features: x.ncols(), folds: args.folds, mae_kcal_mol: e_mae, rmse_kcal_mol: e_rmse, chosen });
         }
     }
-    groups.reverse(); // baseline underneath, scattering on top
-    let mut table = format!("{name}, {} molecules, {}-fold cross-validation (hyper-parameters by inner 3-fold CV). Errors in kcal/mol.\n\n| features | regressor | MAE | RMSE |\n|---|---|---:|---:|\n", mols.len(), args.folds);
+    // Plot the best model of each feature set, the baseline underneath.
+    let best = |f: &str| groups.iter().filter(|g| g.1.name.starts_with(f)).min_by(|a, b| a.0.total_cmp(&b.0)).map(|g| g.1.clone());
+    let groups: Vec<Series> = [best("coulomb"), best("scattering")].into_iter().flatten().collect();
+    let mut table = format!("{name}, {} molecules, {}-fold cross-validation (hyper-parameters by inner 3-fold CV in each training fold). Errors in kcal/mol.\n\n| features | regressor | MAE | RMSE |\n|---|---|---:|---:|\n", mols.len(), args.folds);
     for r in &results {
         table += &format!("| {} | {} | {:.2} | {:.2} |\n", r.features, r.regressor, r.mae_kcal_mol, r.rmse_kcal_mol);
     }
