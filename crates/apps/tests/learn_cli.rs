@@ -89,7 +89,7 @@ fn quantum_chemistry_beats_the_mean_and_reports_both_feature_sets() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
     let rows = m["results"].as_array().unwrap();
-    assert_eq!(rows.len(), 4);
+    assert_eq!(rows.len(), 2 * 4);
     // Predicting the mean would score the mean absolute deviation of the targets.
     let e: Vec<f64> = std::fs::read_to_string(&input)
         .unwrap()

@@ -43,7 +43,7 @@ pub fn orthogonal_least_squares(x: ArrayView2<f64>, y: ArrayView1<f64>, n_select
                 continue;
             }
             let gain = col.dot(&r).powi(2) / nn;
-            if best.is_none_or(|(_, g)| gain > g) {
+            if best.map_or(true, |(_, g)| gain > g) {
                 best = Some((j, gain));
             }
         }

@@ -20,7 +20,7 @@ use scattering_apps::io::Outputs;
 use scattering_apps::molecules::{coulomb_eigenvalues, read_molecules, DensityGrid, Molecule, MoleculeScattering, EV_KCAL, HARTREE_KCAL};
 use scattering_apps::plots::{scatter_png, Series};
 use scattering_apps::AppError;
-use scattering_learn::{kfold, mae, rmse, Kernel, KernelRidge, Pls, Ridge, Standardizer};
+use scattering_learn::{kfold, mae, orthogonal_least_squares, rmse, Kernel, KernelRidge, Pls, Ridge, Standardizer};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -82,8 +82,8 @@ struct Args {
     /// Integral powers q.
     #[arg(long, value_delimiter = ',', default_value = "0.5,1,2,3")]
     powers: Vec<f64>,
-    /// Regressors: ridge, pls, kernel_ridge.
-    #[arg(long, value_delimiter = ',', default_value = "ridge,pls,kernel_ridge")]
+    /// Regressors: ridge, pls, ols (greedy sparse), kernel_ridge.
+    #[arg(long, value_delimiter = ',', default_value = "ridge,pls,ols,kernel_ridge")]
     regressors: Vec<String>,
     /// Outer cross-validation folds.
     #[arg(long, default_value_t = 5)]
@@ -212,8 +212,29 @@ fn pls_fp(a: ArrayView2<f64>, ya: &[f64], b: ArrayView2<f64>, comps: &[usize]) -
 /// Kernel ridge on standardised features; the grid holds (gamma relative to 1 / (2 d) for the
 /// Gaussian (plus a linear kernel of weight 1 / d) or 1 / d for the Laplacian kernel, penalty)
 /// pairs; one kernel matrix per gamma.
-fn kernel_fp(laplacian: bool) -> impl Fn(ArrayView2<f64>, &[f64], ArrayView2<f64>, &[(f64, f64)]) -> Result<Vec<Vec<f64>>, AppError> {
-    move |a, ya, b, grid| {
+/// Greedy sparse regression: orthogonal least squares picks features one at a time; for each
+/// count in `counts`, least squares on the first ones chosen.
+fn ols_fp(a: ArrayView2<f64>, ya: &[f64], b: ArrayView2<f64>, counts: &[usize]) -> Result<Vec<Vec<f64>>, AppError> {
+    let sc = Standardizer::fit(a)?;
+    let (a, b) = (sc.transform(a)?, sc.transform(b)?);
+    let kmax = counts.iter().copied().max().unwrap_or(1);
+    let path = orthogonal_least_squares(a.view(), ndarray::ArrayView1::from(ya), kmax)?;
+    let y = column(ya)?;
+    counts
+        .iter()
+        .map(|&k| {
+            let cols = &path.selected[..k.min(path.selected.len())];
+            let m = Ridge::new(1e-8).fit(a.select(Axis(1), cols).view(), y.view())?;
+            Ok(m.predict(b.select(Axis(1), cols).view())?.column(0).to_vec())
+        })
+        .collect()
+}
+
+/// Fits on (rows, targets) and predicts other rows, once per grid value.
+type FitPredict<'a, G> = dyn Fn(ArrayView2<f64>, &[f64], ArrayView2<f64>, &[G]) -> Result<Vec<Vec<f64>>, AppError> + 'a;
+
+fn kernel_fp(laplacian: bool) -> Box<FitPredict<'static, (f64, f64)>> {
+    Box::new(move |a: ArrayView2<f64>, ya: &[f64], b: ArrayView2<f64>, grid: &[(f64, f64)]| {
         let sc = Standardizer::fit(a)?;
         let (a, b) = (sc.transform(a)?, sc.transform(b)?);
         let y = column(ya)?;
@@ -230,15 +251,15 @@ fn kernel_fp(laplacian: bool) -> impl Fn(ArrayView2<f64>, &[f64], ArrayView2<f64
             }
         }
         Ok(out)
-    }
+    })
 }
 
 fn run(args: Args) -> Result<(), AppError> {
     if args.grid.len() != 3 || args.grid.iter().any(|&g| g < 8) {
         return Err(AppError::Usage("--grid takes three sizes >= 8, e.g. 64,48,48".into()));
     }
-    if let Some(r) = args.regressors.iter().find(|r| !["ridge", "pls", "kernel_ridge"].contains(&r.as_str())) {
-        return Err(AppError::Usage(format!("unknown regressor '{r}' (ridge, pls, kernel_ridge)")));
+    if let Some(r) = args.regressors.iter().find(|r| !["ridge", "pls", "ols", "kernel_ridge"].contains(&r.as_str())) {
+        return Err(AppError::Usage(format!("unknown regressor '{r}' (ridge, pls, ols, kernel_ridge)")));
     }
     if !(args.spacing > 0.0 && args.sigma > 0.0) {
         return Err(AppError::Usage("--spacing and --sigma must be positive".into()));
@@ -302,6 +323,11 @@ fn run(args: Args) -> Result<(), AppError> {
                 "ridge" => {
                     let (p, c) = cross_val(x.view(), &y, args.folds, args.seed, &alphas, ridge_fp)?;
                     (p, c.iter().map(|a| format!("alpha={a:e}")).collect())
+                }
+                "ols" => {
+                    let counts: Vec<usize> = [5, 10, 20, 40, 80, 160].into_iter().filter(|&c| c <= x.ncols()).collect();
+                    let (p, c) = cross_val(x.view(), &y, args.folds, args.seed, &counts, ols_fp)?;
+                    (p, c.iter().map(|k| format!("features={k}")).collect())
                 }
                 "pls" => {
                     let comps: Vec<usize> = [2, 5, 10, 20, 40, 80].into_iter().filter(|&c| c <= x.ncols()).collect();
