@@ -246,8 +246,13 @@ fn kernel_fp(laplacian: bool) -> Box<FitPredict<'static, (f64, f64)>> {
             let kernel = if laplacian { Kernel::Laplacian { gamma: g / d } } else { Kernel::GaussianPlusLinear { gamma: g / (2.0 * d), weight: 1.0 / d } };
             let idx: Vec<usize> = (0..grid.len()).filter(|&k| grid[k].0 == g).collect();
             let alphas: Vec<f64> = idx.iter().map(|&k| grid[k].1).collect();
-            for (k, m) in idx.iter().zip(KernelRidge::fit_path(kernel, &alphas, a.view(), y.view())?) {
-                out[*k] = m.predict(b.view())?.column(0).to_vec();
+            for (&k, &alpha) in idx.iter().zip(&alphas) {
+                // A penalty too small for the kernel's conditioning fails its Cholesky
+                // factorisation: score it as unusable (NaN) instead of stopping the run.
+                out[k] = match (KernelRidge { kernel, alpha }).fit(a.view(), y.view()) {
+                    Ok(m) => m.predict(b.view())?.column(0).to_vec(),
+                    Err(_) => vec![f64::NAN; b.nrows()],
+                };
             }
         }
         Ok(out)
@@ -309,9 +314,9 @@ fn run(args: Args) -> Result<(), AppError> {
     let cm = Array2::from_shape_fn((mols.len(), max_atoms), |(i, k)| 0.0 * k as f64 + coulomb_eigenvalues(&mols[i], max_atoms)[k]);
 
     let alphas: Vec<f64> = (-8..=3).map(|e| 10f64.powi(e)).collect();
-    let kernel_grid: Vec<(f64, f64)> = [0.03, 0.1, 0.3, 1.0, 3.0]
+    let kernel_grid: Vec<(f64, f64)> = [0.03, 0.1, 0.3]
         .iter()
-        .flat_map(|&g| [1e-8, 1e-6, 1e-4, 1e-2].map(|a| (g, a)))
+        .flat_map(|&g| [1e-10, 1e-8, 1e-6, 1e-4].map(|a| (g, a)))
         .collect();
     let mut results = Vec::new();
     let mut groups = Vec::new();
@@ -325,12 +330,12 @@ fn run(args: Args) -> Result<(), AppError> {
                     (p, c.iter().map(|a| format!("alpha={a:e}")).collect())
                 }
                 "ols" => {
-                    let counts: Vec<usize> = [5, 10, 20, 40, 80, 160].into_iter().filter(|&c| c <= x.ncols()).collect();
+                    let counts: Vec<usize> = [10, 20, 40, 80, 160, 240].into_iter().filter(|&c| c <= x.ncols()).collect();
                     let (p, c) = cross_val(x.view(), &y, args.folds, args.seed, &counts, ols_fp)?;
                     (p, c.iter().map(|k| format!("features={k}")).collect())
                 }
                 "pls" => {
-                    let comps: Vec<usize> = [2, 5, 10, 20, 40, 80].into_iter().filter(|&c| c <= x.ncols()).collect();
+                    let comps: Vec<usize> = [2, 5, 10, 20, 40, 80, 120, 160].into_iter().filter(|&c| c <= x.ncols()).collect();
                     let (p, c) = cross_val(x.view(), &y, args.folds, args.seed, &comps, pls_fp)?;
                     (p, c.iter().map(|k| format!("components={k}")).collect())
                 }
