@@ -1,0 +1,24 @@
+//! Scattering models: differentiable representations `Φ` (expected scattering moments of 1D
+//! signals and images, power spectra, l1 and l2 norms, or your own through the
+//! [`Representation`] trait) and a microcanonical sampler that draws new signals whose moments
+//! match a target.
+//!
+//! ```
+//! use scattering_models::{L2Norm, Microcanonical, Representation};
+//!
+//! // A uniform point on the sphere of radius sqrt(n): mean(x^2) = 1.
+//! let phi = L2Norm { n: 64 };
+//! let draw = Microcanonical { seed: 3, ..Default::default() }.sample(&phi, &[1.0])?;
+//! assert!((phi.forward(&draw.x)?[0] - 1.0).abs() < 1e-4);
+//! # Ok::<(), scattering_models::ModelError>(())
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod microcanonical;
+pub mod representation;
+
+pub use error::{ModelError, Result};
+pub use microcanonical::{Microcanonical, Synthesis};
+pub use representation::{L1Norm, L2Norm, PowerSpectrum, Representation, ScatteringMoments1d, ScatteringMoments2d};

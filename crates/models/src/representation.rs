@@ -1,0 +1,231 @@
+//! Differentiable representations `Φ`: a moment vector of a signal and the vector-Jacobian
+//! product of that map, which is all a sampler needs.
+
+use crate::error::{check_finite, check_len, ModelError, Result};
+use ndarray::{Array2, Array3};
+use num_complex::Complex64;
+use rustfft::{Fft, FftPlanner};
+use scattering_transform::{Averaging, Padding, Scattering1d, Scattering1dParams, Scattering2d, Scattering2dParams};
+use std::sync::Arc;
+
+/// A differentiable map from signals (flattened to `input_len` values) to `output_len`
+/// moments. Implement it to use your own statistics with the samplers.
+pub trait Representation: Sync {
+    /// Length of the (flattened) signal.
+    fn input_len(&self) -> usize;
+    /// Number of moments.
+    fn output_len(&self) -> usize;
+    /// The moments `Φ(x)`.
+    fn forward(&self, x: &[f64]) -> Result<Vec<f64>>;
+    /// The vector-Jacobian product `(∂Φ/∂x)ᵀ v`.
+    fn backward(&self, x: &[f64], v: &[f64]) -> Result<Vec<f64>>;
+}
+
+fn check_in(r: &dyn Representation, x: &[f64]) -> Result<()> {
+    check_len("signal", x.len(), r.input_len())?;
+    check_finite("signal", x)
+}
+
+/// `Φ(x) = mean(x²)`: its microcanonical set is the sphere of radius `sqrt(n μ)`.
+#[derive(Debug, Clone, Copy)]
+pub struct L2Norm {
+    /// Signal length.
+    pub n: usize,
+}
+
+impl Representation for L2Norm {
+    fn input_len(&self) -> usize {
+        self.n
+    }
+    fn output_len(&self) -> usize {
+        1
+    }
+    fn forward(&self, x: &[f64]) -> Result<Vec<f64>> {
+        check_in(self, x)?;
+        Ok(vec![x.iter().map(|v| v * v).sum::<f64>() / self.n as f64])
+    }
+    fn backward(&self, x: &[f64], v: &[f64]) -> Result<Vec<f64>> {
+        check_in(self, x)?;
+        check_len("cotangent", v.len(), 1)?;
+        Ok(x.iter().map(|xi| 2.0 * xi * v[0] / self.n as f64).collect())
+    }
+}
+
+/// `Φ(x) = mean(|x|)`: its microcanonical set is the surface of an l1 ball (a simplex in each
+/// orthant). The subgradient at 0 is 0.
+#[derive(Debug, Clone, Copy)]
+pub struct L1Norm {
+    /// Signal length.
+    pub n: usize,
+}
+
+impl Representation for L1Norm {
+    fn input_len(&self) -> usize {
+        self.n
+    }
+    fn output_len(&self) -> usize {
+        1
+    }
+    fn forward(&self, x: &[f64]) -> Result<Vec<f64>> {
+        check_in(self, x)?;
+        Ok(vec![x.iter().map(|v| v.abs()).sum::<f64>() / self.n as f64])
+    }
+    fn backward(&self, x: &[f64], v: &[f64]) -> Result<Vec<f64>> {
+        check_in(self, x)?;
+        check_len("cotangent", v.len(), 1)?;
+        Ok(x.iter().map(|xi| if *xi == 0.0 { 0.0 } else { xi.signum() * v[0] / self.n as f64 }).collect())
+    }
+}
+
+/// The power spectrum `|x̂(k)|² / n` at every frequency of a 1D signal (`shape = (1, n)`) or
+/// an image (`shape = (m, n)`), periodic: the sufficient statistics of a stationary Gaussian
+/// model.
+pub struct PowerSpectrum {
+    shape: (usize, usize),
+    rows: Arc<dyn Fft<f64>>,
+    cols: Arc<dyn Fft<f64>>,
+}
+
+impl PowerSpectrum {
+    /// A power spectrum for signals of `shape` (use `(1, n)` for 1D).
+    pub fn new(shape: (usize, usize)) -> Result<Self> {
+        if shape.0 == 0 || shape.1 == 0 {
+            return Err(ModelError::Param(format!("empty shape {shape:?}")));
+        }
+        let mut p = FftPlanner::new();
+        Ok(Self { shape, rows: p.plan_fft_forward(shape.1), cols: p.plan_fft_forward(shape.0) })
+    }
+
+    fn fft2(&self, x: &[f64]) -> Vec<Complex64> {
+        let (m, n) = self.shape;
+        let mut a: Vec<Complex64> = x.iter().map(|&v| Complex64::new(v, 0.0)).collect();
+        for row in a.chunks_mut(n) {
+            self.rows.process(row);
+        }
+        if m > 1 {
+            let mut col = vec![Complex64::default(); m];
+            for j in 0..n {
+                for i in 0..m {
+                    col[i] = a[i * n + j];
+                }
+                self.cols.process(&mut col);
+                for i in 0..m {
+                    a[i * n + j] = col[i];
+                }
+            }
+        }
+        a
+    }
+}
+
+impl Representation for PowerSpectrum {
+    fn input_len(&self) -> usize {
+        self.shape.0 * self.shape.1
+    }
+    fn output_len(&self) -> usize {
+        self.input_len()
+    }
+    fn forward(&self, x: &[f64]) -> Result<Vec<f64>> {
+        check_in(self, x)?;
+        let n = self.input_len() as f64;
+        Ok(self.fft2(x).iter().map(|c| c.norm_sqr() / n).collect())
+    }
+    fn backward(&self, x: &[f64], v: &[f64]) -> Result<Vec<f64>> {
+        // d/dx sum_k v_k |F x|_k^2 / n = (2 / n) Re(F^H (v ⊙ F x)); F^H y = conj(F conj(y)).
+        check_in(self, x)?;
+        check_len("cotangent", v.len(), self.output_len())?;
+        let n = self.input_len() as f64;
+        let fx = self.fft2(x);
+        let (re, im): (Vec<f64>, Vec<f64>) = fx.iter().zip(v).map(|(c, w)| (c.re * w, -c.im * w)).unzip();
+        // F^H y = conj(F conj y): transform real and imaginary parts separately (both real).
+        let (a, b) = (self.fft2(&re), self.fft2(&im));
+        Ok(a.iter().zip(&b).map(|(p, q)| 2.0 / n * (p.re - q.im)).collect())
+    }
+}
+
+/// Expected scattering moments of a 1D signal: `mean(x)`, `mean |x * ψ_λ1|` and
+/// `mean ||x * ψ_λ1| * ψ_λ2|` (the transform with global averaging).
+pub struct ScatteringMoments1d {
+    s: Scattering1d<f64>,
+    n: usize,
+    channels: usize,
+}
+
+impl ScatteringMoments1d {
+    /// Moments of signals of length `n`: `j` octaves, `q` wavelets per octave (first order),
+    /// orders 0..=2, periodic boundaries (stationary signals).
+    pub fn new(n: usize, j: usize, q: usize) -> Result<Self> {
+        let s = Scattering1dParams::new(n, j).q((q, 1)).average(Averaging::Global).padding(Padding::Periodic).build()?;
+        let (channels, _) = s.output_shape();
+        Ok(Self { s, n, channels })
+    }
+
+    /// The underlying transform (labels of every moment through `meta()`).
+    pub fn transform(&self) -> &Scattering1d<f64> {
+        &self.s
+    }
+}
+
+impl Representation for ScatteringMoments1d {
+    fn input_len(&self) -> usize {
+        self.n
+    }
+    fn output_len(&self) -> usize {
+        self.channels
+    }
+    fn forward(&self, x: &[f64]) -> Result<Vec<f64>> {
+        check_in(self, x)?;
+        let a = Array2::from_shape_vec((1, self.n), x.to_vec()).map_err(|e| ModelError::Param(e.to_string()))?;
+        Ok(self.s.forward(a.view())?.iter().copied().collect())
+    }
+    fn backward(&self, x: &[f64], v: &[f64]) -> Result<Vec<f64>> {
+        check_in(self, x)?;
+        check_len("cotangent", v.len(), self.channels)?;
+        let a = Array2::from_shape_vec((1, self.n), x.to_vec()).map_err(|e| ModelError::Param(e.to_string()))?;
+        let g = Array3::from_shape_vec((1, self.channels, 1), v.to_vec()).map_err(|e| ModelError::Param(e.to_string()))?;
+        Ok(self.s.backward(a.view(), g.view())?.iter().copied().collect())
+    }
+}
+
+/// Expected scattering moments of an image: `mean(x)`, `mean |x * ψ_j,θ|` and
+/// `mean ||x * ψ_j1,θ1| * ψ_j2,θ2|` (the 2D transform with global averaging, periodic).
+pub struct ScatteringMoments2d {
+    s: Scattering2d<f64>,
+    shape: (usize, usize),
+    channels: usize,
+}
+
+impl ScatteringMoments2d {
+    /// Moments of `shape` images with `j` scales and `l` orientations (sides divisible by 2^j).
+    pub fn new(shape: (usize, usize), j: usize, l: usize) -> Result<Self> {
+        let s = Scattering2dParams::new(shape, j).l(l).average(Averaging::Global).padding(Padding::Periodic).build()?;
+        let (channels, _, _) = s.output_shape();
+        Ok(Self { s, shape, channels })
+    }
+
+    /// The underlying transform.
+    pub fn transform(&self) -> &Scattering2d<f64> {
+        &self.s
+    }
+}
+
+impl Representation for ScatteringMoments2d {
+    fn input_len(&self) -> usize {
+        self.shape.0 * self.shape.1
+    }
+    fn output_len(&self) -> usize {
+        self.channels
+    }
+    fn forward(&self, x: &[f64]) -> Result<Vec<f64>> {
+        check_in(self, x)?;
+        let a = Array3::from_shape_vec((1, self.shape.0, self.shape.1), x.to_vec()).map_err(|e| ModelError::Param(e.to_string()))?;
+        Ok(self.s.forward(a.view())?.iter().copied().collect())
+    }
+    fn backward(&self, x: &[f64], v: &[f64]) -> Result<Vec<f64>> {
+        check_in(self, x)?;
+        check_len("cotangent", v.len(), self.channels)?;
+        let a = Array3::from_shape_vec((1, self.shape.0, self.shape.1), x.to_vec()).map_err(|e| ModelError::Param(e.to_string()))?;
+        let g = ndarray::Array4::from_shape_vec((1, self.channels, 1, 1), v.to_vec()).map_err(|e| ModelError::Param(e.to_string()))?;
+        Ok(self.s.backward(a.view(), g.view())?.iter().copied().collect())
+    }
+}
