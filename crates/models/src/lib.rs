@@ -17,8 +17,10 @@
 
 pub mod error;
 pub mod microcanonical;
+pub mod processes;
 pub mod representation;
 
 pub use error::{ModelError, Result};
 pub use microcanonical::{Microcanonical, Synthesis};
+pub use processes::{fbm, mrw};
 pub use representation::{L1Norm, L2Norm, PowerSpectrum, Representation, ScatteringMoments1d, ScatteringMoments2d};

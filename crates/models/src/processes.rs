@@ -1,0 +1,146 @@
+//! Reference processes generated in Rust: fractional Brownian motion and the multifractal
+//! random walk. Both use circulant embedding (Davies & Harte, 1987) of a stationary Gaussian
+//! covariance.
+
+use crate::error::{ModelError, Result};
+use num_complex::Complex64;
+use rand::Rng;
+use rand_distr::{Distribution, StandardNormal};
+use rustfft::FftPlanner;
+
+/// A stationary Gaussian sequence of length `n` with autocovariance `cov(k)`, by circulant
+/// embedding in length `2n`. Negative eigenvalues of the embedding (the covariance is not
+/// always embeddable) are set to 0 and reported as the returned relative mass.
+fn stationary_gaussian(n: usize, cov: impl Fn(usize) -> f64, rng: &mut impl Rng) -> (Vec<f64>, f64) {
+    let m = 2 * n;
+    let mut c: Vec<Complex64> = (0..m).map(|k| Complex64::new(cov(k.min(m - k)), 0.0)).collect();
+    let mut planner = FftPlanner::new();
+    let fft = planner.plan_fft_forward(m);
+    fft.process(&mut c);
+    let total: f64 = c.iter().map(|v| v.re.abs()).sum();
+    let negative: f64 = c.iter().map(|v| (-v.re).max(0.0)).sum();
+    let mut w: Vec<Complex64> = c
+        .iter()
+        .map(|l| {
+            let s = (l.re.max(0.0) / m as f64).sqrt();
+            let (a, b): (f64, f64) = (StandardNormal.sample(rng), StandardNormal.sample(rng));
+            Complex64::new(s * a, s * b)
+        })
+        .collect();
+    fft.process(&mut w);
+    (w[..n].iter().map(|v| v.re).collect(), negative / total.max(f64::MIN_POSITIVE))
+}
+
+/// Fractional Brownian motion `B_H(0..n)` (unit increment variance, `B_H(0) = 0`) with Hurst
+/// exponent `0 < h < 1`: `E|B(t + τ) − B(t)|² = τ^{2H}`.
+pub fn fbm(n: usize, h: f64, rng: &mut impl Rng) -> Result<Vec<f64>> {
+    if !(h > 0.0 && h < 1.0) || n < 2 {
+        return Err(ModelError::Param(format!("fBm needs 0 < H < 1 and n >= 2, got H = {h}, n = {n}")));
+    }
+    // Fractional Gaussian noise autocovariance; its circulant embedding is non-negative.
+    let g = |k: usize| {
+        let k = k as f64;
+        0.5 * ((k + 1.0).powf(2.0 * h) - 2.0 * k.powf(2.0 * h) + (k - 1.0).abs().powf(2.0 * h))
+    };
+    let (noise, _) = stationary_gaussian(n - 1, g, rng);
+    let mut out = Vec::with_capacity(n);
+    out.push(0.0);
+    let mut acc = 0.0;
+    for v in noise {
+        acc += v;
+        out.push(acc);
+    }
+    Ok(out)
+}
+
+/// The multifractal random walk of Bacry, Delour & Muzy (2001): increments `ε(t) e^{ω(t)}`
+/// with `ε` white Gaussian of variance `sigma²` and `ω` Gaussian with covariance
+/// `λ² ln(T / (|τ| + 1))` for `|τ| < T` (integral scale `T`), mean `−λ² ln T` so that
+/// `E e^{2ω} = 1`. Its structure functions scale with `ζ(q) = (1/2 + λ²) q − λ² q² / 2`, so
+/// the second log-cumulant is `c₂ = −λ²`. Returns the walk (cumulative sum, starting at 0).
+pub fn mrw(n: usize, lambda2: f64, integral_scale: usize, sigma: f64, rng: &mut impl Rng) -> Result<Vec<f64>> {
+    if !(lambda2 >= 0.0 && lambda2 < 0.5) || integral_scale < 2 || integral_scale > n || n < 4 || !(sigma > 0.0) {
+        return Err(ModelError::Param(format!(
+            "MRW needs 0 <= λ² < 0.5, 2 <= T <= n, sigma > 0; got λ² = {lambda2}, T = {integral_scale}, n = {n}, sigma = {sigma}"
+        )));
+    }
+    let t = integral_scale as f64;
+    let cov = |k: usize| if k < integral_scale { lambda2 * (t / (k as f64 + 1.0)).ln() } else { 0.0 };
+    let (omega, _) = stationary_gaussian(n - 1, cov, rng);
+    let mean = -lambda2 * t.ln();
+    let mut out = Vec::with_capacity(n);
+    out.push(0.0);
+    let mut acc = 0.0;
+    for w in omega {
+        let e: f64 = StandardNormal.sample(rng);
+        acc += sigma * e * (w + mean).exp();
+        out.push(acc);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{rngs::StdRng, SeedableRng};
+
+    /// Least-squares slope of y against x.
+    fn slope(x: &[f64], y: &[f64]) -> f64 {
+        let n = x.len() as f64;
+        let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+        let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
+        let sxx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum();
+        sxy / sxx
+    }
+
+    #[test]
+    fn fbm_variogram_scales_with_exponent_2h() {
+        let mut rng = StdRng::seed_from_u64(1);
+        for h in [0.3, 0.5, 0.8] {
+            let lags: Vec<usize> = vec![1, 2, 4, 8, 16, 32, 64];
+            let mut vario = vec![0.0; lags.len()];
+            for _ in 0..20 {
+                let b = fbm(4096, h, &mut rng).unwrap();
+                for (v, &tau) in vario.iter_mut().zip(&lags) {
+                    *v += (0..b.len() - tau).map(|t| (b[t + tau] - b[t]).powi(2)).sum::<f64>() / (b.len() - tau) as f64;
+                }
+            }
+            let lx: Vec<f64> = lags.iter().map(|&t| (t as f64).ln()).collect();
+            let ly: Vec<f64> = vario.iter().map(|v| (v / 20.0).ln()).collect();
+            let s = slope(&lx, &ly);
+            assert!((s - 2.0 * h).abs() < 0.05, "H = {h}: variogram slope {s}, expected {}", 2.0 * h);
+            // Unit increment variance.
+            assert!((vario[0] / 20.0 - 1.0).abs() < 0.05);
+        }
+    }
+
+    /// Slope of Var ln|X(t + τ) − X(t)| against ln τ, averaged over realisations.
+    fn log_variance_slope(lambda2: f64, rng: &mut StdRng) -> f64 {
+        let lags: Vec<usize> = vec![4, 8, 16, 32, 64, 128, 256];
+        let mut var = vec![0.0; lags.len()];
+        let reps = 16;
+        for _ in 0..reps {
+            let x = mrw(1 << 15, lambda2, 4096, 1.0, rng).unwrap();
+            for (v, &tau) in var.iter_mut().zip(&lags) {
+                let l: Vec<f64> = (0..x.len() - tau).step_by(tau / 4).map(|t| (x[t + tau] - x[t]).abs().max(1e-300).ln()).collect();
+                let m = l.iter().sum::<f64>() / l.len() as f64;
+                *v += l.iter().map(|a| (a - m).powi(2)).sum::<f64>() / l.len() as f64 / reps as f64;
+            }
+        }
+        let lx: Vec<f64> = lags.iter().map(|&t| (t as f64).ln()).collect();
+        slope(&lx, &var)
+    }
+
+    #[test]
+    fn mrw_second_log_cumulant_is_minus_lambda2() {
+        // Var ln|X(t + τ) − X(t)| = −c₂ ln τ + const for τ below the integral scale, c₂ = −λ².
+        let mut rng = StdRng::seed_from_u64(2);
+        let c2 = log_variance_slope(0.05, &mut rng);
+        assert!((c2 + 0.05).abs() < 0.015, "c2 = {c2}, expected -0.05");
+        // Without intermittency (Brownian motion) the log-variance does not depend on τ.
+        let flat = log_variance_slope(0.0, &mut rng);
+        assert!(flat.abs() < 0.015, "λ² = 0 slope {flat}");
+        assert!(mrw(100, 0.6, 50, 1.0, &mut rng).is_err());
+        assert!(fbm(100, 1.0, &mut rng).is_err());
+    }
+}
