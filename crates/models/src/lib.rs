@@ -16,11 +16,13 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod ising;
 pub mod microcanonical;
 pub mod processes;
 pub mod representation;
 
 pub use error::{ModelError, Result};
+pub use ising::{autocorrelation_time, Ising, BETA_CRITICAL};
 pub use microcanonical::{Microcanonical, Synthesis};
 pub use processes::{fbm, mrw};
 pub use representation::{L1Norm, L2Norm, PowerSpectrum, Representation, ScatteringMoments1d, ScatteringMoments2d};
