@@ -15,12 +15,14 @@
 
 #![warn(missing_docs)]
 
+pub mod cox;
 pub mod error;
 pub mod ising;
 pub mod microcanonical;
 pub mod processes;
 pub mod representation;
 
+pub use cox::Cox;
 pub use error::{ModelError, Result};
 pub use ising::{autocorrelation_time, Ising, BETA_CRITICAL};
 pub use microcanonical::{Microcanonical, Synthesis};
