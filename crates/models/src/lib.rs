@@ -21,10 +21,12 @@ pub mod ising;
 pub mod microcanonical;
 pub mod processes;
 pub mod representation;
+pub mod turbulence;
 
 pub use cox::Cox;
 pub use error::{ModelError, Result};
 pub use ising::{autocorrelation_time, Ising, BETA_CRITICAL};
 pub use microcanonical::{Microcanonical, Synthesis};
 pub use processes::{fbm, mrw};
+pub use turbulence::{Turbulence, TurbulenceParams};
 pub use representation::{L1Norm, L2Norm, PowerSpectrum, Representation, ScatteringMoments1d, ScatteringMoments2d};
