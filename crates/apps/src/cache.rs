@@ -42,7 +42,9 @@ impl FeatureCache {
 
     /// The file for `name` and `key`.
     pub fn path(&self, name: &str, key: u64) -> Option<PathBuf> {
-        self.dir.as_ref().map(|d| d.join(format!("{name}-{key:016x}.npy")))
+        self.dir
+            .as_ref()
+            .map(|d| d.join(format!("{name}-{key:016x}.npy")))
     }
 
     /// Returns the cached array for `(name, key)` if it exists with `rows` rows, otherwise
@@ -86,10 +88,14 @@ mod tests {
         let a = Array2::from_shape_fn((3, 2), |(i, j)| (i * 2 + j) as f64);
         let (x, hit) = c.get_or_compute("f", 42, 3, || Ok(a.clone())).unwrap();
         assert!(!hit && x == a);
-        let (y, hit) = c.get_or_compute("f", 42, 3, || panic!("must not recompute")).unwrap();
+        let (y, hit) = c
+            .get_or_compute("f", 42, 3, || panic!("must not recompute"))
+            .unwrap();
         assert!(hit && y == a);
         // A different row count (another subset) recomputes.
-        let (_, hit) = c.get_or_compute("f", 42, 4, || Ok(Array2::zeros((4, 2)))).unwrap();
+        let (_, hit) = c
+            .get_or_compute("f", 42, 4, || Ok(Array2::zeros((4, 2))))
+            .unwrap();
         assert!(!hit);
         assert_ne!(hash_values([1.0, 2.0]), hash_values([2.0, 1.0]));
     }

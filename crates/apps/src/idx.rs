@@ -26,21 +26,43 @@ fn header(path: &Path, bytes: &[u8], ndim: usize) -> Result<(Vec<usize>, usize),
         return Err(AppError::format(path, "not an IDX file (bad magic number)"));
     }
     if bytes[2] != 0x08 {
-        return Err(AppError::format(path, format!("IDX value type 0x{:02x}; only unsigned bytes (0x08) are supported", bytes[2])));
+        return Err(AppError::format(
+            path,
+            format!(
+                "IDX value type 0x{:02x}; only unsigned bytes (0x08) are supported",
+                bytes[2]
+            ),
+        ));
     }
     if bytes[3] as usize != ndim {
-        return Err(AppError::format(path, format!("expected {ndim} dimensions, the file has {}", bytes[3])));
+        return Err(AppError::format(
+            path,
+            format!("expected {ndim} dimensions, the file has {}", bytes[3]),
+        ));
     }
     let off = 4 + 4 * ndim;
     if bytes.len() < off {
         return Err(AppError::format(path, "truncated IDX header"));
     }
     let dims: Vec<usize> = (0..ndim)
-        .map(|k| u32::from_be_bytes([bytes[4 + 4 * k], bytes[5 + 4 * k], bytes[6 + 4 * k], bytes[7 + 4 * k]]) as usize)
+        .map(|k| {
+            u32::from_be_bytes([
+                bytes[4 + 4 * k],
+                bytes[5 + 4 * k],
+                bytes[6 + 4 * k],
+                bytes[7 + 4 * k],
+            ]) as usize
+        })
         .collect();
     let n: usize = dims.iter().product();
     if bytes.len() != off + n {
-        return Err(AppError::format(path, format!("header promises {n} values, the file holds {}", bytes.len().saturating_sub(off))));
+        return Err(AppError::format(
+            path,
+            format!(
+                "header promises {n} values, the file holds {}",
+                bytes.len().saturating_sub(off)
+            ),
+        ));
     }
     Ok((dims, off))
 }
@@ -53,7 +75,8 @@ pub fn read_idx_images(path: &Path) -> Result<Array3<f64>, AppError> {
         return Err(AppError::format(path, "no images"));
     }
     let data: Vec<f64> = bytes[off..].iter().map(|&b| f64::from(b) / 255.0).collect();
-    Array3::from_shape_vec((d[0], d[1], d[2]), data).map_err(|e| AppError::format(path, e.to_string()))
+    Array3::from_shape_vec((d[0], d[1], d[2]), data)
+        .map_err(|e| AppError::format(path, e.to_string()))
 }
 
 /// Reads an IDX label file (1 dimension).

@@ -49,13 +49,18 @@ pub fn read_molecules(path: &Path, target: &str, to_kcal: f64) -> Result<Vec<Mol
             continue;
         }
         let bad = |why: String| AppError::format(path, format!("line {}: {why}", k + 1));
-        let v: serde_json::Value = serde_json::from_str(&line).map_err(|e| bad(format!("invalid JSON: {e}")))?;
+        let v: serde_json::Value =
+            serde_json::from_str(&line).map_err(|e| bad(format!("invalid JSON: {e}")))?;
         let z: Vec<u32> = serde_json::from_value(v.get("Z").cloned().unwrap_or_default())
             .map_err(|_| bad("`Z` must be a list of atomic numbers".into()))?;
         let r: Vec<[f64; 3]> = serde_json::from_value(v.get("R").cloned().unwrap_or_default())
             .map_err(|_| bad("`R` must be a list of [x, y, z]".into()))?;
         if z.is_empty() || z.len() != r.len() {
-            return Err(bad(format!("{} atomic numbers but {} positions", z.len(), r.len())));
+            return Err(bad(format!(
+                "{} atomic numbers but {} positions",
+                z.len(),
+                r.len()
+            )));
         }
         if z.iter().any(|&a| a == 0 || a > 54) {
             return Err(bad("atomic numbers must be 1..=54".into()));
@@ -72,7 +77,12 @@ pub fn read_molecules(path: &Path, target: &str, to_kcal: f64) -> Result<Vec<Mol
             Some(other) => other.to_string(),
             None => (k + 1).to_string(),
         };
-        out.push(Molecule { id, z, r, energy: e * to_kcal });
+        out.push(Molecule {
+            id,
+            z,
+            r,
+            energy: e * to_kcal,
+        });
     }
     if out.is_empty() {
         return Err(AppError::format(path, "no molecules"));
@@ -101,9 +111,16 @@ pub fn align(m: &Molecule) -> Vec<[f64; 3]> {
             c[k] += f64::from(z) * p[k] / wsum;
         }
     }
-    let centred: Vec<[f64; 3]> = m.r.iter().map(|p| [p[0] - c[0], p[1] - c[1], p[2] - c[2]]).collect();
+    let centred: Vec<[f64; 3]> =
+        m.r.iter()
+            .map(|p| [p[0] - c[0], p[1] - c[1], p[2] - c[2]])
+            .collect();
     let cov = Array2::from_shape_fn((3, 3), |(a, b)| {
-        centred.iter().zip(&m.z).map(|(p, &z)| f64::from(z) * p[a] * p[b]).sum::<f64>()
+        centred
+            .iter()
+            .zip(&m.z)
+            .map(|(p, &z)| f64::from(z) * p[a] * p[b])
+            .sum::<f64>()
     });
     match scattering_learn::linalg::sym_eig_desc(cov.view()) {
         Ok((_, v)) => centred
@@ -146,7 +163,9 @@ impl DensityGrid {
             if w == 0.0 {
                 continue;
             }
-            let g: Vec<f64> = (0..3).map(|k| p[k] / self.spacing + dims[k] as f64 / 2.0).collect();
+            let g: Vec<f64> = (0..3)
+                .map(|k| p[k] / self.spacing + dims[k] as f64 / 2.0)
+                .collect();
             for k in 0..3 {
                 if g[k] < 3.0 * s || g[k] > dims[k] as f64 - 3.0 * s {
                     return Err(format!("an atom lies outside the {}x{}x{} grid (spacing {} Å); use a larger --grid or --spacing", nx, ny, nz, self.spacing));
@@ -160,7 +179,10 @@ impl DensityGrid {
                         .map(|t| {
                             let i = lo[k] + t;
                             let d = i as f64 - g[k];
-                            (i.rem_euclid(dims[k] as i64) as usize, (-d * d / (2.0 * s * s)).exp())
+                            (
+                                i.rem_euclid(dims[k] as i64) as usize,
+                                (-d * d / (2.0 * s * s)).exp(),
+                            )
                         })
                         .collect()
                 })
@@ -183,7 +205,11 @@ impl DensityGrid {
         let full: Vec<f64> = m.z.iter().map(|&z| f64::from(z)).collect();
         let val: Vec<f64> = m.z.iter().map(|&z| f64::from(valence(z))).collect();
         let core: Vec<f64> = m.z.iter().map(|&z| f64::from(z - valence(z))).collect();
-        Ok([self.render(&pos, &full)?, self.render(&pos, &val)?, self.render(&pos, &core)?])
+        Ok([
+            self.render(&pos, &full)?,
+            self.render(&pos, &val)?,
+            self.render(&pos, &core)?,
+        ])
     }
 }
 
@@ -198,9 +224,22 @@ pub struct MoleculeScattering {
 impl MoleculeScattering {
     /// Densities on `grid`; scattering with scales `0..=j`, orders `0..=l`, wavelet width
     /// `grid.sigma`, integral `powers`; `f64` selects the double-precision engine.
-    pub fn new(grid: DensityGrid, j: usize, l: usize, powers: Vec<f64>, f64: bool) -> Result<Self, AppError> {
-        let params = SolidScattering3dParams::new(grid.shape, j, l).sigma0(grid.sigma).max_order(2).integral_powers(powers);
-        let (s64, s32) = if f64 { (Some(params.build()?), None) } else { (None, Some(params.build_f32()?)) };
+    pub fn new(
+        grid: DensityGrid,
+        j: usize,
+        l: usize,
+        powers: Vec<f64>,
+        f64: bool,
+    ) -> Result<Self, AppError> {
+        let params = SolidScattering3dParams::new(grid.shape, j, l)
+            .sigma0(grid.sigma)
+            .max_order(2)
+            .integral_powers(powers);
+        let (s64, s32) = if f64 {
+            (Some(params.build()?), None)
+        } else {
+            (None, Some(params.build_f32()?))
+        };
         Ok(Self { grid, s64, s32 })
     }
 
@@ -216,14 +255,22 @@ impl MoleculeScattering {
     }
 
     fn output_shape(&self) -> (usize, usize, usize) {
-        self.s64.as_ref().map(|s| s.output_shape()).or(self.s32.as_ref().map(|s| s.output_shape())).unwrap_or((0, 0, 0))
+        self.s64
+            .as_ref()
+            .map(|s| s.output_shape())
+            .or(self.s32.as_ref().map(|s| s.output_shape()))
+            .unwrap_or((0, 0, 0))
     }
 
     /// The features of one molecule.
     pub fn features(&self, m: &Molecule) -> Result<Vec<f64>, AppError> {
-        let ch = self.grid.channels(m).map_err(|e| AppError::Usage(format!("molecule {}: {e}", m.id)))?;
+        let ch = self
+            .grid
+            .channels(m)
+            .map_err(|e| AppError::Usage(format!("molecule {}: {e}", m.id)))?;
         let views: Vec<_> = ch.iter().map(|c| c.view()).collect();
-        let x = ndarray::stack(ndarray::Axis(0), &views).map_err(|e| AppError::Usage(e.to_string()))?;
+        let x =
+            ndarray::stack(ndarray::Axis(0), &views).map_err(|e| AppError::Usage(e.to_string()))?;
         let (o0, sx) = match (&self.s64, &self.s32) {
             (Some(s), _) => (s.order0(x.view())?, s.forward(x.view())?),
             (_, Some(s)) => (s.order0(x.view())?, s.forward(x.view())?),
@@ -247,11 +294,17 @@ pub fn coulomb_eigenvalues(m: &Molecule, size: usize) -> Vec<f64> {
         if i == j {
             0.5 * zi.powf(2.4)
         } else {
-            let d: f64 = (0..3).map(|k| (m.r[i][k] - m.r[j][k]).powi(2)).sum::<f64>().sqrt() * ANGSTROM_BOHR;
+            let d: f64 = (0..3)
+                .map(|k| (m.r[i][k] - m.r[j][k]).powi(2))
+                .sum::<f64>()
+                .sqrt()
+                * ANGSTROM_BOHR;
             zi * zj / d.max(1e-6)
         }
     });
-    let mut ev = scattering_learn::linalg::sym_eig_desc(c.view()).map(|(v, _)| v.to_vec()).unwrap_or_default();
+    let mut ev = scattering_learn::linalg::sym_eig_desc(c.view())
+        .map(|(v, _)| v.to_vec())
+        .unwrap_or_default();
     ev.resize(size.max(n), 0.0);
     ev.truncate(size);
     ev
@@ -265,21 +318,33 @@ mod tests {
         Molecule {
             id: "h2o".into(),
             z: vec![8, 1, 1],
-            r: vec![[0.0, 0.0, 0.117], [0.0, 0.757, -0.467], [0.0, -0.757, -0.467]],
+            r: vec![
+                [0.0, 0.0, 0.117],
+                [0.0, 0.757, -0.467],
+                [0.0, -0.757, -0.467],
+            ],
             energy: 0.0,
         }
     }
 
     #[test]
     fn densities_integrate_to_electron_counts() {
-        let g = DensityGrid { shape: (32, 32, 32), spacing: 0.25, sigma: 1.0 };
+        let g = DensityGrid {
+            shape: (32, 32, 32),
+            spacing: 0.25,
+            sigma: 1.0,
+        };
         let [full, val, core] = g.channels(&water()).unwrap();
         // Each Gaussian is cut at 4 sigma per axis, which drops about 6e-5 of its mass.
         assert!((full.sum() - 10.0).abs() < 1e-4, "{}", full.sum());
         assert!((val.sum() - 8.0).abs() < 1e-4);
         assert!((core.sum() - 2.0).abs() < 1e-4);
         assert!((&full - &val - &core).iter().all(|v| v.abs() < 1e-12));
-        let tiny = DensityGrid { shape: (8, 8, 8), spacing: 0.25, sigma: 1.0 };
+        let tiny = DensityGrid {
+            shape: (8, 8, 8),
+            spacing: 0.25,
+            sigma: 1.0,
+        };
         assert!(tiny.channels(&water()).is_err());
     }
 
@@ -288,7 +353,13 @@ mod tests {
         let m = water();
         let a = align(&m);
         let (c, s) = (0.6f64, 0.8f64);
-        let rotated = Molecule { r: m.r.iter().map(|p| [c * p[0] - s * p[1], s * p[0] + c * p[1], p[2]]).collect(), ..m.clone() };
+        let rotated = Molecule {
+            r: m.r
+                .iter()
+                .map(|p| [c * p[0] - s * p[1], s * p[0] + c * p[1], p[2]])
+                .collect(),
+            ..m.clone()
+        };
         let b = align(&rotated);
         for (p, q) in a.iter().zip(&b) {
             for k in 0..3 {
@@ -299,43 +370,104 @@ mod tests {
 
     #[test]
     fn features_are_invariant_to_rotating_the_molecule() {
-        let ms = MoleculeScattering::new(DensityGrid { shape: (24, 24, 24), spacing: 0.3, sigma: 1.0 }, 1, 2, vec![0.5, 1.0, 2.0], true).unwrap();
-        let m = Molecule { id: "nh3".into(), z: vec![7, 1, 1, 1], r: vec![[0.0, 0.0, 0.0], [0.94, 0.0, -0.38], [-0.47, 0.81, -0.38], [-0.47, -0.81, -0.38]], energy: 0.0 };
+        let ms = MoleculeScattering::new(
+            DensityGrid {
+                shape: (24, 24, 24),
+                spacing: 0.3,
+                sigma: 1.0,
+            },
+            1,
+            2,
+            vec![0.5, 1.0, 2.0],
+            true,
+        )
+        .unwrap();
+        let m = Molecule {
+            id: "nh3".into(),
+            z: vec![7, 1, 1, 1],
+            r: vec![
+                [0.0, 0.0, 0.0],
+                [0.94, 0.0, -0.38],
+                [-0.47, 0.81, -0.38],
+                [-0.47, -0.81, -0.38],
+            ],
+            energy: 0.0,
+        };
         // An arbitrary rotation (unit quaternion) plus a translation.
         let (w, x, y, z) = (0.8f64, 0.2f64, -0.4f64, 0.4f64);
         let n = (w * w + x * x + y * y + z * z).sqrt();
         let (w, x, y, z) = (w / n, x / n, y / n, z / n);
         let rot = [
-            [1.0 - 2.0 * (y * y + z * z), 2.0 * (x * y - z * w), 2.0 * (x * z + y * w)],
-            [2.0 * (x * y + z * w), 1.0 - 2.0 * (x * x + z * z), 2.0 * (y * z - x * w)],
-            [2.0 * (x * z - y * w), 2.0 * (y * z + x * w), 1.0 - 2.0 * (x * x + y * y)],
+            [
+                1.0 - 2.0 * (y * y + z * z),
+                2.0 * (x * y - z * w),
+                2.0 * (x * z + y * w),
+            ],
+            [
+                2.0 * (x * y + z * w),
+                1.0 - 2.0 * (x * x + z * z),
+                2.0 * (y * z - x * w),
+            ],
+            [
+                2.0 * (x * z - y * w),
+                2.0 * (y * z + x * w),
+                1.0 - 2.0 * (x * x + y * y),
+            ],
         ];
         let moved = Molecule {
-            r: m.r.iter().map(|p| {
-                let mut q = [3.0, -1.0, 2.0];
-                for (a, qa) in q.iter_mut().enumerate() {
-                    *qa += (0..3).map(|b| rot[a][b] * p[b]).sum::<f64>();
-                }
-                q
-            }).collect(),
+            r: m.r
+                .iter()
+                .map(|p| {
+                    let mut q = [3.0, -1.0, 2.0];
+                    for (a, qa) in q.iter_mut().enumerate() {
+                        *qa += (0..3).map(|b| rot[a][b] * p[b]).sum::<f64>();
+                    }
+                    q
+                })
+                .collect(),
             ..m.clone()
         };
         let (f, g) = (ms.features(&m).unwrap(), ms.features(&moved).unwrap());
         assert_eq!(f.len(), ms.len());
-        let num: f64 = f.iter().zip(&g).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
+        let num: f64 = f
+            .iter()
+            .zip(&g)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
+            .sqrt();
         let den: f64 = f.iter().map(|a| a * a).sum::<f64>().sqrt();
         assert!(num / den < 1e-3, "relative change {}", num / den);
         // A different geometry (stretched bonds) does change them.
-        let stretched = Molecule { r: m.r.iter().map(|p| [p[0] * 1.3, p[1] * 1.3, p[2] * 1.3]).collect(), ..m.clone() };
+        let stretched = Molecule {
+            r: m.r
+                .iter()
+                .map(|p| [p[0] * 1.3, p[1] * 1.3, p[2] * 1.3])
+                .collect(),
+            ..m.clone()
+        };
         let h = ms.features(&stretched).unwrap();
-        let d: f64 = f.iter().zip(&h).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
-        assert!(d / den > 1e-2, "stretching changed features by only {}", d / den);
+        let d: f64 = f
+            .iter()
+            .zip(&h)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        assert!(
+            d / den > 1e-2,
+            "stretching changed features by only {}",
+            d / den
+        );
     }
 
     #[test]
     fn coulomb_eigenvalues_of_h2() {
         // H2 at 0.74 Å: [[0.5, 1/d], [1/d, 0.5]] has eigenvalues 0.5 ± 1/d (d in bohr).
-        let m = Molecule { id: "h2".into(), z: vec![1, 1], r: vec![[0.0; 3], [0.74, 0.0, 0.0]], energy: 0.0 };
+        let m = Molecule {
+            id: "h2".into(),
+            z: vec![1, 1],
+            r: vec![[0.0; 3], [0.74, 0.0, 0.0]],
+            energy: 0.0,
+        };
         let ev = coulomb_eigenvalues(&m, 4);
         let d = 0.74 * ANGSTROM_BOHR;
         assert!((ev[0] - (0.5 + 1.0 / d)).abs() < 1e-12 && (ev[1] - (0.5 - 1.0 / d)).abs() < 1e-12);
@@ -348,7 +480,11 @@ mod tests {
     fn reader_converts_units_and_rejects_bad_lines() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("m.jsonl");
-        std::fs::write(&p, "{\"id\":7,\"Z\":[1,1],\"R\":[[0,0,0],[0.74,0,0]],\"E\":-0.5}\n").unwrap();
+        std::fs::write(
+            &p,
+            "{\"id\":7,\"Z\":[1,1],\"R\":[[0,0,0],[0.74,0,0]],\"E\":-0.5}\n",
+        )
+        .unwrap();
         let m = read_molecules(&p, "E", HARTREE_KCAL).unwrap();
         assert_eq!(m[0].id, "7");
         assert!((m[0].energy + 0.5 * HARTREE_KCAL).abs() < 1e-9);

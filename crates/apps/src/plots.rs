@@ -6,7 +6,10 @@ use plotters::prelude::*;
 use std::path::Path;
 
 fn fig_err(path: &Path, e: impl std::fmt::Display) -> AppError {
-    AppError::Figure { path: path.to_path_buf(), reason: e.to_string() }
+    AppError::Figure {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
 }
 
 /// One named curve of `(x, y)` points.
@@ -21,7 +24,12 @@ pub struct Series {
 fn bounds(series: &[Series], log: (bool, bool)) -> ((f64, f64), (f64, f64)) {
     let pts = series.iter().flat_map(|s| s.points.iter());
     let ok = |v: f64, l: bool| v.is_finite() && (!l || v > 0.0);
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+    let (mut x0, mut x1, mut y0, mut y1) = (
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    );
     for &(x, y) in pts {
         if ok(x, log.0) && ok(y, log.1) {
             x0 = x0.min(x);
@@ -75,12 +83,19 @@ pub fn curves_png(
                 .map_err(|e| fig_err(path, e))?;
             for (k, s) in series.iter().enumerate() {
                 let color = Palette99::pick(k).to_rgba();
-                let pts: Vec<(f64, f64)> = s.points.iter().copied().filter(|p| p.0.is_finite() && p.1.is_finite()).collect();
+                let pts: Vec<(f64, f64)> = s
+                    .points
+                    .iter()
+                    .copied()
+                    .filter(|p| p.0.is_finite() && p.1.is_finite())
+                    .collect();
                 chart
                     .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
                     .map_err(|e| fig_err(path, e))?
                     .label(s.name.clone())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                    });
                 chart
                     .draw_series(pts.into_iter().map(|p| Circle::new(p, 4, color.filled())))
                     .map_err(|e| fig_err(path, e))?;
@@ -95,7 +110,9 @@ pub fn curves_png(
         }};
     }
     match log {
-        (true, true) => draw!(builder.build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())),
+        (true, true) => {
+            draw!(builder.build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale()))
+        }
         (true, false) => draw!(builder.build_cartesian_2d((x0..x1).log_scale(), y0..y1)),
         (false, true) => draw!(builder.build_cartesian_2d(x0..x1, (y0..y1).log_scale())),
         (false, false) => draw!(builder.build_cartesian_2d(x0..x1, y0..y1)),
@@ -131,12 +148,20 @@ pub fn scatter_png(
         .draw()
         .map_err(|e| fig_err(path, e))?;
     chart
-        .draw_series(LineSeries::new(vec![(lo, lo), (hi, hi)], BLACK.stroke_width(1)))
+        .draw_series(LineSeries::new(
+            vec![(lo, lo), (hi, hi)],
+            BLACK.stroke_width(1),
+        ))
         .map_err(|e| fig_err(path, e))?;
     for (k, g) in groups.iter().enumerate() {
         let color = Palette99::pick(k).mix(0.5);
         chart
-            .draw_series(g.points.iter().filter(|p| p.0.is_finite() && p.1.is_finite()).map(|&p| Circle::new(p, 2, color.filled())))
+            .draw_series(
+                g.points
+                    .iter()
+                    .filter(|p| p.0.is_finite() && p.1.is_finite())
+                    .map(|&p| Circle::new(p, 2, color.filled())),
+            )
             .map_err(|e| fig_err(path, e))?
             .label(g.name.clone())
             .legend(move |(x, y)| Circle::new((x + 10, y), 4, Palette99::pick(k).filled()));

@@ -7,9 +7,13 @@ use std::process::Command;
 /// Synthetic 28x28 "digits": class 0 is a vertical bar, class 1 a horizontal one, each at a
 /// random place with noise. Scattering (translation invariant) must separate them.
 fn write_bars(dir: &Path, prefix: &str, n: usize, seed: u64) {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     let mut rnd = move || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (state >> 33) as usize
     };
     let mut img = vec![0u8; n * 28 * 28];
@@ -20,9 +24,18 @@ fn write_bars(dir: &Path, prefix: &str, n: usize, seed: u64) {
         let at = 4 + rnd() % 20;
         for i in 0..28 {
             for j in 0..28 {
-                let on = if class == 0 { j == at || j == at + 1 } else { i == at || i == at + 1 };
+                let on = if class == 0 {
+                    j == at || j == at + 1
+                } else {
+                    i == at || i == at + 1
+                };
                 let noise = (rnd() % 40) as u8;
-                img[k * 784 + i * 28 + j] = if on && (4..24).contains(&(if class == 0 { i } else { j })) { 215 + noise } else { noise };
+                img[k * 784 + i * 28 + j] =
+                    if on && (4..24).contains(&(if class == 0 { i } else { j })) {
+                        215 + noise
+                    } else {
+                        noise
+                    };
             }
         }
     }
@@ -39,18 +52,40 @@ fn mnist_runs_caches_features_and_rejects_missing_files() {
     let cache = dir.path().join("cache");
     let run = || {
         Command::new(env!("CARGO_BIN_EXE_mnist"))
-            .args(["--train-images", dir.path().join("train-images").to_str().unwrap()])
-            .args(["--train-labels", dir.path().join("train-labels").to_str().unwrap()])
-            .args(["--test-images", dir.path().join("test-images").to_str().unwrap()])
-            .args(["--test-labels", dir.path().join("test-labels").to_str().unwrap()])
-            .args(["--out", out.to_str().unwrap(), "--cache", cache.to_str().unwrap()])
+            .args([
+                "--train-images",
+                dir.path().join("train-images").to_str().unwrap(),
+            ])
+            .args([
+                "--train-labels",
+                dir.path().join("train-labels").to_str().unwrap(),
+            ])
+            .args([
+                "--test-images",
+                dir.path().join("test-images").to_str().unwrap(),
+            ])
+            .args([
+                "--test-labels",
+                dir.path().join("test-labels").to_str().unwrap(),
+            ])
+            .args([
+                "--out",
+                out.to_str().unwrap(),
+                "--cache",
+                cache.to_str().unwrap(),
+            ])
             .args(["--train-sizes", "60,120", "-J", "2", "-L", "4"])
             .output()
             .unwrap()
     };
     let first = run();
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
-    let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
     let rows = m["results"].as_array().unwrap();
     assert_eq!(rows.len(), 3 * 2 * 2);
     for r in rows {
@@ -67,7 +102,12 @@ fn mnist_runs_caches_features_and_rejects_missing_files() {
 
     let bad_out = dir.path().join("bad");
     let bad = Command::new(env!("CARGO_BIN_EXE_mnist"))
-        .args(["--train-images", "/nonexistent/x", "--out", bad_out.to_str().unwrap()])
+        .args([
+            "--train-images",
+            "/nonexistent/x",
+            "--out",
+            bad_out.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(1));
@@ -82,37 +122,74 @@ fn quantum_chemistry_beats_the_mean_and_reports_both_feature_sets() {
     let out = dir.path().join("out");
     let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/molecules/qm7_sample.jsonl");
     let o = Command::new(env!("CARGO_BIN_EXE_quantum-chemistry"))
-        .args(["--input", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--no-cache"])
-        .args(["--grid", "32,32,32", "--spacing", "0.3", "-J", "1", "-L", "2", "--folds", "3"])
+        .args([
+            "--input",
+            input.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--no-cache",
+        ])
+        .args([
+            "--grid",
+            "32,32,32",
+            "--spacing",
+            "0.3",
+            "-J",
+            "1",
+            "-L",
+            "2",
+            "--folds",
+            "3",
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
     let rows = m["results"].as_array().unwrap();
     assert_eq!(rows.len(), 2 * 4);
     // Predicting the mean would score the mean absolute deviation of the targets.
     let e: Vec<f64> = std::fs::read_to_string(&input)
         .unwrap()
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["E"].as_f64().unwrap())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["E"]
+                .as_f64()
+                .unwrap()
+        })
         .collect();
     let mean = e.iter().sum::<f64>() / e.len() as f64;
     let mad = e.iter().map(|v| (v - mean).abs()).sum::<f64>() / e.len() as f64;
-    let scat = rows.iter().find(|r| r["features"] == "scattering" && r["regressor"] == "ridge").unwrap();
+    let scat = rows
+        .iter()
+        .find(|r| r["features"] == "scattering" && r["regressor"] == "ridge")
+        .unwrap();
     let mae = scat["mae_kcal_mol"].as_f64().unwrap();
-    assert!(mae < 0.25 * mad, "scattering ridge MAE {mae} vs mean-predictor {mad}");
+    assert!(
+        mae < 0.25 * mad,
+        "scattering ridge MAE {mae} vs mean-predictor {mad}"
+    );
     assert!(out.join("predicted_vs_true.png").exists());
 
     // A grid too small for the molecules is a one-line error and leaves nothing behind.
     let bad_out = dir.path().join("bad");
     let bad = Command::new(env!("CARGO_BIN_EXE_quantum-chemistry"))
-        .args(["--input", input.to_str().unwrap(), "--out", bad_out.to_str().unwrap(), "--no-cache"])
+        .args([
+            "--input",
+            input.to_str().unwrap(),
+            "--out",
+            bad_out.to_str().unwrap(),
+            "--no-cache",
+        ])
         .args(["--grid", "8,8,8", "-J", "1", "-L", "1", "--folds", "3"])
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(1));
     let err = String::from_utf8_lossy(&bad.stderr);
     let last = err.trim().lines().last().unwrap_or_default();
-    assert!(last.starts_with("quantum-chemistry: ") && last.contains("grid"), "{err}");
+    assert!(
+        last.starts_with("quantum-chemistry: ") && last.contains("grid"),
+        "{err}"
+    );
     assert!(!bad_out.exists());
 }

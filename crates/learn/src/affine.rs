@@ -43,7 +43,11 @@ pub struct AffineModel {
 impl AffineSpace {
     /// Candidate dimensions `dims`, `folds`-fold cross-validation.
     pub fn new(dims: Vec<usize>, folds: usize) -> Self {
-        Self { dims, folds, seed: 0 }
+        Self {
+            dims,
+            folds,
+            seed: 0,
+        }
     }
 
     /// Fits on rows `x` with labels `y`: cross-validates the dimension, then refits on all rows.
@@ -58,7 +62,10 @@ impl AffineSpace {
             (self.dims[0], Vec::new())
         } else {
             if self.folds < 2 {
-                return Err(LearnError::Param(format!("need >= 2 folds, got {}", self.folds)));
+                return Err(LearnError::Param(format!(
+                    "need >= 2 folds, got {}",
+                    self.folds
+                )));
             }
             let mut wrong = vec![0usize; self.dims.len()];
             for fold in stratified_kfold(y, self.folds, self.seed)? {
@@ -67,7 +74,10 @@ impl AffineSpace {
                 let model = fit_spaces(xt.view(), &yt, max_dim)?;
                 let xv = x.select(Axis(0), &fold.test);
                 let yv: Vec<usize> = fold.test.iter().map(|&i| y[i]).collect();
-                for (w, pred) in wrong.iter_mut().zip(predict_dims(&model, xv.view(), &self.dims)) {
+                for (w, pred) in wrong
+                    .iter_mut()
+                    .zip(predict_dims(&model, xv.view(), &self.dims))
+                {
                     *w += (error_rate(&pred, &yv) * yv.len() as f64).round() as usize;
                 }
             }
@@ -86,7 +96,11 @@ impl AffineSpace {
             (best, errs)
         };
         let spaces = fit_spaces(x, y, dim)?;
-        Ok(AffineModel { spaces, dim, cv_errors })
+        Ok(AffineModel {
+            spaces,
+            dim,
+            cv_errors,
+        })
     }
 }
 
@@ -94,7 +108,9 @@ impl AffineModel {
     /// Label of the nearest class space for every row.
     pub fn predict(&self, x: ArrayView2<f64>) -> Result<Vec<usize>> {
         self.check(x)?;
-        Ok(predict_dims(&self.spaces, x, &[self.dim]).pop().unwrap_or_default())
+        Ok(predict_dims(&self.spaces, x, &[self.dim])
+            .pop()
+            .unwrap_or_default())
     }
 
     /// Predictions for several dimensions at once (each at most the fitted one).
@@ -117,14 +133,18 @@ fn fit_spaces(x: ArrayView2<f64>, y: &[usize], max_dim: usize) -> Result<Vec<Cla
     labels.sort_unstable();
     labels.dedup();
     if labels.len() < 2 {
-        return Err(LearnError::NotEnoughData("a classifier needs at least two classes".into()));
+        return Err(LearnError::NotEnoughData(
+            "a classifier needs at least two classes".into(),
+        ));
     }
     labels
         .into_iter()
         .map(|label| {
             let rows: Vec<usize> = (0..y.len()).filter(|&i| y[i] == label).collect();
             let xc = x.select(Axis(0), &rows);
-            let mean = xc.mean_axis(Axis(0)).ok_or_else(|| LearnError::NotEnoughData("empty class".into()))?;
+            let mean = xc
+                .mean_axis(Axis(0))
+                .ok_or_else(|| LearnError::NotEnoughData("empty class".into()))?;
             let xc = xc - &mean;
             let (n, d) = xc.dim();
             let keep = max_dim.min(n.saturating_sub(1)).min(d);

@@ -21,7 +21,9 @@ pub fn kfold(n: usize, k: usize, seed: u64) -> Result<Vec<Fold>> {
         return Err(LearnError::Param(format!("k-fold needs k >= 2, got {k}")));
     }
     if n < k {
-        return Err(LearnError::NotEnoughData(format!("{n} samples for {k} folds")));
+        return Err(LearnError::NotEnoughData(format!(
+            "{n} samples for {k} folds"
+        )));
     }
     let mut perm: Vec<usize> = (0..n).collect();
     perm.shuffle(&mut StdRng::seed_from_u64(seed));

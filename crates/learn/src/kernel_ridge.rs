@@ -35,19 +35,25 @@ impl Kernel {
             Kernel::GaussianPlusLinear { gamma, weight } => (*gamma, *weight),
         };
         if !(w.is_finite() && w >= 0.0) {
-            return Err(LearnError::Param(format!("linear kernel weight must be >= 0, got {w}")));
+            return Err(LearnError::Param(format!(
+                "linear kernel weight must be >= 0, got {w}"
+            )));
         }
         if g.is_finite() && g > 0.0 {
             Ok(())
         } else {
-            Err(LearnError::Param(format!("kernel gamma must be > 0, got {g}")))
+            Err(LearnError::Param(format!(
+                "kernel gamma must be > 0, got {g}"
+            )))
         }
     }
 
     /// The kernel matrix `k(a_i, b_j)`, shape (rows of a, rows of b).
     pub fn matrix(&self, a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
         match *self {
-            Kernel::Gaussian { gamma } => Kernel::GaussianPlusLinear { gamma, weight: 0.0 }.matrix(a, b),
+            Kernel::Gaussian { gamma } => {
+                Kernel::GaussianPlusLinear { gamma, weight: 0.0 }.matrix(a, b)
+            }
             Kernel::GaussianPlusLinear { gamma, weight } => {
                 let na: Array1<f64> = a.map_axis(Axis(1), |r| r.dot(&r));
                 let nb: Array1<f64> = b.map_axis(Axis(1), |r| r.dot(&r));
@@ -60,7 +66,12 @@ impl Kernel {
             Kernel::Laplacian { gamma } => {
                 let mut k = Array2::zeros((a.nrows(), b.nrows()));
                 Zip::indexed(&mut k).par_for_each(|(i, j), v| {
-                    let d: f64 = a.row(i).iter().zip(b.row(j)).map(|(x, y)| (x - y).abs()).sum();
+                    let d: f64 = a
+                        .row(i)
+                        .iter()
+                        .zip(b.row(j))
+                        .map(|(x, y)| (x - y).abs())
+                        .sum();
                     *v = (-gamma * d).exp();
                 });
                 k
@@ -95,12 +106,22 @@ impl KernelRidge {
         let mut a = k;
         a.diag_mut().mapv_inplace(|v| v + self.alpha);
         let dual = solve_spd(a.view(), yc.view())?;
-        Ok(KernelRidgeModel { kernel: self.kernel, train: x.to_owned(), dual, y_mean })
+        Ok(KernelRidgeModel {
+            kernel: self.kernel,
+            train: x.to_owned(),
+            dual,
+            y_mean,
+        })
     }
 
     /// One model per penalty in `alphas`, sharing one kernel matrix (a Cholesky solve each,
     /// several times cheaper than an eigendecomposition for a handful of penalties).
-    pub fn fit_path(kernel: Kernel, alphas: &[f64], x: ArrayView2<f64>, y: ArrayView2<f64>) -> Result<Vec<KernelRidgeModel>> {
+    pub fn fit_path(
+        kernel: Kernel,
+        alphas: &[f64],
+        x: ArrayView2<f64>,
+        y: ArrayView2<f64>,
+    ) -> Result<Vec<KernelRidgeModel>> {
         let (k, yc, y_mean) = prepare(&kernel, alphas, x, y)?;
         let train = x.to_owned();
         alphas
@@ -109,21 +130,35 @@ impl KernelRidge {
                 let mut a = k.clone();
                 a.diag_mut().mapv_inplace(|v| v + alpha);
                 let dual = solve_spd(a.view(), yc.view())?;
-                Ok(KernelRidgeModel { kernel, train: train.clone(), dual, y_mean: y_mean.clone() })
+                Ok(KernelRidgeModel {
+                    kernel,
+                    train: train.clone(),
+                    dual,
+                    y_mean: y_mean.clone(),
+                })
             })
             .collect()
     }
 }
 
-fn prepare(kernel: &Kernel, alphas: &[f64], x: ArrayView2<f64>, y: ArrayView2<f64>) -> Result<(Array2<f64>, Array2<f64>, Array1<f64>)> {
+fn prepare(
+    kernel: &Kernel,
+    alphas: &[f64],
+    x: ArrayView2<f64>,
+    y: ArrayView2<f64>,
+) -> Result<(Array2<f64>, Array2<f64>, Array1<f64>)> {
     check_rows(x.nrows(), y.nrows())?;
     check_finite2(x, "features")?;
     check_finite2(y, "targets")?;
     kernel.check()?;
     if let Some(a) = alphas.iter().find(|a| !(a.is_finite() && **a > 0.0)) {
-        return Err(LearnError::Param(format!("kernel ridge penalty must be > 0, got {a}")));
+        return Err(LearnError::Param(format!(
+            "kernel ridge penalty must be > 0, got {a}"
+        )));
     }
-    let y_mean = y.mean_axis(Axis(0)).ok_or_else(|| LearnError::NotEnoughData("no samples".into()))?;
+    let y_mean = y
+        .mean_axis(Axis(0))
+        .ok_or_else(|| LearnError::NotEnoughData("no samples".into()))?;
     Ok((kernel.matrix(x, x), &y - &y_mean, y_mean))
 }
 
@@ -145,33 +180,94 @@ mod tests {
     #[test]
     fn learns_a_smooth_nonlinear_function_that_linear_ridge_cannot() {
         // y = sin(3 x0) + x1^2 on a grid of [-1, 1]^2.
-        let pts: Vec<(f64, f64)> = (0..20).flat_map(|i| (0..20).map(move |j| (i as f64 / 9.5 - 1.0, j as f64 / 9.5 - 1.0))).collect();
+        let pts: Vec<(f64, f64)> = (0..20)
+            .flat_map(|i| (0..20).map(move |j| (i as f64 / 9.5 - 1.0, j as f64 / 9.5 - 1.0)))
+            .collect();
         let f = |a: f64, b: f64| (3.0 * a).sin() + b * b;
-        let x = Array2::from_shape_fn((pts.len(), 2), |(i, k)| if k == 0 { pts[i].0 } else { pts[i].1 });
+        let x = Array2::from_shape_fn(
+            (pts.len(), 2),
+            |(i, k)| if k == 0 { pts[i].0 } else { pts[i].1 },
+        );
         let y = Array2::from_shape_fn((pts.len(), 1), |(i, _)| f(pts[i].0, pts[i].1));
-        let xt = Array2::from_shape_fn((50, 2), |(i, k)| ((i * 37 + k * 11) % 100) as f64 / 55.0 - 0.9);
+        let xt = Array2::from_shape_fn((50, 2), |(i, k)| {
+            ((i * 37 + k * 11) % 100) as f64 / 55.0 - 0.9
+        });
         let yt = Array2::from_shape_fn((50, 1), |(i, _)| f(xt[[i, 0]], xt[[i, 1]]));
-        let rel = |p: Array2<f64>| (&p - &yt).mapv(|e| e * e).sum().sqrt() / yt.mapv(|e| e * e).sum().sqrt();
-        let model = KernelRidge { kernel: Kernel::Gaussian { gamma: 2.0 }, alpha: 1e-6 }.fit(x.view(), y.view()).unwrap();
+        let rel = |p: Array2<f64>| {
+            (&p - &yt).mapv(|e| e * e).sum().sqrt() / yt.mapv(|e| e * e).sum().sqrt()
+        };
+        let model = KernelRidge {
+            kernel: Kernel::Gaussian { gamma: 2.0 },
+            alpha: 1e-6,
+        }
+        .fit(x.view(), y.view())
+        .unwrap();
         let e_krr = rel(model.predict(xt.view()).unwrap());
         assert!(e_krr < 1e-3, "kernel ridge error {e_krr}");
         let lin = crate::Ridge::new(1e-6).fit(x.view(), y.view()).unwrap();
         assert!(rel(lin.predict(xt.view()).unwrap()) > 0.2);
         // The path agrees with the single fit.
-        let path = KernelRidge::fit_path(Kernel::Gaussian { gamma: 2.0 }, &[1e-6, 1.0], x.view(), y.view()).unwrap();
-        let d = (&path[0].predict(xt.view()).unwrap() - &model.predict(xt.view()).unwrap()).mapv(f64::abs).fold(0.0, |a: f64, &b| a.max(b));
+        let path = KernelRidge::fit_path(
+            Kernel::Gaussian { gamma: 2.0 },
+            &[1e-6, 1.0],
+            x.view(),
+            y.view(),
+        )
+        .unwrap();
+        let d = (&path[0].predict(xt.view()).unwrap() - &model.predict(xt.view()).unwrap())
+            .mapv(f64::abs)
+            .fold(0.0, |a: f64, &b| a.max(b));
         assert!(d < 1e-6, "path vs cholesky {d}");
-        let lap = KernelRidge { kernel: Kernel::Laplacian { gamma: 1.0 }, alpha: 1e-4 }.fit(x.view(), y.view()).unwrap();
+        let lap = KernelRidge {
+            kernel: Kernel::Laplacian { gamma: 1.0 },
+            alpha: 1e-4,
+        }
+        .fit(x.view(), y.view())
+        .unwrap();
         assert!(rel(lap.predict(xt.view()).unwrap()) < 0.05);
         // A linear target: the Gaussian-plus-linear kernel extrapolates it, the Gaussian does not.
-        let ylin = x.map_axis(Axis(1), |r| 5.0 * r[0] - 2.0 * r[1]).insert_axis(Axis(1));
+        let ylin = x
+            .map_axis(Axis(1), |r| 5.0 * r[0] - 2.0 * r[1])
+            .insert_axis(Axis(1));
         let far = ndarray::array![[3.0, -2.0], [-4.0, 1.0]];
         let truth = far.map_axis(Axis(1), |r| 5.0 * r[0] - 2.0 * r[1]);
-        let gl = KernelRidge { kernel: Kernel::GaussianPlusLinear { gamma: 2.0, weight: 10.0 }, alpha: 1e-6 }.fit(x.view(), ylin.view()).unwrap();
-        let g = KernelRidge { kernel: Kernel::Gaussian { gamma: 2.0 }, alpha: 1e-6 }.fit(x.view(), ylin.view()).unwrap();
-        let err = |m: &KernelRidgeModel| (&m.predict(far.view()).unwrap().column(0) - &truth).mapv(f64::abs).sum();
-        assert!(err(&gl) < 0.2 * err(&g), "linear part should extrapolate: {} vs {}", err(&gl), err(&g));
-        assert!(KernelRidge { kernel: Kernel::Gaussian { gamma: 0.0 }, alpha: 1.0 }.fit(x.view(), y.view()).is_err());
-        assert!(KernelRidge { kernel: Kernel::Gaussian { gamma: 1.0 }, alpha: 0.0 }.fit(x.view(), y.view()).is_err());
+        let gl = KernelRidge {
+            kernel: Kernel::GaussianPlusLinear {
+                gamma: 2.0,
+                weight: 10.0,
+            },
+            alpha: 1e-6,
+        }
+        .fit(x.view(), ylin.view())
+        .unwrap();
+        let g = KernelRidge {
+            kernel: Kernel::Gaussian { gamma: 2.0 },
+            alpha: 1e-6,
+        }
+        .fit(x.view(), ylin.view())
+        .unwrap();
+        let err = |m: &KernelRidgeModel| {
+            (&m.predict(far.view()).unwrap().column(0) - &truth)
+                .mapv(f64::abs)
+                .sum()
+        };
+        assert!(
+            err(&gl) < 0.2 * err(&g),
+            "linear part should extrapolate: {} vs {}",
+            err(&gl),
+            err(&g)
+        );
+        assert!(KernelRidge {
+            kernel: Kernel::Gaussian { gamma: 0.0 },
+            alpha: 1.0
+        }
+        .fit(x.view(), y.view())
+        .is_err());
+        assert!(KernelRidge {
+            kernel: Kernel::Gaussian { gamma: 1.0 },
+            alpha: 0.0
+        }
+        .fit(x.view(), y.view())
+        .is_err());
     }
 }

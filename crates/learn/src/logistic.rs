@@ -21,7 +21,11 @@ pub struct Logistic {
 
 impl Default for Logistic {
     fn default() -> Self {
-        Self { alpha: 1.0, max_iterations: 200, gradient_tolerance: 1e-4 }
+        Self {
+            alpha: 1.0,
+            max_iterations: 200,
+            gradient_tolerance: 1e-4,
+        }
     }
 }
 
@@ -37,10 +41,15 @@ impl Logistic {
         check_rows(x.nrows(), y.len())?;
         check_finite2(x, "features")?;
         if !(self.alpha.is_finite() && self.alpha >= 0.0) {
-            return Err(LearnError::Param(format!("logistic penalty must be >= 0, got {}", self.alpha)));
+            return Err(LearnError::Param(format!(
+                "logistic penalty must be >= 0, got {}",
+                self.alpha
+            )));
         }
         if y.iter().all(|&c| c == y[0]) {
-            return Err(LearnError::NotEnoughData("a classifier needs at least two classes".into()));
+            return Err(LearnError::NotEnoughData(
+                "a classifier needs at least two classes".into(),
+            ));
         }
         let ds = Dataset::new(x.to_owned(), Array1::from(y.to_vec()));
         let inner = MultiLogisticRegression::default()
@@ -49,7 +58,10 @@ impl Logistic {
             .gradient_tolerance(self.gradient_tolerance * y.len() as f64)
             .fit(&ds)
             .map_err(|e| LearnError::Fit(e.to_string()))?;
-        Ok(LogisticModel { inner, n_features: x.ncols() })
+        Ok(LogisticModel {
+            inner,
+            n_features: x.ncols(),
+        })
     }
 }
 

@@ -6,7 +6,11 @@ pub fn mae(pred: &[f64], truth: &[f64]) -> f64 {
     if n == 0 {
         return 0.0;
     }
-    pred.iter().zip(truth).map(|(p, t)| (p - t).abs()).sum::<f64>() / n as f64
+    pred.iter()
+        .zip(truth)
+        .map(|(p, t)| (p - t).abs())
+        .sum::<f64>()
+        / n as f64
 }
 
 /// Root mean squared error between predictions and targets (0 for empty input).
@@ -15,7 +19,13 @@ pub fn rmse(pred: &[f64], truth: &[f64]) -> f64 {
     if n == 0 {
         return 0.0;
     }
-    (pred.iter().zip(truth).map(|(p, t)| (p - t).powi(2)).sum::<f64>() / n as f64).sqrt()
+    (pred
+        .iter()
+        .zip(truth)
+        .map(|(p, t)| (p - t).powi(2))
+        .sum::<f64>()
+        / n as f64)
+        .sqrt()
 }
 
 /// Fraction of labels that differ (0 for empty input).

@@ -16,20 +16,29 @@ pub struct OlsPath {
 
 /// Selects up to `n_select` columns of `x` (centred, with an implicit intercept) to explain `y`.
 /// Stops early when the remaining columns are numerically in the span of the chosen ones.
-pub fn orthogonal_least_squares(x: ArrayView2<f64>, y: ArrayView1<f64>, n_select: usize) -> Result<OlsPath> {
+pub fn orthogonal_least_squares(
+    x: ArrayView2<f64>,
+    y: ArrayView1<f64>,
+    n_select: usize,
+) -> Result<OlsPath> {
     check_rows(x.nrows(), y.len())?;
     check_finite2(x, "features")?;
     check_finite1(y, "targets")?;
     if n_select == 0 {
         return Err(LearnError::Param("select at least one feature".into()));
     }
-    let mean = x.mean_axis(Axis(0)).ok_or_else(|| LearnError::NotEnoughData("no samples".into()))?;
+    let mean = x
+        .mean_axis(Axis(0))
+        .ok_or_else(|| LearnError::NotEnoughData("no samples".into()))?;
     // Columns orthogonalised against the chosen ones so far (Gram-Schmidt, updated in place).
     let mut w = (&x - &mean).reversed_axes().as_standard_layout().to_owned();
     let mut r: Array1<f64> = &y - y.mean().unwrap_or(0.0);
     let norms0: Vec<f64> = w.rows().into_iter().map(|c| c.dot(&c)).collect();
     let mut alive: Vec<bool> = norms0.iter().map(|&n| n > 0.0).collect();
-    let mut path = OlsPath { selected: Vec::new(), residual: Vec::new() };
+    let mut path = OlsPath {
+        selected: Vec::new(),
+        residual: Vec::new(),
+    };
     for _ in 0..n_select.min(x.ncols()) {
         let mut best: Option<(usize, f64)> = None;
         for (j, col) in w.rows().into_iter().enumerate() {
@@ -94,7 +103,12 @@ mod tests {
 
     #[test]
     fn duplicate_columns_are_not_selected_twice() {
-        let x = ndarray::array![[1.0, 1.0, 0.0], [2.0, 2.0, 1.0], [3.0, 3.0, 0.0], [4.0, 4.0, 1.0]];
+        let x = ndarray::array![
+            [1.0, 1.0, 0.0],
+            [2.0, 2.0, 1.0],
+            [3.0, 3.0, 0.0],
+            [4.0, 4.0, 1.0]
+        ];
         let y = ndarray::array![1.0, 2.0, 3.0, 4.0];
         let path = orthogonal_least_squares(x.view(), y.view(), 3).unwrap();
         assert!(!(path.selected.contains(&0) && path.selected.contains(&1)));

@@ -31,7 +31,8 @@ impl Pls {
         check_rows(x.nrows(), y.nrows())?;
         check_finite2(x, "features")?;
         check_finite2(y, "targets")?;
-        if self.n_components == 0 || self.n_components > x.ncols() || self.n_components >= x.nrows() {
+        if self.n_components == 0 || self.n_components > x.ncols() || self.n_components >= x.nrows()
+        {
             return Err(LearnError::Param(format!(
                 "PLS needs 1 <= components <= min(features, samples - 1); got {} for {}x{}",
                 self.n_components,
@@ -43,7 +44,10 @@ impl Pls {
         let inner = PlsRegression::params(self.n_components)
             .fit(&ds)
             .map_err(|e| LearnError::Fit(e.to_string()))?;
-        Ok(PlsModel { inner, n_features: x.ncols() })
+        Ok(PlsModel {
+            inner,
+            n_features: x.ncols(),
+        })
     }
 }
 
@@ -82,7 +86,11 @@ mod tests {
         let pred = model.predict(xt.view()).unwrap();
         assert!(rel(&pred) < 0.02, "relative error {}", rel(&pred));
         // One component cannot carry a rank-2 map.
-        let one = Pls::new(1).fit(x.view(), y.view()).unwrap().predict(xt.view()).unwrap();
+        let one = Pls::new(1)
+            .fit(x.view(), y.view())
+            .unwrap()
+            .predict(xt.view())
+            .unwrap();
         assert!(rel(&one) > 0.1, "rank-1 error {}", rel(&one));
         assert!(Pls::new(0).fit(x.view(), y.view()).is_err());
     }

@@ -19,10 +19,14 @@ impl Standardizer {
     /// Learns mean and standard deviation of each column of `x` (rows are samples).
     pub fn fit(x: ArrayView2<f64>) -> Result<Self> {
         if x.nrows() == 0 {
-            return Err(LearnError::NotEnoughData("no samples to standardise".into()));
+            return Err(LearnError::NotEnoughData(
+                "no samples to standardise".into(),
+            ));
         }
         check_finite2(x, "features")?;
-        let mean = x.mean_axis(Axis(0)).ok_or_else(|| LearnError::NotEnoughData("no samples".into()))?;
+        let mean = x
+            .mean_axis(Axis(0))
+            .ok_or_else(|| LearnError::NotEnoughData("no samples".into()))?;
         let mut scale = x.var_axis(Axis(0), 0.0).mapv(f64::sqrt);
         let top = scale.iter().cloned().fold(0.0, f64::max);
         scale.mapv_inplace(|s| if s <= 1e-12 * top || s == 0.0 { 1.0 } else { s });

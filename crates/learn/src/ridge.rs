@@ -46,15 +46,25 @@ impl Ridge {
 
     /// Fits one model per penalty in `alphas` from a single eigendecomposition of the Gram
     /// matrix (primal when features <= samples, dual otherwise).
-    pub fn fit_path(alphas: &[f64], x: ArrayView2<f64>, y: ArrayView2<f64>) -> Result<Vec<LinearModel>> {
+    pub fn fit_path(
+        alphas: &[f64],
+        x: ArrayView2<f64>,
+        y: ArrayView2<f64>,
+    ) -> Result<Vec<LinearModel>> {
         check_rows(x.nrows(), y.nrows())?;
         check_finite2(x, "features")?;
         check_finite2(y, "targets")?;
         if let Some(a) = alphas.iter().find(|a| !(a.is_finite() && **a >= 0.0)) {
-            return Err(LearnError::Param(format!("ridge penalty must be finite and >= 0, got {a}")));
+            return Err(LearnError::Param(format!(
+                "ridge penalty must be finite and >= 0, got {a}"
+            )));
         }
-        let x_mean = x.mean_axis(Axis(0)).ok_or_else(|| LearnError::NotEnoughData("no samples".into()))?;
-        let y_mean = y.mean_axis(Axis(0)).ok_or_else(|| LearnError::NotEnoughData("no samples".into()))?;
+        let x_mean = x
+            .mean_axis(Axis(0))
+            .ok_or_else(|| LearnError::NotEnoughData("no samples".into()))?;
+        let y_mean = y
+            .mean_axis(Axis(0))
+            .ok_or_else(|| LearnError::NotEnoughData("no samples".into()))?;
         let xc = &x - &x_mean;
         let yc = &y - &y_mean;
         let (n, d) = xc.dim();
@@ -112,21 +122,30 @@ mod tests {
     fn exact_fit_without_penalty_and_shrinkage_with_it() {
         // y = 2 x0 - x1 + 3, exactly.
         let x = array![[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 5.0], [1.0, 2.0]];
-        let y = x.map_axis(Axis(1), |r| 2.0 * r[0] - r[1] + 3.0).insert_axis(Axis(1));
+        let y = x
+            .map_axis(Axis(1), |r| 2.0 * r[0] - r[1] + 3.0)
+            .insert_axis(Axis(1));
         let m = Ridge::new(0.0).fit(x.view(), y.view()).unwrap();
         assert!((m.coef[[0, 0]] - 2.0).abs() < 1e-10 && (m.coef[[1, 0]] + 1.0).abs() < 1e-10);
         assert!((m.intercept[0] - 3.0).abs() < 1e-10);
         let path = Ridge::fit_path(&[0.0, 1.0, 100.0], x.view(), y.view()).unwrap();
-        let norms: Vec<f64> = path.iter().map(|m| m.coef.iter().map(|c| c * c).sum()).collect();
+        let norms: Vec<f64> = path
+            .iter()
+            .map(|m| m.coef.iter().map(|c| c * c).sum())
+            .collect();
         assert!(norms[0] > norms[1] && norms[1] > norms[2]);
         assert!(Ridge::new(-1.0).fit(x.view(), y.view()).is_err());
-        assert!(Ridge::new(1.0).fit(x.view(), y.slice(ndarray::s![..3, ..])).is_err());
+        assert!(Ridge::new(1.0)
+            .fit(x.view(), y.slice(ndarray::s![..3, ..]))
+            .is_err());
     }
 
     #[test]
     fn primal_and_dual_routes_agree() {
         // 4 samples, 6 features: dual route; compare with the primal normal equations.
-        let x = Array2::from_shape_fn((4, 6), |(i, j)| ((i * 7 + j * 3) % 5) as f64 + 0.1 * j as f64);
+        let x = Array2::from_shape_fn((4, 6), |(i, j)| {
+            ((i * 7 + j * 3) % 5) as f64 + 0.1 * j as f64
+        });
         let y = Array2::from_shape_fn((4, 2), |(i, k)| (i + k) as f64);
         let m = Ridge::new(0.5).fit(x.view(), y.view()).unwrap();
         let xc = &x - &x.mean_axis(Axis(0)).unwrap();

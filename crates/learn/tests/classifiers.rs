@@ -12,7 +12,11 @@ fn two_gaussians(n: usize, seed: u64) -> (Array2<f64>, Vec<usize>) {
     let y: Vec<usize> = (0..n).map(|i| i % 2).collect();
     let x = Array2::from_shape_fn((n, 10), |(i, j)| {
         let z: f64 = StandardNormal.sample(&mut rng);
-        if j == 0 { z + if y[i] == 0 { -1.0 } else { 1.0 } } else { z }
+        if j == 0 {
+            z + if y[i] == 0 { -1.0 } else { 1.0 }
+        } else {
+            z
+        }
     });
     (x, y)
 }
@@ -23,19 +27,32 @@ const BAYES: f64 = 0.158655;
 fn logistic_reaches_the_bayes_error() {
     let (x, y) = two_gaussians(2000, 1);
     let (xt, yt) = two_gaussians(20000, 2);
-    let model = Logistic { alpha: 1e-3, ..Default::default() }.fit(x.view(), &y).unwrap();
+    let model = Logistic {
+        alpha: 1e-3,
+        ..Default::default()
+    }
+    .fit(x.view(), &y)
+    .unwrap();
     let err = error_rate(&model.predict(xt.view()).unwrap(), &yt);
     // Standard error of the test estimate is 0.0026; estimation error adds a little.
-    assert!((err - BAYES).abs() < 0.012, "logistic error {err}, Bayes {BAYES}");
+    assert!(
+        (err - BAYES).abs() < 0.012,
+        "logistic error {err}, Bayes {BAYES}"
+    );
 }
 
 #[test]
 fn affine_classifier_reaches_the_bayes_error_and_picks_a_small_space() {
     let (x, y) = two_gaussians(2000, 3);
     let (xt, yt) = two_gaussians(20000, 4);
-    let model = AffineSpace::new(vec![0, 1, 2, 5, 9], 5).fit(x.view(), &y).unwrap();
+    let model = AffineSpace::new(vec![0, 1, 2, 5, 9], 5)
+        .fit(x.view(), &y)
+        .unwrap();
     let err = error_rate(&model.predict(xt.view()).unwrap(), &yt);
-    assert!((err - BAYES).abs() < 0.012, "affine error {err}, Bayes {BAYES}");
+    assert!(
+        (err - BAYES).abs() < 0.012,
+        "affine error {err}, Bayes {BAYES}"
+    );
     // The class spread is isotropic: extra dimensions do not help, so CV should not pick
     // (nearly) the whole space, where the two affine spaces coincide up to the mean offset.
     assert!(model.dim <= 5, "picked dimension {}", model.dim);
@@ -47,7 +64,11 @@ fn affine_classifier_reaches_the_bayes_error_and_picks_a_small_space() {
 #[test]
 fn affine_classifier_needs_and_finds_the_class_directions() {
     let mut rng = StdRng::seed_from_u64(5);
-    let dirs = [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]];
+    let dirs = [
+        [1.0, 0.0, 0.0, 0.0],
+        [0.0, 1.0, 0.0, 0.0],
+        [0.0, 0.0, 1.0, 0.0],
+    ];
     let mut sample = |n: usize| {
         let y: Vec<usize> = (0..n).map(|i| i % 3).collect();
         let x = Array2::from_shape_fn((n, 4), |(i, j)| {
@@ -59,7 +80,9 @@ fn affine_classifier_needs_and_finds_the_class_directions() {
     };
     let (x, y) = sample(600);
     let (xt, yt) = sample(3000);
-    let model = AffineSpace::new(vec![0, 1, 2], 3).fit(x.view(), &y).unwrap();
+    let model = AffineSpace::new(vec![0, 1, 2], 3)
+        .fit(x.view(), &y)
+        .unwrap();
     assert!(model.dim >= 1, "cross-validation kept nearest-mean");
     let all = model.predict_dims(xt.view(), &[0, 1]).unwrap();
     let (e0, e1) = (error_rate(&all[0], &yt), error_rate(&all[1], &yt));
@@ -70,7 +93,9 @@ fn affine_classifier_needs_and_finds_the_class_directions() {
 #[test]
 fn bad_inputs_are_typed_errors() {
     let (mut x, y) = two_gaussians(40, 6);
-    assert!(AffineSpace::new(vec![1], 2).fit(x.view(), &y[..30]).is_err());
+    assert!(AffineSpace::new(vec![1], 2)
+        .fit(x.view(), &y[..30])
+        .is_err());
     assert!(AffineSpace::new(vec![], 2).fit(x.view(), &y).is_err());
     assert!(AffineSpace::new(vec![1, 2], 1).fit(x.view(), &y).is_err());
     assert!(Logistic::default().fit(x.view(), &vec![0; 40]).is_err());

@@ -29,7 +29,9 @@ impl Cox {
         let mut planner = FftPlanner::new();
         let fwd = planner.plan_fft_forward(l);
         let inv = planner.plan_fft_inverse(l);
-        let mut a: Vec<Complex64> = (0..l * l).map(|_| Complex64::new(StandardNormal.sample(rng), 0.0)).collect();
+        let mut a: Vec<Complex64> = (0..l * l)
+            .map(|_| Complex64::new(StandardNormal.sample(rng), 0.0))
+            .collect();
         let fft2 = |a: &mut [Complex64], f: &dyn rustfft::Fft<f64>| {
             for row in a.chunks_mut(l) {
                 f.process(row);
@@ -51,14 +53,17 @@ impl Cox {
             for j in 0..l {
                 let fi = (i.min(l - i) as f64) * 2.0 * std::f64::consts::PI / l as f64;
                 let fj = (j.min(l - j) as f64) * 2.0 * std::f64::consts::PI / l as f64;
-                a[i * l + j] *= (-(fi * fi + fj * fj) * self.corr_length * self.corr_length / 4.0).exp();
+                a[i * l + j] *=
+                    (-(fi * fi + fj * fj) * self.corr_length * self.corr_length / 4.0).exp();
             }
         }
         fft2(&mut a, inv.as_ref());
         let g: Vec<f64> = a.iter().map(|c| c.re).collect();
         let m = g.iter().sum::<f64>() / g.len() as f64;
         let sd = (g.iter().map(|v| (v - m).powi(2)).sum::<f64>() / g.len() as f64).sqrt();
-        Ok(g.iter().map(|v| self.sigma * (v - m) / sd.max(f64::MIN_POSITIVE)).collect())
+        Ok(g.iter()
+            .map(|v| self.sigma * (v - m) / sd.max(f64::MIN_POSITIVE))
+            .collect())
     }
 
     /// Point counts per pixel, row-major.
@@ -72,13 +77,19 @@ impl Cox {
                 if lam <= 0.0 {
                     return Ok(0.0);
                 }
-                Poisson::new(lam).map(|p| p.sample(rng)).map_err(|e| ModelError::Param(e.to_string()))
+                Poisson::new(lam)
+                    .map(|p| p.sample(rng))
+                    .map_err(|e| ModelError::Param(e.to_string()))
             })
             .collect()
     }
 
     fn check(&self) -> Result<()> {
-        if self.l < 2 || !(self.mean_per_pixel > 0.0) || !(self.sigma >= 0.0) || !(self.corr_length > 0.0) {
+        if self.l < 2
+            || !(self.mean_per_pixel > 0.0)
+            || !(self.sigma >= 0.0)
+            || !(self.corr_length > 0.0)
+        {
             return Err(ModelError::Param(format!("invalid Cox process {self:?}")));
         }
         Ok(())
@@ -94,7 +105,12 @@ mod tests {
     fn counts_have_the_requested_mean_and_cox_overdispersion() {
         // Var N = m + m² (e^{σ²} − 1) per pixel (Poisson noise plus intensity variance).
         let mut rng = StdRng::seed_from_u64(8);
-        let c = Cox { l: 128, mean_per_pixel: 2.0, sigma: 0.7, corr_length: 4.0 };
+        let c = Cox {
+            l: 128,
+            mean_per_pixel: 2.0,
+            sigma: 0.7,
+            corr_length: 4.0,
+        };
         let (mut mean, mut var) = (0.0, 0.0);
         let reps = 8;
         for _ in 0..reps {
@@ -105,7 +121,10 @@ mod tests {
         }
         let expected = 2.0 + 4.0 * ((0.49f64).exp() - 1.0);
         assert!((mean - 2.0).abs() < 0.1, "mean {mean}");
-        assert!((var / expected - 1.0).abs() < 0.15, "variance {var}, expected {expected}");
+        assert!(
+            (var / expected - 1.0).abs() < 0.15,
+            "variance {var}, expected {expected}"
+        );
         // A plain Poisson process (σ = 0) has variance = mean.
         let p = Cox { sigma: 0.0, ..c }.sample(&mut rng).unwrap();
         let m = p.iter().sum::<f64>() / p.len() as f64;

@@ -34,7 +34,11 @@ pub(crate) fn check_len(what: &'static str, got: usize, expected: usize) -> Resu
     if got == expected {
         Ok(())
     } else {
-        Err(ModelError::Length { what, expected, got })
+        Err(ModelError::Length {
+            what,
+            expected,
+            got,
+        })
     }
 }
 

@@ -21,15 +21,25 @@ impl Ising {
     /// All spins up.
     pub fn new(l: usize) -> Result<Self> {
         if l < 2 {
-            return Err(ModelError::Param(format!("Ising lattice side must be >= 2, got {l}")));
+            return Err(ModelError::Param(format!(
+                "Ising lattice side must be >= 2, got {l}"
+            )));
         }
-        Ok(Self { l, spins: vec![1; l * l] })
+        Ok(Self {
+            l,
+            spins: vec![1; l * l],
+        })
     }
 
     fn neighbours(&self, i: usize) -> [usize; 4] {
         let l = self.l;
         let (r, c) = (i / l, i % l);
-        [((r + l - 1) % l) * l + c, ((r + 1) % l) * l + c, r * l + (c + l - 1) % l, r * l + (c + 1) % l]
+        [
+            ((r + l - 1) % l) * l + c,
+            ((r + 1) % l) * l + c,
+            r * l + (c + l - 1) % l,
+            r * l + (c + 1) % l,
+        ]
     }
 
     /// Energy per site, `−(1/N) Σ_<ij> s_i s_j` (each bond once).
@@ -38,7 +48,8 @@ impl Ising {
         let mut e = 0i64;
         for i in 0..l * l {
             let n = self.neighbours(i);
-            e -= i64::from(self.spins[i]) * (i64::from(self.spins[n[1]]) + i64::from(self.spins[n[3]]));
+            e -= i64::from(self.spins[i])
+                * (i64::from(self.spins[n[1]]) + i64::from(self.spins[n[3]]));
         }
         e as f64 / (l * l) as f64
     }
@@ -112,7 +123,8 @@ pub fn autocorrelation_time(x: &[f64]) -> f64 {
     }
     let mut tau = 0.5;
     for t in 1..n / 2 {
-        let rho = (0..n - t).map(|i| (x[i] - m) * (x[i + t] - m)).sum::<f64>() / ((n - t) as f64 * var);
+        let rho =
+            (0..n - t).map(|i| (x[i] - m) * (x[i + t] - m)).sum::<f64>() / ((n - t) as f64 * var);
         if rho <= 0.0 {
             break;
         }
@@ -130,12 +142,19 @@ mod tests {
     fn critical_energy_is_near_minus_sqrt2_and_equilibrates_fast() {
         let mut rng = StdRng::seed_from_u64(5);
         let mut m = Ising::new(64).unwrap();
-        assert_eq!(m.energy_per_site(), -2.0, "all up: two satisfied bonds per site");
+        assert_eq!(
+            m.energy_per_site(),
+            -2.0,
+            "all up: two satisfied bonds per site"
+        );
         m.run(BETA_CRITICAL, 100, &mut rng).unwrap();
         let e = m.run(BETA_CRITICAL, 400, &mut rng).unwrap();
         let mean = e.iter().sum::<f64>() / e.len() as f64;
         // Infinite-lattice value −√2 = −1.4142; finite-size corrections at L = 64 are ~1e-2.
-        assert!((mean + std::f64::consts::SQRT_2).abs() < 0.03, "energy per site {mean}");
+        assert!(
+            (mean + std::f64::consts::SQRT_2).abs() < 0.03,
+            "energy per site {mean}"
+        );
         // Wolff updates decorrelate the energy within a few sweeps even at T_c.
         let tau = autocorrelation_time(&e);
         assert!(tau < 5.0, "autocorrelation time {tau} sweeps");

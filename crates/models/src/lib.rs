@@ -28,5 +28,7 @@ pub use error::{ModelError, Result};
 pub use ising::{autocorrelation_time, Ising, BETA_CRITICAL};
 pub use microcanonical::{Microcanonical, Synthesis};
 pub use processes::{fbm, mrw};
+pub use representation::{
+    L1Norm, L2Norm, PowerSpectrum, Representation, ScatteringMoments1d, ScatteringMoments2d,
+};
 pub use turbulence::{Turbulence, TurbulenceParams};
-pub use representation::{L1Norm, L2Norm, PowerSpectrum, Representation, ScatteringMoments1d, ScatteringMoments2d};

@@ -28,7 +28,13 @@ pub struct Microcanonical {
 
 impl Default for Microcanonical {
     fn default() -> Self {
-        Self { seed: 0, init_std: 1.0, max_iters: 500, tol: 1e-10, memory: 20 }
+        Self {
+            seed: 0,
+            init_std: 1.0,
+            max_iters: 500,
+            tol: 1e-10,
+            memory: 20,
+        }
     }
 }
 
@@ -54,7 +60,10 @@ struct Problem<'a> {
 
 impl Problem<'_> {
     fn residual(&self, x: &[f64]) -> std::result::Result<Vec<f64>, argmin::core::Error> {
-        let m = self.phi.forward(x).map_err(|e| argmin::core::Error::msg(e.to_string()))?;
+        let m = self
+            .phi
+            .forward(x)
+            .map_err(|e| argmin::core::Error::msg(e.to_string()))?;
         Ok(m.iter().zip(self.target).map(|(a, b)| a - b).collect())
     }
 }
@@ -77,7 +86,9 @@ impl Gradient for Problem<'_> {
     type Gradient = Vec<f64>;
     fn gradient(&self, x: &Vec<f64>) -> std::result::Result<Vec<f64>, argmin::core::Error> {
         let r: Vec<f64> = self.residual(x)?.iter().map(|v| v / self.scale).collect();
-        self.phi.backward(x, &r).map_err(|e| argmin::core::Error::msg(e.to_string()))
+        self.phi
+            .backward(x, &r)
+            .map_err(|e| argmin::core::Error::msg(e.to_string()))
     }
 }
 
@@ -95,16 +106,32 @@ impl Microcanonical {
     }
 
     /// Like [`Microcanonical::sample`], from a given starting point.
-    pub fn sample_from(&self, phi: &dyn Representation, target: &[f64], x0: Vec<f64>) -> Result<Synthesis> {
+    pub fn sample_from(
+        &self,
+        phi: &dyn Representation,
+        target: &[f64],
+        x0: Vec<f64>,
+    ) -> Result<Synthesis> {
         check_len("target", target.len(), phi.output_len())?;
         check_len("start", x0.len(), phi.input_len())?;
         check_finite("target", target)?;
         check_finite("start", &x0)?;
         if !(self.tol.is_finite() && self.tol >= 0.0) || self.memory == 0 {
-            return Err(ModelError::Param("tolerance must be >= 0 and memory >= 1".into()));
+            return Err(ModelError::Param(
+                "tolerance must be >= 0 and memory >= 1".into(),
+            ));
         }
-        let scale = target.iter().map(|v| v * v).sum::<f64>().max(f64::MIN_POSITIVE);
-        let problem = Problem { phi, target, scale, curve: Mutex::new(Vec::new()) };
+        let scale = target
+            .iter()
+            .map(|v| v * v)
+            .sum::<f64>()
+            .max(f64::MIN_POSITIVE);
+        let problem = Problem {
+            phi,
+            target,
+            scale,
+            curve: Mutex::new(Vec::new()),
+        };
         let solver = LBFGS::new(MoreThuenteLineSearch::new(), self.memory)
             .with_tolerance_cost(0.0)
             .and_then(|s| s.with_tolerance_grad(0.0))
@@ -120,10 +147,20 @@ impl Microcanonical {
             .get_best_param()
             .cloned()
             .ok_or_else(|| ModelError::Optim("no iterate".into()))?;
-        let problem = res.problem.problem.ok_or_else(|| ModelError::Optim("problem lost".into()))?;
-        let r = problem.residual(&x).map_err(|e| ModelError::Optim(e.to_string()))?;
+        let problem = res
+            .problem
+            .problem
+            .ok_or_else(|| ModelError::Optim("problem lost".into()))?;
+        let r = problem
+            .residual(&x)
+            .map_err(|e| ModelError::Optim(e.to_string()))?;
         let loss_curve = problem.curve.into_inner().unwrap_or_default();
         let moment_rel_error = (r.iter().map(|v| v * v).sum::<f64>() / scale).sqrt();
-        Ok(Synthesis { x, loss_curve, moment_rel_error, iterations })
+        Ok(Synthesis {
+            x,
+            loss_curve,
+            moment_rel_error,
+            iterations,
+        })
     }
 }

@@ -11,9 +11,15 @@ use rustfft::FftPlanner;
 /// A stationary Gaussian sequence of length `n` with autocovariance `cov(k)`, by circulant
 /// embedding in length `2n`. Negative eigenvalues of the embedding (the covariance is not
 /// always embeddable) are set to 0 and reported as the returned relative mass.
-fn stationary_gaussian(n: usize, cov: impl Fn(usize) -> f64, rng: &mut impl Rng) -> (Vec<f64>, f64) {
+fn stationary_gaussian(
+    n: usize,
+    cov: impl Fn(usize) -> f64,
+    rng: &mut impl Rng,
+) -> (Vec<f64>, f64) {
     let m = 2 * n;
-    let mut c: Vec<Complex64> = (0..m).map(|k| Complex64::new(cov(k.min(m - k)), 0.0)).collect();
+    let mut c: Vec<Complex64> = (0..m)
+        .map(|k| Complex64::new(cov(k.min(m - k)), 0.0))
+        .collect();
     let mut planner = FftPlanner::new();
     let fft = planner.plan_fft_forward(m);
     fft.process(&mut c);
@@ -28,14 +34,19 @@ fn stationary_gaussian(n: usize, cov: impl Fn(usize) -> f64, rng: &mut impl Rng)
         })
         .collect();
     fft.process(&mut w);
-    (w[..n].iter().map(|v| v.re).collect(), negative / total.max(f64::MIN_POSITIVE))
+    (
+        w[..n].iter().map(|v| v.re).collect(),
+        negative / total.max(f64::MIN_POSITIVE),
+    )
 }
 
 /// Fractional Brownian motion `B_H(0..n)` (unit increment variance, `B_H(0) = 0`) with Hurst
 /// exponent `0 < h < 1`: `E|B(t + τ) − B(t)|² = τ^{2H}`.
 pub fn fbm(n: usize, h: f64, rng: &mut impl Rng) -> Result<Vec<f64>> {
     if !(h > 0.0 && h < 1.0) || n < 2 {
-        return Err(ModelError::Param(format!("fBm needs 0 < H < 1 and n >= 2, got H = {h}, n = {n}")));
+        return Err(ModelError::Param(format!(
+            "fBm needs 0 < H < 1 and n >= 2, got H = {h}, n = {n}"
+        )));
     }
     // Fractional Gaussian noise autocovariance; its circulant embedding is non-negative.
     let g = |k: usize| {
@@ -58,14 +69,31 @@ pub fn fbm(n: usize, h: f64, rng: &mut impl Rng) -> Result<Vec<f64>> {
 /// `λ² ln(T / (|τ| + 1))` for `|τ| < T` (integral scale `T`), mean `−λ² ln T` so that
 /// `E e^{2ω} = 1`. Its structure functions scale with `ζ(q) = (1/2 + λ²) q − λ² q² / 2`, so
 /// the second log-cumulant is `c₂ = −λ²`. Returns the walk (cumulative sum, starting at 0).
-pub fn mrw(n: usize, lambda2: f64, integral_scale: usize, sigma: f64, rng: &mut impl Rng) -> Result<Vec<f64>> {
-    if !(lambda2 >= 0.0 && lambda2 < 0.5) || integral_scale < 2 || integral_scale > n || n < 4 || !(sigma > 0.0) {
+pub fn mrw(
+    n: usize,
+    lambda2: f64,
+    integral_scale: usize,
+    sigma: f64,
+    rng: &mut impl Rng,
+) -> Result<Vec<f64>> {
+    if !(lambda2 >= 0.0 && lambda2 < 0.5)
+        || integral_scale < 2
+        || integral_scale > n
+        || n < 4
+        || !(sigma > 0.0)
+    {
         return Err(ModelError::Param(format!(
             "MRW needs 0 <= λ² < 0.5, 2 <= T <= n, sigma > 0; got λ² = {lambda2}, T = {integral_scale}, n = {n}, sigma = {sigma}"
         )));
     }
     let t = integral_scale as f64;
-    let cov = |k: usize| if k < integral_scale { lambda2 * (t / (k as f64 + 1.0)).ln() } else { 0.0 };
+    let cov = |k: usize| {
+        if k < integral_scale {
+            lambda2 * (t / (k as f64 + 1.0)).ln()
+        } else {
+            0.0
+        }
+    };
     let (omega, _) = stationary_gaussian(n - 1, cov, rng);
     let mean = -lambda2 * t.ln();
     let mut out = Vec::with_capacity(n);
@@ -102,13 +130,20 @@ mod tests {
             for _ in 0..20 {
                 let b = fbm(4096, h, &mut rng).unwrap();
                 for (v, &tau) in vario.iter_mut().zip(&lags) {
-                    *v += (0..b.len() - tau).map(|t| (b[t + tau] - b[t]).powi(2)).sum::<f64>() / (b.len() - tau) as f64;
+                    *v += (0..b.len() - tau)
+                        .map(|t| (b[t + tau] - b[t]).powi(2))
+                        .sum::<f64>()
+                        / (b.len() - tau) as f64;
                 }
             }
             let lx: Vec<f64> = lags.iter().map(|&t| (t as f64).ln()).collect();
             let ly: Vec<f64> = vario.iter().map(|v| (v / 20.0).ln()).collect();
             let s = slope(&lx, &ly);
-            assert!((s - 2.0 * h).abs() < 0.05, "H = {h}: variogram slope {s}, expected {}", 2.0 * h);
+            assert!(
+                (s - 2.0 * h).abs() < 0.05,
+                "H = {h}: variogram slope {s}, expected {}",
+                2.0 * h
+            );
             // Unit increment variance.
             assert!((vario[0] / 20.0 - 1.0).abs() < 0.05);
         }
@@ -122,7 +157,10 @@ mod tests {
         for _ in 0..reps {
             let x = mrw(1 << 15, lambda2, 4096, 1.0, rng).unwrap();
             for (v, &tau) in var.iter_mut().zip(&lags) {
-                let l: Vec<f64> = (0..x.len() - tau).step_by(tau / 4).map(|t| (x[t + tau] - x[t]).abs().max(1e-300).ln()).collect();
+                let l: Vec<f64> = (0..x.len() - tau)
+                    .step_by(tau / 4)
+                    .map(|t| (x[t + tau] - x[t]).abs().max(1e-300).ln())
+                    .collect();
                 let m = l.iter().sum::<f64>() / l.len() as f64;
                 *v += l.iter().map(|a| (a - m).powi(2)).sum::<f64>() / l.len() as f64 / reps as f64;
             }

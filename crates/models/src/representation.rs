@@ -5,7 +5,9 @@ use crate::error::{check_finite, check_len, ModelError, Result};
 use ndarray::{Array2, Array3};
 use num_complex::Complex64;
 use rustfft::{Fft, FftPlanner};
-use scattering_transform::{Averaging, Padding, Scattering1d, Scattering1dParams, Scattering2d, Scattering2dParams};
+use scattering_transform::{
+    Averaging, Padding, Scattering1d, Scattering1dParams, Scattering2d, Scattering2dParams,
+};
 use std::sync::Arc;
 
 /// A differentiable map from signals (flattened to `input_len` values) to `output_len`
@@ -73,7 +75,15 @@ impl Representation for L1Norm {
     fn backward(&self, x: &[f64], v: &[f64]) -> Result<Vec<f64>> {
         check_in(self, x)?;
         check_len("cotangent", v.len(), 1)?;
-        Ok(x.iter().map(|xi| if *xi == 0.0 { 0.0 } else { xi.signum() * v[0] / self.n as f64 }).collect())
+        Ok(x.iter()
+            .map(|xi| {
+                if *xi == 0.0 {
+                    0.0
+                } else {
+                    xi.signum() * v[0] / self.n as f64
+                }
+            })
+            .collect())
     }
 }
 
@@ -93,7 +103,11 @@ impl PowerSpectrum {
             return Err(ModelError::Param(format!("empty shape {shape:?}")));
         }
         let mut p = FftPlanner::new();
-        Ok(Self { shape, rows: p.plan_fft_forward(shape.1), cols: p.plan_fft_forward(shape.0) })
+        Ok(Self {
+            shape,
+            rows: p.plan_fft_forward(shape.1),
+            cols: p.plan_fft_forward(shape.0),
+        })
     }
 
     fn fft2(&self, x: &[f64]) -> Vec<Complex64> {
@@ -136,10 +150,14 @@ impl Representation for PowerSpectrum {
         check_len("cotangent", v.len(), self.output_len())?;
         let n = self.input_len() as f64;
         let fx = self.fft2(x);
-        let (re, im): (Vec<f64>, Vec<f64>) = fx.iter().zip(v).map(|(c, w)| (c.re * w, -c.im * w)).unzip();
+        let (re, im): (Vec<f64>, Vec<f64>) =
+            fx.iter().zip(v).map(|(c, w)| (c.re * w, -c.im * w)).unzip();
         // F^H y = conj(F conj y): transform real and imaginary parts separately (both real).
         let (a, b) = (self.fft2(&re), self.fft2(&im));
-        Ok(a.iter().zip(&b).map(|(p, q)| 2.0 / n * (p.re - q.im)).collect())
+        Ok(a.iter()
+            .zip(&b)
+            .map(|(p, q)| 2.0 / n * (p.re - q.im))
+            .collect())
     }
 }
 
@@ -155,7 +173,11 @@ impl ScatteringMoments1d {
     /// Moments of signals of length `n`: `j` octaves, `q` wavelets per octave (first order),
     /// orders 0..=2, periodic boundaries (stationary signals).
     pub fn new(n: usize, j: usize, q: usize) -> Result<Self> {
-        let s = Scattering1dParams::new(n, j).q((q, 1)).average(Averaging::Global).padding(Padding::Periodic).build()?;
+        let s = Scattering1dParams::new(n, j)
+            .q((q, 1))
+            .average(Averaging::Global)
+            .padding(Padding::Periodic)
+            .build()?;
         let (channels, _) = s.output_shape();
         Ok(Self { s, n, channels })
     }
@@ -175,15 +197,23 @@ impl Representation for ScatteringMoments1d {
     }
     fn forward(&self, x: &[f64]) -> Result<Vec<f64>> {
         check_in(self, x)?;
-        let a = Array2::from_shape_vec((1, self.n), x.to_vec()).map_err(|e| ModelError::Param(e.to_string()))?;
+        let a = Array2::from_shape_vec((1, self.n), x.to_vec())
+            .map_err(|e| ModelError::Param(e.to_string()))?;
         Ok(self.s.forward(a.view())?.iter().copied().collect())
     }
     fn backward(&self, x: &[f64], v: &[f64]) -> Result<Vec<f64>> {
         check_in(self, x)?;
         check_len("cotangent", v.len(), self.channels)?;
-        let a = Array2::from_shape_vec((1, self.n), x.to_vec()).map_err(|e| ModelError::Param(e.to_string()))?;
-        let g = Array3::from_shape_vec((1, self.channels, 1), v.to_vec()).map_err(|e| ModelError::Param(e.to_string()))?;
-        Ok(self.s.backward(a.view(), g.view())?.iter().copied().collect())
+        let a = Array2::from_shape_vec((1, self.n), x.to_vec())
+            .map_err(|e| ModelError::Param(e.to_string()))?;
+        let g = Array3::from_shape_vec((1, self.channels, 1), v.to_vec())
+            .map_err(|e| ModelError::Param(e.to_string()))?;
+        Ok(self
+            .s
+            .backward(a.view(), g.view())?
+            .iter()
+            .copied()
+            .collect())
     }
 }
 
@@ -198,7 +228,11 @@ pub struct ScatteringMoments2d {
 impl ScatteringMoments2d {
     /// Moments of `shape` images with `j` scales and `l` orientations (sides divisible by 2^j).
     pub fn new(shape: (usize, usize), j: usize, l: usize) -> Result<Self> {
-        let s = Scattering2dParams::new(shape, j).l(l).average(Averaging::Global).padding(Padding::Periodic).build()?;
+        let s = Scattering2dParams::new(shape, j)
+            .l(l)
+            .average(Averaging::Global)
+            .padding(Padding::Periodic)
+            .build()?;
         let (channels, _, _) = s.output_shape();
         Ok(Self { s, shape, channels })
     }
@@ -218,14 +252,22 @@ impl Representation for ScatteringMoments2d {
     }
     fn forward(&self, x: &[f64]) -> Result<Vec<f64>> {
         check_in(self, x)?;
-        let a = Array3::from_shape_vec((1, self.shape.0, self.shape.1), x.to_vec()).map_err(|e| ModelError::Param(e.to_string()))?;
+        let a = Array3::from_shape_vec((1, self.shape.0, self.shape.1), x.to_vec())
+            .map_err(|e| ModelError::Param(e.to_string()))?;
         Ok(self.s.forward(a.view())?.iter().copied().collect())
     }
     fn backward(&self, x: &[f64], v: &[f64]) -> Result<Vec<f64>> {
         check_in(self, x)?;
         check_len("cotangent", v.len(), self.channels)?;
-        let a = Array3::from_shape_vec((1, self.shape.0, self.shape.1), x.to_vec()).map_err(|e| ModelError::Param(e.to_string()))?;
-        let g = ndarray::Array4::from_shape_vec((1, self.channels, 1, 1), v.to_vec()).map_err(|e| ModelError::Param(e.to_string()))?;
-        Ok(self.s.backward(a.view(), g.view())?.iter().copied().collect())
+        let a = Array3::from_shape_vec((1, self.shape.0, self.shape.1), x.to_vec())
+            .map_err(|e| ModelError::Param(e.to_string()))?;
+        let g = ndarray::Array4::from_shape_vec((1, self.channels, 1, 1), v.to_vec())
+            .map_err(|e| ModelError::Param(e.to_string()))?;
+        Ok(self
+            .s
+            .backward(a.view(), g.view())?
+            .iter()
+            .copied()
+            .collect())
     }
 }

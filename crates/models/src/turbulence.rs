@@ -33,7 +33,15 @@ pub struct TurbulenceParams {
 
 impl Default for TurbulenceParams {
     fn default() -> Self {
-        Self { n: 128, nu: 2e-14, p: 4, mu: 0.1, k_f: 6.0, epsilon: 0.5, dt: 5e-3 }
+        Self {
+            n: 128,
+            nu: 2e-14,
+            p: 4,
+            mu: 0.1,
+            k_f: 6.0,
+            epsilon: 0.5,
+            dt: 5e-3,
+        }
     }
 }
 
@@ -52,15 +60,35 @@ pub struct Turbulence {
 impl Turbulence {
     /// A flow at rest.
     pub fn new(prm: TurbulenceParams) -> Result<Self> {
-        if prm.n < 8 || !(prm.dt > 0.0 && prm.nu >= 0.0 && prm.mu >= 0.0 && prm.epsilon >= 0.0 && prm.k_f >= 1.0) || prm.p < 1 {
-            return Err(ModelError::Param(format!("invalid turbulence parameters {prm:?}")));
+        if prm.n < 8
+            || !(prm.dt > 0.0
+                && prm.nu >= 0.0
+                && prm.mu >= 0.0
+                && prm.epsilon >= 0.0
+                && prm.k_f >= 1.0)
+            || prm.p < 1
+        {
+            return Err(ModelError::Param(format!(
+                "invalid turbulence parameters {prm:?}"
+            )));
         }
         if prm.k_f + 1.0 > prm.n as f64 / 3.0 {
-            return Err(ModelError::Param(format!("forcing wavenumber {} beyond the dealiased range of n = {}", prm.k_f, prm.n)));
+            return Err(ModelError::Param(format!(
+                "forcing wavenumber {} beyond the dealiased range of n = {}",
+                prm.k_f, prm.n
+            )));
         }
         let n = prm.n;
         let mut pl = FftPlanner::new();
-        let k = (0..n).map(|i| if i <= n / 2 { i as f64 } else { i as f64 - n as f64 }).collect();
+        let k = (0..n)
+            .map(|i| {
+                if i <= n / 2 {
+                    i as f64
+                } else {
+                    i as f64 - n as f64
+                }
+            })
+            .collect();
         Ok(Self {
             prm,
             w: vec![Complex64::default(); n * n],
@@ -105,7 +133,11 @@ impl Turbulence {
                 let (ky, kx) = (self.k[i], self.k[j]);
                 let k2 = kx * kx + ky * ky;
                 let idx = i * n + j;
-                let psi = if k2 > 0.0 { w[idx] / k2 } else { Complex64::default() };
+                let psi = if k2 > 0.0 {
+                    w[idx] / k2
+                } else {
+                    Complex64::default()
+                };
                 let ik = |k: f64, z: Complex64| Complex64::new(-k * z.im, k * z.re);
                 u[idx] = ik(ky, psi); // u = ∂ψ/∂y
                 v[idx] = -ik(kx, psi); // v = −∂ψ/∂x
@@ -134,7 +166,15 @@ impl Turbulence {
     /// Advances `steps` time steps.
     pub fn step(&mut self, steps: usize, rng: &mut impl Rng) {
         let n = self.prm.n;
-        let TurbulenceParams { nu, p, mu, dt, k_f, epsilon, .. } = self.prm;
+        let TurbulenceParams {
+            nu,
+            p,
+            mu,
+            dt,
+            k_f,
+            epsilon,
+            ..
+        } = self.prm;
         let decay: Vec<f64> = (0..n * n)
             .map(|idx| {
                 let (ky, kx) = (self.k[idx / n], self.k[idx % n]);
@@ -233,7 +273,15 @@ mod tests {
     #[test]
     fn forced_flow_reaches_a_steady_state_with_a_steep_enstrophy_cascade() {
         let mut rng = StdRng::seed_from_u64(3);
-        let prm = TurbulenceParams { n: 64, nu: 1e-11, p: 4, mu: 0.1, k_f: 4.0, epsilon: 0.5, dt: 1e-2 };
+        let prm = TurbulenceParams {
+            n: 64,
+            nu: 1e-11,
+            p: 4,
+            mu: 0.1,
+            k_f: 4.0,
+            epsilon: 0.5,
+            dt: 1e-2,
+        };
         let mut t = Turbulence::new(prm).unwrap();
         t.step(1500, &mut rng);
         let e1 = t.energy();
@@ -258,7 +306,15 @@ mod tests {
         let es: Vec<f64> = (6..=17).map(|k| spec[k].ln()).collect();
         let n = ks.len() as f64;
         let (mx, my) = (ks.iter().sum::<f64>() / n, es.iter().sum::<f64>() / n);
-        let slope = ks.iter().zip(&es).map(|(a, b)| (a - mx) * (b - my)).sum::<f64>() / ks.iter().map(|a| (a - mx).powi(2)).sum::<f64>();
-        assert!((-4.5..=-2.5).contains(&slope), "inertial-range slope {slope}");
+        let slope = ks
+            .iter()
+            .zip(&es)
+            .map(|(a, b)| (a - mx) * (b - my))
+            .sum::<f64>()
+            / ks.iter().map(|a| (a - mx).powi(2)).sum::<f64>();
+        assert!(
+            (-4.5..=-2.5).contains(&slope),
+            "inertial-range slope {slope}"
+        );
     }
 }

@@ -2,15 +2,29 @@
 //! microcanonical sampler on problems with known answers.
 
 use rand::{rngs::StdRng, Rng, SeedableRng};
-use scattering_models::{L1Norm, L2Norm, Microcanonical, PowerSpectrum, Representation, ScatteringMoments1d, ScatteringMoments2d};
+use scattering_models::{
+    L1Norm, L2Norm, Microcanonical, PowerSpectrum, Representation, ScatteringMoments1d,
+    ScatteringMoments2d,
+};
 
 /// Relative error between the VJP `(∂Φ/∂x)ᵀ v` and central differences of `v · Φ(x)`.
 fn vjp_error(phi: &dyn Representation, seed: u64) -> f64 {
     let mut rng = StdRng::seed_from_u64(seed);
-    let x: Vec<f64> = (0..phi.input_len()).map(|_| rng.random_range(-1.0..1.0)).collect();
-    let v: Vec<f64> = (0..phi.output_len()).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let x: Vec<f64> = (0..phi.input_len())
+        .map(|_| rng.random_range(-1.0..1.0))
+        .collect();
+    let v: Vec<f64> = (0..phi.output_len())
+        .map(|_| rng.random_range(-1.0..1.0))
+        .collect();
     let g = phi.backward(&x, &v).unwrap();
-    let f = |y: &[f64]| phi.forward(y).unwrap().iter().zip(&v).map(|(a, b)| a * b).sum::<f64>();
+    let f = |y: &[f64]| {
+        phi.forward(y)
+            .unwrap()
+            .iter()
+            .zip(&v)
+            .map(|(a, b)| a * b)
+            .sum::<f64>()
+    };
     let h = 1e-5;
     // Directional derivative along a random direction d: g · d vs (f(x + h d) − f(x − h d)) / 2h.
     let d: Vec<f64> = (0..x.len()).map(|_| rng.random_range(-1.0..1.0)).collect();
@@ -28,8 +42,14 @@ fn backward_passes_match_finite_differences() {
         ("l1", Box::new(L1Norm { n: 50 })),
         ("power 1d", Box::new(PowerSpectrum::new((1, 48)).unwrap())),
         ("power 2d", Box::new(PowerSpectrum::new((12, 10)).unwrap())),
-        ("scattering 1d", Box::new(ScatteringMoments1d::new(256, 4, 4).unwrap())),
-        ("scattering 2d", Box::new(ScatteringMoments2d::new((32, 32), 3, 4).unwrap())),
+        (
+            "scattering 1d",
+            Box::new(ScatteringMoments1d::new(256, 4, 4).unwrap()),
+        ),
+        (
+            "scattering 2d",
+            Box::new(ScatteringMoments2d::new((32, 32), 3, 4).unwrap()),
+        ),
     ];
     for (name, phi) in &reps {
         for seed in 0..2 {
@@ -53,12 +73,20 @@ fn sphere_sampling_projects_the_white_noise_start_radially() {
     // The gradient of (mean x² − 1)² is radial, so descent only rescales the start: the draw is
     // the Gaussian start's direction on the sphere, i.e. exactly uniform on it.
     let phi = L2Norm { n: 200 };
-    let mc = Microcanonical { seed: 9, init_std: 3.0, ..Default::default() };
+    let mc = Microcanonical {
+        seed: 9,
+        init_std: 3.0,
+        ..Default::default()
+    };
     let draw = mc.sample(&phi, &[1.0]).unwrap();
     assert!(draw.moment_rel_error < 1e-4, "{}", draw.moment_rel_error);
-    let start = Microcanonical { max_iters: 0, ..mc }.sample(&phi, &[1.0]).unwrap().x;
+    let start = Microcanonical { max_iters: 0, ..mc }
+        .sample(&phi, &[1.0])
+        .unwrap()
+        .x;
     let cos = draw.x.iter().zip(&start).map(|(a, b)| a * b).sum::<f64>()
-        / (draw.x.iter().map(|a| a * a).sum::<f64>().sqrt() * start.iter().map(|a| a * a).sum::<f64>().sqrt());
+        / (draw.x.iter().map(|a| a * a).sum::<f64>().sqrt()
+            * start.iter().map(|a| a * a).sum::<f64>().sqrt());
     assert!((cos - 1.0).abs() < 1e-9, "direction changed: cos {cos}");
     assert!(draw.loss_curve.first() > draw.loss_curve.last());
 }
@@ -69,11 +97,30 @@ fn scattering_synthesis_matches_moments_and_keeps_sparsity() {
     // sparsity; a synthesis from white noise must match them and become spiky (high kurtosis).
     let n = 512;
     let mut rng = StdRng::seed_from_u64(4);
-    let target: Vec<f64> = (0..n).map(|_| if rng.random_bool(0.02) { rng.random_range(2.0..4.0) } else { 0.0 }).collect();
+    let target: Vec<f64> = (0..n)
+        .map(|_| {
+            if rng.random_bool(0.02) {
+                rng.random_range(2.0..4.0)
+            } else {
+                0.0
+            }
+        })
+        .collect();
     let phi = ScatteringMoments1d::new(n, 5, 2).unwrap();
     let mu = phi.forward(&target).unwrap();
-    let draw = Microcanonical { seed: 1, init_std: 0.3, max_iters: 300, ..Default::default() }.sample(&phi, &mu).unwrap();
-    assert!(draw.moment_rel_error < 0.02, "moment error {}", draw.moment_rel_error);
+    let draw = Microcanonical {
+        seed: 1,
+        init_std: 0.3,
+        max_iters: 300,
+        ..Default::default()
+    }
+    .sample(&phi, &mu)
+    .unwrap();
+    assert!(
+        draw.moment_rel_error < 0.02,
+        "moment error {}",
+        draw.moment_rel_error
+    );
     let kurt = |x: &[f64]| {
         let m = x.iter().sum::<f64>() / x.len() as f64;
         let v = x.iter().map(|a| (a - m).powi(2)).sum::<f64>() / x.len() as f64;
@@ -82,12 +129,20 @@ fn scattering_synthesis_matches_moments_and_keeps_sparsity() {
     // The Gaussian model with the same power spectrum (a microcanonical draw of it) is the
     // baseline: its samples have kurtosis near 3, the spike train's is 37.
     let ps = PowerSpectrum::new((1, n)).unwrap();
-    let gauss = Microcanonical { seed: 1, init_std: 0.3, max_iters: 300, ..Default::default() }
-        .sample(&ps, &ps.forward(&target).unwrap())
-        .unwrap();
+    let gauss = Microcanonical {
+        seed: 1,
+        init_std: 0.3,
+        max_iters: 300,
+        ..Default::default()
+    }
+    .sample(&ps, &ps.forward(&target).unwrap())
+    .unwrap();
     let (kt, ks, kg) = (kurt(&target), kurt(&draw.x), kurt(&gauss.x));
     assert!(kg < 3.6, "Gaussian-model kurtosis {kg}");
-    assert!(ks > kg + 0.5, "scattering synthesis kurtosis {ks}, Gaussian model {kg}, target {kt}");
+    assert!(
+        ks > kg + 0.5,
+        "scattering synthesis kurtosis {ks}, Gaussian model {kg}, target {kt}"
+    );
 }
 
 #[test]
@@ -97,5 +152,8 @@ fn bad_inputs_are_errors() {
     assert!(phi.forward(&[1.0, f64::NAN, 0.0, 0.0]).is_err());
     assert!(Microcanonical::default().sample(&phi, &[1.0, 2.0]).is_err());
     assert!(PowerSpectrum::new((0, 4)).is_err());
-    assert!(ScatteringMoments2d::new((30, 30), 3, 4).is_err(), "periodic needs sides divisible by 2^J");
+    assert!(
+        ScatteringMoments2d::new((30, 30), 3, 4).is_err(),
+        "periodic needs sides divisible by 2^J"
+    );
 }

@@ -24,7 +24,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(Parser)]
-#[command(name = "mnist", version, about = "MNIST: pixels vs scattering, logistic and affine-space classifiers")]
+#[command(
+    name = "mnist",
+    version,
+    about = "MNIST: pixels vs scattering, logistic and affine-space classifiers"
+)]
 struct Args {
     /// Training images (IDX, optionally gzipped).
     #[arg(long, default_value = "data/cache/mnist/train-images-idx3-ubyte")]
@@ -51,7 +55,11 @@ struct Args {
     #[arg(long)]
     test_limit: Option<usize>,
     /// Feature sets: pixels, scattering1, scattering2.
-    #[arg(long, value_delimiter = ',', default_value = "pixels,scattering1,scattering2")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "pixels,scattering1,scattering2"
+    )]
     features: Vec<String>,
     /// Classifiers: logistic, affine.
     #[arg(long, value_delimiter = ',', default_value = "logistic,affine")]
@@ -113,9 +121,16 @@ fn bar(len: usize, what: &str) -> ProgressBar {
 
 /// Scattering of every image, flattened to (images, channels * h * w), with the order of
 /// every channel.
-fn scattering(images: &Array3<f64>, j: usize, l: usize) -> Result<(Array2<f64>, Vec<usize>), AppError> {
+fn scattering(
+    images: &Array3<f64>,
+    j: usize,
+    l: usize,
+) -> Result<(Array2<f64>, Vec<usize>), AppError> {
     let (n, m, w) = images.dim();
-    let s = Scattering2dParams::new((m, w), j).l(l).max_order(2).build()?;
+    let s = Scattering2dParams::new((m, w), j)
+        .l(l)
+        .max_order(2)
+        .build()?;
     let (c, h, v) = s.output_shape();
     let orders: Vec<usize> = s.meta().iter().map(|p| p.order).collect();
     let mut out = Array2::zeros((n, c * h * v));
@@ -124,7 +139,9 @@ fn scattering(images: &Array3<f64>, j: usize, l: usize) -> Result<(Array2<f64>, 
     for start in (0..n).step_by(chunk) {
         let end = (start + chunk).min(n);
         let sx = s.forward(images.slice(s![start..end, .., ..]))?;
-        let flat = sx.into_shape_with_order((end - start, c * h * v)).map_err(|e| AppError::Usage(e.to_string()))?;
+        let flat = sx
+            .into_shape_with_order((end - start, c * h * v))
+            .map_err(|e| AppError::Usage(e.to_string()))?;
         out.slice_mut(s![start..end, ..]).assign(&flat);
         pb.inc((end - start) as u64);
     }
@@ -135,24 +152,38 @@ fn scattering(images: &Array3<f64>, j: usize, l: usize) -> Result<(Array2<f64>, 
 /// Columns of a flattened scattering output whose channel has order <= `max_order`.
 fn select_orders(x: ArrayView2<f64>, orders: &[usize], max_order: usize) -> Array2<f64> {
     let per = x.ncols() / orders.len().max(1);
-    let cols: Vec<usize> = (0..x.ncols()).filter(|&k| orders[k / per] <= max_order).collect();
+    let cols: Vec<usize> = (0..x.ncols())
+        .filter(|&k| orders[k / per] <= max_order)
+        .collect();
     x.select(Axis(1), &cols)
 }
 
 fn run(args: Args) -> Result<(), AppError> {
     for f in &args.features {
         if !["pixels", "scattering1", "scattering2"].contains(&f.as_str()) {
-            return Err(AppError::Usage(format!("unknown feature set '{f}' (pixels, scattering1, scattering2)")));
+            return Err(AppError::Usage(format!(
+                "unknown feature set '{f}' (pixels, scattering1, scattering2)"
+            )));
         }
     }
     for c in &args.classifiers {
         if !["logistic", "affine"].contains(&c.as_str()) {
-            return Err(AppError::Usage(format!("unknown classifier '{c}' (logistic, affine)")));
+            return Err(AppError::Usage(format!(
+                "unknown classifier '{c}' (logistic, affine)"
+            )));
         }
     }
-    for p in [&args.train_images, &args.train_labels, &args.test_images, &args.test_labels] {
+    for p in [
+        &args.train_images,
+        &args.train_labels,
+        &args.test_images,
+        &args.test_labels,
+    ] {
         if !p.exists() {
-            return Err(AppError::Usage(format!("{} not found (run scripts/fetch-data mnist, or pass --train-images ...)", p.display())));
+            return Err(AppError::Usage(format!(
+                "{} not found (run scripts/fetch-data mnist, or pass --train-images ...)",
+                p.display()
+            )));
         }
     }
     let train_x = read_idx_images(&args.train_images)?;
@@ -162,14 +193,23 @@ fn run(args: Args) -> Result<(), AppError> {
     if train_x.dim().0 != train_y.len() || test_x.dim().0 != test_y.len() {
         return Err(AppError::Usage(format!(
             "image and label counts differ: train {} vs {}, test {} vs {}",
-            train_x.dim().0, train_y.len(), test_x.dim().0, test_y.len()
+            train_x.dim().0,
+            train_y.len(),
+            test_x.dim().0,
+            test_y.len()
         )));
     }
     if (train_x.dim().1, train_x.dim().2) != (test_x.dim().1, test_x.dim().2) {
-        return Err(AppError::Usage("training and test images differ in size".into()));
+        return Err(AppError::Usage(
+            "training and test images differ in size".into(),
+        ));
     }
     let mut sizes = args.train_sizes.clone().unwrap_or_else(|| {
-        if args.quick { vec![300, 1000] } else { vec![300, 1000, 2000, 5000, 10000, 20000, 60000] }
+        if args.quick {
+            vec![300, 1000]
+        } else {
+            vec![300, 1000, 2000, 5000, 10000, 20000, 60000]
+        }
     });
     sizes.retain(|&n| n >= 20);
     for n in sizes.iter_mut() {
@@ -181,20 +221,31 @@ fn run(args: Args) -> Result<(), AppError> {
         return Err(AppError::Usage("no training size >= 20".into()));
     }
     let n_train = *sizes.last().unwrap_or(&0);
-    let n_test = args.test_limit.or(args.quick.then_some(2000)).unwrap_or(test_y.len()).min(test_y.len());
+    let n_test = args
+        .test_limit
+        .or(args.quick.then_some(2000))
+        .unwrap_or(test_y.len())
+        .min(test_y.len());
     let train_x = train_x.slice(s![..n_train, .., ..]).to_owned();
     let train_y = &train_y[..n_train];
     let test_x = test_x.slice(s![..n_test, .., ..]).to_owned();
     let test_y = &test_y[..n_test];
-    eprintln!("{} training images (sizes {:?}), {} test images", n_train, sizes, n_test);
+    eprintln!(
+        "{} training images (sizes {:?}), {} test images",
+        n_train, sizes, n_test
+    );
 
-    let all = ndarray::concatenate(Axis(0), &[train_x.view(), test_x.view()]).map_err(|e| AppError::Usage(e.to_string()))?;
+    let all = ndarray::concatenate(Axis(0), &[train_x.view(), test_x.view()])
+        .map_err(|e| AppError::Usage(e.to_string()))?;
     let (_, h, w) = all.dim();
     let t0 = Instant::now();
     let needs_scat = args.features.iter().any(|f| f.starts_with("scattering"));
     let (scat, orders) = if needs_scat {
         let cache = FeatureCache::new((!args.no_cache).then(|| args.cache.clone()));
-        let key = fnv1a(format!("mnist-scat2 J={} L={} {h}x{w}", args.j, args.l).as_bytes(), hash_values(all.iter().copied()));
+        let key = fnv1a(
+            format!("mnist-scat2 J={} L={} {h}x{w}", args.j, args.l).as_bytes(),
+            hash_values(all.iter().copied()),
+        );
         let mut orders = Vec::new();
         let (x, hit) = cache.get_or_compute("mnist-scattering", key, all.dim().0, || {
             let (x, o) = scattering(&all, args.j, args.l)?;
@@ -202,8 +253,18 @@ fn run(args: Args) -> Result<(), AppError> {
             Ok(x)
         })?;
         if hit {
-            orders = Scattering2dParams::new((h, w), args.j).l(args.l).max_order(2).build()?.meta().iter().map(|p| p.order).collect();
-            eprintln!("scattering features read from the cache ({})", args.cache.display());
+            orders = Scattering2dParams::new((h, w), args.j)
+                .l(args.l)
+                .max_order(2)
+                .build()?
+                .meta()
+                .iter()
+                .map(|p| p.order)
+                .collect();
+            eprintln!(
+                "scattering features read from the cache ({})",
+                args.cache.display()
+            );
         }
         (Some(x), orders)
     } else {
@@ -212,7 +273,11 @@ fn run(args: Args) -> Result<(), AppError> {
     let feature_seconds = t0.elapsed().as_secs_f64();
     eprintln!("features in {feature_seconds:.1} s");
 
-    let flat_pixels = || all.view().into_shape_with_order((all.dim().0, h * w)).map(|v| v.to_owned());
+    let flat_pixels = || {
+        all.view()
+            .into_shape_with_order((all.dim().0, h * w))
+            .map(|v| v.to_owned())
+    };
     let mut results = Vec::new();
     let total = args.features.len() * args.classifiers.len() * sizes.len();
     let pb = bar(total, "fits");
@@ -220,7 +285,13 @@ fn run(args: Args) -> Result<(), AppError> {
     for fname in &args.features {
         let x = match fname.as_str() {
             "pixels" => flat_pixels().map_err(|e| AppError::Usage(e.to_string()))?,
-            "scattering1" => select_orders(scat.as_ref().map(|a| a.view()).unwrap_or(Array2::zeros((0, 0)).view()), &orders, 1),
+            "scattering1" => select_orders(
+                scat.as_ref()
+                    .map(|a| a.view())
+                    .unwrap_or(Array2::zeros((0, 0)).view()),
+                &orders,
+                1,
+            ),
             _ => scat.clone().unwrap_or_default(),
         };
         if fname == "scattering1" {
@@ -231,13 +302,20 @@ fn run(args: Args) -> Result<(), AppError> {
         // Scattering coefficients are positive with heavy tails; log(eps + S) makes the classes
         // closer to Gaussian, which suits both linear classifiers.
         let scat_feature = fname.starts_with("scattering");
-        let x = if scat_feature && !args.no_log { x.mapv(|v| (v + 1e-3).ln()) } else { x };
+        let x = if scat_feature && !args.no_log {
+            x.mapv(|v| (v + 1e-3).ln())
+        } else {
+            x
+        };
         let (xtr, xte) = (x.slice(s![..n_train, ..]), x.slice(s![n_train.., ..]));
         for &n in &sizes {
             // Pixels stay in [0, 1]: standardising would blow up the nearly constant border.
             let (a, b) = if scat_feature {
                 let scaler = Standardizer::fit(xtr.slice(s![..n, ..]))?;
-                (scaler.transform(xtr.slice(s![..n, ..]))?, scaler.transform(xte)?)
+                (
+                    scaler.transform(xtr.slice(s![..n, ..]))?,
+                    scaler.transform(xte)?,
+                )
             } else {
                 (xtr.slice(s![..n, ..]).to_owned(), xte.to_owned())
             };
@@ -246,7 +324,12 @@ fn run(args: Args) -> Result<(), AppError> {
                 let t = Instant::now();
                 let (pred, dim) = match cname.as_str() {
                     "logistic" => {
-                        let model = Logistic { alpha: 1.0, max_iterations: 300, gradient_tolerance: 1e-3 }.fit(a.view(), y)?;
+                        let model = Logistic {
+                            alpha: 1.0,
+                            max_iterations: 300,
+                            gradient_tolerance: 1e-3,
+                        }
+                        .fit(a.view(), y)?;
                         (model.predict(b.view())?, None)
                     }
                     _ => {
@@ -260,10 +343,21 @@ fn run(args: Args) -> Result<(), AppError> {
                     }
                 };
                 let err = error_rate(&pred, test_y);
-                let line = format!("{fname:>12} {cname:>9} n={n:>6}: test error {:.2}%{}", 100.0 * err, dim.map(|d| format!(" (d={d})")).unwrap_or_default());
+                let line = format!(
+                    "{fname:>12} {cname:>9} n={n:>6}: test error {:.2}%{}",
+                    100.0 * err,
+                    dim.map(|d| format!(" (d={d})")).unwrap_or_default()
+                );
                 // println on a hidden bar (no terminal) would drop the line.
                 pb.suspend(|| eprintln!("{line}"));
-                results.push(Row { features: fname.clone(), classifier: cname.clone(), train_size: n, test_error: err, affine_dim: dim, fit_seconds: t.elapsed().as_secs_f64() });
+                results.push(Row {
+                    features: fname.clone(),
+                    classifier: cname.clone(),
+                    train_size: n,
+                    test_error: err,
+                    affine_dim: dim,
+                    fit_seconds: t.elapsed().as_secs_f64(),
+                });
                 pb.inc(1);
             }
         }
@@ -272,7 +366,13 @@ fn run(args: Args) -> Result<(), AppError> {
     write_outputs(&args, results, n_test, feature_seconds, dims)
 }
 
-fn write_outputs(args: &Args, results: Vec<Row>, n_test: usize, feature_seconds: f64, dims: (usize, usize)) -> Result<(), AppError> {
+fn write_outputs(
+    args: &Args,
+    results: Vec<Row>,
+    n_test: usize,
+    feature_seconds: f64,
+    dims: (usize, usize),
+) -> Result<(), AppError> {
     let mut out = Outputs::new();
     // Table: one row per training size, one column per (features, classifier), errors in %.
     let mut cols: Vec<(String, String)> = Vec::new();
@@ -295,8 +395,12 @@ fn write_outputs(args: &Args, results: Vec<Row>, n_test: usize, feature_seconds:
     for &n in &sizes {
         table += &format!("| {n} |");
         for (f, c) in &cols {
-            let e = results.iter().find(|r| r.train_size == n && &r.features == f && &r.classifier == c);
-            table += &e.map(|r| format!(" {:.2} |", 100.0 * r.test_error)).unwrap_or_else(|| " |".into());
+            let e = results
+                .iter()
+                .find(|r| r.train_size == n && &r.features == f && &r.classifier == c);
+            table += &e
+                .map(|r| format!(" {:.2} |", 100.0 * r.test_error))
+                .unwrap_or_else(|| " |".into());
         }
         table += "\n";
     }
@@ -304,21 +408,38 @@ fn write_outputs(args: &Args, results: Vec<Row>, n_test: usize, feature_seconds:
         .iter()
         .map(|(f, c)| Series {
             name: format!("{f} + {c}"),
-            points: results.iter().filter(|r| &r.features == f && &r.classifier == c).map(|r| (r.train_size as f64, 100.0 * r.test_error)).collect(),
+            points: results
+                .iter()
+                .filter(|r| &r.features == f && &r.classifier == c)
+                .map(|r| (r.train_size as f64, 100.0 * r.test_error))
+                .collect(),
         })
         .collect();
     let png = args.out.join("mnist_curve.png");
     let tmp = out.temp_path(&png)?;
-    curves_png(&png, &tmp, "MNIST test error vs training size", ("training images", "test error (%)"), &series, (true, true))?;
+    curves_png(
+        &png,
+        &tmp,
+        "MNIST test error vs training size",
+        ("training images", "test error (%)"),
+        &series,
+        (true, true),
+    )?;
     let tpath = args.out.join("table.md");
     let ttmp = out.temp_path(&tpath)?;
-    std::fs::write(&ttmp, &table).map_err(|e| AppError::Usage(format!("{}: {e}", ttmp.display())))?;
+    std::fs::write(&ttmp, &table)
+        .map_err(|e| AppError::Usage(format!("{}: {e}", ttmp.display())))?;
     out.json(
         &args.out.join("metrics.json"),
         &Metrics {
             dataset: args.train_images.display().to_string(),
             test_size: n_test,
-            scattering: ScatParams { j: args.j, l: args.l, scattering1_features: dims.0, scattering2_features: dims.1 },
+            scattering: ScatParams {
+                j: args.j,
+                l: args.l,
+                scattering1_features: dims.0,
+                scattering2_features: dims.1,
+            },
             feature_seconds,
             results,
         },

@@ -17,10 +17,15 @@ use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use scattering_apps::cache::{fnv1a, hash_values, FeatureCache};
 use scattering_apps::io::Outputs;
-use scattering_apps::molecules::{coulomb_eigenvalues, read_molecules, DensityGrid, Molecule, MoleculeScattering, EV_KCAL, HARTREE_KCAL};
+use scattering_apps::molecules::{
+    coulomb_eigenvalues, read_molecules, DensityGrid, Molecule, MoleculeScattering, EV_KCAL,
+    HARTREE_KCAL,
+};
 use scattering_apps::plots::{scatter_png, Series};
 use scattering_apps::AppError;
-use scattering_learn::{kfold, mae, orthogonal_least_squares, rmse, Kernel, KernelRidge, Pls, Ridge, Standardizer};
+use scattering_learn::{
+    kfold, mae, orthogonal_least_squares, rmse, Kernel, KernelRidge, Pls, Ridge, Standardizer,
+};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -41,7 +46,11 @@ enum Unit {
 }
 
 #[derive(Parser)]
-#[command(name = "quantum-chemistry", version, about = "Molecular energies from 3D scattering of electronic densities")]
+#[command(
+    name = "quantum-chemistry",
+    version,
+    about = "Molecular energies from 3D scattering of electronic densities"
+)]
 struct Args {
     /// Preset data set (input file, target field and unit).
     #[arg(long, value_enum, default_value = "qm7")]
@@ -83,7 +92,11 @@ struct Args {
     #[arg(long, value_delimiter = ',', default_value = "0.5,1,2,3")]
     powers: Vec<f64>,
     /// Regressors: ridge, pls, ols (greedy sparse), kernel_ridge.
-    #[arg(long, value_delimiter = ',', default_value = "ridge,pls,ols,kernel_ridge")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "ridge,pls,ols,kernel_ridge"
+    )]
     regressors: Vec<String>,
     /// Outer cross-validation folds.
     #[arg(long, default_value_t = 5)]
@@ -140,7 +153,11 @@ fn bar(len: usize, what: &str) -> ProgressBar {
 
 /// Order-0 integrals and scattering invariants of the full, valence and core densities.
 fn scattering_features(mols: &[Molecule], args: &Args) -> Result<Array2<f64>, AppError> {
-    let grid = DensityGrid { shape: (args.grid[0], args.grid[1], args.grid[2]), spacing: args.spacing, sigma: args.sigma };
+    let grid = DensityGrid {
+        shape: (args.grid[0], args.grid[1], args.grid[2]),
+        spacing: args.spacing,
+        sigma: args.sigma,
+    };
     let ms = MoleculeScattering::new(grid, args.j, args.l, args.powers.clone(), args.f64)?;
     let mut out = Array2::zeros((mols.len(), ms.len()));
     let pb = bar(mols.len(), "molecules");
@@ -154,7 +171,14 @@ fn scattering_features(mols: &[Molecule], args: &Args) -> Result<Array2<f64>, Ap
 
 /// Predictions for every molecule from k-fold CV; inside each training fold, the
 /// hyper-parameter is picked from `grid` by an inner 3-fold CV. Returns predictions and choices.
-fn cross_val<G, F>(x: ArrayView2<f64>, y: &[f64], folds: usize, seed: u64, grid: &[G], fit_predict: F) -> Result<(Vec<f64>, Vec<G>), AppError>
+fn cross_val<G, F>(
+    x: ArrayView2<f64>,
+    y: &[f64],
+    folds: usize,
+    seed: u64,
+    grid: &[G],
+    fit_predict: F,
+) -> Result<(Vec<f64>, Vec<G>), AppError>
 where
     G: Copy,
     F: Fn(ArrayView2<f64>, &[f64], ArrayView2<f64>, &[G]) -> Result<Vec<Vec<f64>>, AppError>,
@@ -170,14 +194,24 @@ where
             let ya: Vec<f64> = g.train.iter().map(|&i| yt[i]).collect();
             let b = xt.select(Axis(0), &g.test);
             let yb: Vec<f64> = g.test.iter().map(|&i| yt[i]).collect();
-            for (e, p) in inner_err.iter_mut().zip(fit_predict(a.view(), &ya, b.view(), grid)?) {
+            for (e, p) in inner_err
+                .iter_mut()
+                .zip(fit_predict(a.view(), &ya, b.view(), grid)?)
+            {
                 *e += mae(&p, &yb);
             }
         }
-        let best = inner_err.iter().enumerate().min_by(|a, b| a.1.total_cmp(b.1)).map(|(k, _)| grid[k]).unwrap_or(grid[0]);
+        let best = inner_err
+            .iter()
+            .enumerate()
+            .min_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(k, _)| grid[k])
+            .unwrap_or(grid[0]);
         chosen.push(best);
         let xv = x.select(Axis(0), &f.test);
-        let p = fit_predict(xt.view(), &yt, xv.view(), &[best])?.pop().unwrap_or_default();
+        let p = fit_predict(xt.view(), &yt, xv.view(), &[best])?
+            .pop()
+            .unwrap_or_default();
         for (k, &i) in f.test.iter().enumerate() {
             pred[i] = p[k];
         }
@@ -191,14 +225,27 @@ fn column(ya: &[f64]) -> Result<Array2<f64>, AppError> {
 
 /// Standardise on the training rows, then ridge for every penalty in `alphas` (one
 /// eigendecomposition).
-fn ridge_fp(a: ArrayView2<f64>, ya: &[f64], b: ArrayView2<f64>, alphas: &[f64]) -> Result<Vec<Vec<f64>>, AppError> {
+fn ridge_fp(
+    a: ArrayView2<f64>,
+    ya: &[f64],
+    b: ArrayView2<f64>,
+    alphas: &[f64],
+) -> Result<Vec<Vec<f64>>, AppError> {
     let sc = Standardizer::fit(a)?;
     let (a, b) = (sc.transform(a)?, sc.transform(b)?);
     let models = Ridge::fit_path(alphas, a.view(), column(ya)?.view())?;
-    models.iter().map(|m| Ok(m.predict(b.view())?.column(0).to_vec())).collect()
+    models
+        .iter()
+        .map(|m| Ok(m.predict(b.view())?.column(0).to_vec()))
+        .collect()
 }
 
-fn pls_fp(a: ArrayView2<f64>, ya: &[f64], b: ArrayView2<f64>, comps: &[usize]) -> Result<Vec<Vec<f64>>, AppError> {
+fn pls_fp(
+    a: ArrayView2<f64>,
+    ya: &[f64],
+    b: ArrayView2<f64>,
+    comps: &[usize],
+) -> Result<Vec<Vec<f64>>, AppError> {
     let y = column(ya)?;
     comps
         .iter()
@@ -214,7 +261,12 @@ fn pls_fp(a: ArrayView2<f64>, ya: &[f64], b: ArrayView2<f64>, comps: &[usize]) -
 /// pairs; one kernel matrix per gamma.
 /// Greedy sparse regression: orthogonal least squares picks features one at a time; for each
 /// count in `counts`, least squares on the first ones chosen.
-fn ols_fp(a: ArrayView2<f64>, ya: &[f64], b: ArrayView2<f64>, counts: &[usize]) -> Result<Vec<Vec<f64>>, AppError> {
+fn ols_fp(
+    a: ArrayView2<f64>,
+    ya: &[f64],
+    b: ArrayView2<f64>,
+    counts: &[usize],
+) -> Result<Vec<Vec<f64>>, AppError> {
     let sc = Standardizer::fit(a)?;
     let (a, b) = (sc.transform(a)?, sc.transform(b)?);
     let kmax = counts.iter().copied().max().unwrap_or(1);
@@ -225,59 +277,100 @@ fn ols_fp(a: ArrayView2<f64>, ya: &[f64], b: ArrayView2<f64>, counts: &[usize]) 
         .map(|&k| {
             let cols = &path.selected[..k.min(path.selected.len())];
             let m = Ridge::new(1e-8).fit(a.select(Axis(1), cols).view(), y.view())?;
-            Ok(m.predict(b.select(Axis(1), cols).view())?.column(0).to_vec())
+            Ok(m.predict(b.select(Axis(1), cols).view())?
+                .column(0)
+                .to_vec())
         })
         .collect()
 }
 
 /// Fits on (rows, targets) and predicts other rows, once per grid value.
-type FitPredict<'a, G> = dyn Fn(ArrayView2<f64>, &[f64], ArrayView2<f64>, &[G]) -> Result<Vec<Vec<f64>>, AppError> + 'a;
+type FitPredict<'a, G> =
+    dyn Fn(ArrayView2<f64>, &[f64], ArrayView2<f64>, &[G]) -> Result<Vec<Vec<f64>>, AppError> + 'a;
 
 fn kernel_fp(laplacian: bool) -> Box<FitPredict<'static, (f64, f64)>> {
-    Box::new(move |a: ArrayView2<f64>, ya: &[f64], b: ArrayView2<f64>, grid: &[(f64, f64)]| {
-        let sc = Standardizer::fit(a)?;
-        let (a, b) = (sc.transform(a)?, sc.transform(b)?);
-        let y = column(ya)?;
-        let d = a.ncols() as f64;
-        let mut out = vec![Vec::new(); grid.len()];
-        let mut gammas: Vec<f64> = grid.iter().map(|g| g.0).collect();
-        gammas.dedup();
-        for g in gammas {
-            let kernel = if laplacian { Kernel::Laplacian { gamma: g / d } } else { Kernel::GaussianPlusLinear { gamma: g / (2.0 * d), weight: 1.0 / d } };
-            let idx: Vec<usize> = (0..grid.len()).filter(|&k| grid[k].0 == g).collect();
-            let alphas: Vec<f64> = idx.iter().map(|&k| grid[k].1).collect();
-            for (&k, &alpha) in idx.iter().zip(&alphas) {
-                // A penalty too small for the kernel's conditioning fails its Cholesky
-                // factorisation: score it as unusable (NaN) instead of stopping the run.
-                out[k] = match (KernelRidge { kernel, alpha }).fit(a.view(), y.view()) {
-                    Ok(m) => m.predict(b.view())?.column(0).to_vec(),
-                    Err(_) => vec![f64::NAN; b.nrows()],
+    Box::new(
+        move |a: ArrayView2<f64>, ya: &[f64], b: ArrayView2<f64>, grid: &[(f64, f64)]| {
+            let sc = Standardizer::fit(a)?;
+            let (a, b) = (sc.transform(a)?, sc.transform(b)?);
+            let y = column(ya)?;
+            let d = a.ncols() as f64;
+            let mut out = vec![Vec::new(); grid.len()];
+            let mut gammas: Vec<f64> = grid.iter().map(|g| g.0).collect();
+            gammas.dedup();
+            for g in gammas {
+                let kernel = if laplacian {
+                    Kernel::Laplacian { gamma: g / d }
+                } else {
+                    Kernel::GaussianPlusLinear {
+                        gamma: g / (2.0 * d),
+                        weight: 1.0 / d,
+                    }
                 };
+                let idx: Vec<usize> = (0..grid.len()).filter(|&k| grid[k].0 == g).collect();
+                let alphas: Vec<f64> = idx.iter().map(|&k| grid[k].1).collect();
+                for (&k, &alpha) in idx.iter().zip(&alphas) {
+                    // A penalty too small for the kernel's conditioning fails its Cholesky
+                    // factorisation: score it as unusable (NaN) instead of stopping the run.
+                    out[k] = match (KernelRidge { kernel, alpha }).fit(a.view(), y.view()) {
+                        Ok(m) => m.predict(b.view())?.column(0).to_vec(),
+                        Err(_) => vec![f64::NAN; b.nrows()],
+                    };
+                }
             }
-        }
-        Ok(out)
-    })
+            Ok(out)
+        },
+    )
 }
 
 fn run(args: Args) -> Result<(), AppError> {
     if args.grid.len() != 3 || args.grid.iter().any(|&g| g < 8) {
-        return Err(AppError::Usage("--grid takes three sizes >= 8, e.g. 64,48,48".into()));
+        return Err(AppError::Usage(
+            "--grid takes three sizes >= 8, e.g. 64,48,48".into(),
+        ));
     }
-    if let Some(r) = args.regressors.iter().find(|r| !["ridge", "pls", "ols", "kernel_ridge"].contains(&r.as_str())) {
-        return Err(AppError::Usage(format!("unknown regressor '{r}' (ridge, pls, ols, kernel_ridge)")));
+    if let Some(r) = args
+        .regressors
+        .iter()
+        .find(|r| !["ridge", "pls", "ols", "kernel_ridge"].contains(&r.as_str()))
+    {
+        return Err(AppError::Usage(format!(
+            "unknown regressor '{r}' (ridge, pls, ols, kernel_ridge)"
+        )));
     }
     if !(args.spacing > 0.0 && args.sigma > 0.0) {
-        return Err(AppError::Usage("--spacing and --sigma must be positive".into()));
+        return Err(AppError::Usage(
+            "--spacing and --sigma must be positive".into(),
+        ));
     }
     let (default_input, default_target, default_unit, name) = match args.dataset {
         Dataset::Qm7 => ("data/cache/molecules/qm7.jsonl.gz", "E", Unit::Kcal, "QM7"),
-        Dataset::Qm9 => ("data/cache/molecules/qm9.jsonl.gz", "E_atomization", Unit::Hartree, "QM9"),
+        Dataset::Qm9 => (
+            "data/cache/molecules/qm9.jsonl.gz",
+            "E_atomization",
+            Unit::Hartree,
+            "QM9",
+        ),
     };
-    let input = args.input.clone().unwrap_or_else(|| PathBuf::from(default_input));
+    let input = args
+        .input
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(default_input));
     if !input.exists() {
-        return Err(AppError::Usage(format!("{} not found (run scripts/fetch-data qm7 qm9, or pass --input)", input.display())));
+        return Err(AppError::Usage(format!(
+            "{} not found (run scripts/fetch-data qm7 qm9, or pass --input)",
+            input.display()
+        )));
     }
-    let name = if args.input.is_some() { input.file_name().and_then(|n| n.to_str()).unwrap_or("input").to_string() } else { name.to_string() };
+    let name = if args.input.is_some() {
+        input
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("input")
+            .to_string()
+    } else {
+        name.to_string()
+    };
     let target = args.target.clone().unwrap_or_else(|| default_target.into());
     let to_kcal = match args.unit.unwrap_or(default_unit) {
         Unit::Kcal => 1.0,
@@ -292,26 +385,55 @@ fn run(args: Args) -> Result<(), AppError> {
         mols.truncate(n);
     }
     if mols.len() < 4 * args.folds {
-        return Err(AppError::Usage(format!("{} molecules are too few for {}-fold cross-validation", mols.len(), args.folds)));
+        return Err(AppError::Usage(format!(
+            "{} molecules are too few for {}-fold cross-validation",
+            mols.len(),
+            args.folds
+        )));
     }
     let y: Vec<f64> = mols.iter().map(|m| m.energy).collect();
-    eprintln!("{name}: {} molecules, target `{target}` in kcal/mol (mean {:.1}, std {:.1})", mols.len(), y.iter().sum::<f64>() / y.len() as f64, {
-        let m = y.iter().sum::<f64>() / y.len() as f64;
-        (y.iter().map(|v| (v - m).powi(2)).sum::<f64>() / y.len() as f64).sqrt()
-    });
+    eprintln!(
+        "{name}: {} molecules, target `{target}` in kcal/mol (mean {:.1}, std {:.1})",
+        mols.len(),
+        y.iter().sum::<f64>() / y.len() as f64,
+        {
+            let m = y.iter().sum::<f64>() / y.len() as f64;
+            (y.iter().map(|v| (v - m).powi(2)).sum::<f64>() / y.len() as f64).sqrt()
+        }
+    );
 
     let t0 = Instant::now();
     let cache = FeatureCache::new((!args.no_cache).then(|| args.cache.clone()));
-    let desc = format!("qm-scat {:?} {} {} J={} L={} q={:?} f64={}", args.grid, args.spacing, args.sigma, args.j, args.l, args.powers, args.f64);
-    let content = hash_values(mols.iter().flat_map(|m| m.z.iter().map(|&z| f64::from(z)).chain(m.r.iter().flatten().copied())));
-    let (scat, hit) = cache.get_or_compute("molecules-scattering", fnv1a(desc.as_bytes(), content), mols.len(), || scattering_features(&mols, &args))?;
+    let desc = format!(
+        "qm-scat {:?} {} {} J={} L={} q={:?} f64={}",
+        args.grid, args.spacing, args.sigma, args.j, args.l, args.powers, args.f64
+    );
+    let content = hash_values(mols.iter().flat_map(|m| {
+        m.z.iter()
+            .map(|&z| f64::from(z))
+            .chain(m.r.iter().flatten().copied())
+    }));
+    let (scat, hit) = cache.get_or_compute(
+        "molecules-scattering",
+        fnv1a(desc.as_bytes(), content),
+        mols.len(),
+        || scattering_features(&mols, &args),
+    )?;
     if hit {
-        eprintln!("scattering features read from the cache ({})", args.cache.display());
+        eprintln!(
+            "scattering features read from the cache ({})",
+            args.cache.display()
+        );
     }
     let feature_seconds = t0.elapsed().as_secs_f64();
-    eprintln!("scattering features {:?} in {feature_seconds:.1} s", scat.dim());
+    eprintln!(
+        "scattering features {:?} in {feature_seconds:.1} s",
+        scat.dim()
+    );
     let max_atoms = mols.iter().map(|m| m.z.len()).max().unwrap_or(1);
-    let cm = Array2::from_shape_fn((mols.len(), max_atoms), |(i, k)| 0.0 * k as f64 + coulomb_eigenvalues(&mols[i], max_atoms)[k]);
+    let cm = Array2::from_shape_fn((mols.len(), max_atoms), |(i, k)| {
+        0.0 * k as f64 + coulomb_eigenvalues(&mols[i], max_atoms)[k]
+    });
 
     let alphas: Vec<f64> = (-8..=3).map(|e| 10f64.powi(e)).collect();
     let kernel_grid: Vec<(f64, f64)> = [0.03, 0.1, 0.3]
@@ -330,12 +452,18 @@ fn run(args: Args) -> Result<(), AppError> {
                     (p, c.iter().map(|a| format!("alpha={a:e}")).collect())
                 }
                 "ols" => {
-                    let counts: Vec<usize> = [10, 20, 40, 80, 160, 240].into_iter().filter(|&c| c <= x.ncols()).collect();
+                    let counts: Vec<usize> = [10, 20, 40, 80, 160, 240]
+                        .into_iter()
+                        .filter(|&c| c <= x.ncols())
+                        .collect();
                     let (p, c) = cross_val(x.view(), &y, args.folds, args.seed, &counts, ols_fp)?;
                     (p, c.iter().map(|k| format!("features={k}")).collect())
                 }
                 "pls" => {
-                    let comps: Vec<usize> = [2, 5, 10, 20, 40, 80, 120, 160].into_iter().filter(|&c| c <= x.ncols()).collect();
+                    let comps: Vec<usize> = [2, 5, 10, 20, 40, 80, 120, 160]
+                        .into_iter()
+                        .filter(|&c| c <= x.ncols())
+                        .collect();
                     let (p, c) = cross_val(x.view(), &y, args.folds, args.seed, &comps, pls_fp)?;
                     (p, c.iter().map(|k| format!("components={k}")).collect())
                 }
@@ -343,34 +471,91 @@ fn run(args: Args) -> Result<(), AppError> {
                     // Laplacian for the Coulomb baseline (Rupp et al.); Gaussian plus linear for
                     // scattering, whose energies are mostly extensive (linear in the features).
                     let lap = fname == "coulomb_eigenvalues";
-                    let (p, c) = cross_val(x.view(), &y, args.folds, args.seed, &kernel_grid, kernel_fp(lap))?;
+                    let (p, c) = cross_val(
+                        x.view(),
+                        &y,
+                        args.folds,
+                        args.seed,
+                        &kernel_grid,
+                        kernel_fp(lap),
+                    )?;
                     let kind = if lap { "laplacian" } else { "gaussian+linear" };
-                    (p, c.iter().map(|(g, a)| format!("{kind} gamma={g}, alpha={a:e}")).collect())
+                    (
+                        p,
+                        c.iter()
+                            .map(|(g, a)| format!("{kind} gamma={g}, alpha={a:e}"))
+                            .collect(),
+                    )
                 }
             };
             let (e_mae, e_rmse) = (mae(&pred, &y), rmse(&pred, &y));
             eprintln!("{fname:>20} + {reg:<12}: MAE {e_mae:.2} kcal/mol, RMSE {e_rmse:.2} ({:.1} s, chosen {chosen:?})", t.elapsed().as_secs_f64());
-            groups.push((e_mae, Series { name: format!("{fname} + {reg} (MAE {e_mae:.2})"), points: y.iter().copied().zip(pred.iter().copied()).collect() }));
-            results.push(Row { dataset: name.clone(), features: fname.into(), regressor: reg.clone(), n_molecules: mols.len(), n_features: x.ncols(), folds: args.folds, mae_kcal_mol: e_mae, rmse_kcal_mol: e_rmse, chosen });
+            groups.push((
+                e_mae,
+                Series {
+                    name: format!("{fname} + {reg} (MAE {e_mae:.2})"),
+                    points: y.iter().copied().zip(pred.iter().copied()).collect(),
+                },
+            ));
+            results.push(Row {
+                dataset: name.clone(),
+                features: fname.into(),
+                regressor: reg.clone(),
+                n_molecules: mols.len(),
+                n_features: x.ncols(),
+                folds: args.folds,
+                mae_kcal_mol: e_mae,
+                rmse_kcal_mol: e_rmse,
+                chosen,
+            });
         }
     }
     // Plot the best model of each feature set, the baseline underneath.
-    let best = |f: &str| groups.iter().filter(|g| g.1.name.starts_with(f)).min_by(|a, b| a.0.total_cmp(&b.0)).map(|g| g.1.clone());
-    let groups: Vec<Series> = [best("coulomb"), best("scattering")].into_iter().flatten().collect();
+    let best = |f: &str| {
+        groups
+            .iter()
+            .filter(|g| g.1.name.starts_with(f))
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|g| g.1.clone())
+    };
+    let groups: Vec<Series> = [best("coulomb"), best("scattering")]
+        .into_iter()
+        .flatten()
+        .collect();
     let mut table = format!("{name}, {} molecules, {}-fold cross-validation (hyper-parameters by inner 3-fold CV in each training fold). Errors in kcal/mol.\n\n| features | regressor | MAE | RMSE |\n|---|---|---:|---:|\n", mols.len(), args.folds);
     for r in &results {
-        table += &format!("| {} | {} | {:.2} | {:.2} |\n", r.features, r.regressor, r.mae_kcal_mol, r.rmse_kcal_mol);
+        table += &format!(
+            "| {} | {} | {:.2} | {:.2} |\n",
+            r.features, r.regressor, r.mae_kcal_mol, r.rmse_kcal_mol
+        );
     }
     let mut out = Outputs::new();
     let png = args.out.join("predicted_vs_true.png");
     let tmp = out.temp_path(&png)?;
-    scatter_png(&png, &tmp, &format!("{name}: predicted vs true energy ({}-fold CV)", args.folds), ("true energy (kcal/mol)", "predicted (kcal/mol)"), &groups)?;
+    scatter_png(
+        &png,
+        &tmp,
+        &format!("{name}: predicted vs true energy ({}-fold CV)", args.folds),
+        ("true energy (kcal/mol)", "predicted (kcal/mol)"),
+        &groups,
+    )?;
     let tpath = args.out.join("table.md");
     let ttmp = out.temp_path(&tpath)?;
-    std::fs::write(&ttmp, &table).map_err(|e| AppError::Usage(format!("{}: {e}", ttmp.display())))?;
+    std::fs::write(&ttmp, &table)
+        .map_err(|e| AppError::Usage(format!("{}: {e}", ttmp.display())))?;
     out.json(
         &args.out.join("metrics.json"),
-        &Metrics { input: input.display().to_string(), grid: args.grid.clone(), spacing_angstrom: args.spacing, sigma_voxels: args.sigma, j: args.j, l: args.l, powers: args.powers.clone(), feature_seconds, results },
+        &Metrics {
+            input: input.display().to_string(),
+            grid: args.grid.clone(),
+            spacing_angstrom: args.spacing,
+            sigma_voxels: args.sigma,
+            j: args.j,
+            l: args.l,
+            powers: args.powers.clone(),
+            feature_seconds,
+            results,
+        },
     )?;
     out.commit()?;
     print!("{table}");
