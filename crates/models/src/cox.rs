@@ -85,11 +85,14 @@ impl Cox {
     }
 
     fn check(&self) -> Result<()> {
-        if self.l < 2
-            || !(self.mean_per_pixel > 0.0)
-            || !(self.sigma >= 0.0)
-            || !(self.corr_length > 0.0)
-        {
+        // Written as "valid" checks so that NaN parameters are rejected too.
+        let valid = self.l >= 2
+            && self.mean_per_pixel.is_finite()
+            && self.mean_per_pixel > 0.0
+            && (0.0..f64::INFINITY).contains(&self.sigma)
+            && self.corr_length.is_finite()
+            && self.corr_length > 0.0;
+        if !valid {
             return Err(ModelError::Param(format!("invalid Cox process {self:?}")));
         }
         Ok(())

@@ -76,12 +76,12 @@ pub fn mrw(
     sigma: f64,
     rng: &mut impl Rng,
 ) -> Result<Vec<f64>> {
-    if !(lambda2 >= 0.0 && lambda2 < 0.5)
-        || integral_scale < 2
-        || integral_scale > n
-        || n < 4
-        || !(sigma > 0.0)
-    {
+    let valid = (0.0..0.5).contains(&lambda2)
+        && (2..=n).contains(&integral_scale)
+        && n >= 4
+        && sigma.is_finite()
+        && sigma > 0.0;
+    if !valid {
         return Err(ModelError::Param(format!(
             "MRW needs 0 <= λ² < 0.5, 2 <= T <= n, sigma > 0; got λ² = {lambda2}, T = {integral_scale}, n = {n}, sigma = {sigma}"
         )));
