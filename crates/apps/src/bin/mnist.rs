@@ -99,6 +99,8 @@ struct Metrics {
     test_size: usize,
     scattering: ScatParams,
     feature_seconds: f64,
+    /// True when the scattering features came from the cache (then `feature_seconds` is the read time).
+    features_cached: bool,
     results: Vec<Row>,
 }
 
@@ -240,7 +242,7 @@ fn run(args: Args) -> Result<(), AppError> {
     let (_, h, w) = all.dim();
     let t0 = Instant::now();
     let needs_scat = args.features.iter().any(|f| f.starts_with("scattering"));
-    let (scat, orders) = if needs_scat {
+    let (scat, orders, cached) = if needs_scat {
         let cache = FeatureCache::new((!args.no_cache).then(|| args.cache.clone()));
         let key = fnv1a(
             format!("mnist-scat2 J={} L={} {h}x{w}", args.j, args.l).as_bytes(),
@@ -266,9 +268,9 @@ fn run(args: Args) -> Result<(), AppError> {
                 args.cache.display()
             );
         }
-        (Some(x), orders)
+        (Some(x), orders, hit)
     } else {
-        (None, Vec::new())
+        (None, Vec::new(), false)
     };
     let feature_seconds = t0.elapsed().as_secs_f64();
     eprintln!("features in {feature_seconds:.1} s");
@@ -363,14 +365,14 @@ fn run(args: Args) -> Result<(), AppError> {
         }
     }
     pb.finish_and_clear();
-    write_outputs(&args, results, n_test, feature_seconds, dims)
+    write_outputs(&args, results, n_test, (feature_seconds, cached), dims)
 }
 
 fn write_outputs(
     args: &Args,
     results: Vec<Row>,
     n_test: usize,
-    feature_seconds: f64,
+    (feature_seconds, features_cached): (f64, bool),
     dims: (usize, usize),
 ) -> Result<(), AppError> {
     let mut out = Outputs::new();
@@ -441,6 +443,7 @@ fn write_outputs(
                 scattering2_features: dims.1,
             },
             feature_seconds,
+            features_cached,
             results,
         },
     )?;

@@ -139,6 +139,8 @@ struct Metrics {
     l: usize,
     powers: Vec<f64>,
     feature_seconds: f64,
+    /// True when the scattering features came from the cache (then `feature_seconds` is the read time).
+    features_cached: bool,
     results: Vec<Row>,
 }
 
@@ -554,6 +556,7 @@ fn run(args: Args) -> Result<(), AppError> {
             l: args.l,
             powers: args.powers.clone(),
             feature_seconds,
+            features_cached: hit,
             results,
         },
     )?;
