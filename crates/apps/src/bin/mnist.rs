@@ -90,6 +90,9 @@ struct Row {
     /// Chosen affine-space dimension (affine classifier only).
     #[serde(skip_serializing_if = "Option::is_none")]
     affine_dim: Option<usize>,
+    /// Cross-validated error of every candidate dimension (affine classifier only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    affine_cv_errors: Option<Vec<(usize, f64)>>,
     fit_seconds: f64,
 }
 
@@ -324,7 +327,7 @@ fn run(args: Args) -> Result<(), AppError> {
             let y = &train_y[..n];
             for cname in &args.classifiers {
                 let t = Instant::now();
-                let (pred, dim) = match cname.as_str() {
+                let (pred, dim, cv) = match cname.as_str() {
                     "logistic" => {
                         let model = Logistic {
                             alpha: 1.0,
@@ -332,16 +335,22 @@ fn run(args: Args) -> Result<(), AppError> {
                             gradient_tolerance: 1e-3,
                         }
                         .fit(a.view(), y)?;
-                        (model.predict(b.view())?, None)
+                        (model.predict(b.view())?, None, None)
                     }
                     _ => {
                         let per_class = n / 10;
-                        let grid: Vec<usize> = [0, 2, 5, 10, 15, 20, 30, 40, 60, 80, 100, 120, 150]
-                            .into_iter()
-                            .filter(|&d| d < per_class)
-                            .collect();
+                        let grid: Vec<usize> = [
+                            0, 2, 5, 10, 15, 20, 30, 40, 60, 80, 100, 120, 150, 200, 250, 300, 400,
+                        ]
+                        .into_iter()
+                        .filter(|&d| d < per_class)
+                        .collect();
                         let model = AffineSpace::new(grid, 3).fit(a.view(), y)?;
-                        (model.predict(b.view())?, Some(model.dim))
+                        (
+                            model.predict(b.view())?,
+                            Some(model.dim),
+                            Some(model.cv_errors.clone()),
+                        )
                     }
                 };
                 let err = error_rate(&pred, test_y);
@@ -358,6 +367,7 @@ fn run(args: Args) -> Result<(), AppError> {
                     train_size: n,
                     test_error: err,
                     affine_dim: dim,
+                    affine_cv_errors: cv,
                     fit_seconds: t.elapsed().as_secs_f64(),
                 });
                 pb.inc(1);
