@@ -3,10 +3,10 @@
 //! `λ(x) = exp(μ + g(x))`, and each pixel receives a Poisson number of points.
 
 use crate::error::{ModelError, Result};
+use crate::fft2::Fft2;
 use num_complex::Complex64;
 use rand::Rng;
 use rand_distr::{Distribution, Poisson, StandardNormal};
-use rustfft::FftPlanner;
 
 /// Parameters of the log-Gaussian Cox process.
 #[derive(Debug, Clone, Copy)]
@@ -26,28 +26,11 @@ impl Cox {
     pub fn log_intensity(&self, rng: &mut impl Rng) -> Result<Vec<f64>> {
         self.check()?;
         let l = self.l;
-        let mut planner = FftPlanner::new();
-        let fwd = planner.plan_fft_forward(l);
-        let inv = planner.plan_fft_inverse(l);
+        let fft = Fft2::new(l, l);
         let mut a: Vec<Complex64> = (0..l * l)
             .map(|_| Complex64::new(StandardNormal.sample(rng), 0.0))
             .collect();
-        let fft2 = |a: &mut [Complex64], f: &dyn rustfft::Fft<f64>| {
-            for row in a.chunks_mut(l) {
-                f.process(row);
-            }
-            let mut col = vec![Complex64::default(); l];
-            for j in 0..l {
-                for i in 0..l {
-                    col[i] = a[i * l + j];
-                }
-                f.process(&mut col);
-                for i in 0..l {
-                    a[i * l + j] = col[i];
-                }
-            }
-        };
-        fft2(&mut a, fwd.as_ref());
+        fft.process(&mut a, false);
         // Amplitude filter exp(−|k|² ℓ² / 4): the field's spectrum is exp(−|k|² ℓ² / 2).
         for i in 0..l {
             for j in 0..l {
@@ -57,7 +40,8 @@ impl Cox {
                     (-(fi * fi + fj * fj) * self.corr_length * self.corr_length / 4.0).exp();
             }
         }
-        fft2(&mut a, inv.as_ref());
+        // The field is rescaled to standard deviation sigma below, so the FFT scale is moot.
+        fft.process(&mut a, true);
         let g: Vec<f64> = a.iter().map(|c| c.re).collect();
         let m = g.iter().sum::<f64>() / g.len() as f64;
         let sd = (g.iter().map(|v| (v - m).powi(2)).sum::<f64>() / g.len() as f64).sqrt();

@@ -17,6 +17,7 @@
 
 pub mod cox;
 pub mod error;
+mod fft2;
 pub mod ising;
 pub mod microcanonical;
 pub mod processes;

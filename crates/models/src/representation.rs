@@ -2,13 +2,12 @@
 //! product of that map, which is all a sampler needs.
 
 use crate::error::{check_finite, check_len, ModelError, Result};
+use crate::fft2::Fft2;
 use ndarray::{Array2, Array3};
 use num_complex::Complex64;
-use rustfft::{Fft, FftPlanner};
 use scattering_transform::{
     Averaging, Padding, Scattering1d, Scattering1dParams, Scattering2d, Scattering2dParams,
 };
-use std::sync::Arc;
 
 /// A differentiable map from signals (flattened to `input_len` values) to `output_len`
 /// moments. Implement it to use your own statistics with the samplers.
@@ -92,8 +91,7 @@ impl Representation for L1Norm {
 /// model.
 pub struct PowerSpectrum {
     shape: (usize, usize),
-    rows: Arc<dyn Fft<f64>>,
-    cols: Arc<dyn Fft<f64>>,
+    fft: Fft2,
 }
 
 impl PowerSpectrum {
@@ -102,32 +100,15 @@ impl PowerSpectrum {
         if shape.0 == 0 || shape.1 == 0 {
             return Err(ModelError::Param(format!("empty shape {shape:?}")));
         }
-        let mut p = FftPlanner::new();
         Ok(Self {
             shape,
-            rows: p.plan_fft_forward(shape.1),
-            cols: p.plan_fft_forward(shape.0),
+            fft: Fft2::new(shape.0, shape.1),
         })
     }
 
     fn fft2(&self, x: &[f64]) -> Vec<Complex64> {
-        let (m, n) = self.shape;
         let mut a: Vec<Complex64> = x.iter().map(|&v| Complex64::new(v, 0.0)).collect();
-        for row in a.chunks_mut(n) {
-            self.rows.process(row);
-        }
-        if m > 1 {
-            let mut col = vec![Complex64::default(); m];
-            for j in 0..n {
-                for i in 0..m {
-                    col[i] = a[i * n + j];
-                }
-                self.cols.process(&mut col);
-                for i in 0..m {
-                    a[i * n + j] = col[i];
-                }
-            }
-        }
+        self.fft.process(&mut a, false);
         a
     }
 }

@@ -6,11 +6,10 @@
 //! forcing on a ring of wavenumbers around `k_f`.
 
 use crate::error::{ModelError, Result};
+use crate::fft2::Fft2;
 use num_complex::Complex64;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
-use rustfft::{Fft, FftPlanner};
-use std::sync::Arc;
 
 /// Parameters of the flow.
 #[derive(Debug, Clone, Copy)]
@@ -49,8 +48,7 @@ impl Default for TurbulenceParams {
 pub struct Turbulence {
     prm: TurbulenceParams,
     w: Vec<Complex64>,
-    fwd: Arc<dyn Fft<f64>>,
-    inv: Arc<dyn Fft<f64>>,
+    fft: Fft2,
     k: Vec<f64>,
     /// Time elapsed.
     pub time: f64,
@@ -79,7 +77,6 @@ impl Turbulence {
             )));
         }
         let n = prm.n;
-        let mut pl = FftPlanner::new();
         let k = (0..n)
             .map(|i| {
                 if i <= n / 2 {
@@ -92,8 +89,7 @@ impl Turbulence {
         Ok(Self {
             prm,
             w: vec![Complex64::default(); n * n],
-            fwd: pl.plan_fft_forward(n),
-            inv: pl.plan_fft_inverse(n),
+            fft: Fft2::new(n, n),
             k,
             time: 0.0,
             scratch: std::array::from_fn(|_| vec![Complex64::default(); n * n]),
@@ -101,25 +97,7 @@ impl Turbulence {
     }
 
     fn fft2(&self, a: &mut [Complex64], inverse: bool) {
-        let n = self.prm.n;
-        let f = if inverse { &self.inv } else { &self.fwd };
-        for row in a.chunks_mut(n) {
-            f.process(row);
-        }
-        let mut col = vec![Complex64::default(); n];
-        for j in 0..n {
-            for i in 0..n {
-                col[i] = a[i * n + j];
-            }
-            f.process(&mut col);
-            for i in 0..n {
-                a[i * n + j] = col[i];
-            }
-        }
-        if inverse {
-            let s = 1.0 / (n * n) as f64;
-            a.iter_mut().for_each(|v| *v *= s);
-        }
+        self.fft.process(a, inverse);
     }
 
     /// `−FFT(u·∇ω)`, dealiased, written to `out`.
