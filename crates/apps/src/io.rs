@@ -208,6 +208,12 @@ impl Outputs {
         w.flush().map_err(|e| AppError::io(path, e))
     }
 
+    /// Writes a text file (tables, reports).
+    pub fn text(&mut self, path: &Path, text: &str) -> Result<(), AppError> {
+        let tmp = self.temp_path(path)?;
+        std::fs::write(&tmp, text).map_err(|e| AppError::io(&tmp, e))
+    }
+
     /// Renames every temporary file to its final name.
     pub fn commit(mut self) -> Result<(), AppError> {
         for (tmp, dst) in std::mem::take(&mut self.pending) {

@@ -437,10 +437,7 @@ fn write_outputs(
         &series,
         (true, true),
     )?;
-    let tpath = args.out.join("table.md");
-    let ttmp = out.temp_path(&tpath)?;
-    std::fs::write(&ttmp, &table)
-        .map_err(|e| AppError::Usage(format!("{}: {e}", ttmp.display())))?;
+    out.text(&args.out.join("table.md"), &table)?;
     out.json(
         &args.out.join("metrics.json"),
         &Metrics {

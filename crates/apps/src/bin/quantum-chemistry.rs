@@ -541,10 +541,7 @@ fn run(args: Args) -> Result<(), AppError> {
         ("true energy (kcal/mol)", "predicted (kcal/mol)"),
         &groups,
     )?;
-    let tpath = args.out.join("table.md");
-    let ttmp = out.temp_path(&tpath)?;
-    std::fs::write(&ttmp, &table)
-        .map_err(|e| AppError::Usage(format!("{}: {e}", ttmp.display())))?;
+    out.text(&args.out.join("table.md"), &table)?;
     out.json(
         &args.out.join("metrics.json"),
         &Metrics {
