@@ -1,7 +1,9 @@
 //! Scattering models: differentiable representations `Φ` (expected scattering moments of 1D
 //! signals and images, power spectra, l1 and l2 norms, or your own through the
-//! [`Representation`] trait) and a microcanonical sampler that draws new signals whose moments
-//! match a target.
+//! [`Representation`] trait), a microcanonical sampler that draws new signals whose moments
+//! match a target (one target, or one per realisation for a non-ergodic mixture), a
+//! maximum-entropy (macrocanonical) fit with MALA chains, and generators of the reference
+//! processes of the talks (Ising, Cox, fBm, MRW, 2D turbulence).
 //!
 //! ```
 //! use scattering_models::{L2Norm, Microcanonical, Representation};
@@ -19,17 +21,20 @@ pub mod cox;
 pub mod error;
 mod fft2;
 pub mod ising;
+pub mod macrocanonical;
 pub mod microcanonical;
 pub mod processes;
 pub mod representation;
+pub mod stats;
 pub mod turbulence;
 
 pub use cox::Cox;
 pub use error::{ModelError, Result};
 pub use ising::{autocorrelation_time, Ising, BETA_CRITICAL};
-pub use microcanonical::{Microcanonical, Synthesis};
+pub use macrocanonical::{Macrocanonical, MaxEntFit};
+pub use microcanonical::{Microcanonical, Progress, Synthesis};
 pub use processes::{fbm, mrw};
 pub use representation::{
-    L1Norm, L2Norm, PowerSpectrum, Representation, ScatteringMoments1d, ScatteringMoments2d,
+    Concat, L1Norm, L2Norm, PowerSpectrum, Representation, ScatteringMoments1d, ScatteringMoments2d,
 };
 pub use turbulence::{Turbulence, TurbulenceParams};

@@ -9,6 +9,7 @@ use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
 use rand::{rngs::StdRng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
+use rayon::prelude::*;
 use std::sync::Mutex;
 
 /// Settings of the microcanonical sampler.
@@ -51,14 +52,20 @@ pub struct Synthesis {
     pub iterations: u64,
 }
 
-struct Problem<'a> {
+/// Called after every cost evaluation with the evaluation count and the loss (e.g. to drive a
+/// progress bar). L-BFGS evaluates the cost about once per iteration, a little more when the
+/// line search backtracks.
+pub type Progress<'a> = &'a mut (dyn FnMut(usize, f64) + Send);
+
+struct Problem<'a, 'p> {
     phi: &'a dyn Representation,
     target: &'a [f64],
     scale: f64,
     curve: Mutex<Vec<f64>>,
+    progress: Option<Mutex<Progress<'p>>>,
 }
 
-impl Problem<'_> {
+impl Problem<'_, '_> {
     fn residual(&self, x: &[f64]) -> std::result::Result<Vec<f64>, argmin::core::Error> {
         let m = self
             .phi
@@ -68,20 +75,27 @@ impl Problem<'_> {
     }
 }
 
-impl CostFunction for Problem<'_> {
+impl CostFunction for Problem<'_, '_> {
     type Param = Vec<f64>;
     type Output = f64;
     fn cost(&self, x: &Vec<f64>) -> std::result::Result<f64, argmin::core::Error> {
         let r = self.residual(x)?;
         let loss = 0.5 * r.iter().map(|v| v * v).sum::<f64>() / self.scale;
-        if let Ok(mut c) = self.curve.lock() {
-            c.push(loss);
+        let count = match self.curve.lock() {
+            Ok(mut c) => {
+                c.push(loss);
+                c.len()
+            }
+            Err(_) => 0,
+        };
+        if let Some(Ok(mut f)) = self.progress.as_ref().map(|p| p.lock()) {
+            f(count, loss);
         }
         Ok(loss)
     }
 }
 
-impl Gradient for Problem<'_> {
+impl Gradient for Problem<'_, '_> {
     type Param = Vec<f64>;
     type Gradient = Vec<f64>;
     fn gradient(&self, x: &Vec<f64>) -> std::result::Result<Vec<f64>, argmin::core::Error> {
@@ -95,14 +109,52 @@ impl Gradient for Problem<'_> {
 impl Microcanonical {
     /// Draws one signal whose moments `Φ(x)` match `target`.
     pub fn sample(&self, phi: &dyn Representation, target: &[f64]) -> Result<Synthesis> {
-        let mut rng = StdRng::seed_from_u64(self.seed);
-        let x0: Vec<f64> = (0..phi.input_len())
+        let x0 = self.white_noise(phi.input_len(), self.seed);
+        self.run(phi, target, x0, None)
+    }
+
+    fn white_noise(&self, n: usize, seed: u64) -> Vec<f64> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        (0..n)
             .map(|_| {
                 let z: f64 = StandardNormal.sample(&mut rng);
                 self.init_std * z
             })
-            .collect();
-        self.sample_from(phi, target, x0)
+            .collect()
+    }
+
+    /// Like [`Microcanonical::sample`], reporting every cost evaluation to `progress`.
+    pub fn sample_with_progress(
+        &self,
+        phi: &dyn Representation,
+        target: &[f64],
+        progress: Progress<'_>,
+    ) -> Result<Synthesis> {
+        let x0 = self.white_noise(phi.input_len(), self.seed);
+        self.run(phi, target, x0, Some(progress))
+    }
+
+    /// The non-ergodic mixture model: one synthesis per target, each matching its own
+    /// realisation's moments (seeds `seed, seed + 1, ...`), run in parallel. Use it when the
+    /// realisations of a process differ too much for one averaged target to describe them.
+    pub fn sample_mixture(
+        &self,
+        phi: &dyn Representation,
+        targets: &[Vec<f64>],
+    ) -> Result<Vec<Synthesis>> {
+        if targets.is_empty() {
+            return Err(ModelError::Param(
+                "the mixture needs at least one target".into(),
+            ));
+        }
+        targets
+            .par_iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let x0 = self.white_noise(phi.input_len(), self.seed.wrapping_add(i as u64));
+                self.run(phi, t, x0, None)
+            })
+            .collect()
     }
 
     /// Like [`Microcanonical::sample`], from a given starting point.
@@ -111,6 +163,16 @@ impl Microcanonical {
         phi: &dyn Representation,
         target: &[f64],
         x0: Vec<f64>,
+    ) -> Result<Synthesis> {
+        self.run(phi, target, x0, None)
+    }
+
+    fn run(
+        &self,
+        phi: &dyn Representation,
+        target: &[f64],
+        x0: Vec<f64>,
+        progress: Option<Progress<'_>>,
     ) -> Result<Synthesis> {
         check_len("target", target.len(), phi.output_len())?;
         check_len("start", x0.len(), phi.input_len())?;
@@ -131,6 +193,7 @@ impl Microcanonical {
             target,
             scale,
             curve: Mutex::new(Vec::new()),
+            progress: progress.map(Mutex::new),
         };
         let solver = LBFGS::new(MoreThuenteLineSearch::new(), self.memory)
             .with_tolerance_cost(0.0)

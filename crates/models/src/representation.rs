@@ -252,3 +252,54 @@ impl Representation for ScatteringMoments2d {
             .collect())
     }
 }
+
+/// Several representations of the same signal, their moments concatenated (e.g. scattering
+/// moments plus [`L2Norm`], which makes a maximum-entropy model normalisable).
+pub struct Concat {
+    parts: Vec<Box<dyn Representation>>,
+}
+
+impl Concat {
+    /// Concatenates `parts`, which must all take signals of the same length.
+    pub fn new(parts: Vec<Box<dyn Representation>>) -> Result<Self> {
+        let Some(first) = parts.first() else {
+            return Err(ModelError::Param("Concat needs at least one part".into()));
+        };
+        let n = first.input_len();
+        if parts.iter().any(|p| p.input_len() != n) {
+            return Err(ModelError::Param(
+                "Concat parts take signals of different lengths".into(),
+            ));
+        }
+        Ok(Self { parts })
+    }
+}
+
+impl Representation for Concat {
+    fn input_len(&self) -> usize {
+        self.parts[0].input_len()
+    }
+    fn output_len(&self) -> usize {
+        self.parts.iter().map(|p| p.output_len()).sum()
+    }
+    fn forward(&self, x: &[f64]) -> Result<Vec<f64>> {
+        let mut out = Vec::with_capacity(self.output_len());
+        for p in &self.parts {
+            out.extend(p.forward(x)?);
+        }
+        Ok(out)
+    }
+    fn backward(&self, x: &[f64], v: &[f64]) -> Result<Vec<f64>> {
+        check_len("cotangent", v.len(), self.output_len())?;
+        let mut g = vec![0.0; self.input_len()];
+        let mut at = 0;
+        for p in &self.parts {
+            let k = p.output_len();
+            for (gi, d) in g.iter_mut().zip(p.backward(x, &v[at..at + k])?) {
+                *gi += d;
+            }
+            at += k;
+        }
+        Ok(g)
+    }
+}

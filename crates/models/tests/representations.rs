@@ -3,7 +3,7 @@
 
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use scattering_models::{
-    L1Norm, L2Norm, Microcanonical, PowerSpectrum, Representation, ScatteringMoments1d,
+    Concat, L1Norm, L2Norm, Microcanonical, PowerSpectrum, Representation, ScatteringMoments1d,
     ScatteringMoments2d,
 };
 
@@ -49,6 +49,16 @@ fn backward_passes_match_finite_differences() {
         (
             "scattering 2d",
             Box::new(ScatteringMoments2d::new((32, 32), 3, 4).unwrap()),
+        ),
+        (
+            "concat",
+            Box::new(
+                Concat::new(vec![
+                    Box::new(ScatteringMoments1d::new(64, 3, 2).unwrap()),
+                    Box::new(L2Norm { n: 64 }),
+                ])
+                .unwrap(),
+            ),
         ),
     ];
     for (name, phi) in &reps {
@@ -156,4 +166,6 @@ fn bad_inputs_are_errors() {
         ScatteringMoments2d::new((30, 30), 3, 4).is_err(),
         "periodic needs sides divisible by 2^J"
     );
+    assert!(Concat::new(vec![]).is_err());
+    assert!(Concat::new(vec![Box::new(L2Norm { n: 4 }), Box::new(L1Norm { n: 5 })]).is_err());
 }
