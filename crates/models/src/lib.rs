@@ -35,6 +35,7 @@ pub use macrocanonical::{Macrocanonical, MaxEntFit};
 pub use microcanonical::{Microcanonical, Progress, Synthesis};
 pub use processes::{fbm, mrw};
 pub use representation::{
-    Concat, L1Norm, L2Norm, PowerSpectrum, Representation, ScatteringMoments1d, ScatteringMoments2d,
+    Concat, EnvelopeCorrelations2d, L1Norm, L2Norm, PowerSpectrum, Representation,
+    ScatteringMoments1d, ScatteringMoments2d,
 };
 pub use turbulence::{Turbulence, TurbulenceParams};

@@ -27,7 +27,8 @@ pub struct Macrocanonical {
     pub langevin_steps: usize,
     /// Initial MALA step size (adapted per chain towards 57% acceptance).
     pub step: f64,
-    /// Adam learning rate on `θ`, in units of the normalised moments `Φ_k / |μ_k|`.
+    /// Adam learning rate on `θ̃ = θ |μ| / n` (moments are means, so `θ` grows with the
+    /// signal length `n`; `θ̃` is of order one).
     pub learning_rate: f64,
     /// Standard deviation of the white-noise start of the chains.
     pub init_std: f64,
@@ -40,10 +41,10 @@ impl Default for Macrocanonical {
         Self {
             seed: 0,
             chains: 8,
-            iterations: 500,
+            iterations: 1000,
             langevin_steps: 5,
             step: 1e-2,
-            learning_rate: 0.05,
+            learning_rate: 0.01,
             init_std: 1.0,
             base_std: 10.0,
         }
@@ -150,7 +151,8 @@ impl Macrocanonical {
             || !positive(self.step)
             || !positive(self.learning_rate)
             || !positive(self.init_std)
-            || !(self.base_std > 0.0)
+            || self.base_std.is_nan()
+            || self.base_std <= 0.0
         {
             return Err(ModelError::Param(
                 "chains and langevin_steps must be >= 1; step, learning_rate, init_std and \
@@ -164,16 +166,24 @@ impl Macrocanonical {
         if max_abs == 0.0 {
             return Err(ModelError::Param("the target moments are all zero".into()));
         }
-        // θ is parametrised as θ_k = θ̃_k / s_k so that Adam sees moments of unit scale.
-        let scale: Vec<f64> = target.iter().map(|v| v.abs().max(1e-3 * max_abs)).collect();
+        // θ is parametrised as θ_k = n θ̃_k / s_k: moments are means, so the energy θ·Φ is
+        // extensive in n, and Adam then works on θ̃ of order one.
+        // Moments near zero (e.g. the mean) are scaled by the rms moment instead, or a unit
+        // step of θ̃ would be a huge force.
+        let rms = norm / (k as f64).sqrt();
+        let scale: Vec<f64> = target.iter().map(|v| v.abs().max(rms)).collect();
         let inv_var = if self.base_std.is_finite() {
             1.0 / (self.base_std * self.base_std)
         } else {
             0.0
         };
         let n = phi.input_len();
-        let theta_of =
-            |tt: &[f64]| -> Vec<f64> { tt.iter().zip(&scale).map(|(a, s)| a / s).collect() };
+        let theta_of = |tt: &[f64]| -> Vec<f64> {
+            tt.iter()
+                .zip(&scale)
+                .map(|(a, s)| n as f64 * a / s)
+                .collect()
+        };
         let mut tt = vec![0.0; k];
         let mut theta = theta_of(&tt);
         let mut chains: Vec<Chain> = (0..self.chains)

@@ -63,15 +63,29 @@ struct Problem<'a, 'p> {
     scale: f64,
     curve: Mutex<Vec<f64>>,
     progress: Option<Mutex<Progress<'p>>>,
+    /// The last `(x, Φx − μ)`: L-BFGS asks for the cost and then the gradient at the same
+    /// point, and the gradient reuses the forward pass.
+    last: Mutex<Option<(Vec<f64>, Vec<f64>)>>,
 }
 
 impl Problem<'_, '_> {
     fn residual(&self, x: &[f64]) -> std::result::Result<Vec<f64>, argmin::core::Error> {
+        if let Ok(last) = self.last.lock() {
+            if let Some((lx, r)) = last.as_ref() {
+                if lx.as_slice() == x {
+                    return Ok(r.clone());
+                }
+            }
+        }
         let m = self
             .phi
             .forward(x)
             .map_err(|e| argmin::core::Error::msg(e.to_string()))?;
-        Ok(m.iter().zip(self.target).map(|(a, b)| a - b).collect())
+        let r: Vec<f64> = m.iter().zip(self.target).map(|(a, b)| a - b).collect();
+        if let Ok(mut last) = self.last.lock() {
+            *last = Some((x.to_vec(), r.clone()));
+        }
+        Ok(r)
     }
 }
 
@@ -131,6 +145,17 @@ impl Microcanonical {
         progress: Progress<'_>,
     ) -> Result<Synthesis> {
         let x0 = self.white_noise(phi.input_len(), self.seed);
+        self.run(phi, target, x0, Some(progress))
+    }
+
+    /// Like [`Microcanonical::sample_from`], reporting every cost evaluation to `progress`.
+    pub fn sample_from_with_progress(
+        &self,
+        phi: &dyn Representation,
+        target: &[f64],
+        x0: Vec<f64>,
+        progress: Progress<'_>,
+    ) -> Result<Synthesis> {
         self.run(phi, target, x0, Some(progress))
     }
 
@@ -194,6 +219,7 @@ impl Microcanonical {
             scale,
             curve: Mutex::new(Vec::new()),
             progress: progress.map(Mutex::new),
+            last: Mutex::new(None),
         };
         let solver = LBFGS::new(MoreThuenteLineSearch::new(), self.memory)
             .with_tolerance_cost(0.0)

@@ -5,6 +5,7 @@ use crate::error::{check_finite, check_len, ModelError, Result};
 use crate::fft2::Fft2;
 use ndarray::{Array2, Array3};
 use num_complex::Complex64;
+use rand_distr::Distribution;
 use scattering_transform::{
     Averaging, Padding, Scattering1d, Scattering1dParams, Scattering2d, Scattering2dParams,
 };
@@ -204,6 +205,8 @@ pub struct ScatteringMoments2d {
     s: Scattering2d<f64>,
     shape: (usize, usize),
     channels: usize,
+    j: usize,
+    l: usize,
 }
 
 impl ScatteringMoments2d {
@@ -215,12 +218,49 @@ impl ScatteringMoments2d {
             .padding(Padding::Periodic)
             .build()?;
         let (channels, _, _) = s.output_shape();
-        Ok(Self { s, shape, channels })
+        Ok(Self {
+            s,
+            shape,
+            channels,
+            j,
+            l,
+        })
     }
 
     /// The underlying transform.
     pub fn transform(&self) -> &Scattering2d<f64> {
         &self.s
+    }
+
+    /// White noise of standard deviation `std`, band-limited to the frequencies the moments
+    /// see: its spectrum is the filter bank's Littlewood-Paley sum (scaled to peak 1).
+    /// The gradient of every moment is a combination of first-layer wavelets, so descent never
+    /// changes a start's energy outside the bank's support; this start leaves it (nearly) empty
+    /// instead of at the white-noise level.
+    pub fn band_limited_noise(&self, std: f64, rng: &mut impl rand::Rng) -> Result<Vec<f64>> {
+        let (m, n) = self.shape;
+        let bank = scattering_filters::FilterBank2d::new(m, n, self.j, self.l)
+            .map_err(|e| ModelError::Param(e.to_string()))?;
+        let lp = bank.littlewood_paley();
+        let peak = lp
+            .iter()
+            .fold(0.0f64, |a, v| a.max(*v))
+            .max(f64::MIN_POSITIVE);
+        let fft = Fft2::new(m, n);
+        let mut a: Vec<Complex64> = (0..m * n)
+            .map(|_| Complex64::new(rand_distr::StandardNormal.sample(rng), 0.0))
+            .collect();
+        fft.process(&mut a, false);
+        // LP is symmetric under k -> -k for this real bank, so the result stays real.
+        a.iter_mut()
+            .zip(&lp)
+            .for_each(|(c, w)| *c *= (w / peak).max(0.0).sqrt());
+        fft.process(&mut a, true);
+        let x: Vec<f64> = a.iter().map(|c| c.re).collect();
+        let sd = (x.iter().map(|v| v * v).sum::<f64>() / x.len() as f64).sqrt();
+        Ok(x.iter()
+            .map(|v| std * v / sd.max(f64::MIN_POSITIVE))
+            .collect())
     }
 }
 
@@ -299,6 +339,113 @@ impl Representation for Concat {
                 *gi += d;
             }
             at += k;
+        }
+        Ok(g)
+    }
+}
+
+/// Envelope-intensity correlations of an image: `mean((x − x̄) · |x * ψ_j,θ|)` for every
+/// wavelet of the 2D Morlet bank (periodic). Scattering moments cannot tell `x` from
+/// `2x̄ − x` (the modulus forgets the sign); these odd moments say whether edges sit on bright
+/// or dark pixels, which sets the skewness of a texture's histogram. Combine them with
+/// [`ScatteringMoments2d`] through [`Concat`].
+pub struct EnvelopeCorrelations2d {
+    shape: (usize, usize),
+    fft: Fft2,
+    filters: Vec<Vec<f64>>,
+}
+
+impl EnvelopeCorrelations2d {
+    /// Correlations for `shape` images with `j` scales and `l` orientations.
+    pub fn new(shape: (usize, usize), j: usize, l: usize) -> Result<Self> {
+        let bank = scattering_filters::FilterBank2d::new(shape.0, shape.1, j, l)
+            .map_err(|e| ModelError::Param(e.to_string()))?;
+        Ok(Self {
+            shape,
+            fft: Fft2::new(shape.0, shape.1),
+            filters: bank.psi.iter().map(|f| f.levels[0].data.clone()).collect(),
+        })
+    }
+
+    fn spectrum(&self, x: &[f64]) -> Vec<Complex64> {
+        let mut a: Vec<Complex64> = x.iter().map(|&v| Complex64::new(v, 0.0)).collect();
+        self.fft.process(&mut a, false);
+        a
+    }
+
+    /// `x * ψ` for one filter, from the spectrum of `x`.
+    fn filtered(&self, xh: &[Complex64], f: &[f64]) -> Vec<Complex64> {
+        let mut w: Vec<Complex64> = xh.iter().zip(f).map(|(c, h)| c * h).collect();
+        self.fft.process(&mut w, true);
+        w
+    }
+}
+
+impl Representation for EnvelopeCorrelations2d {
+    fn input_len(&self) -> usize {
+        self.shape.0 * self.shape.1
+    }
+    fn output_len(&self) -> usize {
+        self.filters.len()
+    }
+    fn forward(&self, x: &[f64]) -> Result<Vec<f64>> {
+        use rayon::prelude::*;
+        check_in(self, x)?;
+        let n = x.len() as f64;
+        let mean = x.iter().sum::<f64>() / n;
+        let xh = self.spectrum(x);
+        Ok(self
+            .filters
+            .par_iter()
+            .map(|f| {
+                let w = self.filtered(&xh, f);
+                x.iter()
+                    .zip(&w)
+                    .map(|(xi, wi)| (xi - mean) * wi.norm())
+                    .sum::<f64>()
+                    / n
+            })
+            .collect())
+    }
+    fn backward(&self, x: &[f64], v: &[f64]) -> Result<Vec<f64>> {
+        use rayon::prelude::*;
+        check_in(self, x)?;
+        check_len("cotangent", v.len(), self.output_len())?;
+        let n = x.len() as f64;
+        let mean = x.iter().sum::<f64>() / n;
+        let xh = self.spectrum(x);
+        // d/dx mean((x − x̄) U) = (U − Ū)/n + Re(ψ ⋆ ((x − x̄)/n · w/|w|)), ψ̂ real.
+        let parts: Vec<Vec<f64>> = self
+            .filters
+            .par_iter()
+            .zip(v)
+            .map(|(f, &vl)| {
+                let w = self.filtered(&xh, f);
+                let u_mean = w.iter().map(|c| c.norm()).sum::<f64>() / n;
+                let mut r: Vec<Complex64> = w
+                    .iter()
+                    .zip(x)
+                    .map(|(wi, xi)| {
+                        let m = wi.norm();
+                        if m > 0.0 {
+                            wi / m * ((xi - mean) / n)
+                        } else {
+                            Complex64::new(0.0, 0.0)
+                        }
+                    })
+                    .collect();
+                self.fft.process(&mut r, false);
+                r.iter_mut().zip(f).for_each(|(c, h)| *c *= h);
+                self.fft.process(&mut r, true);
+                w.iter()
+                    .zip(&r)
+                    .map(|(wi, ri)| vl * ((wi.norm() - u_mean) / n + ri.re))
+                    .collect()
+            })
+            .collect();
+        let mut g = vec![0.0; x.len()];
+        for p in parts {
+            g.iter_mut().zip(p).for_each(|(a, b)| *a += b);
         }
         Ok(g)
     }

@@ -93,13 +93,15 @@ pub fn radial_spectrum(
 }
 
 /// Mean relative error between two band spectra (see [`radial_spectrum`]):
-/// `mean_b |P_b − R_b| / R_b` with `R` the reference.
+/// `mean_b |P_b − R_b| / R_b` with `R` the reference, over the bands where `R` exceeds
+/// `1e-10 max R` (dealiased or filtered-out bands would otherwise dominate).
 pub fn spectrum_rel_error(reference: &[f64], other: &[f64]) -> Result<f64> {
     check_len("spectrum", other.len(), reference.len())?;
+    let floor = 1e-10 * reference.iter().fold(0.0f64, |a, v| a.max(*v));
     let terms: Vec<f64> = reference
         .iter()
         .zip(other)
-        .filter(|(r, _)| **r > 0.0)
+        .filter(|(r, _)| **r > floor && **r > 0.0)
         .map(|(r, o)| (o - r).abs() / r)
         .collect();
     if terms.is_empty() {

@@ -3,8 +3,8 @@
 
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use scattering_models::{
-    Concat, L1Norm, L2Norm, Microcanonical, PowerSpectrum, Representation, ScatteringMoments1d,
-    ScatteringMoments2d,
+    Concat, EnvelopeCorrelations2d, L1Norm, L2Norm, Microcanonical, PowerSpectrum, Representation,
+    ScatteringMoments1d, ScatteringMoments2d,
 };
 
 /// Relative error between the VJP `(∂Φ/∂x)ᵀ v` and central differences of `v · Φ(x)`.
@@ -49,6 +49,10 @@ fn backward_passes_match_finite_differences() {
         (
             "scattering 2d",
             Box::new(ScatteringMoments2d::new((32, 32), 3, 4).unwrap()),
+        ),
+        (
+            "envelope correlations 2d",
+            Box::new(EnvelopeCorrelations2d::new((16, 24), 2, 4).unwrap()),
         ),
         (
             "concat",
@@ -168,4 +172,30 @@ fn bad_inputs_are_errors() {
     );
     assert!(Concat::new(vec![]).is_err());
     assert!(Concat::new(vec![Box::new(L2Norm { n: 4 }), Box::new(L1Norm { n: 5 })]).is_err());
+}
+
+#[test]
+fn envelope_correlations_change_sign_with_the_image_and_scattering_moments_do_not() {
+    let shape = (32, 32);
+    let mut rng = StdRng::seed_from_u64(4);
+    // Bright sparse dots on a dark background: edges sit next to bright pixels.
+    let x: Vec<f64> = (0..shape.0 * shape.1)
+        .map(|_| if rng.random::<f64>() < 0.05 { 3.0 } else { 0.0 })
+        .collect();
+    let mean = x.iter().sum::<f64>() / x.len() as f64;
+    let flipped: Vec<f64> = x.iter().map(|v| 2.0 * mean - v).collect();
+    let env = EnvelopeCorrelations2d::new(shape, 3, 4).unwrap();
+    let (a, b) = (env.forward(&x).unwrap(), env.forward(&flipped).unwrap());
+    for (p, q) in a.iter().zip(&b) {
+        assert!((p + q).abs() <= 1e-10 * p.abs().max(1e-12), "{p} vs {q}");
+    }
+    assert!(a.iter().all(|v| *v > 0.0), "{a:?}");
+    let s = ScatteringMoments2d::new(shape, 3, 4).unwrap();
+    let (c, d) = (s.forward(&x).unwrap(), s.forward(&flipped).unwrap());
+    let diff: f64 = c.iter().zip(&d).map(|(p, q)| (p - q).abs()).sum();
+    let norm: f64 = c.iter().map(|p| p.abs()).sum();
+    assert!(
+        diff < 1e-8 * norm,
+        "scattering moments should not see the flip: {diff}"
+    );
 }
