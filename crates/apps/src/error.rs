@@ -28,6 +28,9 @@ pub enum AppError {
     /// A learning step (fit or prediction) failed.
     #[error(transparent)]
     Learn(#[from] scattering_learn::LearnError),
+    /// A model, sampler or generator failed.
+    #[error(transparent)]
+    Model(#[from] scattering_models::ModelError),
     /// A command-line value is invalid.
     #[error("{0}")]
     Usage(String),

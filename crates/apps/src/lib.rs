@@ -19,5 +19,6 @@ pub mod idx;
 pub mod io;
 pub mod molecules;
 pub mod plots;
+pub mod synthesis;
 
 pub use error::AppError;

@@ -1,0 +1,526 @@
+//! The common part of the synthesis experiments (`textures`, `ising`, `cox`, `turbulence`,
+//! `multifractal`): a microcanonical scattering synthesis of one or more realisations, the
+//! Gaussian baseline with the same power spectrum, the figures of merit that are not the
+//! fitted loss, and the pictures.
+//!
+//! Every field is standardised with the mean and standard deviation of the originals before
+//! synthesis, so distances are in units of the original's standard deviation.
+
+use crate::error::AppError;
+use crate::figures::register_font;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use plotters::prelude::*;
+use rand::{rngs::StdRng, SeedableRng};
+use scattering_models::stats::{
+    gaussian_surrogate, radial_spectrum, spectrum_rel_error, wasserstein1,
+};
+use scattering_models::{Microcanonical, Representation};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+/// Sampler settings shared by the experiment binaries.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// L-BFGS iteration cap.
+    pub iters: u64,
+    /// Seed of the white-noise start and of the Gaussian baseline.
+    pub seed: u64,
+    /// Standard deviation of the white-noise start, in units of the originals' standard
+    /// deviation. Frequencies no wavelet sees keep their starting energy, so a small start
+    /// (0.1) keeps them quiet.
+    pub init_std: f64,
+    /// Stop when the relative loss `½‖Φx − μ‖²/‖μ‖²` falls below this (0: run every
+    /// iteration, as a benchmark does).
+    pub tol: f64,
+    /// Show a progress bar on stderr.
+    pub progress: bool,
+}
+
+/// Figures of one experiment, as written to `metrics.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Metrics {
+    /// Experiment name.
+    pub name: String,
+    /// Field shape (`[1, n]` for 1D signals).
+    pub shape: [usize; 2],
+    /// Realisations whose moments were averaged into the target.
+    pub realisations: usize,
+    /// Number of moments of the representation.
+    pub moments: usize,
+    /// `‖Φ(synthesis) − μ‖ / ‖μ‖`.
+    pub moment_rel_error: f64,
+    /// The same for the Gaussian baseline: how much the power spectrum alone misses.
+    pub moment_rel_error_gaussian: f64,
+    /// Wasserstein-1 distance between the value histograms of the originals and the synthesis.
+    pub hist_distance_scattering: f64,
+    /// The same for the Gaussian baseline.
+    pub hist_distance_gaussian: f64,
+    /// Mean relative error of the band spectrum (8 bands per octave) of the synthesis.
+    pub spectrum_error_scattering: f64,
+    /// The same for the Gaussian baseline (nonzero only through the single-draw noise when
+    /// several realisations make the target).
+    pub spectrum_error_gaussian: f64,
+    /// L-BFGS iterations run.
+    pub iterations: u64,
+    /// Evaluations of the cost (each with a gradient, plus line-search retries).
+    pub cost_evaluations: usize,
+    /// Wall time of the synthesis.
+    pub seconds: f64,
+    /// Experiment-specific figures.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+/// A synthesis with its baseline, both in the originals' units.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The scattering synthesis.
+    pub synthesis: Vec<f64>,
+    /// A draw of the Gaussian model with the first original's power spectrum.
+    pub gaussian: Vec<f64>,
+    /// Its figures.
+    pub metrics: Metrics,
+    /// Loss at every cost evaluation.
+    pub loss_curve: Vec<f64>,
+}
+
+/// Mean and standard deviation of all values.
+pub fn mean_std(fields: &[Vec<f64>]) -> (f64, f64) {
+    let n = fields.iter().map(|f| f.len()).sum::<usize>().max(1) as f64;
+    let m = fields.iter().flatten().sum::<f64>() / n;
+    let v = fields
+        .iter()
+        .flatten()
+        .map(|x| (x - m).powi(2))
+        .sum::<f64>()
+        / n;
+    (m, v.sqrt())
+}
+
+fn skewness(v: &[f64]) -> f64 {
+    let (m, s) = mean_std(std::slice::from_ref(&v.to_vec()));
+    v.iter()
+        .map(|x| ((x - m) / s.max(f64::MIN_POSITIVE)).powi(3))
+        .sum::<f64>()
+        / v.len() as f64
+}
+
+fn rel(a: &[f64], b: &[f64]) -> f64 {
+    let num: f64 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum();
+    let den: f64 = b.iter().map(|y| y * y).sum();
+    (num / den.max(f64::MIN_POSITIVE)).sqrt()
+}
+
+/// A progress bar over `len` steps, hidden when `show` is false.
+pub fn progress_bar(len: u64, msg: &str, show: bool) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    if show {
+        if let Ok(style) =
+            ProgressStyle::with_template("{msg:>24} [{bar:30}] {pos}/{len} {elapsed} {wide_msg}")
+        {
+            pb.set_style(style.progress_chars("=> "));
+        }
+    } else {
+        pb.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    pb.set_message(msg.to_string());
+    pb
+}
+
+/// Synthesises a field whose moments `Φ` match the average over `originals` (all of
+/// `shape`), draws the Gaussian baseline, and measures both. The descent starts from `start`
+/// (in standardised units) or, when `None`, from white noise of standard deviation
+/// `settings.init_std`.
+pub fn synthesise(
+    name: &str,
+    phi: &dyn Representation,
+    originals: &[Vec<f64>],
+    shape: (usize, usize),
+    settings: Settings,
+    start: Option<Vec<f64>>,
+) -> Result<Outcome, AppError> {
+    let n = shape.0 * shape.1;
+    if originals.is_empty() || originals.iter().any(|o| o.len() != n) || phi.input_len() != n {
+        return Err(AppError::Usage(format!(
+            "{name}: need at least one original of {shape:?} matching the representation"
+        )));
+    }
+    let (m, s) = mean_std(originals);
+    if !(s > 0.0 && s.is_finite()) {
+        return Err(AppError::Usage(format!(
+            "{name}: the originals are constant"
+        )));
+    }
+    let z: Vec<Vec<f64>> = originals
+        .iter()
+        .map(|o| o.iter().map(|v| (v - m) / s).collect())
+        .collect();
+    let k = phi.output_len();
+    let mut target = vec![0.0; k];
+    for zi in &z {
+        for (t, v) in target.iter_mut().zip(phi.forward(zi)?) {
+            *t += v / z.len() as f64;
+        }
+    }
+    let pb = progress_bar(settings.iters, name, settings.progress);
+    let mut report = |count: usize, loss: f64| {
+        pb.set_position((count as u64).min(settings.iters));
+        pb.set_message(format!("loss {loss:.2e}"));
+    };
+    let clock = Instant::now();
+    let sampler = Microcanonical {
+        seed: settings.seed,
+        init_std: settings.init_std,
+        max_iters: settings.iters,
+        tol: settings.tol,
+        memory: 20,
+    };
+    let mut rng = StdRng::seed_from_u64(settings.seed ^ 0x9e37_79b9);
+    let g = gaussian_surrogate(&z[0], shape, &mut rng)?;
+    let mut draw = match start {
+        Some(x0) => sampler.sample_from_with_progress(phi, &target, x0, &mut report)?,
+        None => sampler.sample_with_progress(phi, &target, &mut report)?,
+    };
+    let seconds = clock.elapsed().as_secs_f64();
+    // Moments built from |x * ψ| cannot tell x from 2 mean(x) − x: when Φ has that symmetry,
+    // keep the representative whose skewness has the originals' sign.
+    let mx = draw.x.iter().sum::<f64>() / n as f64;
+    let flipped: Vec<f64> = draw.x.iter().map(|v| 2.0 * mx - v).collect();
+    if rel(&phi.forward(&flipped)?, &phi.forward(&draw.x)?) < 1e-6
+        && skewness(&draw.x) * skewness(&z.concat()) < 0.0
+    {
+        draw.x = flipped;
+    }
+    pb.finish_and_clear();
+    let pooled: Vec<f64> = z.iter().flatten().copied().collect();
+    let mut spec = Vec::new();
+    for zi in &z {
+        let b = radial_spectrum(zi, shape, 8)?;
+        if spec.is_empty() {
+            spec = vec![0.0; b.len()];
+        }
+        spec.iter_mut()
+            .zip(b)
+            .for_each(|(a, v)| *a += v / z.len() as f64);
+    }
+    let metrics = Metrics {
+        name: name.to_string(),
+        shape: [shape.0, shape.1],
+        realisations: originals.len(),
+        moments: k,
+        moment_rel_error: draw.moment_rel_error,
+        moment_rel_error_gaussian: rel(&phi.forward(&g)?, &target),
+        hist_distance_scattering: wasserstein1(&pooled, &draw.x)?,
+        hist_distance_gaussian: wasserstein1(&pooled, &g)?,
+        spectrum_error_scattering: spectrum_rel_error(&spec, &radial_spectrum(&draw.x, shape, 8)?)?,
+        spectrum_error_gaussian: spectrum_rel_error(&spec, &radial_spectrum(&g, shape, 8)?)?,
+        iterations: draw.iterations,
+        cost_evaluations: draw.loss_curve.len(),
+        seconds,
+        extra: BTreeMap::new(),
+    };
+    let back = |v: &[f64]| v.iter().map(|x| m + s * x).collect::<Vec<f64>>();
+    Ok(Outcome {
+        synthesis: back(&draw.x),
+        gaussian: back(&g),
+        metrics,
+        loss_curve: draw.loss_curve,
+    })
+}
+
+/// The Markdown table of a set of experiments.
+pub fn table(rows: &[Metrics]) -> String {
+    let mut t = String::from(
+        "| experiment | size | moments | moment error | W1 scattering | W1 Gaussian | W1 ratio | \
+         spectrum error scattering | spectrum error Gaussian | iterations | seconds |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for r in rows {
+        let size = if r.shape[0] == 1 {
+            format!("{}", r.shape[1])
+        } else {
+            format!("{}×{}", r.shape[0], r.shape[1])
+        };
+        t += &format!(
+            "| {} | {} | {} | {:.1e} | {:.4} | {:.4} | {:.2}× | {:.3} | {:.3} | {} | {:.1} |\n",
+            r.name,
+            size,
+            r.moments,
+            r.moment_rel_error,
+            r.hist_distance_scattering,
+            r.hist_distance_gaussian,
+            r.hist_distance_gaussian / r.hist_distance_scattering.max(f64::MIN_POSITIVE),
+            r.spectrum_error_scattering,
+            r.spectrum_error_gaussian,
+            r.iterations,
+            r.seconds
+        );
+    }
+    t
+}
+
+/// One picture of a grid: a caption and a row-major field of `shape`.
+#[derive(Debug, Clone)]
+pub struct Panel {
+    /// Caption drawn above the picture.
+    pub caption: String,
+    /// Values, row-major.
+    pub data: Vec<f64>,
+    /// `(rows, columns)`.
+    pub shape: (usize, usize),
+}
+
+fn quantile(v: &[f64], q: f64) -> f64 {
+    let mut s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    if s.is_empty() {
+        return 0.0;
+    }
+    s.sort_by(|a, b| a.total_cmp(b));
+    s[((q * (s.len() - 1) as f64).round() as usize).min(s.len() - 1)]
+}
+
+/// Draws rows of grayscale pictures (e.g. original | scattering synthesis | Gaussian model).
+/// Each row shares the grey scale of its first picture (0.5% and 99.5% quantiles), so
+/// contrasts compare; small pictures are enlarged by an integer factor.
+pub fn image_grid_png(
+    path: &Path,
+    tmp: &Path,
+    title: &str,
+    rows: &[Vec<Panel>],
+) -> Result<(), AppError> {
+    register_font();
+    let err = |e: &dyn std::fmt::Display| AppError::Figure {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let all = || rows.iter().flatten();
+    let side = all().map(|p| p.shape.0.max(p.shape.1)).max().unwrap_or(1);
+    let zoom = (256 / side).max(1);
+    let (ch, cw) = (
+        all().map(|p| p.shape.0).max().unwrap_or(1) * zoom,
+        all().map(|p| p.shape.1).max().unwrap_or(1) * zoom,
+    );
+    let cols = rows.iter().map(|r| r.len()).max().unwrap_or(1);
+    let (pad, cap, top) = (12usize, 24usize, 40usize);
+    let width = (pad + cols * (cw + pad)) as u32;
+    let height = (top + rows.len() * (ch + cap + pad)) as u32;
+    let root = BitMapBackend::new(tmp, (width.max(400), height)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let style = ("sans-serif", 20).into_font().color(&BLACK);
+    root.draw_text(title, &style, (pad as i32, 10))
+        .map_err(|e| err(&e))?;
+    let small = ("sans-serif", 15).into_font().color(&BLACK);
+    for (r, row) in rows.iter().enumerate() {
+        let Some(first) = row.first() else { continue };
+        let (lo, hi) = (quantile(&first.data, 0.005), quantile(&first.data, 0.995));
+        let span = (hi - lo).max(1e-12);
+        let y0 = top + r * (ch + cap + pad);
+        for (c, p) in row.iter().enumerate() {
+            let x0 = pad + c * (cw + pad);
+            root.draw_text(&p.caption, &small, (x0 as i32, y0 as i32 + 2))
+                .map_err(|e| err(&e))?;
+            let (h, w) = p.shape;
+            for i in 0..h * zoom {
+                for j in 0..w * zoom {
+                    let v = p.data[(i / zoom) * w + j / zoom];
+                    let g = (((v - lo) / span).clamp(0.0, 1.0) * 255.0) as u8;
+                    root.draw_pixel(((x0 + j) as i32, (y0 + cap + i) as i32), &RGBColor(g, g, g))
+                        .map_err(|e| err(&e))?;
+                }
+            }
+        }
+    }
+    root.present().map_err(|e| err(&e))
+}
+
+/// `{"experiments": [...]}`, the shape of every synthesis binary's `metrics.json`.
+#[derive(Debug, Serialize)]
+pub struct MetricsFile<'a> {
+    /// One entry per experiment.
+    pub experiments: &'a [Metrics],
+}
+
+/// Everything a synthesis binary writes, committed together (no half-written directory).
+pub struct Report {
+    /// Output directory.
+    pub dir: std::path::PathBuf,
+    /// Title of the picture grid.
+    pub title: String,
+    /// File name of the picture grid (e.g. `textures.png`).
+    pub figure: String,
+    /// Rows of pictures.
+    pub rows: Vec<Vec<Panel>>,
+    /// One row of `metrics.json` per experiment.
+    pub metrics: Vec<Metrics>,
+    /// Loss curves, drawn to `loss.png`.
+    pub curves: Vec<crate::plots::Series>,
+    /// Arrays saved as `<name>.npy`: name, values, shape.
+    pub arrays: Vec<(String, Vec<f64>, (usize, usize))>,
+}
+
+impl Report {
+    /// Adds an experiment's outcome: its metrics, loss curve, arrays and a picture row
+    /// `first original | scattering synthesis | Gaussian model` (for 2D fields).
+    pub fn add(&mut self, original: &[f64], o: Outcome, caption: &str) {
+        let name = o.metrics.name.clone();
+        let shape = (o.metrics.shape[0], o.metrics.shape[1]);
+        if shape.0 > 1 {
+            let panel = |caption: String, data: Vec<f64>| Panel {
+                caption,
+                data,
+                shape,
+            };
+            self.rows.push(vec![
+                panel(format!("{name}: original"), original.to_vec()),
+                panel(caption.to_string(), o.synthesis.clone()),
+                panel("Gaussian, same spectrum".into(), o.gaussian.clone()),
+            ]);
+        }
+        self.curves.push(crate::plots::Series {
+            name: name.clone(),
+            points: o
+                .loss_curve
+                .iter()
+                .enumerate()
+                .map(|(i, v)| ((i + 1) as f64, *v))
+                .collect(),
+        });
+        self.arrays
+            .push((format!("{name}_synthesis"), o.synthesis, shape));
+        self.arrays
+            .push((format!("{name}_gaussian"), o.gaussian, shape));
+        self.metrics.push(o.metrics);
+    }
+
+    /// Writes the grid, `loss.png`, the arrays, `metrics.json` and `table.md` into `out`
+    /// (not yet committed, so a caller can add its own files).
+    pub fn write(&self, out: &mut crate::io::Outputs) -> Result<(), AppError> {
+        if !self.rows.is_empty() {
+            let fig = self.dir.join(&self.figure);
+            let tmp = out.temp_path(&fig)?;
+            image_grid_png(&fig, &tmp, &self.title, &self.rows)?;
+        }
+        let fig = self.dir.join("loss.png");
+        let tmp = out.temp_path(&fig)?;
+        crate::plots::curves_png(
+            &fig,
+            &tmp,
+            "Loss ½‖Φx − μ‖² / ‖μ‖²",
+            ("cost evaluation", "loss"),
+            &self.curves,
+            (true, true),
+        )?;
+        for (name, v, shape) in &self.arrays {
+            let arr = ndarray::Array2::from_shape_vec(*shape, v.clone())
+                .map_err(|e| AppError::Usage(e.to_string()))?;
+            out.npy(&self.dir.join(format!("{name}.npy")), &arr)?;
+        }
+        out.json(
+            &self.dir.join("metrics.json"),
+            &MetricsFile {
+                experiments: &self.metrics,
+            },
+        )?;
+        out.text(&self.dir.join("table.md"), &table(&self.metrics))
+    }
+}
+
+/// Local energies `−x_i (x_right + x_down)` of a periodic field (Ising's bond energy per site
+/// for ±1 spins).
+pub fn local_energies(x: &[f64], shape: (usize, usize)) -> Vec<f64> {
+    let (h, w) = shape;
+    (0..h * w)
+        .map(|i| {
+            let (r, c) = (i / w, i % w);
+            -x[i] * (x[r * w + (c + 1) % w] + x[((r + 1) % h) * w + c])
+        })
+        .collect()
+}
+
+/// Means over non-overlapping `b × b` blocks.
+pub fn block_means(x: &[f64], shape: (usize, usize), b: usize) -> Vec<f64> {
+    let (h, w) = shape;
+    let b = b.max(1);
+    let mut out = Vec::new();
+    for r in (0..h.saturating_sub(b - 1)).step_by(b) {
+        for c in (0..w.saturating_sub(b - 1)).step_by(b) {
+            let s: f64 = (0..b)
+                .flat_map(|i| (0..b).map(move |j| (i, j)))
+                .map(|(i, j)| x[(r + i) * w + c + j])
+                .sum();
+            out.push(s / (b * b) as f64);
+        }
+    }
+    out
+}
+
+/// Excess kurtosis-free flatness `E z⁴` of standardised values (3 for a Gaussian).
+pub fn flatness(v: &[f64]) -> f64 {
+    let (m, s) = mean_std(std::slice::from_ref(&v.to_vec()));
+    v.iter()
+        .map(|x| ((x - m) / s.max(f64::MIN_POSITIVE)).powi(4))
+        .sum::<f64>()
+        / v.len().max(1) as f64
+}
+
+/// How the descent starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Start {
+    /// White noise.
+    White,
+    /// White noise band-limited to the filter bank's support
+    /// ([`scattering_models::ScatteringMoments2d::band_limited_noise`]).
+    Band,
+}
+
+/// The starting point for `moments` (`None`: white noise, drawn by the sampler).
+pub fn start_point(
+    moments: &scattering_models::ScatteringMoments2d,
+    start: Start,
+    settings: Settings,
+) -> Result<Option<Vec<f64>>, AppError> {
+    Ok(match start {
+        Start::White => None,
+        Start::Band => {
+            let mut rng = StdRng::seed_from_u64(settings.seed);
+            Some(moments.band_limited_noise(settings.init_std, &mut rng)?)
+        }
+    })
+}
+
+/// Moments added to the scattering moments of an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Extra {
+    /// Scattering moments only.
+    None,
+    /// Plus `mean(x²)`.
+    L2,
+    /// Plus the envelope-intensity correlations `mean((x − x̄)|x * ψ|)`.
+    Envelope,
+    /// Plus both.
+    Both,
+}
+
+/// The representation of an image experiment: scattering moments (`j` scales, `l`
+/// orientations) and the `extra` moments.
+pub fn image_moments(
+    shape: (usize, usize),
+    j: usize,
+    l: usize,
+    extra: Extra,
+) -> Result<Box<dyn Representation>, AppError> {
+    use scattering_models::{Concat, EnvelopeCorrelations2d, L2Norm, ScatteringMoments2d};
+    let mut parts: Vec<Box<dyn Representation>> =
+        vec![Box::new(ScatteringMoments2d::new(shape, j, l)?)];
+    if matches!(extra, Extra::L2 | Extra::Both) {
+        parts.push(Box::new(L2Norm {
+            n: shape.0 * shape.1,
+        }));
+    }
+    if matches!(extra, Extra::Envelope | Extra::Both) {
+        parts.push(Box::new(EnvelopeCorrelations2d::new(shape, j, l)?));
+    }
+    Ok(Box::new(Concat::new(parts)?))
+}

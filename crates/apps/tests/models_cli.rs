@@ -1,0 +1,192 @@
+//! End-to-end runs of the synthesis binaries at tiny sizes: every output is written, the
+//! figures of merit are present and sane, and bad input fails with a one-line error and no
+//! output.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+fn run(bin: &str, out: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(bin)
+        .args(["--out", out.to_str().unwrap(), "--no-progress"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn experiments(out: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(out.join("metrics.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    v["experiments"].as_array().unwrap().clone()
+}
+
+fn num(v: &Value, key: &str) -> f64 {
+    v[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{key} missing in {v}"))
+}
+
+fn texture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../../data/textures/{name}.png"))
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn textures_synthesis_matches_moments_and_beats_the_gaussian_histogram() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tex");
+    let gravel = texture("gravel");
+    let o = run(
+        env!("CARGO_BIN_EXE_textures"),
+        &out,
+        &[
+            "--input", &gravel, "--size", "64", "-J", "3", "-L", "4", "--iters", "150", "--extra",
+            "both",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for f in [
+        "textures.png",
+        "loss.png",
+        "table.md",
+        "gravel_synthesis.npy",
+        "gravel_gaussian.npy",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    let e = &experiments(&out)[0];
+    assert_eq!(e["name"], "gravel");
+    assert!(num(e, "moment_rel_error") < 1e-2, "{e}");
+    // Gravel's histogram is skewed (dark gaps between stones); the Gaussian model's is not.
+    assert!(
+        num(e, "hist_distance_scattering") < num(e, "hist_distance_gaussian"),
+        "{e}"
+    );
+}
+
+#[test]
+fn textures_rejects_an_image_smaller_than_the_crop_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tex");
+    let o = run(
+        env!("CARGO_BIN_EXE_textures"),
+        &out,
+        &["--input", &texture("brick"), "--size", "512"],
+    );
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("smaller than"), "{err}");
+    assert!(!out.join("metrics.json").exists());
+}
+
+#[test]
+fn ising_cox_and_turbulence_write_their_statistics() {
+    let dir = tempfile::tempdir().unwrap();
+    let common = ["-J", "2", "-L", "4", "--iters", "40", "--realisations", "2"];
+    let out = dir.path().join("ising");
+    let mut args = common.to_vec();
+    args.extend(["--size", "16", "--equilibration", "40"]);
+    let o = run(env!("CARGO_BIN_EXE_ising"), &out, &args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let e = &experiments(&out)[0];
+    let energy = num(&e["energy_per_site"], "original");
+    // Finite-size critical Ising: −√2 ≈ −1.41, within the fluctuations of two 16² samples.
+    assert!((-1.8..=-1.0).contains(&energy), "{e}");
+    for key in [
+        "local_energy_distance_scattering",
+        "local_energy_distance_gaussian",
+        "block_magnetisation_distance_scattering",
+        "block_magnetisation_distance_gaussian",
+        "tau_energy_sweeps",
+    ] {
+        assert!(num(e, key).is_finite(), "{key}: {e}");
+    }
+    assert_eq!(experiments(&out).len(), 2, "one synthesis per realisation");
+    assert!(out.join("ising.png").exists() && out.join("ising_1_original.npy").exists());
+
+    let out = dir.path().join("cox");
+    let mut args = common.to_vec();
+    args.extend(["--size", "32"]);
+    let o = run(env!("CARGO_BIN_EXE_cox"), &out, &args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let e = &experiments(&out)[0];
+    // A Cox process is overdispersed: block counts vary more than Poisson's.
+    assert!(num(&e["block_dispersion"], "original") > 1.5, "{e}");
+
+    let out = dir.path().join("turbulence");
+    let mut args = common.to_vec();
+    args.extend(["--size", "32", "--spin-up", "5", "--gap", "0.5"]);
+    let o = run(env!("CARGO_BIN_EXE_turbulence"), &out, &args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let e = &experiments(&out)[0];
+    assert!(num(&e["solver_energy"], "after_snapshots") > 0.0, "{e}");
+    assert!(num(e, "moment_rel_error") < 1e-2, "{e}");
+}
+
+#[test]
+fn multifractal_reports_scaling_exponents_and_the_maximum_entropy_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("mf");
+    let o = run(
+        env!("CARGO_BIN_EXE_multifractal"),
+        &out,
+        &[
+            "--n",
+            "1024",
+            "--realisations",
+            "2",
+            "--iters",
+            "40",
+            "--quick",
+            "--maxent-iters",
+            "60",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ex = experiments(&out);
+    assert_eq!(ex.len(), 2);
+    for e in &ex {
+        let theory = e["zeta_theory"].as_array().unwrap();
+        let orig = e["zeta_original"].as_array().unwrap();
+        // ζ(2) of the generated originals is near its theoretical value (1.0 for the MRW,
+        // 2H = 1.4 for the fBm).
+        let (t2, o2) = (theory[1].as_f64().unwrap(), orig[1].as_f64().unwrap());
+        assert!((t2 - o2).abs() < 0.15, "{e}");
+    }
+    assert!(num(&ex[0]["macrocanonical"], "moment_rel_error").is_finite());
+    for f in ["walks.png", "zeta.png", "loss.png", "mrw_synthesis.npy"] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+}
+
+#[test]
+fn descent_is_uniform_on_the_sphere_but_not_on_the_simplex() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ss");
+    let o = run(
+        env!("CARGO_BIN_EXE_sphere-simplex"),
+        &out,
+        &["--n", "16", "--draws", "200"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ex = experiments(&out);
+    let (sphere, simplex) = (&ex[0], &ex[1]);
+    let crit = num(sphere, "ks_critical_5pct");
+    // From white noise, descent on mean(x²) only rescales: exactly uniform on the sphere.
+    assert!(num(sphere, "ks_microcanonical") < 1.5 * crit, "{sphere}");
+    // On the l1 sphere it is not: subgradient steps bias |x₁|.
+    assert!(num(simplex, "ks_microcanonical") > crit, "{simplex}");
+    assert!(num(simplex, "ks_exact_uniform") < 1.5 * crit, "{simplex}");
+    assert!(out.join("sphere_cdf.png").exists() && out.join("simplex_cdf.png").exists());
+    let bad = run(
+        env!("CARGO_BIN_EXE_sphere-simplex"),
+        &dir.path().join("bad"),
+        &["--n", "2"],
+    );
+    assert!(!bad.status.success());
+    assert!(!dir.path().join("bad").join("metrics.json").exists());
+}
