@@ -295,6 +295,18 @@ pub fn image_grid_png(
         path: path.to_path_buf(),
         reason: e.to_string(),
     };
+    if let Some(p) = rows
+        .iter()
+        .flatten()
+        .find(|p| p.data.len() != p.shape.0 * p.shape.1)
+    {
+        return Err(err(&format!(
+            "panel `{}` has {} values for shape {:?}",
+            p.caption,
+            p.data.len(),
+            p.shape
+        )));
+    }
     let all = || rows.iter().flatten();
     let side = all().map(|p| p.shape.0.max(p.shape.1)).max().unwrap_or(1);
     let zoom = (256 / side).max(1);
