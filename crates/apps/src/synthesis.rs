@@ -536,3 +536,74 @@ pub fn image_moments(
     }
     Ok(Box::new(Concat::new(parts)?))
 }
+
+/// Sampler options shared by the image experiments (`#[command(flatten)]` into each binary's
+/// arguments); experiment-specific defaults are applied where they are `None`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ImageOptions {
+    /// Number of scales.
+    #[arg(short = 'J')]
+    pub j: Option<usize>,
+    /// Number of orientations.
+    #[arg(short = 'L')]
+    pub l: Option<usize>,
+    /// L-BFGS iterations.
+    #[arg(long)]
+    pub iters: Option<u64>,
+    /// Seed of the data, the start and the Gaussian draw.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Moments added to the scattering moments (`both`: envelope correlations and mean(x²);
+    /// default `both`, `none` for Ising).
+    #[arg(long, value_enum)]
+    pub extra: Option<Extra>,
+    /// Start of the descent.
+    #[arg(long, value_enum, default_value_t = Start::White)]
+    pub start: Start,
+    /// Standard deviation of the start, in units of the originals' standard deviation.
+    #[arg(long, default_value_t = 0.1)]
+    pub init_std: f64,
+    /// Stop when the relative loss falls below this (0 runs all iterations).
+    #[arg(long, default_value_t = 1e-14)]
+    pub tol: f64,
+    /// No progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+impl ImageOptions {
+    /// The sampler settings, with `iters` when `--iters` is not given.
+    pub fn settings(&self, iters: u64) -> Settings {
+        Settings {
+            iters: self.iters.unwrap_or(iters),
+            seed: self.seed,
+            init_std: self.init_std,
+            tol: self.tol,
+            progress: !self.no_progress,
+        }
+    }
+}
+
+impl Report {
+    /// An empty report writing `figure` (titled `title`) and the rest into `dir`.
+    pub fn new(dir: &Path, figure: &str, title: String) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+            title,
+            figure: figure.to_string(),
+            rows: Vec::new(),
+            metrics: Vec::new(),
+            curves: Vec::new(),
+            arrays: Vec::new(),
+        }
+    }
+
+    /// Writes everything, commits it and prints the table.
+    pub fn finish(&self) -> Result<(), AppError> {
+        let mut out = crate::io::Outputs::new();
+        self.write(&mut out)?;
+        out.commit()?;
+        println!("{}", table(&self.metrics));
+        Ok(())
+    }
+}

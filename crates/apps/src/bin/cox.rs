@@ -11,9 +11,8 @@
 
 use clap::Parser;
 use rand::{rngs::StdRng, SeedableRng};
-use scattering_apps::io::Outputs;
 use scattering_apps::synthesis::{
-    block_means, image_moments, start_point, synthesise, table, Extra, Report, Settings, Start,
+    block_means, image_moments, start_point, synthesise, Extra, ImageOptions, Report,
 };
 use scattering_apps::AppError;
 use scattering_models::{Cox, ScatteringMoments2d};
@@ -31,12 +30,6 @@ struct Args {
     /// Grid side (a multiple of 2^J).
     #[arg(long)]
     size: Option<usize>,
-    /// Number of scales.
-    #[arg(short = 'J')]
-    j: Option<usize>,
-    /// Number of orientations.
-    #[arg(short = 'L')]
-    l: Option<usize>,
     /// Realisations whose moments are averaged into the target.
     #[arg(long)]
     realisations: Option<usize>,
@@ -49,24 +42,8 @@ struct Args {
     /// Correlation length of the log-intensity, in pixels.
     #[arg(long, default_value_t = 4.0)]
     corr_length: f64,
-    /// L-BFGS iterations.
-    #[arg(long)]
-    iters: Option<u64>,
-    /// Seed of the process, the start and the Gaussian draw.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Moments added to the scattering moments (`both`: envelope correlations and mean(x²)).
-    #[arg(long, value_enum, default_value_t = Extra::Both)]
-    extra: Extra,
-    /// Start of the descent.
-    #[arg(long, value_enum, default_value_t = Start::White)]
-    start: Start,
-    /// Standard deviation of the start (units of the counts').
-    #[arg(long, default_value_t = 0.1)]
-    init_std: f64,
-    /// No progress bar.
-    #[arg(long)]
-    no_progress: bool,
+    #[command(flatten)]
+    opt: ImageOptions,
 }
 
 fn dispersion(v: &[f64]) -> f64 {
@@ -75,32 +52,29 @@ fn dispersion(v: &[f64]) -> f64 {
     var / m.abs().max(f64::MIN_POSITIVE)
 }
 
+/// The moments this experiment adds by default (see `--extra`).
+const EXTRA: Extra = Extra::Both;
+
 fn run(a: Args) -> Result<(), AppError> {
     let q = a.quick;
     let size = a.size.unwrap_or(if q { 64 } else { 128 });
-    let j = a.j.unwrap_or(if q { 4 } else { 5 });
-    let l = a.l.unwrap_or(if q { 4 } else { 8 });
+    let j = a.opt.j.unwrap_or(if q { 4 } else { 5 });
+    let l = a.opt.l.unwrap_or(if q { 4 } else { 8 });
     let reals = a.realisations.unwrap_or(if q { 2 } else { 4 }).max(1);
-    let settings = Settings {
-        iters: a.iters.unwrap_or(if q { 100 } else { 500 }),
-        seed: a.seed,
-        init_std: a.init_std,
-        tol: 1e-14,
-        progress: !a.no_progress,
-    };
+    let settings = a.opt.settings(if q { 100 } else { 500 });
     let cox = Cox {
         l: size,
         mean_per_pixel: a.mean,
         sigma: a.sigma,
         corr_length: a.corr_length,
     };
-    let mut rng = StdRng::seed_from_u64(a.seed);
+    let mut rng = StdRng::seed_from_u64(a.opt.seed);
     let originals = (0..reals)
         .map(|_| cox.sample(&mut rng))
         .collect::<Result<Vec<_>, _>>()?;
     let moments = ScatteringMoments2d::new((size, size), j, l)?;
-    let start = start_point(&moments, a.start, settings)?;
-    let phi = image_moments((size, size), j, l, a.extra)?;
+    let start = start_point(&moments, a.opt.start, settings)?;
+    let phi = image_moments((size, size), j, l, a.opt.extra.unwrap_or(EXTRA))?;
     let shape = (size, size);
     let mut o = synthesise("cox", phi.as_ref(), &originals, shape, settings, start)?;
     // Counts in 4×4 blocks (block means × 16).
@@ -120,26 +94,19 @@ fn run(a: Args) -> Result<(), AppError> {
         json!({"original": pooled_empty, "scattering": empty(&o.synthesis),
                "gaussian": empty(&o.gaussian)}),
     );
-    let mut report = Report {
-        dir: a.out.clone(),
-        title: format!(
+    let mut report = Report::new(
+        &a.out,
+        "cox.png",
+        format!(
             "Log-Gaussian Cox {size}² (mean {}, σ {}, ℓ {}): scattering (J={j}, L={l}) vs Gaussian",
             a.mean, a.sigma, a.corr_length
         ),
-        figure: "cox.png".into(),
-        rows: Vec::new(),
-        metrics: Vec::new(),
-        curves: Vec::new(),
-        arrays: Vec::new(),
-    };
+    );
     report.add(&originals[0], o, "scattering synthesis");
     report
         .arrays
         .push(("cox_original".into(), originals[0].clone(), shape));
-    let mut out = Outputs::new();
-    report.write(&mut out)?;
-    out.commit()?;
-    println!("{}", table(&report.metrics));
+    report.finish()?;
     Ok(())
 }
 

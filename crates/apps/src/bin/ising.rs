@@ -12,10 +12,9 @@
 
 use clap::Parser;
 use rand::{rngs::StdRng, SeedableRng};
-use scattering_apps::io::Outputs;
 use scattering_apps::synthesis::{
-    block_means, image_moments, local_energies, start_point, synthesise, table, Extra, Report,
-    Settings, Start,
+    block_means, image_moments, local_energies, start_point, synthesise, Extra, ImageOptions,
+    Report, Settings,
 };
 use scattering_apps::AppError;
 use scattering_models::stats::wasserstein1;
@@ -34,12 +33,6 @@ struct Args {
     /// Lattice side (a multiple of 2^J).
     #[arg(long)]
     size: Option<usize>,
-    /// Number of scales.
-    #[arg(short = 'J')]
-    j: Option<usize>,
-    /// Number of orientations.
-    #[arg(short = 'L')]
-    l: Option<usize>,
     /// Realisations (each synthesised from its own moments).
     #[arg(long)]
     realisations: Option<usize>,
@@ -52,41 +45,22 @@ struct Args {
     /// Block side of the block magnetisation.
     #[arg(long)]
     block: Option<usize>,
-    /// L-BFGS iterations.
-    #[arg(long)]
-    iters: Option<u64>,
-    /// Seed of the chain, the start and the Gaussian draw.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Moments added to the scattering moments (`both`: envelope correlations and mean(x²)).
-    #[arg(long, value_enum, default_value_t = Extra::None)]
-    extra: Extra,
-    /// Start of the descent.
-    #[arg(long, value_enum, default_value_t = Start::White)]
-    start: Start,
-    /// Standard deviation of the start (units of the spins').
-    #[arg(long, default_value_t = 0.1)]
-    init_std: f64,
-    /// No progress bar.
-    #[arg(long)]
-    no_progress: bool,
+    #[command(flatten)]
+    opt: ImageOptions,
 }
+
+/// The moments this experiment adds by default (see `--extra`).
+const EXTRA: Extra = Extra::None;
 
 fn run(a: Args) -> Result<(), AppError> {
     let q = a.quick;
     let size = a.size.unwrap_or(if q { 32 } else { 128 });
-    let j = a.j.unwrap_or(if q { 3 } else { 5 });
-    let l = a.l.unwrap_or(if q { 4 } else { 8 });
+    let j = a.opt.j.unwrap_or(if q { 3 } else { 5 });
+    let l = a.opt.l.unwrap_or(if q { 4 } else { 8 });
     let reals = a.realisations.unwrap_or(if q { 2 } else { 4 }).max(1);
     let block = a.block.unwrap_or(if q { 4 } else { 8 });
-    let settings = Settings {
-        iters: a.iters.unwrap_or(if q { 100 } else { 500 }),
-        seed: a.seed,
-        init_std: a.init_std,
-        tol: 1e-14,
-        progress: !a.no_progress,
-    };
-    let mut rng = StdRng::seed_from_u64(a.seed);
+    let settings = a.opt.settings(if q { 100 } else { 500 });
+    let mut rng = StdRng::seed_from_u64(a.opt.seed);
     let mut ising = Ising::new(size)?;
     let energies = ising.run(BETA_CRITICAL, a.equilibration, &mut rng)?;
     let tail = &energies[energies.len() / 2..];
@@ -103,20 +77,12 @@ fn run(a: Args) -> Result<(), AppError> {
         a.equilibration
     );
     let moments = ScatteringMoments2d::new((size, size), j, l)?;
-    let start = start_point(&moments, a.start, settings)?;
-    let phi = image_moments((size, size), j, l, a.extra)?;
+    let start = start_point(&moments, a.opt.start, settings)?;
+    let phi = image_moments((size, size), j, l, a.opt.extra.unwrap_or(EXTRA))?;
     let shape = (size, size);
-    let mut report = Report {
-        dir: a.out.clone(),
-        title: format!(
+    let mut report = Report::new(&a.out, "ising.png", format!(
             "Critical Ising {size}²: non-ergodic mixture, one scattering synthesis per realisation (J={j}, L={l}) vs Gaussian"
-        ),
-        figure: "ising.png".into(),
-        rows: Vec::new(),
-        metrics: Vec::new(),
-        curves: Vec::new(),
-        arrays: Vec::new(),
-    };
+        ));
     // The non-ergodic mixture: at T_c a finite lattice is magnetised up or down, so the
     // realisations' moments differ and their average describes none of them; each
     // realisation gets its own synthesis.
@@ -175,10 +141,7 @@ fn run(a: Args) -> Result<(), AppError> {
             .arrays
             .push((format!("{name}_original"), x.clone(), shape));
     }
-    let mut out = Outputs::new();
-    report.write(&mut out)?;
-    out.commit()?;
-    println!("{}", table(&report.metrics));
+    report.finish()?;
     Ok(())
 }
 

@@ -109,15 +109,7 @@ fn run(a: Args) -> Result<(), AppError> {
     let phi = ScatteringMoments1d::new(n, j, a.q)?;
     let mut rng = StdRng::seed_from_u64(a.seed);
     let integral = n / 4;
-    let mut report = Report {
-        dir: a.out.clone(),
-        title: String::new(),
-        figure: String::new(),
-        rows: Vec::new(),
-        metrics: Vec::new(),
-        curves: Vec::new(),
-        arrays: Vec::new(),
-    };
+    let mut report = Report::new(&a.out, "", String::new());
     let mut walks = Vec::new();
     let mut zeta_curves = Vec::new();
     let mut mrw_increments = Vec::new();

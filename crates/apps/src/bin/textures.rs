@@ -11,9 +11,9 @@
 //! `DIR/<name>_{synthesis,gaussian}.npy` (in the image's [0, 1] units).
 
 use clap::Parser;
-use scattering_apps::io::{read_images, Outputs};
+use scattering_apps::io::read_images;
 use scattering_apps::synthesis::{
-    image_moments, start_point, synthesise, table, Extra, Report, Settings, Start,
+    image_moments, start_point, synthesise, Extra, ImageOptions, Report,
 };
 use scattering_apps::AppError;
 use scattering_models::ScatteringMoments2d;
@@ -35,33 +35,8 @@ struct Args {
     /// Side of the centre crop (a multiple of 2^J).
     #[arg(long)]
     size: Option<usize>,
-    /// Number of scales.
-    #[arg(short = 'J')]
-    j: Option<usize>,
-    /// Number of orientations.
-    #[arg(short = 'L', default_value_t = 8)]
-    l: usize,
-    /// L-BFGS iterations.
-    #[arg(long)]
-    iters: Option<u64>,
-    /// Seed of the white-noise start.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Moments added to the scattering moments (`both`: envelope correlations and mean(x²)).
-    #[arg(long, value_enum, default_value_t = Extra::Both)]
-    extra: Extra,
-    /// Start of the descent.
-    #[arg(long, value_enum, default_value_t = Start::White)]
-    start: Start,
-    /// Standard deviation of the start (units of the image's).
-    #[arg(long, default_value_t = 0.1)]
-    init_std: f64,
-    /// Stop when the relative loss falls below this (0 runs all iterations).
-    #[arg(long, default_value_t = 1e-14)]
-    tol: f64,
-    /// No progress bar.
-    #[arg(long)]
-    no_progress: bool,
+    #[command(flatten)]
+    opt: ImageOptions,
 }
 
 fn default_inputs() -> Vec<PathBuf> {
@@ -92,38 +67,27 @@ fn crop(path: &Path, size: usize) -> Result<Vec<f64>, AppError> {
         .collect())
 }
 
+/// The moments this experiment adds by default (see `--extra`).
+const EXTRA: Extra = Extra::Both;
+
 fn run(a: Args) -> Result<(), AppError> {
     let size = a.size.unwrap_or(if a.quick { 128 } else { 256 });
-    let j = a.j.unwrap_or(if a.quick { 4 } else { 5 });
-    let iters = a.iters.unwrap_or(if a.quick { 100 } else { 500 });
+    let j = a.opt.j.unwrap_or(if a.quick { 4 } else { 5 });
+    let l = a.opt.l.unwrap_or(8);
+    let settings = a.opt.settings(if a.quick { 100 } else { 500 });
+    let iters = settings.iters;
     let inputs = if a.input.is_empty() {
         default_inputs()
     } else {
         a.input.clone()
     };
-    // Scattering moments plus mean(x²): the l1-type moments alone leave the variance loose.
-    let moments = ScatteringMoments2d::new((size, size), j, a.l)?;
-    let settings = Settings {
-        iters,
-        seed: a.seed,
-        init_std: a.init_std,
-        tol: a.tol,
-        progress: !a.no_progress,
-    };
-    let start = start_point(&moments, a.start, settings)?;
-    let phi = image_moments((size, size), j, a.l, a.extra)?;
-    let mut report = Report {
-        dir: a.out.clone(),
-        title: format!(
+    let moments = ScatteringMoments2d::new((size, size), j, l)?;
+    let start = start_point(&moments, a.opt.start, settings)?;
+    let phi = image_moments((size, size), j, l, a.opt.extra.unwrap_or(EXTRA))?;
+    let mut report = Report::new(&a.out, "textures.png", format!(
             "Microcanonical scattering synthesis, {size}×{size}, J={j}, L={}, {iters} L-BFGS iterations",
-            a.l
-        ),
-        figure: "textures.png".into(),
-        rows: Vec::new(),
-        metrics: Vec::new(),
-        curves: Vec::new(),
-        arrays: Vec::new(),
-    };
+            l
+        ));
     for path in &inputs {
         let name = path
             .file_stem()
@@ -148,10 +112,7 @@ fn run(a: Args) -> Result<(), AppError> {
         );
         report.add(&x, o, "scattering synthesis");
     }
-    let mut out = Outputs::new();
-    report.write(&mut out)?;
-    out.commit()?;
-    println!("{}", table(&report.metrics));
+    report.finish()?;
     Ok(())
 }
 

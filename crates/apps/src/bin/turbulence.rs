@@ -12,10 +12,8 @@
 
 use clap::Parser;
 use rand::{rngs::StdRng, SeedableRng};
-use scattering_apps::io::Outputs;
 use scattering_apps::synthesis::{
-    flatness, image_moments, progress_bar, start_point, synthesise, table, Extra, Report, Settings,
-    Start,
+    flatness, image_moments, progress_bar, start_point, synthesise, Extra, ImageOptions, Report,
 };
 use scattering_apps::AppError;
 use scattering_models::{ScatteringMoments2d, Turbulence, TurbulenceParams};
@@ -33,12 +31,6 @@ struct Args {
     /// Grid side (a power of two, a multiple of 2^J).
     #[arg(long)]
     size: Option<usize>,
-    /// Number of scales.
-    #[arg(short = 'J')]
-    j: Option<usize>,
-    /// Number of orientations.
-    #[arg(short = 'L')]
-    l: Option<usize>,
     /// Snapshots whose moments are averaged into the target.
     #[arg(long)]
     realisations: Option<usize>,
@@ -48,24 +40,8 @@ struct Args {
     /// Solver time between snapshots.
     #[arg(long, default_value_t = 2.0)]
     gap: f64,
-    /// L-BFGS iterations.
-    #[arg(long)]
-    iters: Option<u64>,
-    /// Seed of the forcing, the start and the Gaussian draw.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Moments added to the scattering moments (`both`: envelope correlations and mean(x²)).
-    #[arg(long, value_enum, default_value_t = Extra::Both)]
-    extra: Extra,
-    /// Start of the descent.
-    #[arg(long, value_enum, default_value_t = Start::White)]
-    start: Start,
-    /// Standard deviation of the start (units of the vorticity's).
-    #[arg(long, default_value_t = 0.1)]
-    init_std: f64,
-    /// No progress bar.
-    #[arg(long)]
-    no_progress: bool,
+    #[command(flatten)]
+    opt: ImageOptions,
 }
 
 fn increments(x: &[f64], w: usize) -> Vec<f64> {
@@ -74,19 +50,16 @@ fn increments(x: &[f64], w: usize) -> Vec<f64> {
         .collect()
 }
 
+/// The moments this experiment adds by default (see `--extra`).
+const EXTRA: Extra = Extra::Both;
+
 fn run(a: Args) -> Result<(), AppError> {
     let q = a.quick;
     let size = a.size.unwrap_or(if q { 64 } else { 128 });
-    let j = a.j.unwrap_or(if q { 4 } else { 5 });
-    let l = a.l.unwrap_or(if q { 4 } else { 8 });
+    let j = a.opt.j.unwrap_or(if q { 4 } else { 5 });
+    let l = a.opt.l.unwrap_or(if q { 4 } else { 8 });
     let reals = a.realisations.unwrap_or(if q { 2 } else { 4 }).max(1);
-    let settings = Settings {
-        iters: a.iters.unwrap_or(if q { 100 } else { 500 }),
-        seed: a.seed,
-        init_std: a.init_std,
-        tol: 1e-14,
-        progress: !a.no_progress,
-    };
+    let settings = a.opt.settings(if q { 100 } else { 500 });
     // Hyperviscosity scaled with the grid so the dissipation range sits near n/3.
     let prm = TurbulenceParams {
         n: size,
@@ -96,10 +69,10 @@ fn run(a: Args) -> Result<(), AppError> {
         ..TurbulenceParams::default()
     };
     let mut flow = Turbulence::new(prm)?;
-    let mut rng = StdRng::seed_from_u64(a.seed);
+    let mut rng = StdRng::seed_from_u64(a.opt.seed);
     let spin = (a.spin_up / prm.dt).ceil() as usize;
     let gap = (a.gap / prm.dt).ceil().max(1.0) as usize;
-    let pb = progress_bar(spin as u64, "spin-up", !a.no_progress);
+    let pb = progress_bar(spin as u64, "spin-up", !a.opt.no_progress);
     for done in (0..spin).step_by(100) {
         flow.step(100.min(spin - done), &mut rng);
         pb.set_position(done as u64);
@@ -118,8 +91,8 @@ fn run(a: Args) -> Result<(), AppError> {
         ));
     }
     let moments = ScatteringMoments2d::new((size, size), j, l)?;
-    let start = start_point(&moments, a.start, settings)?;
-    let phi = image_moments((size, size), j, l, a.extra)?;
+    let start = start_point(&moments, a.opt.start, settings)?;
+    let phi = image_moments((size, size), j, l, a.opt.extra.unwrap_or(EXTRA))?;
     let shape = (size, size);
     let mut o = synthesise(
         "turbulence",
@@ -146,25 +119,14 @@ fn run(a: Args) -> Result<(), AppError> {
         "solver_energy".into(),
         json!({"before_snapshots": e_start, "after_snapshots": e_end}),
     );
-    let mut report = Report {
-        dir: a.out.clone(),
-        title: format!(
+    let mut report = Report::new(&a.out, "turbulence.png", format!(
             "2D turbulence {size}² (vorticity): scattering synthesis (J={j}, L={l}, {reals} snapshots) vs Gaussian"
-        ),
-        figure: "turbulence.png".into(),
-        rows: Vec::new(),
-        metrics: Vec::new(),
-        curves: Vec::new(),
-        arrays: Vec::new(),
-    };
+        ));
     report.add(&originals[0], o, "scattering synthesis");
     report
         .arrays
         .push(("turbulence_original".into(), originals[0].clone(), shape));
-    let mut out = Outputs::new();
-    report.write(&mut out)?;
-    out.commit()?;
-    println!("{}", table(&report.metrics));
+    report.finish()?;
     Ok(())
 }
 
