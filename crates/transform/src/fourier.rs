@@ -15,7 +15,9 @@ use std::sync::Arc;
 
 /// Floating-point types the transforms compute in: `f64` (the reference precision) and
 /// `f32` (about twice as fast, relative error around 1e-6).
-pub trait Real: FftNum + num_traits::Float + num_traits::NumAssign + Default {
+pub trait Real:
+    FftNum + num_traits::Float + num_traits::NumAssign + Default + bytemuck::Pod
+{
     /// Conversion from `f64` (rounding for `f32`).
     fn of(v: f64) -> Self;
     /// Conversion to `f64`.

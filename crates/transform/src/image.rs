@@ -4,7 +4,7 @@
 
 use crate::error::{invalid, Result, TransformError};
 use crate::fourier::{modulus, modulus_backward, Cx, Real};
-use crate::fourier2d::{Plans2d, SparseFilter2d};
+use crate::fourier2d::{split_pair, Plans2d, SparseFilter2d};
 use crate::padding::Padding;
 use crate::pool::{Pool, Pooled};
 use crate::time::Averaging;
@@ -110,7 +110,6 @@ struct First2 {
 /// 2D scattering transform, built once for an image size and applied to batches.
 pub struct Scattering2d<T: Real = f64> {
     params: Scattering2dParams,
-    bank: FilterBank2d,
     /// Padded size and padding (top, left).
     mp: usize,
     np: usize,
@@ -121,6 +120,8 @@ pub struct Scattering2d<T: Real = f64> {
     /// Global averaging: each channel is the mean of its modulus over the image.
     global: bool,
     first: Vec<First2>,
+    /// Indices into `first` of one or two order-1 paths of the same scale, computed together.
+    groups: Vec<Vec<usize>>,
     meta: Vec<PathMeta2d>,
     /// `psi[n][level]`, `phi[level]`, on their supports, in `T`.
     psi: Vec<Vec<SparseFilter2d<T>>>,
@@ -241,6 +242,13 @@ impl<T: Real> Scattering2d<T> {
                 }
             }
         }
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for (i, f) in first.iter().enumerate() {
+            match groups.last_mut() {
+                Some(g) if g.len() == 1 && first[g[0]].j1 == f.j1 => g.push(i),
+                _ => groups.push(vec![i]),
+            }
+        }
         let sparse = |s: &scattering_filters::Spectrum2d| SparseFilter2d::of(&s.data, s.m, s.n);
         Ok(Self {
             psi: bank
@@ -259,10 +267,10 @@ impl<T: Real> Scattering2d<T> {
             crop,
             global: params.average == Averaging::Global,
             params,
-            bank,
             mp,
             np,
             pad,
+            groups,
             first,
             meta,
         })
@@ -272,9 +280,15 @@ impl<T: Real> Scattering2d<T> {
     pub fn params(&self) -> &Scattering2dParams {
         &self.params
     }
-    /// The filter bank (f64, at the padded size).
-    pub fn bank(&self) -> &FilterBank2d {
-        &self.bank
+    /// The filter bank (f64, at the padded size), built anew: the transform keeps only
+    /// its own copies of the filters, in its precision and on their supports.
+    pub fn bank(&self) -> Result<FilterBank2d> {
+        Ok(FilterBank2d::new(
+            self.mp,
+            self.np,
+            self.params.j,
+            self.params.l,
+        )?)
     }
     /// `(channels, rows, columns)` of the output for one image:
     /// `1 + L J + L^2 J (J - 1) / 2` channels of size about `M / 2^J x N / 2^J`.
@@ -399,27 +413,43 @@ impl<T: Real> Scattering2d<T> {
         Ok(out)
     }
 
-    /// Reflect-pads the image into `ws.u` and leaves its spectrum in `ws.x`.
+    /// Reflect-pads the image and leaves its (transposed) spectrum in `ws.x`.
     fn load(&self, ws: &mut Work2<T>, img: impl Iterator<Item = f64>) {
         let (m, n) = self.params.shape;
         ws.img.clear();
         ws.img.extend(img.map(T::of));
+        let cols: Vec<usize> = (0..self.np)
+            .map(|j| reflect_index(j, self.pad.1, n))
+            .collect();
         for i in 0..self.mp {
-            let si = reflect_index(i, self.pad.0, m);
-            for j in 0..self.np {
-                let sj = reflect_index(j, self.pad.1, n);
-                ws.x[i * self.np + j] = Cx::new(ws.img[si * n + sj], T::zero());
+            let row = &ws.img[reflect_index(i, self.pad.0, m) * n..][..n];
+            for (x, &sj) in ws.x[i * self.np..(i + 1) * self.np].iter_mut().zip(&cols) {
+                *x = Cx::new(row[sj], T::zero());
             }
         }
-        self.plans.levels[0].process(&mut ws.x, &mut ws.tmp, &mut ws.scratch, false);
+        self.plans.levels[0].forward_t(&mut ws.x, &mut ws.tmp, &mut ws.scratch);
     }
 
-    /// `z = ifft2(fold(src * h))` from level `ks` to level `ko`, and `u = |z|`.
+    /// `z = ifft2(fold(src * h))` from a spectrum to level `ko`.
+    fn wavelet(
+        &self,
+        src: &[Cx<T>],
+        h: &SparseFilter2d<T>,
+        ko: usize,
+        z: &mut [Cx<T>],
+        tmp: &mut [Cx<T>],
+        scratch: &mut [Cx<T>],
+    ) {
+        let (mo, no) = (self.mp >> ko, self.np >> ko);
+        h.fold(src, mo, no, z, tmp);
+        self.plans.levels[ko].inverse_t(z, tmp, scratch);
+    }
+
+    /// [`Self::wavelet`], then `u = |z|`.
     #[allow(clippy::too_many_arguments)]
     fn wavelet_modulus(
         &self,
         src: &[Cx<T>],
-        ks: usize,
         h: &SparseFilter2d<T>,
         ko: usize,
         z: &mut [Cx<T>],
@@ -427,14 +457,18 @@ impl<T: Real> Scattering2d<T> {
         tmp: &mut [Cx<T>],
         scratch: &mut [Cx<T>],
     ) {
-        let (ms, ns) = (self.mp >> ks, self.np >> ks);
-        let (mo, no) = (self.mp >> ko, self.np >> ko);
-        h.fold(src, mo, no, T::of(1.0 / (ms * ns) as f64), z);
-        self.plans.levels[ko].process(z, tmp, scratch, true);
-        modulus(&z[..mo * no], &mut u[..mo * no]);
+        self.wavelet(src, h, ko, z, tmp, scratch);
+        let len = (self.mp >> ko) * (self.np >> ko);
+        modulus(&z[..len], &mut u[..len]);
     }
 
-    /// Complex spectrum of a real image `u` at level `k` into `out`.
+    /// Writes `|z|` into the real (`imag = false`) or imaginary part of `pack`. Two real
+    /// moduli share one complex array so that one FFT serves both.
+    fn pack_modulus(z: &[Cx<T>], imag: bool, pack: &mut [Cx<T>]) {
+        crate::simd::dispatch(PackModulus { z, imag, pack })
+    }
+
+    /// Complex (transposed) spectrum of a real image `u` at level `k` into `out`.
     fn spectrum(
         &self,
         u: &[T],
@@ -447,7 +481,7 @@ impl<T: Real> Scattering2d<T> {
         for (o, &v) in out[..len].iter_mut().zip(&u[..len]) {
             *o = Cx::new(v, T::zero());
         }
-        self.plans.levels[k].process(out, tmp, scratch, false);
+        self.plans.levels[k].forward_t(out, tmp, scratch);
     }
 
     /// Rows and columns of the unpadded image on the grid subsampled by 2^k.
@@ -460,19 +494,21 @@ impl<T: Real> Scattering2d<T> {
         )
     }
 
-    /// Mean of a modulus `u` (level `k`) over the unpadded image: global averaging.
-    fn region_mean(&self, u: &[T], k: usize) -> T {
+    /// Means of the real and imaginary parts of a packed pair of moduli (level `k`) over
+    /// the unpadded image: global averaging.
+    fn region_means(&self, u: &[Cx<T>], k: usize) -> (T, T) {
         let nk = self.np >> k;
         let (rows, cols) = self.region(k);
-        let count = rows.len() * cols.len();
-        let sum: f64 = rows
+        let count = (rows.len() * cols.len()) as f64;
+        let (re, im) = rows
             .flat_map(|i| u[i * nk + cols.start..i * nk + cols.end].iter())
-            .map(|v| v.as_f64())
-            .sum();
-        T::of(sum / count as f64)
+            .fold((0.0, 0.0), |(a, b), v| {
+                (a + v.re.as_f64(), b + v.im.as_f64())
+            });
+        (T::of(re / count), T::of(im / count))
     }
 
-    /// Adjoint of [`Self::region_mean`]: adds `g / count` over the region to `acc`.
+    /// Adjoint of a region mean: adds `g / count` over the region to `acc`.
     fn region_mean_backward(&self, g: T, k: usize, acc: &mut [T]) {
         let nk = self.np >> k;
         let (rows, cols) = self.region(k);
@@ -484,29 +520,38 @@ impl<T: Real> Scattering2d<T> {
         }
     }
 
-    /// Low-pass branch from level `k`: fold to level J, inverse, real part, unpad.
-    fn lowpass(
+    /// Low-pass branch from the level-`k` spectrum of `a + i b`, two real arrays: fold to
+    /// level J, inverse, unpad. Since the low-pass filter is real and even, the result is
+    /// `lowpass(a) + i lowpass(b)`: `a`'s channel gets the real part, `b`'s (if any) the
+    /// imaginary part.
+    #[allow(clippy::too_many_arguments)]
+    fn lowpass_pair(
         &self,
         src: &[Cx<T>],
         k: usize,
         buf: &mut [Cx<T>],
         tmp: &mut [Cx<T>],
         scratch: &mut [Cx<T>],
-        mut out: ArrayViewMut2<T>,
+        mut oa: ArrayViewMut2<T>,
+        ob: Option<ArrayViewMut2<T>>,
     ) {
         let j = self.params.j;
-        let (ms, ns) = (self.mp >> k, self.np >> k);
         let (mo, no) = (self.mp >> j, self.np >> j);
-        self.phi[k].fold(src, mo, no, T::of(1.0 / (ms * ns) as f64), buf);
-        self.plans.levels[j].process(buf, tmp, scratch, true);
+        self.phi[k].fold(src, mo, no, buf, tmp);
+        self.plans.levels[j].inverse_t(buf, tmp, scratch);
         let c = self.crop;
-        for ((a, b), o) in out.indexed_iter_mut() {
+        for ((a, b), o) in oa.indexed_iter_mut() {
             *o = buf[(a + c) * no + b + c].re;
+        }
+        if let Some(mut ob) = ob {
+            for ((a, b), o) in ob.indexed_iter_mut() {
+                *o = buf[(a + c) * no + b + c].im;
+            }
         }
     }
 
-    /// Adjoint of [`Self::lowpass`]: adds `phi_k * tile(fft(g))` to the level-`k` spectrum
-    /// accumulator `acc`.
+    /// Adjoint of the low-pass branch: adds `phi_k * tile(fft(g))` to the level-`k`
+    /// spectrum accumulator `acc`.
     #[allow(clippy::too_many_arguments)]
     fn lowpass_backward(
         &self,
@@ -526,12 +571,12 @@ impl<T: Real> Scattering2d<T> {
         for ((a, b), v) in g.indexed_iter() {
             buf[(a + c) * no + b + c] = Cx::new(*v, T::zero());
         }
-        self.plans.levels[j].process(buf, tmp, scratch, false);
+        self.plans.levels[j].forward_t(buf, tmp, scratch);
         self.phi[k].tile_add(&buf[..mo * no], mo, no, acc);
     }
 
     /// Order 0 of one loaded image into channel 0 of `out`.
-    fn order0_forward(&self, ws: &mut Work2<T>, mut out: ArrayViewMut2<T>) {
+    fn order0_forward(&self, ws: &mut Work2<T>, out: ArrayViewMut2<T>) {
         let Work2 {
             img,
             x,
@@ -542,54 +587,112 @@ impl<T: Real> Scattering2d<T> {
         } = ws;
         if self.global {
             let mean = img.iter().map(|v| v.as_f64()).sum::<f64>() / img.len() as f64;
+            let mut out = out;
             out[[0, 0]] = T::of(mean);
         } else {
-            self.lowpass(x, 0, buf, tmp, scratch, out);
+            self.lowpass_pair(x, 0, buf, tmp, scratch, out, None);
         }
     }
 
-    /// The order-1 path `f` and its order-2 children, from the image spectrum `xs`. The
-    /// order-1 channel goes to `out[slot(0)]` and child `k` to `out[slot(1 + k)]`.
-    fn first_order_forward(
+    /// Writes the (one or two) values or maps of a packed pair to the channels `ca` and
+    /// `cb`: low-pass of the packed spectrum `spec`, or global means of the packed moduli
+    /// `pack`.
+    #[allow(clippy::too_many_arguments)]
+    fn emit_pair(
+        &self,
+        pack: &mut [Cx<T>],
+        k: usize,
+        ca: usize,
+        cb: Option<usize>,
+        need_spectrum: bool,
+        buf: &mut [Cx<T>],
+        tmp: &mut [Cx<T>],
+        scratch: &mut [Cx<T>],
+        out: &mut ArrayViewMut3<T>,
+    ) {
+        if self.global {
+            let (a, b) = self.region_means(pack, k);
+            out[[ca, 0, 0]] = a;
+            if let Some(cb) = cb {
+                out[[cb, 0, 0]] = b;
+            }
+            if need_spectrum {
+                self.plans.levels[k].forward_t(pack, tmp, scratch);
+            }
+            return;
+        }
+        self.plans.levels[k].forward_t(pack, tmp, scratch);
+        let (oa, ob) = match cb {
+            Some(cb) => {
+                let (oa, ob) =
+                    out.multi_slice_mut((ndarray::s![ca, .., ..], ndarray::s![cb, .., ..]));
+                (oa, Some(ob))
+            }
+            None => (out.index_axis_mut(Axis(0), ca), None),
+        };
+        self.lowpass_pair(pack, k, buf, tmp, scratch, oa, ob);
+    }
+
+    /// One or two order-1 paths of the same scale and their order-2 children, from the
+    /// image spectrum `xs`. Member `g`'s order-1 channel goes to `out[slot(g, 0)]` and its
+    /// child `k` to `out[slot(g, 1 + k)]`. Real moduli travel in pairs (`a + i b`), so one
+    /// FFT and one low-pass serve two paths.
+    fn group_forward(
         &self,
         xs: &[Cx<T>],
-        f: &First2,
+        group: &[usize],
         w: &mut Work2<T>,
         out: &mut ArrayViewMut3<T>,
-        slot: &dyn Fn(usize) -> usize,
+        slot: &dyn Fn(usize, usize) -> usize,
     ) {
         let Work2 {
             z1,
-            u1,
             u1c,
-            z2,
-            u2,
-            u2c,
+            pk1,
+            s1b,
+            pk2,
             buf,
             tmp,
             scratch,
             ..
         } = w;
-        self.wavelet_modulus(xs, 0, &self.psi[f.n1][0], f.j1, z1, u1, tmp, scratch);
-        if !self.global || !f.children.is_empty() {
-            self.spectrum(u1, f.j1, u1c, tmp, scratch);
+        let members: Vec<&First2> = group.iter().map(|&i| &self.first[i]).collect();
+        let j1 = members[0].j1;
+        let (m1, n1) = (self.mp >> j1, self.np >> j1);
+        let len1 = m1 * n1;
+        for (g, f) in members.iter().enumerate() {
+            self.wavelet(xs, &self.psi[f.n1][0], j1, z1, tmp, scratch);
+            Self::pack_modulus(&z1[..len1], g == 1, &mut pk1[..len1]);
         }
-        if self.global {
-            out[[slot(0), 0, 0]] = self.region_mean(u1, f.j1);
-        } else {
-            let o = out.index_axis_mut(Axis(0), slot(0));
-            self.lowpass(u1c, f.j1, buf, tmp, scratch, o);
+        let children = members.iter().any(|f| !f.children.is_empty());
+        let cb = (members.len() == 2).then(|| slot(1, 0));
+        self.emit_pair(pk1, j1, slot(0, 0), cb, children, buf, tmp, scratch, out);
+        if !children {
+            return;
         }
-        for (k, c) in f.children.iter().enumerate() {
-            let h = &self.psi[c.n2][f.j1];
-            self.wavelet_modulus(u1c, f.j1, h, c.j2, z2, u2, tmp, scratch);
-            if self.global {
-                out[[slot(1 + k), 0, 0]] = self.region_mean(u2, c.j2);
-                continue;
+        if members.len() == 2 {
+            // The transposed spectrum is (n1, m1).
+            split_pair(&pk1[..len1], n1, m1, &mut u1c[..len1], &mut s1b[..len1]);
+        }
+        for (g, f) in members.iter().enumerate() {
+            let spec: &[Cx<T>] = match (members.len(), g) {
+                (1, _) => pk1,
+                (_, 0) => u1c,
+                _ => s1b,
+            };
+            let mut k = 0;
+            while k < f.children.len() {
+                let c = &f.children[k];
+                let pair = f.children.get(k + 1).filter(|d| d.j2 == c.j2);
+                let len2 = (self.mp >> c.j2) * (self.np >> c.j2);
+                for (imag, d) in std::iter::once(c).chain(pair).enumerate() {
+                    self.wavelet(spec, &self.psi[d.n2][j1], c.j2, z1, tmp, scratch);
+                    Self::pack_modulus(&z1[..len2], imag == 1, &mut pk2[..len2]);
+                }
+                let cb = pair.map(|_| slot(g, 2 + k));
+                self.emit_pair(pk2, c.j2, slot(g, 1 + k), cb, false, buf, tmp, scratch, out);
+                k += 1 + usize::from(pair.is_some());
             }
-            self.spectrum(u2, c.j2, u2c, tmp, scratch);
-            let o = out.index_axis_mut(Axis(0), slot(1 + k));
-            self.lowpass(u2c, c.j2, buf, tmp, scratch, o);
         }
     }
 
@@ -597,50 +700,57 @@ impl<T: Real> Scattering2d<T> {
     fn forward_one(&self, ws: &mut Work2<T>, mut out: ArrayViewMut3<T>) {
         self.order0_forward(ws, out.index_axis_mut(Axis(0), 0));
         let xs = std::mem::take(&mut ws.x);
-        for f in &self.first {
-            let slot = |k: usize| {
+        for group in &self.groups {
+            let slot = |g: usize, k: usize| {
+                let f = &self.first[group[g]];
                 if k == 0 {
                     f.channel
                 } else {
                     f.children[k - 1].channel
                 }
             };
-            self.first_order_forward(&xs, f, ws, &mut out, &slot);
+            self.group_forward(&xs, group, ws, &mut out, &slot);
         }
         ws.x = xs;
     }
 
-    /// One loaded image with its first-order paths spread over threads (small batches).
+    /// One loaded image with its groups of order-1 paths spread over threads (small
+    /// batches).
     fn forward_one_parallel(&self, ws: &mut Work2<T>, mut out: ArrayViewMut3<T>) {
         self.order0_forward(ws, out.index_axis_mut(Axis(0), 0));
         let xs = &ws.x;
         let blocks: Vec<Array3<T>> = self
-            .first
+            .groups
             .par_iter()
             .map_init(
                 || self.workspace(false),
-                |w, f| {
-                    let mut block = Array3::zeros((1 + f.children.len(), self.out.0, self.out.1));
-                    self.first_order_forward(xs, f, w, &mut block.view_mut(), &|k| k);
+                |w, group| {
+                    let sizes: Vec<usize> = group
+                        .iter()
+                        .map(|&i| 1 + self.first[i].children.len())
+                        .collect();
+                    let total = sizes.iter().sum();
+                    let mut block = Array3::zeros((total, self.out.0, self.out.1));
+                    let slot = |g: usize, k: usize| if g == 0 { k } else { sizes[0] + k };
+                    self.group_forward(xs, group, w, &mut block.view_mut(), &slot);
                     block
                 },
             )
             .collect();
-        for (f, block) in self.first.iter().zip(&blocks) {
-            self.scatter_block(f, block, &mut out);
+        for (group, block) in self.groups.iter().zip(&blocks) {
+            let mut row = 0;
+            for &i in group {
+                let f = &self.first[i];
+                out.index_axis_mut(Axis(0), f.channel)
+                    .assign(&block.index_axis(Axis(0), row));
+                for (k, c) in f.children.iter().enumerate() {
+                    out.index_axis_mut(Axis(0), c.channel)
+                        .assign(&block.index_axis(Axis(0), row + 1 + k));
+                }
+                row += 1 + f.children.len();
+            }
         }
     }
-
-    /// Copies a path's block (order 1, then children) to its output channels.
-    fn scatter_block(&self, f: &First2, block: &Array3<T>, out: &mut ArrayViewMut3<T>) {
-        out.index_axis_mut(Axis(0), f.channel)
-            .assign(&block.index_axis(Axis(0), 0));
-        for (k, c) in f.children.iter().enumerate() {
-            out.index_axis_mut(Axis(0), c.channel)
-                .assign(&block.index_axis(Axis(0), 1 + k));
-        }
-    }
-
     /// Adds to `acc0` (the spectrum-domain gradient at full resolution) the contribution
     /// of the order-1 path `f`, channel index `c1`, and its children.
     #[allow(clippy::too_many_arguments)]
@@ -670,7 +780,7 @@ impl<T: Real> Scattering2d<T> {
             ..
         } = w;
         let (m1, n1) = (mp >> f.j1, np >> f.j1);
-        self.wavelet_modulus(xs, 0, &self.psi[f.n1][0], f.j1, z1, u1, tmp, scratch);
+        self.wavelet_modulus(xs, &self.psi[f.n1][0], f.j1, z1, u1, tmp, scratch);
         acc1[..m1 * n1].iter_mut().for_each(|v| *v = zero);
         if !self.global {
             let g1 = g.index_axis(Axis(0), 1 + c1);
@@ -682,7 +792,7 @@ impl<T: Real> Scattering2d<T> {
         for c in &f.children {
             let (m2, n2) = (mp >> c.j2, np >> c.j2);
             let h = &self.psi[c.n2][f.j1];
-            self.wavelet_modulus(u1c, f.j1, h, c.j2, z2, u2, tmp, scratch);
+            self.wavelet_modulus(u1c, h, c.j2, z2, u2, tmp, scratch);
             // Gradient with respect to U2 (real), then through the modulus.
             if self.global {
                 gu[..m2 * n2].iter_mut().for_each(|v| *v = T::zero());
@@ -691,17 +801,17 @@ impl<T: Real> Scattering2d<T> {
                 acc2[..m2 * n2].iter_mut().for_each(|v| *v = zero);
                 let g2 = g.index_axis(Axis(0), c.channel);
                 self.lowpass_backward(g2, c.j2, buf, tmp, scratch, acc2);
-                self.plans.levels[c.j2].process(acc2, tmp, scratch, true);
+                self.plans.levels[c.j2].inverse_t(acc2, tmp, scratch);
                 let s2 = T::of(1.0 / (m2 * n2) as f64);
                 for (gv, a) in gu[..m2 * n2].iter_mut().zip(&acc2[..m2 * n2]) {
                     *gv = a.re * s2;
                 }
             }
             modulus_backward(&z2[..m2 * n2], &gu[..m2 * n2], &mut buf[..m2 * n2]);
-            self.plans.levels[c.j2].process(buf, tmp, scratch, false);
+            self.plans.levels[c.j2].forward_t(buf, tmp, scratch);
             h.tile_add(&buf[..m2 * n2], m2, n2, acc1);
         }
-        self.plans.levels[f.j1].process(acc1, tmp, scratch, true);
+        self.plans.levels[f.j1].inverse_t(acc1, tmp, scratch);
         let s1 = T::of(1.0 / (m1 * n1) as f64);
         for (gv, a) in gu[..m1 * n1].iter_mut().zip(&acc1[..m1 * n1]) {
             *gv = a.re * s1;
@@ -710,7 +820,7 @@ impl<T: Real> Scattering2d<T> {
             self.region_mean_backward(g[[1 + c1, 0, 0]], f.j1, gu);
         }
         modulus_backward(&z1[..m1 * n1], &gu[..m1 * n1], &mut buf[..m1 * n1]);
-        self.plans.levels[f.j1].process(buf, tmp, scratch, false);
+        self.plans.levels[f.j1].forward_t(buf, tmp, scratch);
         self.psi[f.n1][0].tile_add(&buf[..m1 * n1], m1, n1, acc0);
     }
 
@@ -759,7 +869,7 @@ impl<T: Real> Scattering2d<T> {
         let Work2 {
             tmp, scratch, img, ..
         } = ws;
-        self.plans.levels[0].process(&mut acc0, tmp, scratch, true);
+        self.plans.levels[0].inverse_t(&mut acc0, tmp, scratch);
         // Fold the padded gradient back onto the image (adjoint of the reflection).
         let (m, n) = self.params.shape;
         img.iter_mut().for_each(|v| *v = T::zero());
@@ -792,7 +902,10 @@ struct Work2<T> {
     u1c: Vec<Cx<T>>,
     z2: Vec<Cx<T>>,
     u2: Vec<T>,
-    u2c: Vec<Cx<T>>,
+    /// Packed pairs of moduli `a + i b` (orders 1 and 2) and the second split spectrum.
+    pk1: Vec<Cx<T>>,
+    pk2: Vec<Cx<T>>,
+    s1b: Vec<Cx<T>>,
     buf: Vec<Cx<T>>,
     tmp: Vec<Cx<T>>,
     scratch: Vec<Cx<T>>,
@@ -809,11 +922,13 @@ impl<T: Real> Work2<T> {
             img: Vec::new(),
             x: vec![z; len],
             z1: vec![z; len],
-            u1: vec![T::zero(); len],
+            u1: Vec::new(),
             u1c: vec![z; len],
-            z2: vec![z; len],
-            u2: vec![T::zero(); len],
-            u2c: vec![z; len],
+            z2: Vec::new(),
+            u2: Vec::new(),
+            pk1: vec![z; len],
+            pk2: vec![z; len],
+            s1b: vec![z; len],
             buf: vec![z; len],
             tmp: vec![z; len],
             scratch: vec![z; scratch_len],
@@ -828,9 +943,37 @@ impl<T: Real> Work2<T> {
         if self.acc0.len() != len {
             let z = Cx::new(T::zero(), T::zero());
             self.acc0 = vec![z; len];
+            self.u1 = vec![T::zero(); len];
+            self.z2 = vec![z; len];
+            self.u2 = vec![T::zero(); len];
             self.acc1 = vec![z; len];
             self.acc2 = vec![z; len];
             self.gu = vec![T::zero(); len];
+        }
+    }
+}
+
+/// [`Scattering2d::pack_modulus`]'s arguments, for [`crate::simd::dispatch`].
+struct PackModulus<'a, T> {
+    z: &'a [Cx<T>],
+    imag: bool,
+    pack: &'a mut [Cx<T>],
+}
+
+impl<T: Real> crate::simd::Kernel for PackModulus<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let pack: &mut [T] = bytemuck::cast_slice_mut(self.pack);
+        let z: &[T] = bytemuck::cast_slice(self.z);
+        let pairs = pack.chunks_exact_mut(2).zip(z.chunks_exact(2));
+        if self.imag {
+            pairs.for_each(|(p, c)| p[1] = (c[0] * c[0] + c[1] * c[1]).sqrt());
+        } else {
+            pairs.for_each(|(p, c)| {
+                p[0] = (c[0] * c[0] + c[1] * c[1]).sqrt();
+                p[1] = T::zero();
+            });
         }
     }
 }

@@ -37,6 +37,7 @@ mod fourier2d;
 pub mod image;
 pub mod padding;
 mod pool;
+mod simd;
 pub mod solid;
 pub mod time;
 
