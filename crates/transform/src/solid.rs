@@ -353,11 +353,12 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         m * n * o
     }
 
+    /// `sum_voxels u^q` for each power `q`, summed in f64.
     fn integrals(&self, u: &[T]) -> Vec<f64> {
         self.params
             .integral_powers
             .iter()
-            .map(|&q| u.iter().map(|v| pow(v.as_f64(), q)).sum())
+            .map(|&q| crate::simd::dispatch(PowerSum { u, q }))
             .collect()
     }
 
@@ -651,29 +652,14 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             }
             self.plane_plans[p].levels[0].process(buf, &mut pw.tmp, &mut pw.scratch, true);
         }
-        let sign = |x: usize| if x % 2 == 0 { T::one() } else { -T::one() };
-        let s = if odd { -T::one() } else { T::one() };
-        let zero = Cx::new(T::zero(), T::zero());
-        for a in 0..m0 {
-            for b in 0..n0 {
-                for c in 0..o0 {
-                    let k = idx(a, b, c);
-                    let zc = z[k].conj() * s;
-                    let mut corr = zero;
-                    if !d.planes[0].is_empty() {
-                        corr += pw.planes[0][b * o0 + c] * sign(a);
-                    }
-                    if !d.planes[1].is_empty() {
-                        corr += pw.planes[1][a * o0 + c] * sign(b);
-                    }
-                    if !d.planes[2].is_empty() {
-                        corr += pw.planes[2][a * n0 + b] * sign(c);
-                    }
-                    let v = zc + corr;
-                    u[k] += v.re * v.re + v.im * v.im;
-                }
-            }
-        }
+        crate::simd::dispatch(MirrorRows {
+            shape: self.params.shape,
+            z,
+            planes: &pw.planes,
+            present: d.planes.each_ref().map(|p| !p.is_empty()),
+            sign: if odd { -T::one() } else { T::one() },
+            u,
+        });
     }
 
     /// `U = sqrt(sum_m |ifft(src * psi_m)|^2)` for order `l` and scale `j`; the complex
@@ -704,9 +690,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             f.mul_into(src, z);
             self.plan
                 .process_pruned(z, w.tmp, w.scratch, true, f.lines.as_ref());
-            for (uv, c) in u.iter_mut().zip(z.iter()) {
-                *uv += c.re * c.re + c.im * c.im;
-            }
+            crate::simd::dispatch(AddSquares { u, z });
             if let (Some(planes), Some(pw)) = (sym, w.planes.as_deref_mut()) {
                 if mi > l {
                     let m = mi - l;
@@ -714,7 +698,89 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                 }
             }
         }
-        u.iter_mut().for_each(|v| *v = v.sqrt());
+        crate::simd::dispatch(Sqrt { u });
+    }
+}
+
+/// `u += |z|^2`, for [`crate::simd::dispatch`].
+struct AddSquares<'a, T> {
+    u: &'a mut [T],
+    z: &'a [Cx<T>],
+}
+
+impl<T: Real> crate::simd::Kernel for AddSquares<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let z: &[T] = bytemuck::cast_slice(self.z);
+        for (u, c) in self.u.iter_mut().zip(z.chunks_exact(2)) {
+            *u += c[0] * c[0] + c[1] * c[1];
+        }
+    }
+}
+
+/// `u = sqrt(u)`, for [`crate::simd::dispatch`].
+struct Sqrt<'a, T> {
+    u: &'a mut [T],
+}
+
+impl<T: Real> crate::simd::Kernel for Sqrt<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        self.u.iter_mut().for_each(|v| *v = v.sqrt());
+    }
+}
+
+/// `u += |s conj(z) + C|^2` voxel by voxel, where the correction `C` at `(a, b, c)` is
+/// `(-1)^a P0[b, c] + (-1)^b P1[a, c] + (-1)^c P2[a, b]` from the inverse transforms of the
+/// three Nyquist planes (absent planes count as zero). Row by row along the last axis, so
+/// that the loop vectorises.
+struct MirrorRows<'a, T> {
+    shape: (usize, usize, usize),
+    z: &'a [Cx<T>],
+    planes: &'a [Vec<Cx<T>>; 3],
+    present: [bool; 3],
+    sign: T,
+    u: &'a mut [T],
+}
+
+impl<T: Real> crate::simd::Kernel for MirrorRows<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let (m0, n0, o0) = self.shape;
+        let zero = Cx::new(T::zero(), T::zero());
+        let zeros = vec![zero; o0];
+        let alt: Vec<T> = (0..o0)
+            .map(|c| if c % 2 == 0 { T::one() } else { -T::one() })
+            .collect();
+        let [has0, has1, has2] = self.present;
+        let s = self.sign;
+        for a in 0..m0 {
+            let sa = if a % 2 == 0 { T::one() } else { -T::one() };
+            let p1 = if has1 {
+                &self.planes[1][a * o0..(a + 1) * o0]
+            } else {
+                &zeros[..]
+            };
+            for b in 0..n0 {
+                let sb = if b % 2 == 0 { T::one() } else { -T::one() };
+                let p0 = if has0 {
+                    &self.planes[0][b * o0..(b + 1) * o0]
+                } else {
+                    &zeros[..]
+                };
+                let p2 = if has2 { self.planes[2][a * n0 + b] } else { zero };
+                let k = (a * n0 + b) * o0;
+                let (z, u) = (&self.z[k..k + o0], &mut self.u[k..k + o0]);
+                for ((((u, z), q0), q1), &sc) in u.iter_mut().zip(z).zip(p0).zip(p1).zip(&alt) {
+                    let re = s * z.re + sa * q0.re + sb * q1.re + sc * p2.re;
+                    let im = sa * q0.im + sb * q1.im + sc * p2.im - s * z.im;
+                    *u += re * re + im * im;
+                }
+            }
+        }
     }
 }
 
@@ -954,6 +1020,15 @@ impl<T: Real> SparseComplex<T> {
 
     /// `out = src * h` (zero off the support).
     fn mul_into(&self, src: &[Cx<T>], out: &mut [Cx<T>]) {
+        crate::simd::dispatch(MulInto {
+            filter: self,
+            src,
+            out,
+        })
+    }
+
+    #[inline(always)]
+    fn mul_into_kernel(&self, src: &[Cx<T>], out: &mut [Cx<T>]) {
         let zero = Cx::new(T::zero(), T::zero());
         // Only the gaps between runs need clearing: one pass over the volume, not two.
         let mut done = 0;
@@ -976,6 +1051,58 @@ impl<T: Real> SparseComplex<T> {
                 o.re += s.re * h.re + s.im * h.im;
                 o.im += s.im * h.re - s.re * h.im;
             }
+        }
+    }
+}
+
+/// [`SparseComplex::mul_into`]'s arguments, for [`crate::simd::dispatch`].
+struct MulInto<'a, T> {
+    filter: &'a SparseComplex<T>,
+    src: &'a [Cx<T>],
+    out: &'a mut [Cx<T>],
+}
+
+impl<T: Real> crate::simd::Kernel for MulInto<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        self.filter.mul_into_kernel(self.src, self.out)
+    }
+}
+
+/// `sum u^q` in f64, for [`crate::simd::dispatch`]: the common exponents get their own
+/// loops (no `powf`, and no branch per voxel), summed in eight lanes so that the loop
+/// vectorises.
+struct PowerSum<'a, T> {
+    u: &'a [T],
+    q: f64,
+}
+
+impl<T: Real> crate::simd::Kernel for PowerSum<'_, T> {
+    type Output = f64;
+    #[inline(always)]
+    fn run(self) -> f64 {
+        #[inline(always)]
+        fn lanes<T: Real>(u: &[T], f: impl Fn(f64) -> f64) -> f64 {
+            let mut acc = [0.0f64; 8];
+            let chunks = u.chunks_exact(8);
+            let rest: f64 = chunks.remainder().iter().map(|v| f(v.as_f64())).sum();
+            for c in chunks {
+                for (a, v) in acc.iter_mut().zip(c) {
+                    *a += f(v.as_f64());
+                }
+            }
+            acc.iter().sum::<f64>() + rest
+        }
+        let q = self.q;
+        if q == 0.5 {
+            lanes(self.u, f64::sqrt)
+        } else if q == 1.0 {
+            lanes(self.u, |v| v)
+        } else if q == 2.0 {
+            lanes(self.u, |v| v * v)
+        } else {
+            lanes(self.u, |v| pow(v, q))
         }
     }
 }
