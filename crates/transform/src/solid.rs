@@ -416,10 +416,21 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         }
     }
 
+    /// The `(l, j1)` tasks, longest first: a task costs about `l + 1` inverse FFTs per
+    /// scale it computes (`j1`, and every `j2 > j1` at order 2) plus one forward FFT, so
+    /// the large-`l`, small-`j1` tasks are several times the others. Started first, they
+    /// do not leave one core finishing alone.
     fn tasks(&self) -> Vec<(usize, usize)> {
-        (0..=self.params.l)
-            .flat_map(|l| (0..=self.params.j).map(move |j| (l, j)))
-            .collect()
+        let (jj, order2) = (self.params.j, self.params.max_order == 2);
+        let cost = |&(l, j1): &(usize, usize)| {
+            let scales = if order2 { 1 + jj - j1 } else { 1 };
+            (l + 1) * scales + usize::from(order2 && j1 < jj)
+        };
+        let mut t: Vec<(usize, usize)> = (0..=self.params.l)
+            .flat_map(|l| (0..=jj).map(move |j| (l, j)))
+            .collect();
+        t.sort_by_key(|x| std::cmp::Reverse(cost(x)));
+        t
     }
 
     /// Spectrum of one input volume.
@@ -442,6 +453,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             let results: Vec<(usize, usize, Vec<f64>)> = self
                 .tasks()
                 .into_par_iter()
+                .with_max_len(1)
                 .map_init(
                     || self.work(false),
                     |w, (l, j1)| {
@@ -556,6 +568,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             let total: Vec<Cx<T>> = self
                 .tasks()
                 .into_par_iter()
+                .with_max_len(1)
                 .map_init(
                     || self.work(true),
                     |w, (l, j1)| {
@@ -623,7 +636,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         Ok(out)
     }
 
-    /// Adds `|z_{-m}|^2` to `u`, with `z_{-m} = s conj(z_m) + C`: `s = -1` for odd `m`,
+    /// Adds `|z_m|^2 + |z_{-m}|^2` to `u`, with `z_{-m} = s conj(z_m) + C`: `s = -1` for odd `m`,
     /// `C` the inverse transform of `src * D` on the Nyquist planes (three 2D FFTs).
     fn add_mirrored(
         &self,
@@ -690,12 +703,13 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             f.mul_into(src, z);
             self.plan
                 .process_pruned(z, w.tmp, w.scratch, true, f.lines.as_ref());
-            crate::simd::dispatch(AddSquares { u, z });
-            if let (Some(planes), Some(pw)) = (sym, w.planes.as_deref_mut()) {
-                if mi > l {
+            match (sym, w.planes.as_deref_mut()) {
+                // |z_m|^2 and |z_{-m}|^2 in one pass over z and u.
+                (Some(planes), Some(pw)) if mi > l => {
                     let m = mi - l;
                     self.add_mirrored(src, z, &planes[m - 1], m % 2 == 1, u, pw);
                 }
+                _ => crate::simd::dispatch(AddSquares { u, z }),
             }
         }
         crate::simd::dispatch(Sqrt { u });
@@ -732,7 +746,7 @@ impl<T: Real> crate::simd::Kernel for Sqrt<'_, T> {
     }
 }
 
-/// `u += |s conj(z) + C|^2` voxel by voxel, where the correction `C` at `(a, b, c)` is
+/// `u += |z|^2 + |s conj(z) + C|^2` voxel by voxel, where the correction `C` at `(a, b, c)` is
 /// `(-1)^a P0[b, c] + (-1)^b P1[a, c] + (-1)^c P2[a, b]` from the inverse transforms of the
 /// three Nyquist planes (absent planes count as zero). Row by row along the last axis, so
 /// that the loop vectorises.
@@ -771,13 +785,17 @@ impl<T: Real> crate::simd::Kernel for MirrorRows<'_, T> {
                 } else {
                     &zeros[..]
                 };
-                let p2 = if has2 { self.planes[2][a * n0 + b] } else { zero };
+                let p2 = if has2 {
+                    self.planes[2][a * n0 + b]
+                } else {
+                    zero
+                };
                 let k = (a * n0 + b) * o0;
                 let (z, u) = (&self.z[k..k + o0], &mut self.u[k..k + o0]);
                 for ((((u, z), q0), q1), &sc) in u.iter_mut().zip(z).zip(p0).zip(p1).zip(&alt) {
                     let re = s * z.re + sa * q0.re + sb * q1.re + sc * p2.re;
                     let im = sa * q0.im + sb * q1.im + sc * p2.im - s * z.im;
-                    *u += re * re + im * im;
+                    *u += re * re + im * im + z.re * z.re + z.im * z.im;
                 }
             }
         }
