@@ -155,7 +155,7 @@ impl<T: Real> Plan3d<T> {
         // Axis 0: columns of the (m, n o) matrix, gathered a block at a time so that
         // reads and writes stay within cache lines (a full transpose is twice the traffic).
         let k = n * o;
-        const BLOCK: usize = 16;
+        const BLOCK: usize = 32;
         for c0 in (0..k).step_by(BLOCK) {
             let w = BLOCK.min(k - c0);
             let buf = &mut tmp[..w * m];
