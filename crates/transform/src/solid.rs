@@ -353,15 +353,6 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         m * n * o
     }
 
-    /// `sum_voxels u^q` for each power `q`, summed in f64.
-    fn integrals(&self, u: &[T]) -> Vec<f64> {
-        self.params
-            .integral_powers
-            .iter()
-            .map(|&q| crate::simd::dispatch(PowerSum { u, q }))
-            .collect()
-    }
-
     /// A workspace from the pool (or a new one), returned when dropped.
     fn work(&self, backward: bool) -> Pooled<'_, Work3<T>> {
         let mut w = self.pool.take(|| self.new_work());
@@ -475,14 +466,14 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                             planes: Some(planes),
                         };
                         let mut res = Vec::new();
-                        self.covariant_modulus(&xs, l, j1, u1, zs1, &mut tw);
-                        res.push((self.path1[j1], l, self.integrals(u1)));
+                        self.sum_squares(&xs, l, j1, u1, zs1, &mut tw);
+                        res.push((self.path1[j1], l, self.modulus_integrals(u1)));
                         if self.params.max_order == 2 && j1 < self.params.j {
                             self.spectrum_of_real(u1, u1c, &mut tw);
                             for j2 in j1 + 1..=self.params.j {
-                                self.covariant_modulus(u1c, l, j2, u2, zs2, &mut tw);
+                                self.sum_squares(u1c, l, j2, u2, zs2, &mut tw);
                                 let p = self.path2[j1][j2].unwrap_or_else(|| unreachable!());
-                                res.push((p, l, self.integrals(u2)));
+                                res.push((p, l, self.modulus_integrals(u2)));
                             }
                         }
                         res
@@ -647,6 +638,15 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         u: &mut [T],
         pw: &mut PlaneWork<T>,
     ) {
+        if d.planes.iter().all(|p| p.is_empty()) {
+            // No correction (the wider wavelets vanish on the Nyquist planes): |z_-m| = |z_m|.
+            crate::simd::dispatch(AddSquares {
+                u,
+                z,
+                scale: T::of(2.0),
+            });
+            return;
+        }
         let (m0, n0, o0) = self.params.shape;
         let idx = |a: usize, b: usize, c: usize| (a * n0 + b) * o0 + c;
         let sizes = [n0 * o0, m0 * o0, m0 * n0];
@@ -675,9 +675,9 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         });
     }
 
-    /// `U = sqrt(sum_m |ifft(src * psi_m)|^2)` for order `l` and scale `j`; the complex
-    /// `z_m` stay in `zs` (the backward pass needs them).
-    fn covariant_modulus(
+    /// `u = sum_m |ifft(src * psi_m)|^2` for order `l` and scale `j`; with `2 l + 1`
+    /// buffers in `zs` (the backward pass), the complex `z_m` stay there.
+    fn sum_squares(
         &self,
         src: &[Cx<T>],
         l: usize,
@@ -709,17 +709,51 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                     let m = mi - l;
                     self.add_mirrored(src, z, &planes[m - 1], m % 2 == 1, u, pw);
                 }
-                _ => crate::simd::dispatch(AddSquares { u, z }),
+                _ => crate::simd::dispatch(AddSquares {
+                    u,
+                    z,
+                    scale: T::one(),
+                }),
             }
         }
+    }
+
+    /// `U = sqrt(sum_m |ifft(src * psi_m)|^2)`: [`Self::sum_squares`], then the root.
+    fn covariant_modulus(
+        &self,
+        src: &[Cx<T>],
+        l: usize,
+        j: usize,
+        u: &mut [T],
+        zs: &mut [Vec<Cx<T>>],
+        w: &mut Work3Ref<'_, T>,
+    ) {
+        self.sum_squares(src, l, j, u, zs, w);
         crate::simd::dispatch(Sqrt { u });
+    }
+
+    /// Turns `u = sum_m |z_m|^2` into `U = sqrt(u)` and returns `sum_voxels U^q` for each
+    /// power, in one pass for the usual powers 1/2, 1 and 2 (the rest take a pass each).
+    fn modulus_integrals(&self, u: &mut [T]) -> Vec<f64> {
+        let sums = crate::simd::dispatch(SqrtSums { u: &mut *u });
+        self.params
+            .integral_powers
+            .iter()
+            .map(|&q| match q {
+                0.5 => sums[0],
+                1.0 => sums[1],
+                2.0 => sums[2],
+                _ => crate::simd::dispatch(PowerSum { u, q }),
+            })
+            .collect()
     }
 }
 
-/// `u += |z|^2`, for [`crate::simd::dispatch`].
+/// `u += scale |z|^2`, for [`crate::simd::dispatch`].
 struct AddSquares<'a, T> {
     u: &'a mut [T],
     z: &'a [Cx<T>],
+    scale: T,
 }
 
 impl<T: Real> crate::simd::Kernel for AddSquares<'_, T> {
@@ -728,7 +762,7 @@ impl<T: Real> crate::simd::Kernel for AddSquares<'_, T> {
     fn run(self) {
         let z: &[T] = bytemuck::cast_slice(self.z);
         for (u, c) in self.u.iter_mut().zip(z.chunks_exact(2)) {
-            *u += c[0] * c[0] + c[1] * c[1];
+            *u += (c[0] * c[0] + c[1] * c[1]) * self.scale;
         }
     }
 }
@@ -1122,5 +1156,41 @@ impl<T: Real> crate::simd::Kernel for PowerSum<'_, T> {
         } else {
             lanes(self.u, |v| pow(v, q))
         }
+    }
+}
+
+/// `u = sqrt(u)` in place, returning `[sum sqrt(U), sum U, sum U^2]` for the new `U`, summed
+/// in f64 in eight lanes, for [`crate::simd::dispatch`].
+struct SqrtSums<'a, T> {
+    u: &'a mut [T],
+}
+
+impl<T: Real> crate::simd::Kernel for SqrtSums<'_, T> {
+    type Output = [f64; 3];
+    #[inline(always)]
+    fn run(self) -> [f64; 3] {
+        let mut acc = [[0.0f64; 8]; 3];
+        let mut chunks = self.u.chunks_exact_mut(8);
+        for c in &mut chunks {
+            for (k, v) in c.iter_mut().enumerate() {
+                let s = v.as_f64();
+                let r = v.sqrt();
+                *v = r;
+                let r = r.as_f64();
+                acc[0][k] += r.sqrt();
+                acc[1][k] += r;
+                acc[2][k] += s;
+            }
+        }
+        let mut out = acc.map(|a| a.iter().sum::<f64>());
+        for v in chunks.into_remainder() {
+            let s = v.as_f64();
+            *v = v.sqrt();
+            let r = v.as_f64();
+            out[0] += r.sqrt();
+            out[1] += r;
+            out[2] += s;
+        }
+        out
     }
 }
