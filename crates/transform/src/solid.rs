@@ -13,6 +13,7 @@ use rustfft::{Fft, FftPlanner};
 use scattering_filters::solid_harmonic::solid_harmonic_3d;
 use scattering_filters::SolidHarmonicBank;
 use serde::Serialize;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Parameters of a [`SolidHarmonicScattering3d`].
@@ -183,6 +184,9 @@ pub struct SolidHarmonicScattering3d<T: Real = f64> {
     /// `sym[l][j][m - 1]`: for real input `z_{-m} = (-1)^m conj(z_m) + C`, where `C` comes
     /// from the Nyquist planes only; `None` where the filters do not have the symmetry.
     sym: Vec<Vec<Option<Vec<NyquistPlanes<T>>>>>,
+    /// `packable[l]`: every scale of order `l` has the mirror symmetry and a real `m = 0`
+    /// wavelet, so the forward pass can carry two real `m = 0` outputs in one FFT.
+    packable: Vec<bool>,
     /// 2D inverse FFTs of the planes `a = M/2` (N x O), `b = N/2` (M x O), `c = O/2` (M x N).
     plane_plans: [Plans2d<T>; 3],
     plan: Plan3d<T>,
@@ -244,21 +248,30 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                         let sigma = params.sigma0 * 2f64.powi(j as i32);
                         let dense = solid_harmonic_3d(params.shape, sigma, l);
                         let sym = NyquistPlanes::all(&dense, l, params.shape, inv_len);
+                        let real0 = hermitian(&dense[l], params.shape);
                         let sparse = dense
                             .iter()
                             .map(|f| SparseComplex::of(f, inv_len, params.shape))
                             .collect();
-                        (sparse, sym)
+                        (sparse, sym, real0)
                     })
                     .collect()
             })
             .collect();
         let mut psi = Vec::new();
         let mut sym = Vec::new();
+        let mut packable = Vec::new();
         for per_l in built {
-            let (p, y): (Vec<_>, Vec<_>) = per_l.into_iter().unzip();
+            let (mut p, mut y) = (Vec::new(), Vec::new());
+            let mut pack = true;
+            for (sparse, planes, real0) in per_l {
+                pack &= real0 && planes.is_some();
+                p.push(sparse);
+                y.push(planes);
+            }
             psi.push(p);
             sym.push(y);
+            packable.push(pack);
         }
         let (m0, n0, o0) = params.shape;
         let plane_plans = [
@@ -288,6 +301,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         }
         Ok(Self {
             sym,
+            packable,
             plane_plans,
             pool: Pool::new(1),
             plan: Plan3d::new(params.shape),
@@ -382,10 +396,13 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             tmp: vec![z; len],
             scratch: vec![z; self.plan.scratch_len],
             zs1: vec![vec![z; len]],
-            zs2: vec![vec![z; len]],
+            zs2: Vec::new(),
             u1: vec![T::zero(); len],
             u2: vec![T::zero(); len],
             u1c: vec![z; len],
+            ub: Vec::new(),
+            u2b: Vec::new(),
+            sb: Vec::new(),
             acc: Vec::new(),
             acc1: Vec::new(),
             g: Vec::new(),
@@ -434,52 +451,28 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
     }
 
     /// Invariants of a batch `(batch, Z, Y, X)`, as `(batch, paths, L + 1, powers)`,
-    /// Kymatio's layout. Work is spread over `(l, j1)` pairs, so one volume uses all cores.
+    /// Kymatio's layout. Work is spread over groups of one `l` and one or two scales `j1`,
+    /// so one volume uses all cores.
     pub fn forward(&self, x: ArrayView4<f64>) -> Result<Array4<f64>> {
         self.check(&x)?;
         let (p, ln, qn) = self.output_shape();
         let mut out = Array4::zeros((x.dim().0, p, ln, qn));
         for (b, mut ob) in out.axis_iter_mut(Axis(0)).enumerate() {
             let xs = self.input_spectrum(x.index_axis(Axis(0), b));
-            let results: Vec<(usize, usize, Vec<f64>)> = self
-                .tasks()
+            // Each worker takes the next group, longest first (rayon's halving split would
+            // hand one thread the three longest groups).
+            let groups = self.groups();
+            let next = AtomicUsize::new(0);
+            let results: Vec<(usize, usize, Vec<f64>)> = (0..rayon::current_num_threads())
                 .into_par_iter()
-                .with_max_len(1)
-                .map_init(
-                    || self.work(false),
-                    |w, (l, j1)| {
-                        let w: &mut Work3<T> = w;
-                        let Work3 {
-                            tmp,
-                            scratch,
-                            zs1,
-                            zs2,
-                            u1,
-                            u2,
-                            u1c,
-                            planes,
-                            ..
-                        } = w;
-                        let mut tw = Work3Ref {
-                            tmp,
-                            scratch,
-                            planes: Some(planes),
-                        };
-                        let mut res = Vec::new();
-                        self.sum_squares(&xs, l, j1, u1, zs1, &mut tw);
-                        res.push((self.path1[j1], l, self.modulus_integrals(u1)));
-                        if self.params.max_order == 2 && j1 < self.params.j {
-                            self.spectrum_of_real(u1, u1c, &mut tw);
-                            for j2 in j1 + 1..=self.params.j {
-                                self.sum_squares(u1c, l, j2, u2, zs2, &mut tw);
-                                let p = self.path2[j1][j2].unwrap_or_else(|| unreachable!());
-                                res.push((p, l, self.modulus_integrals(u2)));
-                            }
-                        }
-                        res
-                    },
-                )
-                .flatten()
+                .flat_map_iter(|_| {
+                    let mut w = self.work(false);
+                    let mut res = Vec::new();
+                    while let Some((l, js)) = groups.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        res.extend(self.forward_group(&xs, *l, js, &mut w));
+                    }
+                    res
+                })
                 .collect();
             for (p, l, vals) in results {
                 for (k, v) in vals.into_iter().enumerate() {
@@ -488,6 +481,178 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             }
         }
         Ok(out)
+    }
+
+    /// The forward pass's work groups, longest first: for each `l`, the scales in pairs
+    /// `(0, 1), (2, 3), ...` when [`Self::packable`] allows (the two first-order `m = 0`
+    /// outputs, the two `U1` spectra and pairs of second-order `m = 0` outputs then share
+    /// FFTs), one by one otherwise.
+    fn groups(&self) -> Vec<(usize, Vec<usize>)> {
+        let jj = self.params.j;
+        let order2 = self.params.max_order == 2;
+        let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
+        for l in 0..=self.params.l {
+            let js: Vec<usize> = (0..=jj).collect();
+            let size = if self.packable[l] { 2 } else { 1 };
+            groups.extend(js.chunks(size).map(|c| (l, c.to_vec())));
+        }
+        // About (l + 1) FFTs per modulus, one per U1 spectrum.
+        let cost = |(l, js): &(usize, Vec<usize>)| {
+            let paths: usize = js
+                .iter()
+                .map(|&j1| 1 + if order2 { jj - j1 } else { 0 })
+                .sum();
+            (l + 1) * paths + js.len()
+        };
+        groups.sort_by_key(|g| std::cmp::Reverse(cost(g)));
+        groups
+    }
+
+    /// Forward invariants of order `l` for the first-order scales `js` (one, or two when
+    /// packable), as `(path, l, integrals)`.
+    fn forward_group(
+        &self,
+        xs: &[Cx<T>],
+        l: usize,
+        js: &[usize],
+        w: &mut Work3<T>,
+    ) -> Vec<(usize, usize, Vec<f64>)> {
+        let len = self.len();
+        if w.ub.len() != len {
+            let z = Cx::new(T::zero(), T::zero());
+            w.ub = vec![T::zero(); len];
+            w.u2b = vec![T::zero(); len];
+            w.sb = vec![z; len];
+        }
+        // One z buffer serves both orders: they run one after the other.
+        let Work3 {
+            tmp,
+            scratch,
+            zs1,
+            u1,
+            u2,
+            u1c,
+            ub,
+            u2b,
+            sb,
+            planes,
+            ..
+        } = w;
+        let mut tw = Work3Ref {
+            tmp,
+            scratch,
+            planes: Some(planes),
+        };
+        let jj = self.params.j;
+        let mut res = Vec::new();
+        // Order 1: U1 of each scale, in u1 (and ub).
+        if let [ja, jb] = *js {
+            self.m0_pair(l, (xs, ja), (xs, jb), u1, ub, &mut zs1[0], &mut tw);
+            self.add_nonzero_m(xs, l, ja, u1, &mut zs1[0], &mut tw);
+            self.add_nonzero_m(xs, l, jb, ub, &mut zs1[0], &mut tw);
+            res.push((self.path1[ja], l, self.modulus_integrals(u1)));
+            res.push((self.path1[jb], l, self.modulus_integrals(ub)));
+        } else {
+            self.sum_squares(xs, l, js[0], u1, zs1, &mut tw);
+            res.push((self.path1[js[0]], l, self.modulus_integrals(u1)));
+        }
+        if self.params.max_order < 2 {
+            return res;
+        }
+        // Spectra of the U1 that have children.
+        let parents: Vec<usize> = js.iter().copied().filter(|&j1| j1 < jj).collect();
+        match parents.len() {
+            2 => {
+                for ((c, &a), &b) in u1c.iter_mut().zip(u1.iter()).zip(ub.iter()) {
+                    *c = Cx::new(a, b);
+                }
+                self.plan.process(u1c, tw.tmp, tw.scratch, false);
+                split_pair_3d(u1c, sb, self.params.shape);
+            }
+            1 if parents[0] == js[0] => self.spectrum_of_real(u1, u1c, &mut tw),
+            1 => self.spectrum_of_real(ub, u1c, &mut tw),
+            _ => return res,
+        }
+        let spec = |j1: usize| -> usize { usize::from(parents.len() == 2 && j1 == parents[1]) };
+        // Second-order paths, by j2 so that pairs share a wavelet (and its pruning).
+        let mut paths: Vec<(usize, usize)> = parents
+            .iter()
+            .flat_map(|&j1| (j1 + 1..=jj).map(move |j2| (j1, j2)))
+            .collect();
+        paths.sort_by_key(|&(j1, j2)| (j2, j1));
+        let pack = self.packable[l];
+        let mut k = 0;
+        while k < paths.len() {
+            let (j1, j2) = paths[k];
+            let src: &[Cx<T>] = if spec(j1) == 0 { u1c } else { sb };
+            let p = self.path2[j1][j2].unwrap_or_else(|| unreachable!());
+            if pack && k + 1 < paths.len() {
+                let (i1, i2) = paths[k + 1];
+                let src2: &[Cx<T>] = if spec(i1) == 0 { u1c } else { sb };
+                let q = self.path2[i1][i2].unwrap_or_else(|| unreachable!());
+                self.m0_pair(l, (src, j2), (src2, i2), u2, u2b, &mut zs1[0], &mut tw);
+                self.add_nonzero_m(src, l, j2, u2, &mut zs1[0], &mut tw);
+                self.add_nonzero_m(src2, l, i2, u2b, &mut zs1[0], &mut tw);
+                res.push((p, l, self.modulus_integrals(u2)));
+                res.push((q, l, self.modulus_integrals(u2b)));
+                k += 2;
+            } else {
+                self.sum_squares(src, l, j2, u2, zs1, &mut tw);
+                res.push((p, l, self.modulus_integrals(u2)));
+                k += 1;
+            }
+        }
+        res
+    }
+
+    /// `ua = |x_a * psi_{l,0,ja}|^2` and `ub = |x_b * psi_{l,0,jb}|^2` from one inverse FFT:
+    /// both outputs are real (real input, real `m = 0` wavelet), so they travel as
+    /// `z_a + i z_b`. `a` and `b` are `(spectrum, scale)`.
+    #[allow(clippy::too_many_arguments)]
+    fn m0_pair(
+        &self,
+        l: usize,
+        a: (&[Cx<T>], usize),
+        b: (&[Cx<T>], usize),
+        ua: &mut [T],
+        ub: &mut [T],
+        z: &mut [Cx<T>],
+        w: &mut Work3Ref<'_, T>,
+    ) {
+        let (fa, fb) = (&self.psi[l][a.1][l], &self.psi[l][b.1][l]);
+        fa.mul_into(a.0, z);
+        fb.mul_add_i(b.0, z);
+        // The same wavelet for both: its support prunes the FFT.
+        let support = if a.1 == b.1 { fa.lines.as_ref() } else { None };
+        self.plan.process_pruned(z, w.tmp, w.scratch, true, support);
+        crate::simd::dispatch(SplitSquares { z, ua, ub });
+    }
+
+    /// Adds `sum_{m != 0} |src * psi_{l,m,j}|^2` to `u`, each `z_{-m}` from `z_m` (needs
+    /// the mirror symmetry of `(l, j)`).
+    fn add_nonzero_m(
+        &self,
+        src: &[Cx<T>],
+        l: usize,
+        j: usize,
+        u: &mut [T],
+        z: &mut [Cx<T>],
+        w: &mut Work3Ref<'_, T>,
+    ) {
+        let (Some(planes), Some(pw)) = (self.sym[l][j].as_ref(), w.planes.as_deref_mut()) else {
+            return;
+        };
+        for (m, f) in self.psi[l][j]
+            .iter()
+            .enumerate()
+            .skip(l + 1)
+            .map(|(mi, f)| (mi - l, f))
+        {
+            f.mul_into(src, z);
+            self.plan
+                .process_pruned(z, w.tmp, w.scratch, true, f.lines.as_ref());
+            self.add_mirrored(src, z, &planes[m - 1], m % 2 == 1, u, pw);
+        }
     }
 
     /// `dL/dU = sum_q g_q q U^(q-1)`, with 0 where `U = 0` (no NaN for q < 1).
@@ -837,7 +1002,23 @@ impl<T: Real> crate::simd::Kernel for MirrorRows<'_, T> {
 }
 
 /// The wavelets of one `(l, j)`, sparse, with their mirror-symmetry corrections.
-type ScaleFilters<T> = (Vec<SparseComplex<T>>, Option<Vec<NyquistPlanes<T>>>);
+type ScaleFilters<T> = (Vec<SparseComplex<T>>, Option<Vec<NyquistPlanes<T>>>, bool);
+
+/// Whether a spectrum is Hermitian (`h(-k) = conj h(k)` to 1e-12 of its peak), i.e. the
+/// filter is real in space, so that it maps real volumes to real volumes.
+fn hermitian(h: &[num_complex::Complex64], shape: (usize, usize, usize)) -> bool {
+    let (m, n, o) = shape;
+    let peak = h.iter().fold(0.0f64, |a, v| a.max(v.norm()));
+    (0..m).all(|a| {
+        (0..n).all(|b| {
+            (0..o).all(|c| {
+                let k = (a * n + b) * o + c;
+                let km = (((m - a) % m) * n + (n - b) % n) * o + (o - c) % o;
+                (h[k] - h[km].conj()).norm() <= 1e-12 * peak
+            })
+        })
+    })
+}
 
 /// Per-task buffers of the 3D transform.
 struct Work3<T> {
@@ -848,6 +1029,10 @@ struct Work3<T> {
     u1: Vec<T>,
     u2: Vec<T>,
     u1c: Vec<Cx<T>>,
+    /// The second member of a forward group: its `U1`, a second-order `U2`, its spectrum.
+    ub: Vec<T>,
+    u2b: Vec<T>,
+    sb: Vec<Cx<T>>,
     acc: Vec<Cx<T>>,
     acc1: Vec<Cx<T>>,
     g: Vec<T>,
@@ -1095,6 +1280,27 @@ impl<T: Real> SparseComplex<T> {
         out[done..self.len].iter_mut().for_each(|o| *o = zero);
     }
 
+    /// `out += i src h` on the support.
+    fn mul_add_i(&self, src: &[Cx<T>], out: &mut [Cx<T>]) {
+        crate::simd::dispatch(MulAddI {
+            filter: self,
+            src,
+            out,
+        })
+    }
+
+    #[inline(always)]
+    fn mul_add_i_kernel(&self, src: &[Cx<T>], out: &mut [Cx<T>]) {
+        for &(a, b, off) in &self.runs {
+            let v = &self.values[off..off + (b - a)];
+            for ((o, s), h) in out[a..b].iter_mut().zip(&src[a..b]).zip(v) {
+                // i (s h) = (-Im(s h), Re(s h)).
+                o.re -= s.re * h.im + s.im * h.re;
+                o.im += s.re * h.re - s.im * h.im;
+            }
+        }
+    }
+
     /// `acc += g * conj(h)` on the support.
     fn conj_mul_add(&self, g: &[Cx<T>], acc: &mut [Cx<T>]) {
         for &(a, b, off) in &self.runs {
@@ -1192,5 +1398,71 @@ impl<T: Real> crate::simd::Kernel for SqrtSums<'_, T> {
             out[2] += s;
         }
         out
+    }
+}
+
+/// [`SparseComplex::mul_add_i`]'s arguments, for [`crate::simd::dispatch`].
+struct MulAddI<'a, T> {
+    filter: &'a SparseComplex<T>,
+    src: &'a [Cx<T>],
+    out: &'a mut [Cx<T>],
+}
+
+impl<T: Real> crate::simd::Kernel for MulAddI<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        self.filter.mul_add_i_kernel(self.src, self.out)
+    }
+}
+
+/// `ua = Re(z)^2`, `ub = Im(z)^2`, for [`crate::simd::dispatch`].
+struct SplitSquares<'a, T> {
+    z: &'a [Cx<T>],
+    ua: &'a mut [T],
+    ub: &'a mut [T],
+}
+
+impl<T: Real> crate::simd::Kernel for SplitSquares<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let z: &[T] = bytemuck::cast_slice(self.z);
+        for ((a, b), c) in self
+            .ua
+            .iter_mut()
+            .zip(self.ub.iter_mut())
+            .zip(z.chunks_exact(2))
+        {
+            *a = c[0] * c[0];
+            *b = c[1] * c[1];
+        }
+    }
+}
+
+/// Splits `z = fft(a + i b)` of two real volumes, in place: `z` becomes `fft(a)` and `b_out`
+/// `fft(b)`, from `fft(a)[k] = (z[k] + conj z[-k]) / 2`, `fft(b)[k] = (z[k] - conj z[-k]) / 2i`.
+fn split_pair_3d<T: Real>(z: &mut [Cx<T>], b_out: &mut [Cx<T>], shape: (usize, usize, usize)) {
+    let (m, n, o) = shape;
+    let half = T::of(0.5);
+    // Each pair (k, -k) is handled once, from its lower index; a self-mirrored k has a
+    // real fft(a)[k] and fft(b)[k].
+    for a in 0..m {
+        for b in 0..n {
+            for c in 0..o {
+                let k = (a * n + b) * o + c;
+                let km = (((m - a) % m) * n + (n - b) % n) * o + (o - c) % o;
+                if km < k {
+                    continue;
+                }
+                let (u, v) = (z[k], z[km]);
+                let fa = Cx::new((u.re + v.re) * half, (u.im - v.im) * half);
+                let fb = Cx::new((u.im + v.im) * half, (v.re - u.re) * half);
+                z[k] = fa;
+                b_out[k] = fb;
+                z[km] = fa.conj();
+                b_out[km] = fb.conj();
+            }
+        }
     }
 }
