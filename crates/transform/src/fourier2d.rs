@@ -283,6 +283,28 @@ impl<T: Real> SparseFilter2d<T> {
             row_blocks(out, src, &self.values, blk, rows / ro);
             return;
         }
+        if width >= ROW_BY_ROW {
+            // Large grids: one output row at a time, its partial sums in a row-sized
+            // buffer that stays in L1, so the fold streams the source and the filter
+            // once and writes nothing else (the grid no longer fits in L2).
+            let t: &mut [T] = bytemuck::cast_slice_mut(&mut tmp[..width]);
+            let w = &self.values;
+            let stride = 2 * width;
+            for (q, o) in out.chunks_exact_mut(2 * wo).enumerate() {
+                let row = |p: usize| (p * ro + q) * stride..(p * ro + q + 1) * stride;
+                for ((t, &s), &w) in t.iter_mut().zip(&src[row(0)]).zip(&w[row(0)]) {
+                    *t = s * w;
+                }
+                for p in 1..rows / ro {
+                    crate::simd::mac(t, &src[row(p)], &w[row(p)]);
+                }
+                o.copy_from_slice(&t[..2 * wo]);
+                for c in t[2 * wo..].chunks_exact(2 * wo) {
+                    o.iter_mut().zip(c).for_each(|(o, &c)| *o += c);
+                }
+            }
+            return;
+        }
         let t: &mut [T] = bytemuck::cast_slice_mut(&mut tmp[..ro * width]);
         row_blocks(t, src, &self.values, blk, rows / ro);
         for (o, t) in out.chunks_exact_mut(2 * wo).zip(t.chunks_exact(2 * width)) {
@@ -354,6 +376,9 @@ impl<T: Real> SparseFilter2d<T> {
     }
 }
 
+/// Row length (in complex values) from which dense folds go one output row at a time.
+const ROW_BY_ROW: usize = 128;
+
 /// `t = sum_p s[p] w[p]`, element-wise, over `count` consecutive blocks of `blk` values.
 #[inline(always)]
 fn row_blocks<T: Real>(t: &mut [T], s: &[T], w: &[T], blk: usize, count: usize) {
@@ -398,9 +423,13 @@ mod tests {
 
     #[test]
     fn sparse_fold_and_tile_equal_dense_in_the_transposed_layout() {
-        let (m, n) = (12, 16);
-        // A wide filter takes the dense path, a narrow one the run-by-run path.
-        for (width, dense) in [(4.0, true), (0.5, false)] {
+        // A wide filter takes the dense path (row by row on the large grid), a narrow one
+        // the run-by-run path.
+        for (m, n, width, dense) in [
+            (12, 16, 4.0, true),
+            (12, 16, 0.5, false),
+            (2 * ROW_BY_ROW, 24, 4000.0, true),
+        ] {
             let h: Vec<f64> = (0..m * n)
                 .map(|k| {
                     let (i, j) = ((k / n) as f64, (k % n) as f64);
@@ -414,7 +443,7 @@ mod tests {
             let sf = SparseFilter2d::<f64>::of(&h, m, n);
             assert_eq!(sf.dense, dense);
             let src_t = transposed(&src, m, n);
-            for (mo, no) in [(12, 16), (6, 8), (3, 4)] {
+            for (mo, no) in [(m, n), (m / 2, n / 2), (m / 4, n / 4)] {
                 let mut a = vec![C::new(0.0, 0.0); mo * no];
                 let mut b = a.clone();
                 fold2(&src, &h, m, n, mo, no, 1.0 / (m * n) as f64, &mut a);
