@@ -303,7 +303,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             sym,
             packable,
             plane_plans,
-            pool: Pool::new(1),
+            pool: Pool::new(rayon::current_num_threads().max(1)),
             plan: Plan3d::new(params.shape),
             params,
             psi,
