@@ -656,28 +656,29 @@ impl<T: Real> Scattering2d<T> {
             scratch,
             ..
         } = w;
-        let members: Vec<&First2> = group.iter().map(|&i| &self.first[i]).collect();
-        let j1 = members[0].j1;
+        let members = group.iter().map(|&i| &self.first[i]);
+        let pair = group.len() == 2;
+        let j1 = self.first[group[0]].j1;
         let (m1, n1) = (self.mp >> j1, self.np >> j1);
         let len1 = m1 * n1;
-        for (g, f) in members.iter().enumerate() {
+        for (g, f) in members.clone().enumerate() {
             self.wavelet(xs, &self.psi[f.n1][0], j1, z1, tmp, scratch);
             Self::pack_modulus(&z1[..len1], g == 1, &mut pk1[..len1]);
         }
-        let children = members.iter().any(|f| !f.children.is_empty());
-        let cb = (members.len() == 2).then(|| slot(1, 0));
+        let children = members.clone().any(|f| !f.children.is_empty());
+        let cb = pair.then(|| slot(1, 0));
         self.emit_pair(pk1, j1, slot(0, 0), cb, children, buf, tmp, scratch, out);
         if !children {
             return;
         }
-        if members.len() == 2 {
+        if pair {
             // The transposed spectrum is (n1, m1).
             split_pair(&pk1[..len1], n1, m1, &mut u1c[..len1], &mut s1b[..len1]);
         }
-        for (g, f) in members.iter().enumerate() {
-            let spec: &[Cx<T>] = match (members.len(), g) {
-                (1, _) => pk1,
-                (_, 0) => u1c,
+        for (g, f) in members.enumerate() {
+            let spec: &[Cx<T>] = match (pair, g) {
+                (false, _) => pk1,
+                (true, 0) => u1c,
                 _ => s1b,
             };
             let mut k = 0;

@@ -1257,10 +1257,11 @@ impl<T: Real> SparseComplex<T> {
 
     /// `out = src * h` (zero off the support).
     fn mul_into(&self, src: &[Cx<T>], out: &mut [Cx<T>]) {
-        crate::simd::dispatch(MulInto {
+        crate::simd::dispatch(FilterProduct {
             filter: self,
             src,
             out,
+            add_i: false,
         })
     }
 
@@ -1282,10 +1283,11 @@ impl<T: Real> SparseComplex<T> {
 
     /// `out += i src h` on the support.
     fn mul_add_i(&self, src: &[Cx<T>], out: &mut [Cx<T>]) {
-        crate::simd::dispatch(MulAddI {
+        crate::simd::dispatch(FilterProduct {
             filter: self,
             src,
             out,
+            add_i: true,
         })
     }
 
@@ -1313,24 +1315,29 @@ impl<T: Real> SparseComplex<T> {
     }
 }
 
-/// [`SparseComplex::mul_into`]'s arguments, for [`crate::simd::dispatch`].
-struct MulInto<'a, T> {
+/// The arguments of [`SparseComplex::mul_into`] (`add_i = false`) and
+/// [`SparseComplex::mul_add_i`], for [`crate::simd::dispatch`].
+struct FilterProduct<'a, T> {
     filter: &'a SparseComplex<T>,
     src: &'a [Cx<T>],
     out: &'a mut [Cx<T>],
+    add_i: bool,
 }
 
-impl<T: Real> crate::simd::Kernel for MulInto<'_, T> {
+impl<T: Real> crate::simd::Kernel for FilterProduct<'_, T> {
     type Output = ();
     #[inline(always)]
     fn run(self) {
-        self.filter.mul_into_kernel(self.src, self.out)
+        if self.add_i {
+            self.filter.mul_add_i_kernel(self.src, self.out)
+        } else {
+            self.filter.mul_into_kernel(self.src, self.out)
+        }
     }
 }
 
-/// `sum u^q` in f64, for [`crate::simd::dispatch`]: the common exponents get their own
-/// loops (no `powf`, and no branch per voxel), summed in eight lanes so that the loop
-/// vectorises.
+/// `sum u^q` in f64, in eight lanes, for [`crate::simd::dispatch`]: the powers that
+/// [`SqrtSums`] does not give (1/2, 1 and 2 come from there).
 struct PowerSum<'a, T> {
     u: &'a [T],
     q: f64,
@@ -1353,15 +1360,7 @@ impl<T: Real> crate::simd::Kernel for PowerSum<'_, T> {
             acc.iter().sum::<f64>() + rest
         }
         let q = self.q;
-        if q == 0.5 {
-            lanes(self.u, f64::sqrt)
-        } else if q == 1.0 {
-            lanes(self.u, |v| v)
-        } else if q == 2.0 {
-            lanes(self.u, |v| v * v)
-        } else {
-            lanes(self.u, |v| pow(v, q))
-        }
+        lanes(self.u, |v| pow(v, q))
     }
 }
 
@@ -1398,21 +1397,6 @@ impl<T: Real> crate::simd::Kernel for SqrtSums<'_, T> {
             out[2] += s;
         }
         out
-    }
-}
-
-/// [`SparseComplex::mul_add_i`]'s arguments, for [`crate::simd::dispatch`].
-struct MulAddI<'a, T> {
-    filter: &'a SparseComplex<T>,
-    src: &'a [Cx<T>],
-    out: &'a mut [Cx<T>],
-}
-
-impl<T: Real> crate::simd::Kernel for MulAddI<'_, T> {
-    type Output = ();
-    #[inline(always)]
-    fn run(self) {
-        self.filter.mul_add_i_kernel(self.src, self.out)
     }
 }
 
