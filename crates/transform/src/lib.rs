@@ -31,6 +31,7 @@
 
 #![warn(missing_docs)]
 
+mod column_fft;
 pub mod error;
 mod fourier;
 mod fourier2d;

@@ -3,6 +3,7 @@
 //! second order `U[j1, j2, l]` from `U[j1, l]`, and the integrals `sum_voxels U^q`;
 //! with its backward pass (vector-Jacobian product).
 
+use crate::column_fft::ColumnFft;
 use crate::error::{invalid, Result, TransformError};
 use crate::fourier::{Cx, Real};
 use crate::fourier2d::Plans2d;
@@ -86,37 +87,50 @@ pub struct PathMeta3d {
     pub j: Vec<usize>,
 }
 
-/// Unnormalised 3D FFTs of one shape: the last axis in place, the others through
-/// transposes.
+/// Unnormalised 3D FFTs of one shape: the last axis by rustfft on contiguous lines, the
+/// other two by [`ColumnFft`] on blocks of columns, in place (no transposes).
 struct Plan3d<T: Real> {
     shape: (usize, usize, usize),
-    f: [Arc<dyn Fft<T>>; 3],
-    i: [Arc<dyn Fft<T>>; 3],
+    f: Arc<dyn Fft<T>>,
+    i: Arc<dyn Fft<T>>,
+    /// Axes 0 and 1, forward and inverse.
+    cf: [ColumnFft<T>; 2],
+    ci: [ColumnFft<T>; 2],
     scratch_len: usize,
 }
+
+/// Columns per block of the strided passes: 32 complex values (512 bytes in f64) a row;
+/// a 64-row block's two Stockham buffers (64 KiB) stay in L2 and long rows keep the
+/// strided reads within whole cache lines (16 and 64 were slower at 64^3).
+const COLUMN_BLOCK: usize = 32;
 
 impl<T: Real> Plan3d<T> {
     fn new(shape: (usize, usize, usize)) -> Self {
         let mut p = FftPlanner::<T>::new();
-        let dims = [shape.0, shape.1, shape.2];
-        let f = dims.map(|d| p.plan_fft_forward(d));
-        let i = dims.map(|d| p.plan_fft_inverse(d));
+        let f = p.plan_fft_forward(shape.2);
+        let i = p.plan_fft_inverse(shape.2);
+        let cf = [
+            ColumnFft::new(shape.0, false),
+            ColumnFft::new(shape.1, false),
+        ];
+        let ci = [ColumnFft::new(shape.0, true), ColumnFft::new(shape.1, true)];
         let scratch_len = f
-            .iter()
-            .chain(i.iter())
-            .map(|x| x.get_inplace_scratch_len())
-            .max()
-            .unwrap_or(0);
+            .get_inplace_scratch_len()
+            .max(i.get_inplace_scratch_len())
+            .max(cf[0].scratch_len(COLUMN_BLOCK))
+            .max(cf[1].scratch_len(COLUMN_BLOCK));
         Self {
             shape,
             f,
             i,
+            cf,
+            ci,
             scratch_len,
         }
     }
 
-    fn process(&self, data: &mut [Cx<T>], tmp: &mut [Cx<T>], scratch: &mut [Cx<T>], inverse: bool) {
-        self.process_pruned(data, tmp, scratch, inverse, None);
+    fn process(&self, data: &mut [Cx<T>], scratch: &mut [Cx<T>], inverse: bool) {
+        self.process_pruned(data, scratch, inverse, None);
     }
 
     /// 3D FFT of data known to vanish outside `support` (lines along the last axis and
@@ -125,52 +139,38 @@ impl<T: Real> Plan3d<T> {
     fn process_pruned(
         &self,
         data: &mut [Cx<T>],
-        tmp: &mut [Cx<T>],
         scratch: &mut [Cx<T>],
         inverse: bool,
         support: Option<&LineSupport>,
     ) {
         let (m, n, o) = self.shape;
         let len = m * n * o;
-        let p = if inverse { &self.i } else { &self.f };
+        let (last, cols) = if inverse {
+            (&self.i, &self.ci)
+        } else {
+            (&self.f, &self.cf)
+        };
         match support {
             Some(sup) => {
                 for &(r0, r1) in &sup.line_runs {
-                    p[2].process_with_scratch(&mut data[r0 * o..r1 * o], scratch);
+                    last.process_with_scratch(&mut data[r0 * o..r1 * o], scratch);
                 }
             }
-            None => p[2].process_with_scratch(&mut data[..len], scratch),
+            None => last.process_with_scratch(&mut data[..len], scratch),
         }
-        for (a, (slab, t)) in data[..len]
-            .chunks_exact_mut(n * o)
-            .zip(tmp[..len].chunks_exact_mut(n * o))
-            .enumerate()
-        {
+        for (a, slab) in data[..len].chunks_exact_mut(n * o).enumerate() {
             if support.is_some_and(|sup| !sup.slabs[a]) {
                 continue;
             }
-            transpose::transpose(slab, t, o, n);
-            p[1].process_with_scratch(t, scratch);
-            transpose::transpose(t, slab, n, o);
+            for c0 in (0..o).step_by(COLUMN_BLOCK) {
+                let w = COLUMN_BLOCK.min(o - c0);
+                cols[1].process(&mut slab[c0..], o, w, scratch);
+            }
         }
-        // Axis 0: columns of the (m, n o) matrix, gathered a block at a time so that
-        // reads and writes stay within cache lines (a full transpose is twice the traffic).
         let k = n * o;
-        const BLOCK: usize = 32;
-        for c0 in (0..k).step_by(BLOCK) {
-            let w = BLOCK.min(k - c0);
-            let buf = &mut tmp[..w * m];
-            for r in 0..m {
-                for (t, v) in data[r * k + c0..r * k + c0 + w].iter().enumerate() {
-                    buf[t * m + r] = *v;
-                }
-            }
-            p[0].process_with_scratch(buf, scratch);
-            for r in 0..m {
-                for (t, v) in data[r * k + c0..r * k + c0 + w].iter_mut().enumerate() {
-                    *v = buf[t * m + r];
-                }
-            }
+        for c0 in (0..k).step_by(COLUMN_BLOCK) {
+            let w = COLUMN_BLOCK.min(k - c0);
+            cols[0].process(&mut data[c0..len], k, w, scratch);
         }
     }
 }
@@ -386,14 +386,13 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         for (o, &v) in out.iter_mut().zip(u) {
             *o = Cx::new(v, T::zero());
         }
-        self.plan.process(out, w.tmp, w.scratch, false);
+        self.plan.process(out, w.scratch, false);
     }
 
     fn new_work(&self) -> Work3<T> {
         let len = self.len();
         let z = Cx::new(T::zero(), T::zero());
         Work3 {
-            tmp: vec![z; len],
             scratch: vec![z; self.plan.scratch_len],
             zs1: vec![vec![z; len]],
             zs2: Vec::new(),
@@ -446,7 +445,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         let mut guard = self.work(false);
         let w: &mut Work3<T> = &mut guard;
         let mut v: Vec<Cx<T>> = x.iter().map(|&v| Cx::new(T::of(v), T::zero())).collect();
-        self.plan.process(&mut v, &mut w.tmp, &mut w.scratch, false);
+        self.plan.process(&mut v, &mut w.scratch, false);
         v
     }
 
@@ -526,7 +525,6 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         }
         // One z buffer serves both orders: they run one after the other.
         let Work3 {
-            tmp,
             scratch,
             zs1,
             u1,
@@ -539,7 +537,6 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             ..
         } = w;
         let mut tw = Work3Ref {
-            tmp,
             scratch,
             planes: Some(planes),
         };
@@ -566,7 +563,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                 for ((c, &a), &b) in u1c.iter_mut().zip(u1.iter()).zip(ub.iter()) {
                     *c = Cx::new(a, b);
                 }
-                self.plan.process(u1c, tw.tmp, tw.scratch, false);
+                self.plan.process(u1c, tw.scratch, false);
                 split_pair_3d(u1c, sb, self.params.shape);
             }
             1 if parents[0] == js[0] => self.spectrum_of_real(u1, u1c, &mut tw),
@@ -624,7 +621,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         fb.mul_add_i(b.0, z);
         // The same wavelet for both: its support prunes the FFT.
         let support = if a.1 == b.1 { fa.lines.as_ref() } else { None };
-        self.plan.process_pruned(z, w.tmp, w.scratch, true, support);
+        self.plan.process_pruned(z, w.scratch, true, support);
         crate::simd::dispatch(SplitSquares { z, ua, ub });
     }
 
@@ -650,7 +647,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         {
             f.mul_into(src, z);
             self.plan
-                .process_pruned(z, w.tmp, w.scratch, true, f.lines.as_ref());
+                .process_pruned(z, w.scratch, true, f.lines.as_ref());
             self.add_mirrored(src, z, &planes[m - 1], m % 2 == 1, u, pw);
         }
     }
@@ -684,7 +681,6 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         gu: &[T],
         zs: &mut [Vec<Cx<T>>],
         acc: &mut [Cx<T>],
-        tmp: &mut [Cx<T>],
         scratch: &mut [Cx<T>],
     ) {
         for (mi, f) in self.psi[l][j].iter().enumerate() {
@@ -696,7 +692,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                     Cx::new(T::zero(), T::zero())
                 };
             }
-            self.plan.process(z, tmp, scratch, false);
+            self.plan.process(z, scratch, false);
             f.conj_mul_add(z, acc);
         }
     }
@@ -730,7 +726,6 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                     |w, (l, j1)| {
                         let w: &mut Work3<T> = w;
                         let Work3 {
-                            tmp,
                             scratch,
                             zs1,
                             zs2,
@@ -744,7 +739,6 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                         } = w;
                         let zero = Cx::new(T::zero(), T::zero());
                         let mut tw = Work3Ref {
-                            tmp,
                             scratch,
                             planes: None,
                         };
@@ -758,18 +752,16 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                                 let p = self.path2[j1][j2].unwrap_or_else(|| unreachable!());
                                 self.covariant_modulus(u1c, l, j2, u2, zs2, &mut tw);
                                 self.integral_backward(u2, &gvec(p, l), &mut g2);
-                                self.covariant_backward(
-                                    l, j2, u2, &g2, zs2, acc1, tw.tmp, tw.scratch,
-                                );
+                                self.covariant_backward(l, j2, u2, &g2, zs2, acc1, tw.scratch);
                             }
                             // The filters carry the 1/len of the inverse transform.
-                            self.plan.process(acc1, tw.tmp, tw.scratch, true);
+                            self.plan.process(acc1, tw.scratch, true);
                             for (gv, a) in g.iter_mut().zip(acc1.iter()) {
                                 *gv += a.re;
                             }
                         }
                         acc.iter_mut().for_each(|a| *a = zero);
-                        self.covariant_backward(l, j1, u1, g, zs1, acc, tw.tmp, tw.scratch);
+                        self.covariant_backward(l, j1, u1, g, zs1, acc, tw.scratch);
                         acc.clone()
                     },
                 )
@@ -783,8 +775,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             let mut total = total;
             let mut guard = self.work(false);
             let w: &mut Work3<T> = &mut guard;
-            self.plan
-                .process(&mut total, &mut w.tmp, &mut w.scratch, true);
+            self.plan.process(&mut total, &mut w.scratch, true);
             for (o, t) in ob.iter_mut().zip(&total) {
                 *o = t.re.as_f64();
             }
@@ -867,7 +858,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             let z = &mut zs[mi.min(zs.len() - 1)];
             f.mul_into(src, z);
             self.plan
-                .process_pruned(z, w.tmp, w.scratch, true, f.lines.as_ref());
+                .process_pruned(z, w.scratch, true, f.lines.as_ref());
             match (sym, w.planes.as_deref_mut()) {
                 // |z_m|^2 and |z_{-m}|^2 in one pass over z and u.
                 (Some(planes), Some(pw)) if mi > l => {
@@ -1022,7 +1013,6 @@ fn hermitian(h: &[num_complex::Complex64], shape: (usize, usize, usize)) -> bool
 
 /// Per-task buffers of the 3D transform.
 struct Work3<T> {
-    tmp: Vec<Cx<T>>,
     scratch: Vec<Cx<T>>,
     zs1: Vec<Vec<Cx<T>>>,
     zs2: Vec<Vec<Cx<T>>>,
@@ -1061,7 +1051,6 @@ fn pow(v: f64, q: f64) -> f64 {
 }
 
 struct Work3Ref<'a, T> {
-    tmp: &'a mut [Cx<T>],
     scratch: &'a mut [Cx<T>],
     planes: Option<&'a mut PlaneWork<T>>,
 }
