@@ -28,7 +28,7 @@ warnings.simplefilter("ignore")
 import numpy as np
 import kymatio
 from kymatio.numpy import Scattering2D, HarmonicScattering3D
-cfg = json.loads(sys.argv[1]); repeats = int(sys.argv[2])
+cfg = json.loads(sys.argv[1]); repeats = int(sys.argv[2]); dtype = np.dtype(sys.argv[3])
 t0 = time.perf_counter()
 if cfg["name"].startswith("3D"):
     S = HarmonicScattering3D(J=cfg["J"], shape=(cfg["side"],) * 3, L=cfg["L"])
@@ -37,7 +37,7 @@ else:
     S = Scattering2D(J=cfg["J"], shape=(cfg["side"], cfg["side"]), L=cfg["L"])
     shape = (cfg["batch"], cfg["side"], cfg["side"])
 build = time.perf_counter() - t0
-x = np.random.default_rng(0).uniform(-1, 1, shape)
+x = np.random.default_rng(0).uniform(-1, 1, shape).astype(dtype)
 S(x)
 times = []
 for _ in range(repeats):
@@ -54,11 +54,11 @@ warnings.simplefilter("ignore")
 import numpy as np
 import kymatio
 from kymatio.numpy import Scattering1D
-cfg = json.loads(sys.argv[1]); repeats = int(sys.argv[2])
+cfg = json.loads(sys.argv[1]); repeats = int(sys.argv[2]); dtype = np.dtype(sys.argv[3])
 t0 = time.perf_counter()
 S = Scattering1D(J=cfg["J"], shape=cfg["N"], Q=cfg["Q"])
 build = time.perf_counter() - t0
-x = np.random.default_rng(0).uniform(-1, 1, (cfg["batch"], cfg["N"]))
+x = np.random.default_rng(0).uniform(-1, 1, (cfg["batch"], cfg["N"])).astype(dtype)
 S(x)  # warm-up
 times = []
 for _ in range(repeats):
@@ -95,7 +95,8 @@ def main():
     rows = []
     for cfg in CONFIGS:
         print(f"{cfg['name']}: kymatio ...", file=sys.stderr)
-        k = run_json([sys.executable, "-c", KYMATIO_CHILD, json.dumps(cfg), str(a.repeats)])
+        k = run_json([sys.executable, "-c", KYMATIO_CHILD, json.dumps(cfg), str(a.repeats), "float64"])
+        k32 = run_json([sys.executable, "-c", KYMATIO_CHILD, json.dumps(cfg), str(a.repeats), "float32"])
         print(f"{cfg['name']}: scattering-rs ...", file=sys.stderr)
         r64 = run_json([a.ours, cfg["name"], str(a.repeats), "f64"])
         r32 = run_json([a.ours, cfg["name"], str(a.repeats), "f32"])
@@ -103,7 +104,7 @@ def main():
                              capture_output=True, text=True,
                              env=dict(os.environ, RAYON_NUM_THREADS="1")).stdout
         r1 = json.loads(one.strip().splitlines()[-1])
-        rows.append((cfg, k, r64, r32, r1))
+        rows.append((cfg, k, k32, r64, r32, r1))
     lines = [
         "# Benchmarks",
         "",
@@ -113,43 +114,47 @@ def main():
         "each configuration in a fresh process so that peak resident memory is its own).",
         "",
         f"Machine: {os.cpu_count()} cores, {cpu_model()}; "
-        f"Kymatio {rows[0][1]['kymatio']} (numpy {rows[0][1]['numpy']} backend, float64); "
+        f"Kymatio {rows[0][1]['kymatio']} (numpy {rows[0][1]['numpy']} backend); "
         f"measured {time.strftime('%Y-%m-%d')}.",
         "",
-        "## 1D time scattering, forward pass (Q2 = 1, T = 2^J, order 2, float64 input)",
+        "Each speed-up compares like with like: ours f64 against Kymatio on float64 input, ours",
+        "f32 against Kymatio on float32 input.",
         "",
-        "| configuration | Kymatio (s) | ours f64 (s) | speed-up | ours f32 (s) | speed-up "
-        "| ours f64, 1 thread (s) | speed-up | peak MiB Kymatio / f64 / f32 |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "## 1D time scattering, forward pass (Q2 = 1, T = 2^J, order 2)",
+        "",
+        "| configuration | Kymatio f64 (s) | ours f64 (s) | speed-up | Kymatio f32 (s) | ours f32 (s) "
+        "| speed-up | ours f64, 1 thread (s) | speed-up | peak MiB Kymatio / f64 / f32 |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for cfg, k, r64, r32, r1 in rows:
-        km = k["median_s"]
+    for cfg, k, k32, r64, r32, r1 in rows:
+        km, km32 = k["median_s"], k32["median_s"]
         lines.append(
             f"| J={cfg['J']}, N=2^{cfg['N'].bit_length() - 1}, Q={cfg['Q']}, batch {cfg['batch']} "
             f"| {km:.3f} | {r64['median_s']:.4f} | {km / r64['median_s']:.1f}x "
-            f"| {r32['median_s']:.4f} | {km / r32['median_s']:.1f}x "
+            f"| {km32:.3f} | {r32['median_s']:.4f} | {km32 / r32['median_s']:.1f}x "
             f"| {r1['median_s']:.4f} | {km / r1['median_s']:.1f}x "
             f"| {k['peak_rss_mib']:.0f} / {r64['peak_rss_mib']:.0f} / {r32['peak_rss_mib']:.0f} |"
         )
     lines += [
         "",
-        "## 2D image and 3D solid harmonic scattering, forward pass (float64 input)",
+        "## 2D image and 3D solid harmonic scattering, forward pass",
         "",
-        "| configuration | Kymatio (s) | ours f64 (s) | speed-up | ours f32 (s) | speed-up "
-        "| peak MiB Kymatio / f64 / f32 | build Kymatio / ours (s) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| configuration | Kymatio f64 (s) | ours f64 (s) | speed-up | Kymatio f32 (s) | ours f32 (s) "
+        "| speed-up | peak MiB Kymatio / f64 / f32 | build Kymatio / ours (s) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for cfg in IMAGE_CONFIGS + [SOLID_CONFIG]:
         print(f"{cfg['name']}: kymatio ...", file=sys.stderr)
         reps = max(3, a.repeats // 2) if cfg["name"].startswith("3D") else a.repeats
-        k = run_json([sys.executable, "-c", KYMATIO_IMAGE_CHILD, json.dumps(cfg), str(reps)])
+        k = run_json([sys.executable, "-c", KYMATIO_IMAGE_CHILD, json.dumps(cfg), str(reps), "float64"])
+        k32 = run_json([sys.executable, "-c", KYMATIO_IMAGE_CHILD, json.dumps(cfg), str(reps), "float32"])
         print(f"{cfg['name']}: scattering-rs ...", file=sys.stderr)
         r64 = run_json([a.ours, cfg["name"], str(a.repeats), "f64"])
         r32 = run_json([a.ours, cfg["name"], str(a.repeats), "f32"])
-        km = k["median_s"]
+        km, km32 = k["median_s"], k32["median_s"]
         lines.append(
             f"| {cfg['name']} | {km:.3f} | {r64['median_s']:.4f} | {km / r64['median_s']:.1f}x "
-            f"| {r32['median_s']:.4f} | {km / r32['median_s']:.1f}x "
+            f"| {km32:.3f} | {r32['median_s']:.4f} | {km32 / r32['median_s']:.1f}x "
             f"| {k['peak_rss_mib']:.0f} / {r64['peak_rss_mib']:.0f} / {r32['peak_rss_mib']:.0f} "
             f"| {k['build_s']:.2f} / {r64['build_s']:.2f} |"
         )
@@ -160,7 +165,7 @@ def main():
         "| configuration | Kymatio (s) | ours (s) |",
         "|---|---|---|",
     ]
-    for cfg, k, r64, _, _ in rows:
+    for cfg, k, _, r64, _, _ in rows:
         lines.append(f"| {cfg['name']} | {k['build_s']:.3f} | {r64['build_s']:.3f} |")
     lines += [
         "",
