@@ -257,6 +257,14 @@ fn cmul<T: Real>(re: T, im: T, w: Cx<T>) -> (T, T) {
     (re * w.re - im * w.im, re * w.im + im * w.re)
 }
 
+/// Stores `(re, im) * w` as complex value `c` of the interleaved row `y`.
+#[inline(always)]
+fn put<T: Real>(y: &mut [T], c: usize, re: T, im: T, w: Cx<T>) {
+    let (u, v) = cmul(re, im, w);
+    y[2 * c] = u;
+    y[2 * c + 1] = v;
+}
+
 /// The radix-`R` butterfly on `width` columns: inputs `x[j]`, outputs `y[k][o..]`
 /// scaled by the twiddles `tw[k]` (`tw[0] = 1`). Written on interleaved real values so
 /// that the loops vectorise as de-interleaved loads, vertical arithmetic and
@@ -289,9 +297,7 @@ fn butterfly<T: Real, const R: usize>(
                 let (r, i) = (2 * c, 2 * c + 1);
                 y0[r] = x0[r] + x1[r];
                 y0[i] = x0[i] + x1[i];
-                let (u, v) = cmul(x0[r] - x1[r], x0[i] - x1[i], tw[1]);
-                y1[r] = u;
-                y1[i] = v;
+                put(y1, c, x0[r] - x1[r], x0[i] - x1[i], tw[1]);
             }
         }
         3 => {
@@ -314,12 +320,8 @@ fn butterfly<T: Real, const R: usize>(
                 let (hr, hi) = (x0[r] - tr * half, x0[i] - ti * half);
                 y0[r] = x0[r] + tr;
                 y0[i] = x0[i] + ti;
-                let (u, v) = cmul(hr + dr, hi + di, tw[1]);
-                y1[r] = u;
-                y1[i] = v;
-                let (u, v) = cmul(hr - dr, hi - di, tw[2]);
-                y2[r] = u;
-                y2[i] = v;
+                put(y1, c, hr + dr, hi + di, tw[1]);
+                put(y2, c, hr - dr, hi - di, tw[2]);
             }
         }
         4 => {
@@ -338,15 +340,9 @@ fn butterfly<T: Real, const R: usize>(
                 let (d13r, d13i) = ((x1[i] - x3[i]) * sg, (x3[r] - x1[r]) * sg);
                 y0[r] = s02r + s13r;
                 y0[i] = s02i + s13i;
-                let (u, v) = cmul(d02r + d13r, d02i + d13i, tw[1]);
-                y1[r] = u;
-                y1[i] = v;
-                let (u, v) = cmul(s02r - s13r, s02i - s13i, tw[2]);
-                y2[r] = u;
-                y2[i] = v;
-                let (u, v) = cmul(d02r - d13r, d02i - d13i, tw[3]);
-                y3[r] = u;
-                y3[i] = v;
+                put(y1, c, d02r + d13r, d02i + d13i, tw[1]);
+                put(y2, c, s02r - s13r, s02i - s13i, tw[2]);
+                put(y3, c, d02r - d13r, d02i - d13i, tw[3]);
             }
         }
         5 => {
@@ -376,18 +372,10 @@ fn butterfly<T: Real, const R: usize>(
                 let (i2r, i2i) = (m14i * s2 - m23i * s1, -(m14r * s2 - m23r * s1));
                 y0[r] = x0[r] + p14r + p23r;
                 y0[i] = x0[i] + p14i + p23i;
-                let (u, v) = cmul(r1r + i1r, r1i + i1i, tw[1]);
-                y1[r] = u;
-                y1[i] = v;
-                let (u, v) = cmul(r1r - i1r, r1i - i1i, tw[4]);
-                y4[r] = u;
-                y4[i] = v;
-                let (u, v) = cmul(r2r + i2r, r2i + i2i, tw[2]);
-                y2[r] = u;
-                y2[i] = v;
-                let (u, v) = cmul(r2r - i2r, r2i - i2i, tw[3]);
-                y3[r] = u;
-                y3[i] = v;
+                put(y1, c, r1r + i1r, r1i + i1i, tw[1]);
+                put(y4, c, r1r - i1r, r1i - i1i, tw[4]);
+                put(y2, c, r2r + i2r, r2i + i2i, tw[2]);
+                put(y3, c, r2r - i2r, r2i - i2i, tw[3]);
             }
         }
         _ => unreachable!(),
