@@ -5,6 +5,7 @@
 use crate::error::{invalid, Result, TransformError};
 use crate::fourier::{modulus, modulus_backward, Cx, Real};
 use crate::fourier2d::{split_pair, Plans2d, SparseFilter2d};
+use crate::lowpass2d::SpatialLowpass;
 use crate::padding::Padding;
 use crate::pool::{Pool, Pooled};
 use crate::time::Averaging;
@@ -126,6 +127,9 @@ pub struct Scattering2d<T: Real = f64> {
     /// `psi[n][level]`, `phi[level]`, on their supports, in `T`.
     psi: Vec<Vec<SparseFilter2d<T>>>,
     phi: Vec<SparseFilter2d<T>>,
+    /// `spatial[k]`: the low-pass of a level-`k` modulus in the image domain, for moduli
+    /// whose spectrum is not needed (`None` with global averaging).
+    spatial: Vec<Option<SpatialLowpass<T>>>,
     plans: Plans2d<T>,
     pool: Pool<Work2<T>>,
 }
@@ -250,6 +254,23 @@ impl<T: Real> Scattering2d<T> {
             }
         }
         let sparse = |s: &scattering_filters::Spectrum2d| SparseFilter2d::of(&s.data, s.m, s.n);
+        let global = params.average == Averaging::Global;
+        let out = if global {
+            (1, 1)
+        } else {
+            ((mp >> j) - 2 * crop, (np >> j) - 2 * crop)
+        };
+        let spatial = bank
+            .phi
+            .levels
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                (!global)
+                    .then(|| SpatialLowpass::of(&s.data, (s.m, s.n), 1 << (j - k), crop, out))
+                    .flatten()
+            })
+            .collect();
         Ok(Self {
             psi: bank
                 .psi
@@ -257,15 +278,12 @@ impl<T: Real> Scattering2d<T> {
                 .map(|f| f.levels.iter().map(sparse).collect())
                 .collect(),
             phi: bank.phi.levels.iter().map(sparse).collect(),
+            spatial,
             plans: Plans2d::new(mp, np, j),
             pool: Pool::new(2),
-            out: if params.average == Averaging::Global {
-                (1, 1)
-            } else {
-                ((mp >> j) - 2 * crop, (np >> j) - 2 * crop)
-            },
+            out,
             crop,
-            global: params.average == Averaging::Global,
+            global,
             params,
             mp,
             np,
@@ -618,6 +636,27 @@ impl<T: Real> Scattering2d<T> {
             }
             if need_spectrum {
                 self.plans.levels[k].forward_t(pack, tmp, scratch);
+            }
+            return;
+        }
+        let spatial = self.spatial[k]
+            .as_ref()
+            .filter(|f| !need_spectrum && f.tmp_len() <= buf.len());
+        if let Some(f) = spatial {
+            // Straight from the moduli, without their spectrum.
+            let n = self.out.0 * self.out.1;
+            let o: &mut [T] = bytemuck::cast_slice_mut(&mut tmp[..n]);
+            let (oa, ob) = o.split_at_mut(n);
+            f.apply(pack, buf, oa, cb.is_some().then_some(ob));
+            out.index_axis_mut(Axis(0), ca)
+                .iter_mut()
+                .zip(oa.iter())
+                .for_each(|(d, &v)| *d = v);
+            if let Some(cb) = cb {
+                out.index_axis_mut(Axis(0), cb)
+                    .iter_mut()
+                    .zip(ob.iter())
+                    .for_each(|(d, &v)| *d = v);
             }
             return;
         }

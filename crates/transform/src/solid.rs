@@ -1370,9 +1370,9 @@ impl<T: Real> crate::simd::Kernel for SqrtSums<'_, T> {
                 let s = v.as_f64();
                 let r = v.sqrt();
                 *v = r;
-                let r = r.as_f64();
-                acc[0][k] += r.sqrt();
-                acc[1][k] += r;
+                // Both roots in `T`: in f32 that is eight lanes a vector instead of four.
+                acc[0][k] += r.sqrt().as_f64();
+                acc[1][k] += r.as_f64();
                 acc[2][k] += s;
             }
         }
@@ -1380,9 +1380,8 @@ impl<T: Real> crate::simd::Kernel for SqrtSums<'_, T> {
         for v in chunks.into_remainder() {
             let s = v.as_f64();
             *v = v.sqrt();
-            let r = v.as_f64();
-            out[0] += r.sqrt();
-            out[1] += r;
+            out[0] += v.sqrt().as_f64();
+            out[1] += v.as_f64();
             out[2] += s;
         }
         out
