@@ -26,8 +26,9 @@ pub(crate) struct SpatialLowpass<T> {
     cols: Vec<(usize, T)>,
 }
 
-/// Taps of the 1D circular kernel `k` (length `len`) centred on each output point
-/// `(o + crop) * step`, as offsets lists.
+/// Taps of the 1D circular kernel `k` for each of `count` output points `x = (o + crop)
+/// step`: the source indices `x - a` (mod the length) and weights `k[a]` above `thr` of the
+/// peak, output `o`'s in `list[off[o]..off[o + 1]]`.
 fn taps<T: Real>(
     k: &[f64],
     step: usize,
@@ -44,7 +45,7 @@ fn taps<T: Real>(
         // (u * k)[x] = sum_a k[a] u[x - a].
         for (a, &w) in k.iter().enumerate() {
             if w.abs() > thr * peak {
-                list.push(((x + len - a % len) % len, T::of(w)));
+                list.push(((x + len - a) % len, T::of(w)));
             }
         }
         off.push(list.len());

@@ -891,7 +891,8 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
     /// Turns `u = sum_m |z_m|^2` into `U = sqrt(u)` and returns `sum_voxels U^q` for each
     /// power, in one pass for the usual powers 1/2, 1 and 2 (the rest take a pass each).
     fn modulus_integrals(&self, u: &mut [T]) -> Vec<f64> {
-        let sums = crate::simd::dispatch(SqrtSums { u: &mut *u });
+        let sums = crate::simd::sqrt_sums(u)
+            .unwrap_or_else(|| crate::simd::dispatch(SqrtSums { u: &mut *u }));
         self.params
             .integral_powers
             .iter()
@@ -1363,20 +1364,24 @@ impl<T: Real> crate::simd::Kernel for SqrtSums<'_, T> {
     type Output = [f64; 3];
     #[inline(always)]
     fn run(self) -> [f64; 3] {
-        let mut acc = [[0.0f64; 8]; 3];
+        // Eight independent lanes per sum, written as straight-line 8-wide steps so that
+        // they vectorise (a running sum would not: float additions are not reordered).
+        let (mut a0, mut a1, mut a2) = ([0.0f64; 8], [0.0f64; 8], [0.0f64; 8]);
         let mut chunks = self.u.chunks_exact_mut(8);
         for c in &mut chunks {
-            for (k, v) in c.iter_mut().enumerate() {
-                let s = v.as_f64();
-                let r = v.sqrt();
-                *v = r;
-                // Both roots in `T`: in f32 that is eight lanes a vector instead of four.
-                acc[0][k] += r.sqrt().as_f64();
-                acc[1][k] += r.as_f64();
-                acc[2][k] += s;
+            let c: &mut [T; 8] = c.try_into().unwrap_or_else(|_| unreachable!());
+            let s = *c;
+            let r = s.map(|v| v.sqrt());
+            // Both roots in `T`: in f32 that is eight lanes a vector instead of four.
+            let q = r.map(|v| v.sqrt());
+            *c = r;
+            for k in 0..8 {
+                a0[k] += q[k].as_f64();
+                a1[k] += r[k].as_f64();
+                a2[k] += s[k].as_f64();
             }
         }
-        let mut out = acc.map(|a| a.iter().sum::<f64>());
+        let mut out = [a0, a1, a2].map(|a| a.iter().sum::<f64>());
         for v in chunks.into_remainder() {
             let s = v.as_f64();
             *v = v.sqrt();
