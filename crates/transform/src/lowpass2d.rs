@@ -48,6 +48,10 @@ fn taps<T: Real>(
                 list.push(((x + len - a) % len, T::of(w)));
             }
         }
+        // Zero-weight taps up to a multiple of four: [`pass`] then runs whole quads only.
+        while (list.len() - off[o]) % 4 != 0 {
+            list.push((x % len, T::zero()));
+        }
         off.push(list.len());
     }
     (off, list)
@@ -168,29 +172,31 @@ impl<T: Real> crate::simd::Kernel for Apply<'_, T> {
     }
 }
 
-/// `dst` row `i = sum_(r, w) w src` row `r`, over `list[off[i]..off[i + 1]]`; rows hold
-/// `w2` values. Taps go four at a time, so that each destination value is loaded and
-/// stored once per four source rows.
+/// `dst` row `i = sum_(r, w) w src` row `r`, over `list[off[i]..off[i + 1]]` (a multiple
+/// of four taps); rows hold `w2` values. Taps go four at a time, so that each destination
+/// value is loaded and stored once per four source rows, and the first four set it.
 #[inline(always)]
 fn pass<T: Real>(src: &[T], w2: usize, off: &[usize], list: &[(usize, T)], dst: &mut [T]) {
     let row = |r: usize| &src[r * w2..(r + 1) * w2];
     for (i, d) in dst.chunks_exact_mut(w2).enumerate() {
-        d.fill(T::zero());
-        let taps = &list[off[i]..off[i + 1]];
-        let mut quads = taps.chunks_exact(4);
-        for q in &mut quads {
+        let d = &mut d[..w2];
+        for (n, q) in list[off[i]..off[i + 1]].chunks_exact(4).enumerate() {
             let (a, b, c, e) = (row(q[0].0), row(q[1].0), row(q[2].0), row(q[3].0));
             let (wa, wb, wc, we) = (q[0].1, q[1].1, q[2].1, q[3].1);
-            // Equal lengths, visible to the compiler: no bounds checks in the loop.
-            let (d, a, b, c, e) = (&mut d[..w2], &a[..w2], &b[..w2], &c[..w2], &e[..w2]);
-            for k in 0..w2 {
-                d[k] += a[k] * wa + b[k] * wb + c[k] * wc + e[k] * we;
+            // Equal lengths, visible to the compiler: no bounds checks in the loops.
+            let (a, b, c, e) = (&a[..w2], &b[..w2], &c[..w2], &e[..w2]);
+            if n == 0 {
+                for k in 0..w2 {
+                    d[k] = a[k] * wa + b[k] * wb + c[k] * wc + e[k] * we;
+                }
+            } else {
+                for k in 0..w2 {
+                    d[k] += a[k] * wa + b[k] * wb + c[k] * wc + e[k] * we;
+                }
             }
         }
-        for &(r, w) in quads.remainder() {
-            for (o, &s) in d.iter_mut().zip(row(r)) {
-                *o += s * w;
-            }
+        if off[i] == off[i + 1] {
+            d.fill(T::zero());
         }
     }
 }
