@@ -647,15 +647,11 @@ impl<T: Real> Scattering2d<T> {
             let n = self.out.0 * self.out.1;
             let o: &mut [T] = bytemuck::cast_slice_mut(&mut tmp[..n]);
             let (oa, ob) = o.split_at_mut(n);
-            f.apply(pack, buf, oa, cb.is_some().then_some(ob));
-            out.index_axis_mut(Axis(0), ca)
-                .iter_mut()
-                .zip(oa.iter())
-                .for_each(|(d, &v)| *d = v);
-            if let Some(cb) = cb {
-                out.index_axis_mut(Axis(0), cb)
+            f.apply(pack, buf, oa, cb.is_some().then_some(&mut *ob));
+            for (c, v) in std::iter::once((ca, &*oa)).chain(cb.map(|cb| (cb, &*ob))) {
+                out.index_axis_mut(Axis(0), c)
                     .iter_mut()
-                    .zip(ob.iter())
+                    .zip(v)
                     .for_each(|(d, &v)| *d = v);
             }
             return;

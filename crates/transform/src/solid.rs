@@ -1364,29 +1364,26 @@ impl<T: Real> crate::simd::Kernel for SqrtSums<'_, T> {
     type Output = [f64; 3];
     #[inline(always)]
     fn run(self) -> [f64; 3] {
-        // Eight independent lanes per sum, written as straight-line 8-wide steps so that
-        // they vectorise (a running sum would not: float additions are not reordered).
-        let (mut a0, mut a1, mut a2) = ([0.0f64; 8], [0.0f64; 8], [0.0f64; 8]);
+        let mut acc = [[0.0f64; 8]; 3];
         let mut chunks = self.u.chunks_exact_mut(8);
         for c in &mut chunks {
-            let c: &mut [T; 8] = c.try_into().unwrap_or_else(|_| unreachable!());
-            let s = *c;
-            let r = s.map(|v| v.sqrt());
-            // Both roots in `T`: in f32 that is eight lanes a vector instead of four.
-            let q = r.map(|v| v.sqrt());
-            *c = r;
-            for k in 0..8 {
-                a0[k] += q[k].as_f64();
-                a1[k] += r[k].as_f64();
-                a2[k] += s[k].as_f64();
+            for (k, v) in c.iter_mut().enumerate() {
+                let s = v.as_f64();
+                let r = v.sqrt();
+                *v = r;
+                let r = r.as_f64();
+                acc[0][k] += r.sqrt();
+                acc[1][k] += r;
+                acc[2][k] += s;
             }
         }
-        let mut out = [a0, a1, a2].map(|a| a.iter().sum::<f64>());
+        let mut out = acc.map(|a| a.iter().sum::<f64>());
         for v in chunks.into_remainder() {
             let s = v.as_f64();
             *v = v.sqrt();
-            out[0] += v.sqrt().as_f64();
-            out[1] += v.as_f64();
+            let r = v.as_f64();
+            out[0] += r.sqrt();
+            out[1] += r;
             out[2] += s;
         }
         out
