@@ -139,24 +139,19 @@ impl<T: Real> crate::simd::Kernel for Apply<'_, T> {
     fn run(self) {
         let f = self.f;
         let (mo, no) = f.out;
-        let (t, v) = self.t[..f.tmp_len()].split_at_mut(mo * f.width);
-        let t: &mut [T] = bytemuck::cast_slice_mut(t);
+        let (tc, vc) = self.t[..f.tmp_len()].split_at_mut(mo * f.width);
         // Along columns: `t = (mo, width)`, whole rows of interleaved complex at once.
         pass(
             bytemuck::cast_slice(self.u),
             2 * f.width,
             &f.row_off,
             &f.rows,
-            t,
+            bytemuck::cast_slice_mut(&mut *tc),
         );
         // Along rows, on the transpose, so that this pass runs on whole rows too.
-        let tt: &mut [T] = bytemuck::cast_slice_mut(&mut v[..mo * f.width]);
-        for (p, row) in t.chunks_exact(2 * f.width).enumerate() {
-            for (c, z) in row.chunks_exact(2).enumerate() {
-                tt[2 * (c * mo + p)] = z[0];
-                tt[2 * (c * mo + p) + 1] = z[1];
-            }
-        }
+        transpose::transpose(tc, &mut vc[..mo * f.width], f.width, mo);
+        let tt: &[T] = bytemuck::cast_slice(&vc[..mo * f.width]);
+        let t: &mut [T] = bytemuck::cast_slice_mut(tc);
         // `(no, mo)`, the output transposed; `t` is free again.
         let o = &mut t[..2 * mo * no];
         pass(tt, 2 * mo, &f.col_off, &f.cols, o);
