@@ -9,9 +9,11 @@
 //! once at the first stage and written once at the last. Intermediate stages ping-pong
 //! between two small scratch blocks that stay in cache.
 //!
-//! Radices 4 and 2 run on AVX2 + FMA intrinsics where the CPU has them (a whole stage a
-//! call, two complex values a vector in f64, four in f32); 3 and 5 have scalar
-//! butterflies, and any other prime factor takes a direct DFT of that length.
+//! Radices 2, 3, 4 and 5 run on AVX2 + FMA intrinsics where the CPU has them (a whole
+//! stage a call, two complex values a vector in f64, four in f32; a width that is not a
+//! multiple of the lanes ends with one vector overlapping the previous one, which
+//! recomputes the same values). Narrower blocks and other CPUs take scalar butterflies;
+//! any other prime factor takes a direct DFT of that length.
 //!
 //! At 64^3 this takes the strided passes of the 3D FFT from about twice the cost of a
 //! contiguous rustfft pass (with gathers or transposes) to about 1.5 times.
@@ -105,6 +107,7 @@ impl<T: Real> ColumnFft<T> {
     pub fn process(&self, data: &mut [Cx<T>], stride: usize, width: usize, scratch: &mut [Cx<T>]) {
         crate::simd::dispatch(Process {
             fft: self,
+            src: None,
             data,
             stride,
             width,
@@ -112,9 +115,31 @@ impl<T: Real> ColumnFft<T> {
         })
     }
 
+    /// [`Self::process`] out of place: the columns of `src` transformed into `dst`, both
+    /// with rows `stride` apart; `src` is left as it was.
+    pub fn process_from(
+        &self,
+        src: &[Cx<T>],
+        dst: &mut [Cx<T>],
+        stride: usize,
+        width: usize,
+        scratch: &mut [Cx<T>],
+    ) {
+        crate::simd::dispatch(Process {
+            fft: self,
+            src: Some(src),
+            data: dst,
+            stride,
+            width,
+            scratch,
+        })
+    }
+
+    /// The stages from `src` (or `data` itself) into `data`.
     #[inline(always)]
     fn process_kernel(
         &self,
+        src: Option<&[Cx<T>]>,
         data: &mut [Cx<T>],
         stride: usize,
         width: usize,
@@ -122,13 +147,26 @@ impl<T: Real> ColumnFft<T> {
     ) {
         let count = self.stages.len();
         if count == 0 || width == 0 {
+            if let Some(src) = src {
+                for r in 0..self.len {
+                    let row = r * stride..r * stride + width;
+                    data[row.clone()].copy_from_slice(&src[row]);
+                }
+            }
             return;
         }
         // The first stage reads the strided rows, the last writes them; the others run
         // between the two contiguous scratch blocks, which stay in cache.
         let block = self.len * width;
         let (a, b) = scratch[..2 * block].split_at_mut(block);
-        self.stage(&self.stages[0], data, stride, a, width, width);
+        self.stage(
+            &self.stages[0],
+            src.unwrap_or(data),
+            stride,
+            a,
+            width,
+            width,
+        );
         if count == 1 {
             for r in 0..self.len {
                 data[r * stride..r * stride + width].copy_from_slice(&a[r * width..][..width]);
@@ -382,7 +420,7 @@ fn butterfly<T: Real, const R: usize>(
     }
 }
 
-/// Radix-2 and radix-4 butterflies in AVX2 + FMA intrinsics, for `f64` (two complex
+/// Radix-2, 3, 4 and 5 butterflies in AVX2 + FMA intrinsics, for `f64` (two complex
 /// values a vector) and `f32` (four). Written out by hand because the compiler's own
 /// vectorisation of the complex arithmetic keeps one complex value a register.
 mod vector {
@@ -402,10 +440,13 @@ mod vector {
         }
     }
 
-    /// Runs a whole Stockham stage of radix `R` (2 or 4) with the vector butterflies
+    /// Runs a whole Stockham stage of radix `R` (2 to 5) with the vector butterflies
     /// (see [`super::ColumnFft`]'s `stage_r` for the index map) and returns true, or
     /// returns false, doing nothing, where they do not apply: another radix or type, a
-    /// width that is not a multiple of the lanes, or buffers too short for `len` rows.
+    /// width narrower than one vector, or buffers too short for `len` rows. The last
+    /// vector of a row starts at `width - lanes`, overlapping the one before where the
+    /// width is not a multiple of the lanes: it reads `x` and writes `y` again with the
+    /// same values, which is harmless as the two do not overlap.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     pub fn stage<T: Real, const R: usize>(
@@ -427,9 +468,8 @@ mod vector {
             let lanes = if t64 { 2 } else { 4 };
             let fits = |v: usize, stride: usize| len >= 1 && v >= (len - 1) * stride + width;
             if !(t64 || t32)
-                || !(R == 2 || R == 4)
-                || width % lanes != 0
-                || width == 0
+                || !(2..=5).contains(&R)
+                || width < lanes
                 || s * R * m != len
                 || twiddles.len() < m * (R - 1)
                 || !fits(x.len(), xs)
@@ -444,17 +484,18 @@ mod vector {
             // within `x` and `y` (checked above), `x` and `y` do not overlap (a shared
             // and a mutable borrow), and the twiddle table holds `m (R - 1)` values.
             unsafe {
+                let (x, y) = (xp.cast(), yp.cast());
+                let (x32, y32, t32) = (xp.cast(), yp.cast(), tp.cast());
+                let t = tp.cast();
                 match (R, t64) {
-                    (2, true) => f64x::stage2(xp.cast(), xs, yp.cast(), ys, width, s, m, tp.cast()),
-                    (2, false) => {
-                        f32x::stage2(xp.cast(), xs, yp.cast(), ys, width, s, m, tp.cast())
-                    }
-                    (_, true) => {
-                        f64x::stage4(xp.cast(), xs, yp.cast(), ys, width, s, m, tp.cast(), inv)
-                    }
-                    (_, false) => {
-                        f32x::stage4(xp.cast(), xs, yp.cast(), ys, width, s, m, tp.cast(), inv)
-                    }
+                    (2, true) => f64x::stage2(x, xs, y, ys, width, s, m, t),
+                    (2, false) => f32x::stage2(x32, xs, y32, ys, width, s, m, t32),
+                    (3, true) => f64x::stage3(x, xs, y, ys, width, s, m, t, inv),
+                    (3, false) => f32x::stage3(x32, xs, y32, ys, width, s, m, t32, inv),
+                    (4, true) => f64x::stage4(x, xs, y, ys, width, s, m, t, inv),
+                    (4, false) => f32x::stage4(x32, xs, y32, ys, width, s, m, t32, inv),
+                    (_, true) => f64x::stage5(x, xs, y, ys, width, s, m, t, inv),
+                    (_, false) => f32x::stage5(x32, xs, y32, ys, width, s, m, t32, inv),
                 }
             }
             true
@@ -470,14 +511,24 @@ mod vector {
     #[cfg(target_arch = "x86_64")]
     macro_rules! kernels {
         ($name:ident, $t:ty, $lanes:expr, $v:ty, $load:ident, $store:ident, $add:ident,
-         $sub:ident, $mul:ident, $set1:ident, $fmaddsub:ident, $xor:ident, $swap:expr,
-         $odd:expr, $even:expr) => {
+         $sub:ident, $mul:ident, $set1:ident, $fmaddsub:ident, $fmadd:ident, $fnmadd:ident,
+         $xor:ident, $swap:expr, $odd:expr, $even:expr) => {
             mod $name {
                 use std::arch::x86_64::*;
 
                 #[inline(always)]
                 unsafe fn cmul(v: $v, wr: $v, wi: $v) -> $v {
                     $fmaddsub(v, wr, $mul($swap(v), wi))
+                }
+
+                /// `v w`, or `v` itself where every twiddle of the row is 1 (`p = 0`).
+                #[inline(always)]
+                unsafe fn twiddle(v: $v, wr: $v, wi: $v, unit: bool) -> $v {
+                    if unit {
+                        v
+                    } else {
+                        cmul(v, wr, wi)
+                    }
                 }
 
                 /// Twiddle `k` of row `p` (`r - 1` a row), broadcast as (re, im).
@@ -500,7 +551,9 @@ mod vector {
                     m: usize,
                     t: *const $t,
                 ) {
+                    let last = 2 * (width - $lanes);
                     for p in 0..m {
+                        let unit = p == 0;
                         let (w1r, w1i) = tw(t, p);
                         for q in 0..s {
                             let x0 = x.add(2 * (q + s * p) * xs);
@@ -508,11 +561,14 @@ mod vector {
                             let y0 = y.add(2 * (q + s * 2 * p) * ys);
                             let y1 = y.add(2 * (q + s * (2 * p + 1)) * ys);
                             let mut c = 0;
-                            while c < 2 * width {
+                            loop {
                                 let (a, b) = ($load(x0.add(c)), $load(x1.add(c)));
                                 $store(y0.add(c), $add(a, b));
-                                $store(y1.add(c), cmul($sub(a, b), w1r, w1i));
-                                c += 2 * $lanes;
+                                $store(y1.add(c), twiddle($sub(a, b), w1r, w1i, unit));
+                                if c == last {
+                                    break;
+                                }
+                                c = (c + 2 * $lanes).min(last);
                             }
                         }
                     }
@@ -535,7 +591,9 @@ mod vector {
                     // -i v forward (negate the odd, imaginary lanes after the swap),
                     // +i v inverse (negate the even, real lanes).
                     let mask = if inv { $even } else { $odd };
+                    let last = 2 * (width - $lanes);
                     for p in 0..m {
+                        let unit = p == 0;
                         let (w1r, w1i) = tw(t, 3 * p);
                         let (w2r, w2i) = tw(t, 3 * p + 1);
                         let (w3r, w3i) = tw(t, 3 * p + 2);
@@ -545,7 +603,7 @@ mod vector {
                             let (x0, x1, x2, x3) = (xr(0), xr(1), xr(2), xr(3));
                             let (y0, y1, y2, y3) = (yr(0), yr(1), yr(2), yr(3));
                             let mut c = 0;
-                            while c < 2 * width {
+                            loop {
                                 let a0 = $load(x0.add(c));
                                 let a1 = $load(x1.add(c));
                                 let a2 = $load(x2.add(c));
@@ -554,10 +612,120 @@ mod vector {
                                 let s13 = $add(a1, a3);
                                 let d13 = $xor($swap($sub(a1, a3)), mask);
                                 $store(y0.add(c), $add(s02, s13));
-                                $store(y1.add(c), cmul($add(d02, d13), w1r, w1i));
-                                $store(y2.add(c), cmul($sub(s02, s13), w2r, w2i));
-                                $store(y3.add(c), cmul($sub(d02, d13), w3r, w3i));
-                                c += 2 * $lanes;
+                                $store(y1.add(c), twiddle($add(d02, d13), w1r, w1i, unit));
+                                $store(y2.add(c), twiddle($sub(s02, s13), w2r, w2i, unit));
+                                $store(y3.add(c), twiddle($sub(d02, d13), w3r, w3i, unit));
+                                if c == last {
+                                    break;
+                                }
+                                c = (c + 2 * $lanes).min(last);
+                            }
+                        }
+                    }
+                }
+                /// A radix-3 stage, rows as in [`stage2`] with 3 for 2.
+                #[allow(clippy::too_many_arguments)]
+                #[target_feature(enable = "avx2,fma")]
+                pub unsafe fn stage3(
+                    x: *const $t,
+                    xs: usize,
+                    y: *mut $t,
+                    ys: usize,
+                    width: usize,
+                    s: usize,
+                    m: usize,
+                    t: *const $t,
+                    inv: bool,
+                ) {
+                    // The root's sign is folded into the sine: `-i (sg sin) v` takes the
+                    // forward mask in both directions.
+                    let sg = if inv { -1.0 } else { 1.0 };
+                    let sq = $set1((sg * 0.75f64.sqrt()) as $t);
+                    let half = $set1(0.5);
+                    let last = 2 * (width - $lanes);
+                    for p in 0..m {
+                        let unit = p == 0;
+                        let (w1r, w1i) = tw(t, 2 * p);
+                        let (w2r, w2i) = tw(t, 2 * p + 1);
+                        for q in 0..s {
+                            let xr = |j: usize| x.add(2 * (q + s * (p + j * m)) * xs);
+                            let yr = |k: usize| y.add(2 * (q + s * (3 * p + k)) * ys);
+                            let (x0, x1, x2) = (xr(0), xr(1), xr(2));
+                            let (y0, y1, y2) = (yr(0), yr(1), yr(2));
+                            let mut c = 0;
+                            loop {
+                                let a0 = $load(x0.add(c));
+                                let a1 = $load(x1.add(c));
+                                let a2 = $load(x2.add(c));
+                                let t12 = $add(a1, a2);
+                                let d = $xor($swap($mul($sub(a1, a2), sq)), $odd);
+                                let h = $fnmadd(t12, half, a0);
+                                $store(y0.add(c), $add(a0, t12));
+                                $store(y1.add(c), twiddle($add(h, d), w1r, w1i, unit));
+                                $store(y2.add(c), twiddle($sub(h, d), w2r, w2i, unit));
+                                if c == last {
+                                    break;
+                                }
+                                c = (c + 2 * $lanes).min(last);
+                            }
+                        }
+                    }
+                }
+
+                /// A radix-5 stage, rows as in [`stage2`] with 5 for 2.
+                #[allow(clippy::too_many_arguments)]
+                #[target_feature(enable = "avx2,fma")]
+                pub unsafe fn stage5(
+                    x: *const $t,
+                    xs: usize,
+                    y: *mut $t,
+                    ys: usize,
+                    width: usize,
+                    s: usize,
+                    m: usize,
+                    t: *const $t,
+                    inv: bool,
+                ) {
+                    let sg = if inv { -1.0 } else { 1.0 };
+                    let a = 2.0 * std::f64::consts::PI / 5.0;
+                    let (c1, c2) = ($set1(a.cos() as $t), $set1((2.0 * a).cos() as $t));
+                    let s1 = $set1((sg * a.sin()) as $t);
+                    let s2 = $set1((sg * (2.0 * a).sin()) as $t);
+                    let last = 2 * (width - $lanes);
+                    for p in 0..m {
+                        let unit = p == 0;
+                        let (w1r, w1i) = tw(t, 4 * p);
+                        let (w2r, w2i) = tw(t, 4 * p + 1);
+                        let (w3r, w3i) = tw(t, 4 * p + 2);
+                        let (w4r, w4i) = tw(t, 4 * p + 3);
+                        for q in 0..s {
+                            let xr = |j: usize| x.add(2 * (q + s * (p + j * m)) * xs);
+                            let yr = |k: usize| y.add(2 * (q + s * (5 * p + k)) * ys);
+                            let (x0, x1, x2, x3, x4) = (xr(0), xr(1), xr(2), xr(3), xr(4));
+                            let (y0, y1, y2, y3, y4) = (yr(0), yr(1), yr(2), yr(3), yr(4));
+                            let mut c = 0;
+                            loop {
+                                let a0 = $load(x0.add(c));
+                                let a1 = $load(x1.add(c));
+                                let a2 = $load(x2.add(c));
+                                let a3 = $load(x3.add(c));
+                                let a4 = $load(x4.add(c));
+                                let (p14, m14) = ($add(a1, a4), $sub(a1, a4));
+                                let (p23, m23) = ($add(a2, a3), $sub(a2, a3));
+                                let r1 = $fmadd(p23, c2, $fmadd(p14, c1, a0));
+                                let r2 = $fmadd(p23, c1, $fmadd(p14, c2, a0));
+                                // -i (s1 m14 + s2 m23) and -i (s2 m14 - s1 m23).
+                                let i1 = $xor($swap($fmadd(m23, s2, $mul(m14, s1))), $odd);
+                                let i2 = $xor($swap($fnmadd(m23, s1, $mul(m14, s2))), $odd);
+                                $store(y0.add(c), $add(a0, $add(p14, p23)));
+                                $store(y1.add(c), twiddle($add(r1, i1), w1r, w1i, unit));
+                                $store(y4.add(c), twiddle($sub(r1, i1), w4r, w4i, unit));
+                                $store(y2.add(c), twiddle($add(r2, i2), w2r, w2i, unit));
+                                $store(y3.add(c), twiddle($sub(r2, i2), w3r, w3i, unit));
+                                if c == last {
+                                    break;
+                                }
+                                c = (c + 2 * $lanes).min(last);
                             }
                         }
                     }
@@ -579,6 +747,8 @@ mod vector {
         _mm256_mul_pd,
         _mm256_set1_pd,
         _mm256_fmaddsub_pd,
+        _mm256_fmadd_pd,
+        _mm256_fnmadd_pd,
         _mm256_xor_pd,
         (|v| _mm256_permute_pd::<0b0101>(v)),
         _mm256_setr_pd(0.0, -0.0, 0.0, -0.0),
@@ -597,6 +767,8 @@ mod vector {
         _mm256_mul_ps,
         _mm256_set1_ps,
         _mm256_fmaddsub_ps,
+        _mm256_fmadd_ps,
+        _mm256_fnmadd_ps,
         _mm256_xor_ps,
         (|v| _mm256_permute_ps::<0b1011_0001>(v)),
         _mm256_setr_ps(0.0, -0.0, 0.0, -0.0, 0.0, -0.0, 0.0, -0.0),
@@ -607,6 +779,7 @@ mod vector {
 /// [`ColumnFft::process`]'s arguments, for [`crate::simd::dispatch`].
 struct Process<'a, T> {
     fft: &'a ColumnFft<T>,
+    src: Option<&'a [Cx<T>]>,
     data: &'a mut [Cx<T>],
     stride: usize,
     width: usize,
@@ -618,7 +791,7 @@ impl<T: Real> crate::simd::Kernel for Process<'_, T> {
     #[inline(always)]
     fn run(self) {
         self.fft
-            .process_kernel(self.data, self.stride, self.width, self.scratch)
+            .process_kernel(self.src, self.data, self.stride, self.width, self.scratch)
     }
 }
 
@@ -668,15 +841,15 @@ mod tests {
 
     #[test]
     fn columns_equal_rustfft_for_mixed_radix_lengths() {
-        // Widths of 3 take the scalar butterflies; 4 and 8 (multiples of the f64 and
-        // f32 lanes) the vector ones for radices 2 and 4; the stride leaves columns that
-        // must stay untouched.
+        // Widths below the lanes (3 and 2 in f32) take the scalar butterflies; 4 and 8
+        // (multiples of the f64 and f32 lanes) the vector ones; 3, 5 and 6 end with an
+        // overlapping vector; the stride leaves columns that must stay untouched.
         let lens = [
             1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 16, 20, 40, 49, 64, 72, 88, 128, 144, 288,
         ];
         for len in lens {
             for inverse in [false, true] {
-                for (stride, width) in [(5, 3), (8, 8), (12, 4)] {
+                for (stride, width) in [(5, 3), (8, 8), (12, 4), (7, 6), (11, 2), (6, 5)] {
                     check::<f64>(len, stride, width, inverse, 1e-14);
                     check::<f32>(len, stride, width, inverse, 2e-6);
                 }
@@ -700,6 +873,31 @@ mod tests {
         i.process(&mut y, 6, 6, &mut scratch);
         for (a, b) in x.iter().zip(&y) {
             assert!((a * len as f64 - b).norm() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn out_of_place_equals_in_place_and_keeps_its_source() {
+        for len in [1, 5, 20, 40] {
+            let f = ColumnFft::<f64>::new(len, false);
+            let x: Vec<Cx<f64>> = (0..len * 7)
+                .map(|k| Cx::new((k as f64 * 0.3).sin(), (k as f64 * 0.9).cos()))
+                .collect();
+            let before = x.clone();
+            let mut scratch = vec![Cx::new(0.0, 0.0); f.scratch_len(6)];
+            let mut inplace = x.clone();
+            f.process(&mut inplace, 7, 6, &mut scratch);
+            let mut out = vec![Cx::new(9.0, 9.0); len * 7];
+            f.process_from(&x, &mut out, 7, 6, &mut scratch);
+            for r in 0..len {
+                for c in 0..7 {
+                    let k = r * 7 + c;
+                    // Column 6 is outside the block: untouched in `out`.
+                    let want = if c < 6 { inplace[k] } else { Cx::new(9.0, 9.0) };
+                    assert_eq!(out[k], want, "len {len} row {r} column {c}");
+                }
+            }
+            assert_eq!(x, before, "len {len}: the source changed");
         }
     }
 }
