@@ -323,10 +323,10 @@ impl<T: Real> SparseFilter2d<T> {
         })
     }
 
-    /// [`Self::fold`] of a dense filter in two passes of long loops: the row blocks of the
-    /// product summed into `(ro, width)`, then the column blocks into `(ro, wo)`. The
-    /// run-by-run fold would cut every row at each multiple of `wo`, and at the small
-    /// sizes of images it spends more on those cuts than on the arithmetic.
+    /// [`Self::fold`] of a dense filter: a plain product where nothing folds, one output
+    /// row at a time through an L1 row buffer on large grids, and sums in registers on
+    /// small ones. The run-by-run fold would cut every row at each multiple of `wo`, and
+    /// at the small sizes of images it spends more on those cuts than on the arithmetic.
     #[inline(always)]
     fn fold_dense(
         &self,
@@ -368,13 +368,11 @@ impl<T: Real> SparseFilter2d<T> {
             }
             return;
         }
-        let t: &mut [T] = bytemuck::cast_slice_mut(&mut tmp[..ro * width]);
-        row_blocks(t, src, &self.values, blk, rows / ro);
-        for (o, t) in out.chunks_exact_mut(2 * wo).zip(t.chunks_exact(2 * width)) {
-            o.copy_from_slice(&t[..2 * wo]);
-            for c in t[2 * wo..].chunks_exact(2 * wo) {
-                o.iter_mut().zip(c).for_each(|(o, &c)| *o += c);
-            }
+        // Two vectors of accumulators in either precision.
+        if std::mem::size_of::<T>() == 8 {
+            fold_in_registers::<T, 8>(out, src, &self.values, ro, wo, rows, width);
+        } else {
+            fold_in_registers::<T, 16>(out, src, &self.values, ro, wo, rows, width);
         }
     }
 
@@ -454,6 +452,59 @@ fn row_blocks<T: Real>(t: &mut [T], s: &[T], w: &[T], blk: usize, count: usize) 
     }
 }
 
+/// The dense fold of a small grid, each output chunk of `C` reals summed in registers
+/// over its `(rows / ro) (width / wo)` aliases and stored once: no partial sums go
+/// through memory. `out` is `(ro, wo)`, `s` and `w` are `(rows, width)`, interleaved.
+/// A row of fewer than `C` reals takes the scalar loop; otherwise its last chunk starts
+/// `C` reals before the row's end, overlapping the one before with the same sums.
+#[inline(always)]
+fn fold_in_registers<T: Real, const C: usize>(
+    out: &mut [T],
+    s: &[T],
+    w: &[T],
+    ro: usize,
+    wo: usize,
+    rows: usize,
+    width: usize,
+) {
+    let (p_count, b_count) = (rows / ro, width / wo);
+    let (row, orow) = (2 * width, 2 * wo);
+    for (q, o) in out.chunks_exact_mut(orow).enumerate().take(ro) {
+        if orow < C {
+            for (k, o) in o.iter_mut().enumerate() {
+                let mut acc = T::zero();
+                for p in 0..p_count {
+                    for b in 0..b_count {
+                        let i = (p * ro + q) * row + b * orow + k;
+                        acc += s[i] * w[i];
+                    }
+                }
+                *o = acc;
+            }
+            continue;
+        }
+        let last = orow - C;
+        let mut c = 0;
+        loop {
+            let mut acc = [T::zero(); C];
+            for p in 0..p_count {
+                for b in 0..b_count {
+                    let i = (p * ro + q) * row + b * orow + c;
+                    let (s, w) = (&s[i..i + C], &w[i..i + C]);
+                    for k in 0..C {
+                        acc[k] += s[k] * w[k];
+                    }
+                }
+            }
+            o[c..c + C].copy_from_slice(&acc);
+            if c == last {
+                break;
+            }
+            c = (c + C).min(last);
+        }
+    }
+}
+
 /// [`SparseFilter2d::fold`]'s arguments, for [`crate::simd::dispatch`].
 struct Fold<'a, T> {
     filter: &'a SparseFilter2d<T>,
@@ -486,10 +537,12 @@ mod tests {
 
     #[test]
     fn sparse_fold_and_tile_equal_dense_in_the_transposed_layout() {
-        // A wide filter takes the dense path (row by row on the large grid), a narrow one
-        // the run-by-run path.
+        // A wide filter takes the dense path (row by row on the large grid, sums in
+        // registers on small ones, with rows shorter than a chunk, a multiple of it, or
+        // neither), a narrow one the run-by-run path.
         for (m, n, width, dense) in [
             (12, 16, 4.0, true),
+            (40, 20, 400.0, true),
             (12, 16, 0.5, false),
             (2 * ROW_BY_ROW, 24, 4000.0, true),
         ] {
