@@ -247,19 +247,24 @@ pub(crate) fn tile_add2<T: Real>(
 /// A real 2D Fourier-domain filter of an `(m, n)` grid, kept in the transposed layout
 /// of [`Plan2d::forward_t`] and on its support: for each row with any coefficient above
 /// 1e-14 of the peak, the runs of columns that are. The values carry the `1 / (m n)` of
-/// the inverse FFT that follows every fold, and each is stored twice (`[w, w]`, once per
-/// part of the complex bin it scales), so that the fold is a plain element-wise
+/// the inverse FFT that follows every fold. On small grids each is stored twice (`[w, w]`,
+/// once per part of the complex bin it scales), so that the fold is a plain element-wise
 /// multiply-add over interleaved complex data, which vectorises without shuffles (twice
-/// as fast on small images as the shuffling loop over single values).
+/// as fast on small images as the shuffling loop over single values). On large grids
+/// (rows of [`ROW_BY_ROW`] or more) the filters no longer fit in cache and the folds
+/// stream them from memory: each value is stored once, halving that traffic, and the
+/// kernel ([`crate::simd::real_scale`]) duplicates it in registers.
 #[derive(Debug, Clone)]
 pub(crate) struct SparseFilter2d<T> {
     /// Row length of the stored (transposed) layout: the natural `m`.
     width: usize,
     /// `m n`, to undo the folded-in normalisation in the adjoint.
     len: T,
-    /// `(row, start, end, offset into values / 2)`.
+    /// `(row, start, end, offset into values / rep)`.
     runs: Vec<(usize, usize, usize, usize)>,
     values: Vec<T>,
+    /// Copies of each value: 2 on small grids, 1 on large ones.
+    rep: usize,
     /// Every bin is on the support: `values` is the whole grid, folded with long loops.
     dense: bool,
 }
@@ -270,6 +275,7 @@ impl<T: Real> SparseFilter2d<T> {
         let peak = h.iter().fold(0.0f64, |a, v| a.max(v.abs()));
         let thr = peak * 1e-14;
         let scale = 1.0 / (m * n) as f64;
+        let rep = if m >= ROW_BY_ROW { 1 } else { 2 };
         let mut runs = Vec::new();
         let mut values = Vec::new();
         // Stored row `r` is natural column `r`.
@@ -282,9 +288,9 @@ impl<T: Real> SparseFilter2d<T> {
                     while c < m && at(c).abs() > thr {
                         c += 1;
                     }
-                    runs.push((r, a, c, values.len() / 2));
+                    runs.push((r, a, c, values.len() / rep));
                     for k in a..c {
-                        values.extend([T::of(at(k) * scale); 2]);
+                        values.extend(std::iter::repeat(T::of(at(k) * scale)).take(rep));
                     }
                 } else {
                     c += 1;
@@ -293,11 +299,11 @@ impl<T: Real> SparseFilter2d<T> {
         }
         // Mostly full (the finer scales; the zero-mean wavelets vanish only near the
         // origin): store every bin, zeros included, for the long-loop fold.
-        let dense = 4 * values.len() >= 3 * 2 * m * n;
+        let dense = 4 * values.len() >= 3 * rep * m * n;
         if dense {
             runs = (0..n).map(|r| (r, 0, m, r * m)).collect();
             values = (0..n * m)
-                .flat_map(|k| [T::of(h[(k % m) * n + k / m] * scale); 2])
+                .flat_map(|k| std::iter::repeat(T::of(h[(k % m) * n + k / m] * scale)).take(rep))
                 .collect();
         }
         Self {
@@ -305,6 +311,7 @@ impl<T: Real> SparseFilter2d<T> {
             len: T::of((m * n) as f64),
             runs,
             values,
+            rep,
             dense,
         }
     }
@@ -338,28 +345,31 @@ impl<T: Real> SparseFilter2d<T> {
     ) {
         let (ro, wo) = (no, mo);
         let width = self.width;
-        let rows = self.values.len() / (2 * width);
-        let blk = 2 * ro * width;
+        let rep = self.rep;
+        let rows = self.values.len() / (rep * width);
         let src: &[T] = bytemuck::cast_slice(&src[..rows * width]);
         let out: &mut [T] = bytemuck::cast_slice_mut(&mut out[..ro * wo]);
         if wo == width {
-            row_blocks(out, src, &self.values, blk, rows / ro);
+            let blk = 2 * ro * width;
+            let w = |p: usize| &self.values[p * rep * ro * width..(p + 1) * rep * ro * width];
+            scale_by(out, &src[..blk], w(0), rep, false);
+            for p in 1..rows / ro {
+                scale_by(out, &src[p * blk..(p + 1) * blk], w(p), rep, true);
+            }
             return;
         }
-        if width >= ROW_BY_ROW {
+        if rep == 1 {
             // Large grids: one output row at a time, its partial sums in a row-sized
             // buffer that stays in L1, so the fold streams the source and the filter
             // once and writes nothing else (the grid no longer fits in L2).
             let t: &mut [T] = bytemuck::cast_slice_mut(&mut tmp[..width]);
             let w = &self.values;
-            let stride = 2 * width;
             for (q, o) in out.chunks_exact_mut(2 * wo).enumerate() {
-                let row = |p: usize| (p * ro + q) * stride..(p * ro + q + 1) * stride;
-                for ((t, &s), &w) in t.iter_mut().zip(&src[row(0)]).zip(&w[row(0)]) {
-                    *t = s * w;
-                }
+                let row = |p: usize| (p * ro + q) * width..(p * ro + q + 1) * width;
+                let srow = |p: usize| 2 * (p * ro + q) * width..2 * (p * ro + q + 1) * width;
+                crate::simd::real_scale(t, &src[srow(0)], &w[row(0)], false);
                 for p in 1..rows / ro {
-                    crate::simd::mac(t, &src[row(p)], &w[row(p)]);
+                    crate::simd::real_scale(t, &src[srow(p)], &w[row(p)], true);
                 }
                 o.copy_from_slice(&t[..2 * wo]);
                 for c in t[2 * wo..].chunks_exact(2 * wo) {
@@ -397,14 +407,15 @@ impl<T: Real> SparseFilter2d<T> {
         for &(i, a0, b, off) in &self.runs {
             let orow = 2 * (i % ro) * wo;
             let srow = 2 * i * w_in;
-            let vals = &self.values[2 * off..2 * (off + b - a0)];
+            let rep = self.rep;
+            let vals = &self.values[rep * off..rep * (off + b - a0)];
             // Split the run at multiples of `wo`, where the output row wraps around.
             let (mut a, mut base) = (a0, (a0 / wo) * wo);
             while a < b {
                 let end = b.min(base + wo);
                 let o = &mut out[orow + 2 * (a - base)..orow + 2 * (end - base)];
                 let s = &src[srow + 2 * a..srow + 2 * end];
-                crate::simd::mac(o, s, &vals[2 * (a - a0)..2 * (end - a0)]);
+                scale_by(o, s, &vals[rep * (a - a0)..rep * (end - a0)], rep, true);
                 a = end;
                 base += wo;
             }
@@ -427,8 +438,9 @@ impl<T: Real> SparseFilter2d<T> {
                 let k = end - a;
                 let o = &mut acc[arow + a..arow + end];
                 let s = &g[grow + a - base..grow + a - base + k];
-                let w = &self.values[2 * (off + a - a0)..2 * (off + end - a0)];
-                for ((o, s), w) in o.iter_mut().zip(s).zip(w.chunks_exact(2)) {
+                let rep = self.rep;
+                let w = &self.values[rep * (off + a - a0)..rep * (off + end - a0)];
+                for ((o, s), w) in o.iter_mut().zip(s).zip(w.chunks_exact(rep)) {
                     *o += s * (w[0] * len);
                 }
                 a = end;
@@ -440,15 +452,19 @@ impl<T: Real> SparseFilter2d<T> {
 /// Row length (in complex values) from which dense folds go one output row at a time.
 const ROW_BY_ROW: usize = 128;
 
-/// `t = sum_p s[p] w[p]`, element-wise, over `count` consecutive blocks of `blk` values.
+/// `o (+)= s w` for interleaved complex `s` and the filter values `w` of the same bins,
+/// stored `rep` times each.
 #[inline(always)]
-fn row_blocks<T: Real>(t: &mut [T], s: &[T], w: &[T], blk: usize, count: usize) {
-    for ((t, &s), &w) in t.iter_mut().zip(&s[..blk]).zip(&w[..blk]) {
-        *t = s * w;
-    }
-    for p in 1..count {
-        let r = p * blk..(p + 1) * blk;
-        crate::simd::mac(t, &s[r.clone()], &w[r]);
+fn scale_by<T: Real>(o: &mut [T], s: &[T], w: &[T], rep: usize, acc: bool) {
+    if rep == 1 {
+        crate::simd::real_scale(o, s, w, acc);
+    } else if acc {
+        crate::simd::mac(o, s, w);
+    } else {
+        o.iter_mut()
+            .zip(s)
+            .zip(w)
+            .for_each(|((o, &s), &w)| *o = s * w);
     }
 }
 
@@ -539,12 +555,14 @@ mod tests {
     fn sparse_fold_and_tile_equal_dense_in_the_transposed_layout() {
         // A wide filter takes the dense path (row by row on the large grid, sums in
         // registers on small ones, with rows shorter than a chunk, a multiple of it, or
-        // neither), a narrow one the run-by-run path.
+        // neither), a narrow one the run-by-run path; the large grids keep each filter
+        // value once, the small ones twice.
         for (m, n, width, dense) in [
             (12, 16, 4.0, true),
             (40, 20, 400.0, true),
             (12, 16, 0.5, false),
             (2 * ROW_BY_ROW, 24, 4000.0, true),
+            (2 * ROW_BY_ROW, 24, 0.5, false),
         ] {
             let h: Vec<f64> = (0..m * n)
                 .map(|k| {
