@@ -178,16 +178,43 @@ pub(crate) fn split_pair<T: Real>(
     a: &mut [Cx<T>],
     b: &mut [Cx<T>],
 ) {
-    let half = T::of(0.5);
-    for p in 0..r {
-        let pm = (r - p) % r;
-        let (zr, zm) = (&z[p * c..(p + 1) * c], &z[pm * c..(pm + 1) * c]);
-        let (ar, br) = (&mut a[p * c..(p + 1) * c], &mut b[p * c..(p + 1) * c]);
-        for q in 0..c {
-            let (u, v) = (zr[q], zm[(c - q) % c]);
+    crate::simd::dispatch(SplitPair { z, r, c, a, b })
+}
+
+/// [`split_pair`]'s arguments, for [`crate::simd::dispatch`].
+struct SplitPair<'a, T> {
+    z: &'a [Cx<T>],
+    r: usize,
+    c: usize,
+    a: &'a mut [Cx<T>],
+    b: &'a mut [Cx<T>],
+}
+
+impl<T: Real> crate::simd::Kernel for SplitPair<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let SplitPair { z, r, c, a, b } = self;
+        let half = T::of(0.5);
+        let split = |u: Cx<T>, v: Cx<T>| {
             // u = (ur, ui), conj v = (vr, -vi).
-            ar[q] = Cx::new((u.re + v.re) * half, (u.im - v.im) * half);
-            br[q] = Cx::new((u.im + v.im) * half, (v.re - u.re) * half);
+            (
+                Cx::new((u.re + v.re) * half, (u.im - v.im) * half),
+                Cx::new((u.im + v.im) * half, (v.re - u.re) * half),
+            )
+        };
+        for p in 0..r {
+            let pm = (r - p) % r;
+            let (zr, zm) = (&z[p * c..(p + 1) * c], &z[pm * c..(pm + 1) * c]);
+            let (ar, br) = (&mut a[p * c..(p + 1) * c], &mut b[p * c..(p + 1) * c]);
+            // Column 0 is its own mirror; column q > 0 mirrors c - q, so the rest of the
+            // row pairs with the rest of the mirrored row read backwards (no modulo in
+            // the loop, which then vectorises).
+            (ar[0], br[0]) = split(zr[0], zm[0]);
+            let rest = ar[1..].iter_mut().zip(&mut br[1..]);
+            for ((a, b), (&u, &v)) in rest.zip(zr[1..].iter().zip(zm[1..].iter().rev())) {
+                (*a, *b) = split(u, v);
+            }
         }
     }
 }

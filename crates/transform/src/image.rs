@@ -483,7 +483,11 @@ impl<T: Real> Scattering2d<T> {
     /// Writes `|z|` into the real (`imag = false`) or imaginary part of `pack`. Two real
     /// moduli share one complex array so that one FFT serves both.
     fn pack_modulus(z: &[Cx<T>], imag: bool, pack: &mut [Cx<T>]) {
-        crate::simd::dispatch(PackModulus { z, imag, pack })
+        crate::simd::pack_modulus::<T>(
+            bytemuck::cast_slice(z),
+            bytemuck::cast_slice_mut(pack),
+            imag,
+        )
     }
 
     /// Complex (transposed) spectrum of a real image `u` at level `k` into `out`.
@@ -985,31 +989,6 @@ impl<T: Real> Work2<T> {
             self.acc1 = vec![z; len];
             self.acc2 = vec![z; len];
             self.gu = vec![T::zero(); len];
-        }
-    }
-}
-
-/// [`Scattering2d::pack_modulus`]'s arguments, for [`crate::simd::dispatch`].
-struct PackModulus<'a, T> {
-    z: &'a [Cx<T>],
-    imag: bool,
-    pack: &'a mut [Cx<T>],
-}
-
-impl<T: Real> crate::simd::Kernel for PackModulus<'_, T> {
-    type Output = ();
-    #[inline(always)]
-    fn run(self) {
-        let pack: &mut [T] = bytemuck::cast_slice_mut(self.pack);
-        let z: &[T] = bytemuck::cast_slice(self.z);
-        let pairs = pack.chunks_exact_mut(2).zip(z.chunks_exact(2));
-        if self.imag {
-            pairs.for_each(|(p, c)| p[1] = (c[0] * c[0] + c[1] * c[1]).sqrt());
-        } else {
-            pairs.for_each(|(p, c)| {
-                p[0] = (c[0] * c[0] + c[1] * c[1]).sqrt();
-                p[1] = T::zero();
-            });
         }
     }
 }

@@ -142,6 +142,120 @@ mod scale {
     }
 }
 
+/// Writes `|z_k|` into the real part of `pack_k` (zeroing its imaginary part), or, with
+/// `imag`, into its imaginary part (keeping the real part): two real moduli share one
+/// complex array so that one FFT serves both. `z` and `pack` are interleaved complex
+/// values of the same length. The vector kernels square two vectors, add the pairs
+/// horizontally so that one square root serves four (f64) or eight (f32) moduli, and
+/// interleave the roots back in place; the compiled loop shuffled across lanes and took
+/// a root a value.
+#[inline(always)]
+pub(crate) fn pack_modulus<T: crate::fourier::Real>(z: &[T], pack: &mut [T], imag: bool) {
+    let n = z.len().min(pack.len()) / 2 * 2;
+    let (z, pack) = (&z[..n], &mut pack[..n]);
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::any::TypeId;
+        let cpu = std::arch::is_x86_feature_detected!("avx2");
+        if cpu && TypeId::of::<T>() == TypeId::of::<f64>() {
+            let (z, p) = (
+                bytemuck::cast_slice::<T, f64>(z),
+                bytemuck::cast_slice_mut::<T, f64>(pack),
+            );
+            // SAFETY: the CPU has AVX2, checked just above; the lengths match.
+            unsafe { moduli::pack_f64(z, p, imag) };
+            return;
+        }
+        if cpu && TypeId::of::<T>() == TypeId::of::<f32>() {
+            let (z, p) = (
+                bytemuck::cast_slice::<T, f32>(z),
+                bytemuck::cast_slice_mut::<T, f32>(pack),
+            );
+            // SAFETY: as above.
+            unsafe { moduli::pack_f32(z, p, imag) };
+            return;
+        }
+    }
+    pack_modulus_loop(z, pack, imag);
+}
+
+/// The portable loop of [`pack_modulus`], also its tail.
+#[inline(always)]
+fn pack_modulus_loop<T: crate::fourier::Real>(z: &[T], pack: &mut [T], imag: bool) {
+    let pairs = pack.chunks_exact_mut(2).zip(z.chunks_exact(2));
+    if imag {
+        pairs.for_each(|(p, c)| p[1] = (c[0] * c[0] + c[1] * c[1]).sqrt());
+    } else {
+        pairs.for_each(|(p, c)| {
+            p[0] = (c[0] * c[0] + c[1] * c[1]).sqrt();
+            p[1] = T::zero();
+        });
+    }
+}
+
+/// The kernels of [`pack_modulus`], on whole pairs of vectors through the slices' own
+/// pointers, the remainder by the portable loop.
+#[cfg(target_arch = "x86_64")]
+mod moduli {
+    use std::arch::x86_64::*;
+
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn pack_f64(z: &[f64], pack: &mut [f64], imag: bool) {
+        // Eight values (four complex) a step.
+        let n = z.len() / 8 * 8;
+        let (zp, pp) = (z.as_ptr(), pack.as_mut_ptr());
+        let zero = _mm256_setzero_pd();
+        let mut k = 0;
+        while k < n {
+            let a = _mm256_loadu_pd(zp.add(k));
+            let b = _mm256_loadu_pd(zp.add(k + 4));
+            // [|z0|^2, |z2|^2, |z1|^2, |z3|^2], then their roots.
+            let m = _mm256_sqrt_pd(_mm256_hadd_pd(_mm256_mul_pd(a, a), _mm256_mul_pd(b, b)));
+            let (lo, hi) = if imag {
+                let (p0, p1) = (_mm256_loadu_pd(pp.add(k)), _mm256_loadu_pd(pp.add(k + 4)));
+                (
+                    _mm256_blend_pd::<0b1010>(p0, _mm256_unpacklo_pd(m, m)),
+                    _mm256_blend_pd::<0b1010>(p1, _mm256_unpackhi_pd(m, m)),
+                )
+            } else {
+                (_mm256_unpacklo_pd(m, zero), _mm256_unpackhi_pd(m, zero))
+            };
+            _mm256_storeu_pd(pp.add(k), lo);
+            _mm256_storeu_pd(pp.add(k + 4), hi);
+            k += 8;
+        }
+        super::pack_modulus_loop(&z[n..], &mut pack[n..], imag);
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn pack_f32(z: &[f32], pack: &mut [f32], imag: bool) {
+        // Sixteen values (eight complex) a step.
+        let n = z.len() / 16 * 16;
+        let (zp, pp) = (z.as_ptr(), pack.as_mut_ptr());
+        let zero = _mm256_setzero_ps();
+        let mut k = 0;
+        while k < n {
+            let a = _mm256_loadu_ps(zp.add(k));
+            let b = _mm256_loadu_ps(zp.add(k + 8));
+            // Squared moduli [0 1 4 5 | 2 3 6 7], then their roots.
+            let m = _mm256_sqrt_ps(_mm256_hadd_ps(_mm256_mul_ps(a, a), _mm256_mul_ps(b, b)));
+            let (lo, hi) = if imag {
+                let (p0, p1) = (_mm256_loadu_ps(pp.add(k)), _mm256_loadu_ps(pp.add(k + 8)));
+                (
+                    _mm256_blend_ps::<0b1010_1010>(p0, _mm256_unpacklo_ps(m, m)),
+                    _mm256_blend_ps::<0b1010_1010>(p1, _mm256_unpackhi_ps(m, m)),
+                )
+            } else {
+                (_mm256_unpacklo_ps(m, zero), _mm256_unpackhi_ps(m, zero))
+            };
+            _mm256_storeu_ps(pp.add(k), lo);
+            _mm256_storeu_ps(pp.add(k + 8), hi);
+            k += 16;
+        }
+        super::pack_modulus_loop(&z[n..], &mut pack[n..], imag);
+    }
+}
+
 /// `u = sqrt(u)` in place for `f32`, returning `[sum sqrt(u'), sum u', sum u]` over the
 /// new `u'` (the sums of `U^(1/2)`, `U` and `U^2` for a squared modulus `u = U^2`), summed
 /// in f64, or `None` where the kernel does not apply (another CPU or type).
@@ -304,6 +418,39 @@ mod tests {
                         let want = base + s[k].as_f64() * w[k / 2].as_f64();
                         let e = (o[k].as_f64() - want).abs();
                         assert!(e <= tol, "n {n} acc {acc} value {k}: {e:e}");
+                    }
+                }
+            }
+        }
+        check::<f64>(1e-15);
+        check::<f32>(1e-6);
+    }
+
+    #[test]
+    fn pack_modulus_writes_exact_moduli_into_either_part() {
+        fn check<T: crate::fourier::Real>(tol: f64) {
+            for n in [0, 1, 3, 4, 5, 8, 9, 17, 33] {
+                let z: Vec<T> = (0..2 * n)
+                    .map(|k| T::of((k as f64 * 0.9).sin() * 3.0))
+                    .collect();
+                let old: Vec<T> = (0..2 * n).map(|k| T::of(k as f64 + 0.5)).collect();
+                for imag in [false, true] {
+                    let mut p = old.clone();
+                    pack_modulus(&z, &mut p, imag);
+                    for k in 0..n {
+                        let (re, im) = (z[2 * k].as_f64(), z[2 * k + 1].as_f64());
+                        let m = (re * re + im * im).sqrt();
+                        let (want_re, want_im) = if imag {
+                            (old[2 * k].as_f64(), m)
+                        } else {
+                            (m, 0.0)
+                        };
+                        let (got_re, got_im) = (p[2 * k].as_f64(), p[2 * k + 1].as_f64());
+                        assert!(
+                            (got_re - want_re).abs() <= tol * (1.0 + want_re.abs())
+                                && (got_im - want_im).abs() <= tol * (1.0 + want_im.abs()),
+                            "n {n} imag {imag} value {k}: ({got_re}, {got_im})"
+                        );
                     }
                 }
             }
