@@ -427,14 +427,13 @@ impl<T: Real> SparseFilter2d<T> {
         }
         // In the stored layout the output has `no` rows of `mo`.
         let (ro, wo) = (no, mo);
-        let w_in = self.width;
+        let (w_in, rep) = (self.width, self.rep);
         let out: &mut [T] = bytemuck::cast_slice_mut(&mut out[..ro * wo]);
         let src: &[T] = bytemuck::cast_slice(src);
         out.fill(T::zero());
         for &(i, a0, b, off) in &self.runs {
             let orow = 2 * (i % ro) * wo;
             let srow = 2 * i * w_in;
-            let rep = self.rep;
             let vals = &self.values[rep * off..rep * (off + b - a0)];
             // Split the run at multiples of `wo`, where the output row wraps around.
             let (mut a, mut base) = (a0, (a0 / wo) * wo);
@@ -453,8 +452,7 @@ impl<T: Real> SparseFilter2d<T> {
     /// transposed layouts, natural sizes.
     pub fn tile_add(&self, g: &[Cx<T>], mo: usize, no: usize, acc: &mut [Cx<T>]) {
         let (ro, wo) = (no, mo);
-        let w_in = self.width;
-        let len = self.len;
+        let (w_in, rep, len) = (self.width, self.rep, self.len);
         for &(i, a0, b, off) in &self.runs {
             let grow = (i % ro) * wo;
             let arow = i * w_in;
@@ -465,7 +463,6 @@ impl<T: Real> SparseFilter2d<T> {
                 let k = end - a;
                 let o = &mut acc[arow + a..arow + end];
                 let s = &g[grow + a - base..grow + a - base + k];
-                let rep = self.rep;
                 let w = &self.values[rep * (off + a - a0)..rep * (off + end - a0)];
                 for ((o, s), w) in o.iter_mut().zip(s).zip(w.chunks_exact(rep)) {
                     *o += s * (w[0] * len);
