@@ -36,6 +36,7 @@ pub mod error;
 mod fourier;
 mod fourier2d;
 pub mod image;
+mod line_filter;
 mod lowpass2d;
 pub mod padding;
 mod pool;

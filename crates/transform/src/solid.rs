@@ -7,11 +7,12 @@ use crate::column_fft::ColumnFft;
 use crate::error::{invalid, Result, TransformError};
 use crate::fourier::{Cx, Real};
 use crate::fourier2d::Plans2d;
+use crate::line_filter::{fill_lines, LineFilter};
 use crate::pool::{Pool, Pooled};
 use ndarray::parallel::prelude::*;
 use ndarray::{Array2, Array4, ArrayView4, Axis};
 use rustfft::{Fft, FftPlanner};
-use scattering_filters::solid_harmonic::solid_harmonic_3d;
+use scattering_filters::solid_harmonic::{solid_harmonic_3d, solid_harmonic_rows};
 use scattering_filters::SolidHarmonicBank;
 use serde::Serialize;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -144,20 +145,61 @@ impl<T: Real> Plan3d<T> {
         support: Option<&LineSupport>,
     ) {
         let (m, n, o) = self.shape;
-        let len = m * n * o;
-        let (last, cols) = if inverse {
-            (&self.i, &self.ci)
-        } else {
-            (&self.f, &self.cf)
-        };
+        let last = if inverse { &self.i } else { &self.f };
         match support {
             Some(sup) => {
                 for &(r0, r1) in &sup.line_runs {
                     last.process_with_scratch(&mut data[r0 * o..r1 * o], scratch);
                 }
             }
-            None => last.process_with_scratch(&mut data[..len], scratch),
+            None => last.process_with_scratch(&mut data[..m * n * o], scratch),
         }
+        self.strided_axes(data, scratch, inverse, support);
+    }
+
+    /// [`Self::process_pruned`] of data that `fill(line0, lines)` writes, a block of
+    /// [`FILL_LINES`] lines along the last axis at a time, each block just before its
+    /// last-axis FFTs (while it is in L1); lines off `support` are set to zero. (Running
+    /// each slab's axis-1 FFTs right after its lines, while it is in L2, measured no
+    /// faster.)
+    fn process_filled(
+        &self,
+        data: &mut [Cx<T>],
+        scratch: &mut [Cx<T>],
+        inverse: bool,
+        support: Option<&LineSupport>,
+        fill: &mut dyn FnMut(usize, &mut [Cx<T>]),
+    ) {
+        let (m, n, o) = self.shape;
+        let last = if inverse { &self.i } else { &self.f };
+        let zero = Cx::new(T::zero(), T::zero());
+        let all = [(0, m * n)];
+        let runs = support.map_or(&all[..], |sup| &sup.line_runs[..]);
+        let mut done = 0;
+        for &(r0, r1) in runs {
+            data[done * o..r0 * o].fill(zero);
+            for l0 in (r0..r1).step_by(FILL_LINES) {
+                let block = &mut data[l0 * o..(l0 + FILL_LINES).min(r1) * o];
+                fill(l0, block);
+                last.process_with_scratch(block, scratch);
+            }
+            done = r1;
+        }
+        data[done * o..m * n * o].fill(zero);
+        self.strided_axes(data, scratch, inverse, support);
+    }
+
+    /// The FFTs along the first two axes, skipping the slabs off `support`.
+    fn strided_axes(
+        &self,
+        data: &mut [Cx<T>],
+        scratch: &mut [Cx<T>],
+        inverse: bool,
+        support: Option<&LineSupport>,
+    ) {
+        let (m, n, o) = self.shape;
+        let len = m * n * o;
+        let cols = if inverse { &self.ci } else { &self.cf };
         for (a, slab) in data[..len].chunks_exact_mut(n * o).enumerate() {
             if support.is_some_and(|sup| !sup.slabs[a]) {
                 continue;
@@ -174,6 +216,10 @@ impl<T: Real> Plan3d<T> {
         }
     }
 }
+
+/// Lines along the last axis formed and transformed together by
+/// [`Plan3d::process_filled`]: 8 KiB of output and of source in f64 at 64 a line.
+const FILL_LINES: usize = 8;
 
 /// 3D solid harmonic scattering, built once for a volume shape.
 pub struct SolidHarmonicScattering3d<T: Real = f64> {
@@ -249,9 +295,15 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                         let dense = solid_harmonic_3d(params.shape, sigma, l);
                         let sym = NyquistPlanes::all(&dense, l, params.shape, inv_len);
                         let real0 = hermitian(&dense[l], params.shape);
+                        let rows = solid_harmonic_rows(params.shape, sigma, l);
+                        let mut lines = LineFilter::all(&rows, &dense, inv_len).map(Vec::into_iter);
                         let sparse = dense
                             .iter()
-                            .map(|f| SparseComplex::of(f, inv_len, params.shape))
+                            .map(|f| {
+                                let mut s = SparseComplex::of(f, inv_len, params.shape);
+                                s.line = lines.as_mut().and_then(Iterator::next);
+                                s
+                            })
                             .collect();
                         (sparse, sym, real0)
                     })
@@ -375,6 +427,8 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             let (len, z) = (self.len(), Cx::new(T::zero(), T::zero()));
             w.zs1 = vec![vec![z; len]; 2 * self.params.l + 1];
             w.zs2 = vec![vec![z; len]; 2 * self.params.l + 1];
+            w.u2 = vec![T::zero(); len];
+            w.u1c = vec![z; len];
             w.acc = vec![z; len];
             w.acc1 = vec![z; len];
             w.g = vec![T::zero(); len];
@@ -397,11 +451,10 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             zs1: vec![vec![z; len]],
             zs2: Vec::new(),
             u1: vec![T::zero(); len],
-            u2: vec![T::zero(); len],
-            u1c: vec![z; len],
+            u2: Vec::new(),
+            u1c: Vec::new(),
             ub: Vec::new(),
-            u2b: Vec::new(),
-            sb: Vec::new(),
+            specs: Vec::new(),
             acc: Vec::new(),
             acc1: Vec::new(),
             g: Vec::new(),
@@ -482,17 +535,24 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         Ok(out)
     }
 
-    /// The forward pass's work groups, longest first: for each `l`, the scales in pairs
-    /// `(0, 1), (2, 3), ...` when [`Self::packable`] allows (the two first-order `m = 0`
-    /// outputs, the two `U1` spectra and pairs of second-order `m = 0` outputs then share
-    /// FFTs), one by one otherwise.
+    /// The forward pass's work groups `(l, scales)`, longest first. With at least two
+    /// orders `l` a thread, one group per `l` with every scale: all its `m = 0` outputs
+    /// (first and second order) then travel two by one inverse FFT, none alone. With fewer
+    /// (two threads and `L = 2`, say), the scales of each `l` go in pairs `(0, 1), (2, 3),
+    /// ...` when [`Self::packable`] allows, one by one otherwise: more, smaller groups
+    /// balance the threads better, which measured faster than the FFTs saved.
     fn groups(&self) -> Vec<(usize, Vec<usize>)> {
         let jj = self.params.j;
         let order2 = self.params.max_order == 2;
+        let whole = self.params.l + 1 >= 2 * rayon::current_num_threads();
         let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
         for l in 0..=self.params.l {
             let js: Vec<usize> = (0..=jj).collect();
-            let size = if self.packable[l] { 2 } else { 1 };
+            let size = match (whole, self.packable[l]) {
+                (true, _) => js.len(),
+                (false, true) => 2,
+                (false, false) => 1,
+            };
             groups.extend(js.chunks(size).map(|c| (l, c.to_vec())));
         }
         // About (l + 1) FFTs per modulus, one per U1 spectrum.
@@ -507,8 +567,12 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         groups
     }
 
-    /// Forward invariants of order `l` for the first-order scales `js` (one, or two when
-    /// packable), as `(path, l, integrals)`.
+    /// Forward invariants of order `l` for the first-order scales `js` and their
+    /// second-order children, as `(path, l, integrals)`. The moduli are computed in one
+    /// list, the first-order ones with children first (their spectra feed the second
+    /// order), then the other first-order ones, then the second-order ones by `j2` (so that
+    /// neighbours share a wavelet and its pruning); when [`Self::packable`], neighbours in
+    /// the list go in pairs, their `m = 0` parts sharing one inverse FFT.
     fn forward_group(
         &self,
         xs: &[Cx<T>],
@@ -517,22 +581,42 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         w: &mut Work3<T>,
     ) -> Vec<(usize, usize, Vec<f64>)> {
         let len = self.len();
+        let jj = self.params.j;
+        let order2 = self.params.max_order == 2;
+        let z = Cx::new(T::zero(), T::zero());
         if w.ub.len() != len {
-            let z = Cx::new(T::zero(), T::zero());
             w.ub = vec![T::zero(); len];
-            w.u2b = vec![T::zero(); len];
-            w.sb = vec![z; len];
         }
-        // One z buffer serves both orders: they run one after the other.
+        // Moduli: (source, wavelet scale, path); source None is the input, Some(k) the
+        // spectrum of parents[k].
+        let parents: Vec<usize> = js.iter().copied().filter(|&j| order2 && j < jj).collect();
+        let mut jobs: Vec<(Option<usize>, usize, usize)> =
+            parents.iter().map(|&j| (None, j, self.path1[j])).collect();
+        jobs.extend(
+            js.iter()
+                .filter(|j| !parents.contains(j))
+                .map(|&j| (None, j, self.path1[j])),
+        );
+        let mut second: Vec<(usize, usize, usize)> = parents
+            .iter()
+            .enumerate()
+            .flat_map(|(k, &j1)| (j1 + 1..=jj).map(move |j2| (k, j1, j2)))
+            .collect();
+        second.sort_by_key(|&(_, j1, j2)| (j2, j1));
+        jobs.extend(second.into_iter().map(|(k, j1, j2)| {
+            let p = self.path2[j1][j2].unwrap_or_else(|| unreachable!());
+            (Some(k), j2, p)
+        }));
+        // The parents' spectra: the two workspace buffers, more for larger groups.
+        let mut specs = std::mem::take(&mut w.specs);
+        if parents.len() > specs.len() {
+            specs.resize_with(parents.len(), || vec![z; len]);
+        }
         let Work3 {
             scratch,
             zs1,
             u1,
-            u2,
-            u1c,
             ub,
-            u2b,
-            sb,
             planes,
             ..
         } = w;
@@ -540,66 +624,86 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             scratch,
             planes: Some(planes),
         };
-        let jj = self.params.j;
-        let mut res = Vec::new();
-        // Order 1: U1 of each scale, in u1 (and ub).
-        if let [ja, jb] = *js {
-            self.m0_pair(l, (xs, ja), (xs, jb), u1, ub, &mut zs1[0], &mut tw);
-            self.add_nonzero_m(xs, l, ja, u1, &mut zs1[0], &mut tw);
-            self.add_nonzero_m(xs, l, jb, ub, &mut zs1[0], &mut tw);
-            res.push((self.path1[ja], l, self.modulus_integrals(u1)));
-            res.push((self.path1[jb], l, self.modulus_integrals(ub)));
-        } else {
-            self.sum_squares(xs, l, js[0], u1, zs1, &mut tw);
-            res.push((self.path1[js[0]], l, self.modulus_integrals(u1)));
-        }
-        if self.params.max_order < 2 {
-            return res;
-        }
-        // Spectra of the U1 that have children.
-        let parents: Vec<usize> = js.iter().copied().filter(|&j1| j1 < jj).collect();
-        match parents.len() {
-            2 => {
-                for ((c, &a), &b) in u1c.iter_mut().zip(u1.iter()).zip(ub.iter()) {
-                    *c = Cx::new(a, b);
-                }
-                self.plan.process(u1c, tw.scratch, false);
-                split_pair_3d(u1c, sb, self.params.shape);
-            }
-            1 if parents[0] == js[0] => self.spectrum_of_real(u1, u1c, &mut tw),
-            1 => self.spectrum_of_real(ub, u1c, &mut tw),
-            _ => return res,
-        }
-        let spec = |j1: usize| -> usize { usize::from(parents.len() == 2 && j1 == parents[1]) };
-        // Second-order paths, by j2 so that pairs share a wavelet (and its pruning).
-        let mut paths: Vec<(usize, usize)> = parents
-            .iter()
-            .flat_map(|&j1| (j1 + 1..=jj).map(move |j2| (j1, j2)))
-            .collect();
-        paths.sort_by_key(|&(j1, j2)| (j2, j1));
         let pack = self.packable[l];
-        let mut k = 0;
-        while k < paths.len() {
-            let (j1, j2) = paths[k];
-            let src: &[Cx<T>] = if spec(j1) == 0 { u1c } else { sb };
-            let p = self.path2[j1][j2].unwrap_or_else(|| unreachable!());
-            if pack && k + 1 < paths.len() {
-                let (i1, i2) = paths[k + 1];
-                let src2: &[Cx<T>] = if spec(i1) == 0 { u1c } else { sb };
-                let q = self.path2[i1][i2].unwrap_or_else(|| unreachable!());
-                self.m0_pair(l, (src, j2), (src2, i2), u2, u2b, &mut zs1[0], &mut tw);
-                self.add_nonzero_m(src, l, j2, u2, &mut zs1[0], &mut tw);
-                self.add_nonzero_m(src2, l, i2, u2b, &mut zs1[0], &mut tw);
-                res.push((p, l, self.modulus_integrals(u2)));
-                res.push((q, l, self.modulus_integrals(u2b)));
-                k += 2;
-            } else {
-                self.sum_squares(src, l, j2, u2, zs1, &mut tw);
-                res.push((p, l, self.modulus_integrals(u2)));
-                k += 1;
+        let mut res = Vec::with_capacity(jobs.len());
+        let mut i = 0;
+        while i < jobs.len() {
+            let take = if pack && i + 1 < jobs.len() { 2 } else { 1 };
+            {
+                let src = |s: Option<usize>| -> &[Cx<T>] { s.map_or(xs, |k| &specs[k]) };
+                let (a, sa) = (jobs[i], src(jobs[i].0));
+                if take == 2 {
+                    let (b, sb) = (jobs[i + 1], src(jobs[i + 1].0));
+                    self.m0_pair(l, (sa, a.1), (sb, b.1), u1, ub, &mut zs1[0], &mut tw);
+                    self.add_nonzero_m(sa, l, a.1, u1, &mut zs1[0], &mut tw);
+                    self.add_nonzero_m(sb, l, b.1, ub, &mut zs1[0], &mut tw);
+                    res.push((a.2, l, self.modulus_integrals(u1)));
+                    res.push((b.2, l, self.modulus_integrals(ub)));
+                } else {
+                    self.sum_squares(sa, l, a.1, u1, zs1, &mut tw);
+                    res.push((a.2, l, self.modulus_integrals(u1)));
+                }
+            }
+            // Parents come first, so a pair holds two, the first alone, or none.
+            match (i < parents.len(), take == 2 && i + 1 < parents.len()) {
+                (true, true) => {
+                    let (sa, rest) = specs[i..].split_at_mut(1);
+                    let (sa, sb) = (&mut sa[0], &mut rest[0]);
+                    for ((c, &a), &b) in sa.iter_mut().zip(u1.iter()).zip(ub.iter()) {
+                        *c = Cx::new(a, b);
+                    }
+                    self.plan.process(sa, tw.scratch, false);
+                    split_pair_3d(sa, sb, self.params.shape);
+                }
+                (true, false) => self.spectrum_of_real(u1, &mut specs[i], &mut tw),
+                _ => {}
+            }
+            i += take;
+        }
+        w.specs = specs;
+        res
+    }
+
+    /// `z = ifft(src_a h_a)`, or `ifft(src_a h_a + i src_b h_b)` with `b`, pruned to the
+    /// filter's support when there is one filter (or twice the same). Filters with line
+    /// forms ([`LineFilter`]) are formed block by block inside the FFT's first pass, the
+    /// others multiplied in from their stored values first.
+    fn filtered_ifft(
+        &self,
+        a: (&SparseComplex<T>, &[Cx<T>]),
+        b: Option<(&SparseComplex<T>, &[Cx<T>])>,
+        z: &mut [Cx<T>],
+        scratch: &mut [Cx<T>],
+    ) {
+        let support = match b {
+            Some((fb, _)) if !std::ptr::eq(fb, a.0) => None,
+            _ => a.0.lines.as_ref(),
+        };
+        let o = self.params.shape.2;
+        let lb = b.map(|(fb, sb)| (fb.line.as_ref(), sb));
+        match (a.0.line.as_ref(), lb) {
+            (Some(la), None) => {
+                self.plan
+                    .process_filled(z, scratch, true, support, &mut |l0, out| {
+                        let src = &a.1[l0 * o..l0 * o + out.len()];
+                        fill_lines((la, src), None, out, l0)
+                    })
+            }
+            (Some(la), Some((Some(lb), sb))) => {
+                self.plan
+                    .process_filled(z, scratch, true, support, &mut |l0, out| {
+                        let r = l0 * o..l0 * o + out.len();
+                        fill_lines((la, &a.1[r.clone()]), Some((lb, &sb[r])), out, l0)
+                    })
+            }
+            _ => {
+                a.0.mul_into(a.1, z);
+                if let Some((fb, sb)) = b {
+                    fb.mul_add_i(sb, z);
+                }
+                self.plan.process_pruned(z, scratch, true, support);
             }
         }
-        res
     }
 
     /// `ua = |x_a * psi_{l,0,ja}|^2` and `ub = |x_b * psi_{l,0,jb}|^2` from one inverse FFT:
@@ -617,11 +721,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         w: &mut Work3Ref<'_, T>,
     ) {
         let (fa, fb) = (&self.psi[l][a.1][l], &self.psi[l][b.1][l]);
-        fa.mul_into(a.0, z);
-        fb.mul_add_i(b.0, z);
-        // The same wavelet for both: its support prunes the FFT.
-        let support = if a.1 == b.1 { fa.lines.as_ref() } else { None };
-        self.plan.process_pruned(z, w.scratch, true, support);
+        self.filtered_ifft((fa, a.0), Some((fb, b.0)), z, w.scratch);
         crate::simd::dispatch(SplitSquares { z, ua, ub });
     }
 
@@ -645,9 +745,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             .skip(l + 1)
             .map(|(mi, f)| (mi - l, f))
         {
-            f.mul_into(src, z);
-            self.plan
-                .process_pruned(z, w.scratch, true, f.lines.as_ref());
+            self.filtered_ifft((f, src), None, z, w.scratch);
             self.add_mirrored(src, z, &planes[m - 1], m % 2 == 1, u, pw);
         }
     }
@@ -856,9 +954,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             }
             // One buffer serves every m when the z_m need not be kept.
             let z = &mut zs[mi.min(zs.len() - 1)];
-            f.mul_into(src, z);
-            self.plan
-                .process_pruned(z, w.scratch, true, f.lines.as_ref());
+            self.filtered_ifft((f, src), None, z, w.scratch);
             match (sym, w.planes.as_deref_mut()) {
                 // |z_m|^2 and |z_{-m}|^2 in one pass over z and u.
                 (Some(planes), Some(pw)) if mi > l => {
@@ -1000,13 +1096,13 @@ type ScaleFilters<T> = (Vec<SparseComplex<T>>, Option<Vec<NyquistPlanes<T>>>, bo
 /// filter is real in space, so that it maps real volumes to real volumes.
 fn hermitian(h: &[num_complex::Complex64], shape: (usize, usize, usize)) -> bool {
     let (m, n, o) = shape;
-    let peak = h.iter().fold(0.0f64, |a, v| a.max(v.norm()));
+    let peak = h.iter().fold(0.0f64, |a, v| a.max(v.norm_sqr())).sqrt();
     (0..m).all(|a| {
         (0..n).all(|b| {
             (0..o).all(|c| {
                 let k = (a * n + b) * o + c;
                 let km = (((m - a) % m) * n + (n - b) % n) * o + (o - c) % o;
-                (h[k] - h[km].conj()).norm() <= 1e-12 * peak
+                (h[k] - h[km].conj()).norm_sqr() <= (1e-12 * peak).powi(2)
             })
         })
     })
@@ -1020,10 +1116,10 @@ struct Work3<T> {
     u1: Vec<T>,
     u2: Vec<T>,
     u1c: Vec<Cx<T>>,
-    /// The second member of a forward group: its `U1`, a second-order `U2`, its spectrum.
+    /// The second modulus of a forward pair.
     ub: Vec<T>,
-    u2b: Vec<T>,
-    sb: Vec<Cx<T>>,
+    /// The forward pass's spectra of the `U1` that have children.
+    specs: Vec<Vec<Cx<T>>>,
     acc: Vec<Cx<T>>,
     acc1: Vec<Cx<T>>,
     g: Vec<T>,
@@ -1087,7 +1183,11 @@ impl<T: Real> NyquistPlanes<T> {
                 || (n0 % 2 == 0 && b == n0 / 2)
                 || (o0 % 2 == 0 && c == o0 / 2)
         };
-        let peak = dense.iter().flatten().fold(0.0f64, |m, v| m.max(v.norm()));
+        let peak = dense
+            .iter()
+            .flatten()
+            .fold(0.0f64, |m, v| m.max(v.norm_sqr()))
+            .sqrt();
         let mut out = Vec::new();
         for m in 1..=l {
             let (neg, pos) = (&dense[l - m], &dense[l + m]);
@@ -1098,7 +1198,7 @@ impl<T: Real> NyquistPlanes<T> {
             for a in 0..m0 {
                 for b in 0..n0 {
                     for c in 0..o0 {
-                        if !on_plane(a, b, c) && d(a, b, c).norm() > 1e-12 * peak {
+                        if !on_plane(a, b, c) && d(a, b, c).norm_sqr() > (1e-12 * peak).powi(2) {
                             return None;
                         }
                     }
@@ -1107,7 +1207,7 @@ impl<T: Real> NyquistPlanes<T> {
             // Values far below the filters' peak are dropped: they change nothing, and in f32
             // they would become subnormal and slow the FFTs down.
             let cast = |v: num_complex::Complex64| {
-                if v.norm() <= 1e-14 * peak {
+                if v.norm_sqr() <= (1e-14 * peak).powi(2) {
                     Cx::new(T::zero(), T::zero())
                 } else {
                     Cx::new(T::of(v.re * scale), T::of(v.im * scale))
@@ -1172,6 +1272,9 @@ struct SparseComplex<T> {
     values: Vec<Cx<T>>,
     /// Lines and slabs the support touches, when they are few enough to prune FFTs.
     lines: Option<LineSupport>,
+    /// The same filter formed line by line, for the forward products (none where the
+    /// line form is not exact enough).
+    line: Option<LineFilter<T>>,
 }
 
 /// Which lines along the last axis (runs of line indices `a n + b`) and which slabs along
@@ -1216,14 +1319,15 @@ impl LineSupport {
 
 impl<T: Real> SparseComplex<T> {
     fn of(h: &[num_complex::Complex64], scale: f64, shape: (usize, usize, usize)) -> Self {
-        let peak = h.iter().fold(0.0f64, |m, v| m.max(v.norm()));
-        let thr = peak * 1e-14;
+        let peak = h.iter().fold(0.0f64, |m, v| m.max(v.norm_sqr())).sqrt();
+        // Squared magnitudes: `norm` (hypot) would dominate the build.
+        let thr = (peak * 1e-14).powi(2);
         let (mut runs, mut values) = (Vec::new(), Vec::new());
         let mut i = 0;
         while i < h.len() {
-            if h[i].norm() > thr {
+            if h[i].norm_sqr() > thr {
                 let a = i;
-                while i < h.len() && h[i].norm() > thr {
+                while i < h.len() && h[i].norm_sqr() > thr {
                     i += 1;
                 }
                 runs.push((a, i, values.len()));
@@ -1242,6 +1346,7 @@ impl<T: Real> SparseComplex<T> {
             runs,
             values,
             lines,
+            line: None,
         }
     }
 
@@ -1437,6 +1542,63 @@ fn split_pair_3d<T: Real>(z: &mut [Cx<T>], b_out: &mut [Cx<T>], shape: (usize, u
                 z[km] = fa.conj();
                 b_out[km] = fb.conj();
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{rngs::StdRng, Rng, SeedableRng};
+
+    fn worst(a: &Array4<f64>, b: &Array4<f64>) -> f64 {
+        a.iter()
+            .zip(b.iter())
+            .map(|(u, v)| (u - v).abs() / v.abs().max(1e-300))
+            .fold(0.0, f64::max)
+    }
+
+    /// The forward pass gives the same invariants whatever its grouping (one group per
+    /// `l` on few threads, scale pairs on more) and whether the filters are formed line by
+    /// line or read from their stored values.
+    #[test]
+    fn forward_is_independent_of_grouping_and_filter_form() {
+        let shape = (12, 10, 14);
+        let mut rng = StdRng::seed_from_u64(3);
+        let x = Array4::from_shape_fn((1, shape.0, shape.1, shape.2), |_| {
+            rng.random_range(-1.0..1.0)
+        });
+        let pool = |t: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap()
+        };
+        for (jj, ll) in [(2, 2), (3, 1)] {
+            let p = SolidScattering3dParams::new(shape, jj, ll);
+            let one = pool(1).install(|| {
+                let s = p.clone().build().unwrap();
+                assert!(s.groups().iter().all(|g| g.1.len() == jj + 1));
+                s.forward(x.view()).unwrap()
+            });
+            let many = pool(ll + 1).install(|| {
+                let s = p.clone().build().unwrap();
+                assert!(s.groups().iter().all(|g| g.1.len() <= 2));
+                s.forward(x.view()).unwrap()
+            });
+            assert!(worst(&one, &many) < 1e-12, "J={jj} L={ll} grouping");
+            let mut stored = p.clone().build().unwrap();
+            let mut formed = 0;
+            for f in stored.psi.iter_mut().flatten().flatten() {
+                formed += usize::from(f.line.take().is_some());
+            }
+            assert_eq!(
+                formed,
+                (ll + 1) * (ll + 1) * (jj + 1),
+                "every filter has a line form"
+            );
+            let s = stored.forward(x.view()).unwrap();
+            assert!(worst(&one, &s) < 1e-12, "J={jj} L={ll} line-formed filters");
         }
     }
 }
