@@ -116,6 +116,32 @@ impl<T: Real> LineFilter<T> {
     }
 }
 
+impl<T: Real> LineFilter<T> {
+    /// `acc += g conj(h)` over the whole volume (the backward pass's product with the
+    /// adjoint filter), through [`fill_lines`] a block of lines at a time:
+    /// `g conj(h) = conj(conj(g) h)`.
+    pub fn conj_mul_add(&self, g: &[Cx<T>], acc: &mut [Cx<T>]) {
+        const LINES: usize = 8;
+        let o = self.o;
+        let lines = (self.coef.len() / self.terms)
+            .min(g.len() / o)
+            .min(acc.len() / o);
+        let zero = Cx::new(T::zero(), T::zero());
+        let (mut gc, mut t) = (vec![zero; LINES * o], vec![zero; LINES * o]);
+        for l0 in (0..lines).step_by(LINES) {
+            let n = LINES.min(lines - l0) * o;
+            let span = l0 * o..l0 * o + n;
+            for (c, v) in gc.iter_mut().zip(&g[span.clone()]) {
+                *c = v.conj();
+            }
+            fill_lines((self, &gc[..n]), None, &mut t[..n], l0);
+            for (a, v) in acc[span].iter_mut().zip(&t[..n]) {
+                *a += v.conj();
+            }
+        }
+    }
+}
+
 /// `out = src_a h_a`, or `src_a h_a + i src_b h_b` with `b`, on whole lines starting at
 /// line `line0` (`out`, `src_a` and `src_b` hold the same lines).
 pub(crate) fn fill_lines<T: Real>(
