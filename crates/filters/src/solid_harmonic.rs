@@ -91,27 +91,20 @@ pub fn solid_harmonic_3d(
 ) -> Vec<Vec<Complex64>> {
     let (m0, n0, o0) = shape;
     let len = m0 * n0 * o0;
-    let fourier = Complex64::new(0.0, -1.0).powu(l as u32) * (2.0 * PI).powf(1.5) * norm_factor(l);
+    let fourier = fourier_factor(l);
     let mut out = vec![vec![Complex64::new(0.0, 0.0); len]; 2 * l + 1];
+    let mut part = vec![Complex64::new(0.0, 0.0); 2 * l + 1];
     for a in 0..m0 {
         let z = freq(a, m0);
         for b in 0..n0 {
             let y = freq(b, n0);
             for c in 0..o0 {
                 let x = freq(c, o0);
-                let r2 = x * x + y * y + z * z;
-                let g = (-0.5 * r2 * sigma * sigma).exp();
+                let g = (-0.5 * (x * x + y * y + z * z) * sigma * sigma).exp();
                 let idx = (a * n0 + b) * o0 + c;
-                if l == 0 {
-                    out[0][idx] = Complex64::new(g, 0.0);
-                    continue;
-                }
-                let poly = r2.powi(l as i32).sqrt() * g * sigma.powi(l as i32);
-                let azimuth = y.atan2(x);
-                // Kymatio's "polar" angle: latitude + pi/2, i.e. measured from -z.
-                let polar = z.atan2((x * x + y * y).sqrt()) + PI / 2.0;
-                for (i, mm) in (-(l as i64)..=l as i64).enumerate() {
-                    out[i][idx] = sph_harm(mm, l, azimuth, polar) * poly * fourier;
+                harmonic_part(x, y, z, sigma, l, fourier, &mut part);
+                for (o, p) in out.iter_mut().zip(&part) {
+                    o[idx] = p * g;
                 }
             }
         }
@@ -152,10 +145,24 @@ impl SolidHarmonicRows {
     }
 }
 
-/// `r^l Y_l^m` at frequency `(x, y, z)` times `sigma^l` and Kymatio's Fourier constant, for
-/// `m = -l..=l` (the factor of [`solid_harmonic_3d`] besides the Gaussian).
-fn harmonic_part(x: f64, y: f64, z: f64, sigma: f64, l: usize, out: &mut [Complex64]) {
-    let fourier = Complex64::new(0.0, -1.0).powu(l as u32) * (2.0 * PI).powf(1.5) * norm_factor(l);
+/// Kymatio's constant of the order-`l` wavelet in Fourier, `(-i)^l (2 pi)^{3/2}` times its
+/// normalisation.
+fn fourier_factor(l: usize) -> Complex64 {
+    Complex64::new(0.0, -1.0).powu(l as u32) * (2.0 * PI).powf(1.5) * norm_factor(l)
+}
+
+/// `r^l Y_l^m` at frequency `(x, y, z)` times `sigma^l` and `fourier` ([`fourier_factor`]),
+/// for `m = -l..=l`: the factor of the wavelets besides the Gaussian (1 for `l = 0`, as in
+/// Kymatio).
+fn harmonic_part(
+    x: f64,
+    y: f64,
+    z: f64,
+    sigma: f64,
+    l: usize,
+    fourier: Complex64,
+    out: &mut [Complex64],
+) {
     let r2 = x * x + y * y + z * z;
     let poly = r2.powi(l as i32).sqrt() * sigma.powi(l as i32);
     let azimuth = y.atan2(x);
@@ -219,6 +226,7 @@ pub fn solid_harmonic_rows(
     let (m0, n0, o0) = shape;
     let terms = l + 1;
     let (vinv, nodes) = chebyshev_vandermonde_inverse(terms);
+    let fourier = fourier_factor(l);
     let basis = (0..terms)
         .map(|d| {
             (0..o0)
@@ -237,7 +245,7 @@ pub fn solid_harmonic_rows(
             let y = freq(b, n0);
             let g = (-0.5 * (y * y + z * z) * sigma * sigma).exp();
             for (t, s) in nodes.iter().zip(samples.iter_mut()) {
-                harmonic_part(t * PI, y, z, sigma, l, s);
+                harmonic_part(t * PI, y, z, sigma, l, fourier, s);
             }
             let row = (a * n0 + b) * terms;
             for (mi, cm) in coef.iter_mut().enumerate() {
