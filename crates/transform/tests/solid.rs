@@ -138,18 +138,22 @@ fn gradient_matches_finite_differences_and_is_finite_at_zero() {
     // The forward pass carries pairs of real m = 0 outputs and pairs of U1 in one FFT
     // (J >= 1); the backward pass does not, so the finite differences of the one check the
     // other. An odd side breaks the mirror symmetry and takes the unpacked forward path.
-    for (shape, j, l) in [
-        ((12, 12, 12), 1, 1),
-        ((12, 12, 12), 2, 2),
-        ((11, 12, 10), 2, 1),
+    // The default powers (0.5, 1, 2) have closed-form derivatives; 1.5 goes through powf.
+    let default = vec![0.5, 1.0, 2.0];
+    for (shape, j, l, powers) in [
+        ((12, 12, 12), 1, 1, default.clone()),
+        ((12, 12, 12), 2, 2, default.clone()),
+        ((11, 12, 10), 2, 1, default),
+        ((10, 10, 10), 1, 1, vec![1.5, 3.0]),
     ] {
-        gradient_case(shape, j, l);
+        gradient_case(shape, j, l, powers);
     }
 }
 
-fn gradient_case(shape: (usize, usize, usize), j: usize, lmax: usize) {
+fn gradient_case(shape: (usize, usize, usize), j: usize, lmax: usize, powers: Vec<f64>) {
     let (n0, n1, n2) = shape;
     let s = SolidScattering3dParams::new(shape, j, lmax)
+        .integral_powers(powers)
         .build()
         .unwrap();
     let mut rng = StdRng::seed_from_u64(2);
