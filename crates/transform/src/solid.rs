@@ -104,7 +104,7 @@ struct Plan3d<T: Real> {
 /// Columns per block of the strided passes: 1 KiB a row (64 complex values in f64, 128
 /// in f32). A 64-row block's two Stockham buffers (128 KiB) stay in L2, and the strided
 /// reads come in whole cache lines. Timed alone at 64^3 (one 3D FFT, blocks of 32 to 256
-/// columns taking turns in one process), 1 KiB rows were 8% (f64) and 13% (f32) faster
+/// columns taking turns in one process), 1 KiB rows were 9% (f64) and 12% (f32) faster
 /// than the 512-byte rows (32 columns) used before, and wider ones no faster.
 fn column_block<T>() -> usize {
     (1024 / std::mem::size_of::<Cx<T>>()).max(1)
@@ -276,6 +276,10 @@ impl<T: Real> Plan3d<T> {
     }
 }
 
+/// Lines along the last axis formed and transformed together by
+/// [`Plan3d::process_filled`]: 8 KiB of output and of source in f64 at 64 a line.
+const FILL_LINES: usize = 8;
+
 /// `U^e` for the exponents of the integral powers' derivatives, with the usual ones
 /// (`-1/2`, `0`, `1`, `2`) in closed form.
 #[derive(Clone, Copy)]
@@ -314,10 +318,6 @@ impl Power {
         }
     }
 }
-
-/// Lines along the last axis formed and transformed together by
-/// [`Plan3d::process_filled`]: 8 KiB of output and of source in f64 at 64 a line.
-const FILL_LINES: usize = 8;
 
 /// 3D solid harmonic scattering, built once for a volume shape.
 pub struct SolidHarmonicScattering3d<T: Real = f64> {
