@@ -3,14 +3,15 @@
 //! and its backward pass (vector-Jacobian product).
 
 use crate::error::{invalid, Result, TransformError};
-use crate::fourier::{modulus, modulus_backward, Cx, Real};
-use crate::fourier2d::{split_pair, Plans2d, SparseFilter2d};
-use crate::lowpass2d::SpatialLowpass;
 use crate::padding::Padding;
-use crate::pool::{Pool, Pooled};
 use crate::time::Averaging;
 use ndarray::parallel::prelude::*;
 use ndarray::{Array3, Array4, ArrayView3, ArrayView4, ArrayViewMut2, ArrayViewMut3, Axis};
+use scattering_engine::fourier1d::{modulus, modulus_backward};
+use scattering_engine::fourier2d::{split_pair, Plans2d, SparseFilter2d};
+use scattering_engine::lowpass2d::SpatialLowpass;
+use scattering_engine::pool::{Pool, Pooled};
+use scattering_engine::{Cx, Real};
 use scattering_filters::FilterBank2d;
 use serde::Serialize;
 
@@ -483,7 +484,7 @@ impl<T: Real> Scattering2d<T> {
     /// Writes `|z|` into the real (`imag = false`) or imaginary part of `pack`. Two real
     /// moduli share one complex array so that one FFT serves both.
     fn pack_modulus(z: &[Cx<T>], imag: bool, pack: &mut [Cx<T>]) {
-        crate::simd::pack_modulus::<T>(
+        scattering_engine::simd::pack_modulus::<T>(
             bytemuck::cast_slice(z),
             bytemuck::cast_slice_mut(pack),
             imag,

@@ -31,23 +31,16 @@
 
 #![warn(missing_docs)]
 
-mod column_fft;
 pub mod error;
-mod fourier;
-mod fourier2d;
 pub mod image;
-mod line_filter;
-mod lowpass2d;
 pub mod padding;
-mod pool;
-mod simd;
 pub mod solid;
 pub mod time;
 
 pub use error::{Result, TransformError};
-pub use fourier::Real;
 pub use image::{PathMeta2d, Scattering2d, Scattering2dParams};
 pub use padding::Padding;
+pub use scattering_engine::Real;
 pub use scattering_filters::Reduction;
 pub use solid::{PathMeta3d, SolidHarmonicScattering3d, SolidScattering3dParams};
 pub use time::{Averaging, PathMeta, Scattering1d, Scattering1dParams};

@@ -3,21 +3,19 @@
 //! second order `U[j1, j2, l]` from `U[j1, l]`, and the integrals `sum_voxels U^q`;
 //! with its backward pass (vector-Jacobian product).
 
-use crate::column_fft::ColumnFft;
 use crate::error::{invalid, Result, TransformError};
-use crate::fourier::{Cx, Real};
-use crate::fourier2d::Plans2d;
-use crate::line_filter::{fill_lines, LineFilter};
-use crate::pool::{Pool, Pooled};
 use ndarray::parallel::prelude::*;
 use ndarray::{Array2, Array4, ArrayView4, Axis};
 use rayon::slice::{ParallelSlice, ParallelSliceMut};
-use rustfft::{Fft, FftPlanner};
+use scattering_engine::fourier2d::Plans2d;
+use scattering_engine::fourier3d::{LineSupport, Plan3d};
+use scattering_engine::line_filter::{fill_lines, LineFilter, Lines};
+use scattering_engine::pool::{Pool, Pooled};
+use scattering_engine::{Cx, Real};
 use scattering_filters::solid_harmonic::{solid_harmonic_3d, solid_harmonic_rows};
 use scattering_filters::SolidHarmonicBank;
 use serde::Serialize;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
 /// Parameters of a [`SolidHarmonicScattering3d`].
 ///
@@ -88,197 +86,6 @@ pub struct PathMeta3d {
     /// Scale indices.
     pub j: Vec<usize>,
 }
-
-/// Unnormalised 3D FFTs of one shape: the last axis by rustfft on contiguous lines, the
-/// other two by [`ColumnFft`] on blocks of columns, in place (no transposes).
-struct Plan3d<T: Real> {
-    shape: (usize, usize, usize),
-    f: Arc<dyn Fft<T>>,
-    i: Arc<dyn Fft<T>>,
-    /// Axes 0 and 1, forward and inverse.
-    cf: [ColumnFft<T>; 2],
-    ci: [ColumnFft<T>; 2],
-    scratch_len: usize,
-}
-
-/// Columns per block of the strided passes: 1 KiB a row (64 complex values in f64, 128
-/// in f32). A 64-row block's two Stockham buffers (128 KiB) stay in L2, and the strided
-/// reads come in whole cache lines. Timed alone at 64^3 (one 3D FFT, blocks of 32 to 256
-/// columns taking turns in one process), 1 KiB rows were 9% (f64) and 12% (f32) faster
-/// than the 512-byte rows (32 columns) used before, and wider ones no faster.
-fn column_block<T>() -> usize {
-    (1024 / std::mem::size_of::<Cx<T>>()).max(1)
-}
-
-impl<T: Real> Plan3d<T> {
-    fn new(shape: (usize, usize, usize)) -> Self {
-        let mut p = FftPlanner::<T>::new();
-        let f = p.plan_fft_forward(shape.2);
-        let i = p.plan_fft_inverse(shape.2);
-        let cf = [
-            ColumnFft::new(shape.0, false),
-            ColumnFft::new(shape.1, false),
-        ];
-        let ci = [ColumnFft::new(shape.0, true), ColumnFft::new(shape.1, true)];
-        let cb = column_block::<T>();
-        let scratch_len = f
-            .get_inplace_scratch_len()
-            .max(i.get_inplace_scratch_len())
-            .max(cf[0].scratch_len(cb))
-            .max(cf[1].scratch_len(cb));
-        Self {
-            shape,
-            f,
-            i,
-            cf,
-            ci,
-            scratch_len,
-        }
-    }
-
-    fn process(&self, data: &mut [Cx<T>], scratch: &mut [Cx<T>], inverse: bool) {
-        self.process_pruned(data, scratch, inverse, None);
-    }
-
-    /// 3D FFT of data known to vanish outside `support` (lines along the last axis and
-    /// slabs along the first that hold any non-zero): zero lines and slabs stay zero
-    /// through the first two passes, so those FFTs are skipped.
-    fn process_pruned(
-        &self,
-        data: &mut [Cx<T>],
-        scratch: &mut [Cx<T>],
-        inverse: bool,
-        support: Option<&LineSupport>,
-    ) {
-        let (m, n, o) = self.shape;
-        let last = if inverse { &self.i } else { &self.f };
-        match support {
-            Some(sup) => {
-                for &(r0, r1) in &sup.line_runs {
-                    last.process_with_scratch(&mut data[r0 * o..r1 * o], scratch);
-                }
-            }
-            None => last.process_with_scratch(&mut data[..m * n * o], scratch),
-        }
-        self.strided_axes(data, scratch, inverse, support);
-    }
-
-    /// [`Self::process_pruned`] of data that `fill(line0, lines)` writes, a block of
-    /// [`FILL_LINES`] lines along the last axis at a time, each block just before its
-    /// last-axis FFTs (while it is in L1); lines off `support` are set to zero. (Running
-    /// each slab's axis-1 FFTs right after its lines, while it is in L2, measured no
-    /// faster.)
-    fn process_filled(
-        &self,
-        data: &mut [Cx<T>],
-        scratch: &mut [Cx<T>],
-        inverse: bool,
-        support: Option<&LineSupport>,
-        fill: &mut dyn FnMut(usize, &mut [Cx<T>]),
-    ) {
-        let (m, n, o) = self.shape;
-        let last = if inverse { &self.i } else { &self.f };
-        let zero = Cx::new(T::zero(), T::zero());
-        let all = [(0, m * n)];
-        let runs = support.map_or(&all[..], |sup| &sup.line_runs[..]);
-        let mut done = 0;
-        for &(r0, r1) in runs {
-            data[done * o..r0 * o].fill(zero);
-            for l0 in (r0..r1).step_by(FILL_LINES) {
-                let block = &mut data[l0 * o..(l0 + FILL_LINES).min(r1) * o];
-                fill(l0, block);
-                last.process_with_scratch(block, scratch);
-            }
-            done = r1;
-        }
-        data[done * o..m * n * o].fill(zero);
-        self.strided_axes(data, scratch, inverse, support);
-    }
-
-    /// [`Self::process`] with the work spread over the threads: slabs for the last two
-    /// axes; for the first, one range of columns a thread, each block of columns gathered
-    /// into a contiguous buffer (the ranges interleave in memory, so they are reached
-    /// through split row slices).
-    fn process_parallel(&self, data: &mut [Cx<T>], inverse: bool) {
-        let (m, n, o) = self.shape;
-        let (k, len) = (n * o, m * n * o);
-        let (last, cols) = if inverse {
-            (&self.i, &self.ci)
-        } else {
-            (&self.f, &self.cf)
-        };
-        let z = Cx::new(T::zero(), T::zero());
-        let cb = column_block::<T>();
-        data[..len].par_chunks_mut(k).for_each_init(
-            || vec![z; self.scratch_len],
-            |s, slab| {
-                last.process_with_scratch(slab, s);
-                for c0 in (0..o).step_by(cb) {
-                    let w = cb.min(o - c0);
-                    cols[1].process(&mut slab[c0..], o, w, s);
-                }
-            },
-        );
-        let parts = rayon::current_num_threads().clamp(1, k.div_ceil(cb));
-        let per = k.div_ceil(parts).div_ceil(cb) * cb;
-        let mut ranges: Vec<Vec<&mut [Cx<T>]>> = (0..parts).map(|_| Vec::new()).collect();
-        for row in data[..len].chunks_exact_mut(k) {
-            let mut rest = row;
-            for r in ranges.iter_mut() {
-                let (head, tail) = rest.split_at_mut(per.min(rest.len()));
-                r.push(head);
-                rest = tail;
-            }
-        }
-        ranges.into_par_iter().for_each(|mut rows| {
-            let width = rows.first().map_or(0, |r| r.len());
-            let mut block = vec![z; m * cb];
-            let mut s = vec![z; self.scratch_len];
-            for c0 in (0..width).step_by(cb) {
-                let w = cb.min(width - c0);
-                for (b, r) in block.chunks_exact_mut(w).zip(rows.iter()) {
-                    b.copy_from_slice(&r[c0..c0 + w]);
-                }
-                cols[0].process(&mut block, w, w, &mut s);
-                for (b, r) in block.chunks_exact(w).zip(rows.iter_mut()) {
-                    r[c0..c0 + w].copy_from_slice(b);
-                }
-            }
-        });
-    }
-
-    /// The FFTs along the first two axes, skipping the slabs off `support`.
-    fn strided_axes(
-        &self,
-        data: &mut [Cx<T>],
-        scratch: &mut [Cx<T>],
-        inverse: bool,
-        support: Option<&LineSupport>,
-    ) {
-        let (m, n, o) = self.shape;
-        let len = m * n * o;
-        let cols = if inverse { &self.ci } else { &self.cf };
-        let cb = column_block::<T>();
-        for (a, slab) in data[..len].chunks_exact_mut(n * o).enumerate() {
-            if support.is_some_and(|sup| !sup.slabs[a]) {
-                continue;
-            }
-            for c0 in (0..o).step_by(cb) {
-                let w = cb.min(o - c0);
-                cols[1].process(&mut slab[c0..], o, w, scratch);
-            }
-        }
-        let k = n * o;
-        for c0 in (0..k).step_by(cb) {
-            let w = cb.min(k - c0);
-            cols[0].process(&mut data[c0..len], k, w, scratch);
-        }
-    }
-}
-
-/// Lines along the last axis formed and transformed together by
-/// [`Plan3d::process_filled`]: 8 KiB of output and of source in f64 at 64 a line.
-const FILL_LINES: usize = 8;
 
 /// `U^e` for the exponents of the integral powers' derivatives, with the usual ones
 /// (`-1/2`, `0`, `1`, `2`) in closed form.
@@ -400,9 +207,17 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                         let sym = NyquistPlanes::all(&dense, l, params.shape, inv_len);
                         let real0 = hermitian(&dense[l], params.shape);
                         let rows = solid_harmonic_rows(params.shape, sigma, l);
-                        let mut lines = LineFilter::all(&rows, &dense, inv_len)
-                            .filter(|_| line_forms)
-                            .map(Vec::into_iter);
+                        let mut lines = LineFilter::all(
+                            Lines {
+                                shape: rows.shape,
+                                basis: &rows.basis,
+                                coef: &rows.coef,
+                            },
+                            &dense,
+                            inv_len,
+                        )
+                        .filter(|_| line_forms)
+                        .map(Vec::into_iter);
                         let sparse = dense
                             .iter()
                             .map(|f| {
@@ -547,7 +362,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
     }
 
     fn spectrum_of_real(&self, u: &[T], out: &mut [Cx<T>], w: &mut Work3Ref<'_, T>) {
-        crate::simd::dispatch(Interleave { a: u, b: None, out });
+        scattering_engine::simd::dispatch(Interleave { a: u, b: None, out });
         self.plan.process(out, w.scratch, false);
     }
 
@@ -779,7 +594,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                 (true, true) => {
                     let (sa, rest) = specs[i..].split_at_mut(1);
                     let (sa, sb) = (&mut sa[0], &mut rest[0]);
-                    crate::simd::dispatch(Interleave {
+                    scattering_engine::simd::dispatch(Interleave {
                         a: u1,
                         b: Some(ub),
                         out: sa,
@@ -856,7 +671,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
     ) {
         let (fa, fb) = (&self.psi[l][a.1][l], &self.psi[l][b.1][l]);
         self.filtered_ifft((fa, a.0), Some((fb, b.0)), z, w.scratch);
-        crate::simd::dispatch(SplitSquares { z, ua, ub });
+        scattering_engine::simd::dispatch(SplitSquares { z, ua, ub });
     }
 
     /// Adds `sum_{m != 0} |src * psi_{l,m,j}|^2` to `u`, each `z_{-m}` from `z_m` (needs
@@ -1034,7 +849,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
     ) {
         if d.planes.iter().all(|p| p.is_empty()) {
             // No correction (the wider wavelets vanish on the Nyquist planes): |z_-m| = |z_m|.
-            crate::simd::dispatch(AddSquares {
+            scattering_engine::simd::dispatch(AddSquares {
                 u,
                 z,
                 scale: T::of(2.0),
@@ -1059,7 +874,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             }
             self.plane_plans[p].levels[0].process(buf, &mut pw.tmp, &mut pw.scratch, true);
         }
-        crate::simd::dispatch(MirrorRows {
+        scattering_engine::simd::dispatch(MirrorRows {
             shape: self.params.shape,
             z,
             planes: &pw.planes,
@@ -1101,7 +916,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                     let m = mi - l;
                     self.add_mirrored(src, z, &planes[m - 1], m % 2 == 1, u, pw);
                 }
-                _ => crate::simd::dispatch(AddSquares {
+                _ => scattering_engine::simd::dispatch(AddSquares {
                     u,
                     z,
                     scale: T::one(),
@@ -1121,14 +936,14 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         w: &mut Work3Ref<'_, T>,
     ) {
         self.sum_squares(src, l, j, u, zs, w);
-        crate::simd::dispatch(Sqrt { u });
+        scattering_engine::simd::dispatch(Sqrt { u });
     }
 
     /// Turns `u = sum_m |z_m|^2` into `U = sqrt(u)` and returns `sum_voxels U^q` for each
     /// power, in one pass for the usual powers 1/2, 1 and 2 (the rest take a pass each).
     fn modulus_integrals(&self, u: &mut [T]) -> Vec<f64> {
-        let sums = crate::simd::sqrt_sums(u)
-            .unwrap_or_else(|| crate::simd::dispatch(SqrtSums { u: &mut *u }));
+        let sums = scattering_engine::simd::sqrt_sums(u)
+            .unwrap_or_else(|| scattering_engine::simd::dispatch(SqrtSums { u: &mut *u }));
         self.params
             .integral_powers
             .iter()
@@ -1136,20 +951,20 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                 0.5 => sums[0],
                 1.0 => sums[1],
                 2.0 => sums[2],
-                _ => crate::simd::dispatch(PowerSum { u, q }),
+                _ => scattering_engine::simd::dispatch(PowerSum { u, q }),
             })
             .collect()
     }
 }
 
-/// `u += scale |z|^2`, for [`crate::simd::dispatch`].
+/// `u += scale |z|^2`, for [`scattering_engine::simd::dispatch`].
 struct AddSquares<'a, T> {
     u: &'a mut [T],
     z: &'a [Cx<T>],
     scale: T,
 }
 
-impl<T: Real> crate::simd::Kernel for AddSquares<'_, T> {
+impl<T: Real> scattering_engine::simd::Kernel for AddSquares<'_, T> {
     type Output = ();
     #[inline(always)]
     fn run(self) {
@@ -1160,12 +975,12 @@ impl<T: Real> crate::simd::Kernel for AddSquares<'_, T> {
     }
 }
 
-/// `u = sqrt(u)`, for [`crate::simd::dispatch`].
+/// `u = sqrt(u)`, for [`scattering_engine::simd::dispatch`].
 struct Sqrt<'a, T> {
     u: &'a mut [T],
 }
 
-impl<T: Real> crate::simd::Kernel for Sqrt<'_, T> {
+impl<T: Real> scattering_engine::simd::Kernel for Sqrt<'_, T> {
     type Output = ();
     #[inline(always)]
     fn run(self) {
@@ -1186,7 +1001,7 @@ struct MirrorRows<'a, T> {
     u: &'a mut [T],
 }
 
-impl<T: Real> crate::simd::Kernel for MirrorRows<'_, T> {
+impl<T: Real> scattering_engine::simd::Kernel for MirrorRows<'_, T> {
     type Output = ();
     #[inline(always)]
     fn run(self) {
@@ -1417,46 +1232,6 @@ struct SparseComplex<T> {
     line: Option<LineFilter<T>>,
 }
 
-/// Which lines along the last axis (runs of line indices `a n + b`) and which slabs along
-/// the first axis hold any non-zero of a filter.
-struct LineSupport {
-    line_runs: Vec<(usize, usize)>,
-    slabs: Vec<bool>,
-}
-
-impl LineSupport {
-    /// `None` when more than 3/4 of the lines are touched (pruning would not pay).
-    fn of(runs: &[(usize, usize, usize)], shape: (usize, usize, usize)) -> Option<Self> {
-        let (m, n, o) = shape;
-        let mut touched = vec![false; m * n];
-        for &(a, b, _) in runs {
-            touched[a / o..=(b - 1) / o]
-                .iter_mut()
-                .for_each(|t| *t = true);
-        }
-        if touched.iter().filter(|&&t| t).count() * 4 > 3 * m * n {
-            return None;
-        }
-        let mut line_runs = Vec::new();
-        let mut i = 0;
-        while i < m * n {
-            if touched[i] {
-                let a = i;
-                while i < m * n && touched[i] {
-                    i += 1;
-                }
-                line_runs.push((a, i));
-            } else {
-                i += 1;
-            }
-        }
-        let slabs = (0..m)
-            .map(|a| touched[a * n..(a + 1) * n].iter().any(|&t| t))
-            .collect();
-        Some(Self { line_runs, slabs })
-    }
-}
-
 impl<T: Real> SparseComplex<T> {
     fn of(h: &[num_complex::Complex64], scale: f64, shape: (usize, usize, usize)) -> Self {
         let peak = h.iter().fold(0.0f64, |m, v| m.max(v.norm_sqr())).sqrt();
@@ -1492,7 +1267,7 @@ impl<T: Real> SparseComplex<T> {
 
     /// `out = src * h` (zero off the support).
     fn mul_into(&self, src: &[Cx<T>], out: &mut [Cx<T>]) {
-        crate::simd::dispatch(FilterProduct {
+        scattering_engine::simd::dispatch(FilterProduct {
             filter: self,
             src,
             out,
@@ -1518,7 +1293,7 @@ impl<T: Real> SparseComplex<T> {
 
     /// `out += i src h` on the support.
     fn mul_add_i(&self, src: &[Cx<T>], out: &mut [Cx<T>]) {
-        crate::simd::dispatch(FilterProduct {
+        scattering_engine::simd::dispatch(FilterProduct {
             filter: self,
             src,
             out,
@@ -1551,7 +1326,7 @@ impl<T: Real> SparseComplex<T> {
 }
 
 /// The arguments of [`SparseComplex::mul_into`] (`add_i = false`) and
-/// [`SparseComplex::mul_add_i`], for [`crate::simd::dispatch`].
+/// [`SparseComplex::mul_add_i`], for [`scattering_engine::simd::dispatch`].
 struct FilterProduct<'a, T> {
     filter: &'a SparseComplex<T>,
     src: &'a [Cx<T>],
@@ -1559,7 +1334,7 @@ struct FilterProduct<'a, T> {
     add_i: bool,
 }
 
-impl<T: Real> crate::simd::Kernel for FilterProduct<'_, T> {
+impl<T: Real> scattering_engine::simd::Kernel for FilterProduct<'_, T> {
     type Output = ();
     #[inline(always)]
     fn run(self) {
@@ -1571,14 +1346,14 @@ impl<T: Real> crate::simd::Kernel for FilterProduct<'_, T> {
     }
 }
 
-/// `sum u^q` in f64, in eight lanes, for [`crate::simd::dispatch`]: the powers that
+/// `sum u^q` in f64, in eight lanes, for [`scattering_engine::simd::dispatch`]: the powers that
 /// [`SqrtSums`] does not give (1/2, 1 and 2 come from there).
 struct PowerSum<'a, T> {
     u: &'a [T],
     q: f64,
 }
 
-impl<T: Real> crate::simd::Kernel for PowerSum<'_, T> {
+impl<T: Real> scattering_engine::simd::Kernel for PowerSum<'_, T> {
     type Output = f64;
     #[inline(always)]
     fn run(self) -> f64 {
@@ -1600,12 +1375,12 @@ impl<T: Real> crate::simd::Kernel for PowerSum<'_, T> {
 }
 
 /// `u = sqrt(u)` in place, returning `[sum sqrt(U), sum U, sum U^2]` for the new `U`, summed
-/// in f64 in eight lanes, for [`crate::simd::dispatch`].
+/// in f64 in eight lanes, for [`scattering_engine::simd::dispatch`].
 struct SqrtSums<'a, T> {
     u: &'a mut [T],
 }
 
-impl<T: Real> crate::simd::Kernel for SqrtSums<'_, T> {
+impl<T: Real> scattering_engine::simd::Kernel for SqrtSums<'_, T> {
     type Output = [f64; 3];
     #[inline(always)]
     fn run(self) -> [f64; 3] {
@@ -1635,14 +1410,14 @@ impl<T: Real> crate::simd::Kernel for SqrtSums<'_, T> {
     }
 }
 
-/// `ua = Re(z)^2`, `ub = Im(z)^2`, for [`crate::simd::dispatch`].
+/// `ua = Re(z)^2`, `ub = Im(z)^2`, for [`scattering_engine::simd::dispatch`].
 struct SplitSquares<'a, T> {
     z: &'a [Cx<T>],
     ua: &'a mut [T],
     ub: &'a mut [T],
 }
 
-impl<T: Real> crate::simd::Kernel for SplitSquares<'_, T> {
+impl<T: Real> scattering_engine::simd::Kernel for SplitSquares<'_, T> {
     type Output = ();
     #[inline(always)]
     fn run(self) {
@@ -1664,17 +1439,17 @@ impl<T: Real> crate::simd::Kernel for SplitSquares<'_, T> {
 /// Line by line: line `(a, b)` mirrors onto line `(-a, -b)` read backwards (from its
 /// second value), so that the inner loops hold no index arithmetic.
 fn split_pair_3d<T: Real>(z: &mut [Cx<T>], b_out: &mut [Cx<T>], shape: (usize, usize, usize)) {
-    crate::simd::dispatch(SplitPair3d { z, b_out, shape })
+    scattering_engine::simd::dispatch(SplitPair3d { z, b_out, shape })
 }
 
-/// The arguments of [`split_pair_3d`], for [`crate::simd::dispatch`].
+/// The arguments of [`split_pair_3d`], for [`scattering_engine::simd::dispatch`].
 struct SplitPair3d<'a, T> {
     z: &'a mut [Cx<T>],
     b_out: &'a mut [Cx<T>],
     shape: (usize, usize, usize),
 }
 
-impl<T: Real> crate::simd::Kernel for SplitPair3d<'_, T> {
+impl<T: Real> scattering_engine::simd::Kernel for SplitPair3d<'_, T> {
     type Output = ();
     #[inline(always)]
     fn run(self) {
@@ -1725,14 +1500,14 @@ impl<T: Real> crate::simd::Kernel for SplitPair3d<'_, T> {
 }
 
 /// `out[k] = a[k] + i b[k]` (`b = 0` when absent): real volumes into a complex one, for
-/// [`crate::simd::dispatch`].
+/// [`scattering_engine::simd::dispatch`].
 struct Interleave<'a, T> {
     a: &'a [T],
     b: Option<&'a [T]>,
     out: &'a mut [Cx<T>],
 }
 
-impl<T: Real> crate::simd::Kernel for Interleave<'_, T> {
+impl<T: Real> scattering_engine::simd::Kernel for Interleave<'_, T> {
     type Output = ();
     #[inline(always)]
     fn run(self) {

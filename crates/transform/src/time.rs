@@ -6,11 +6,12 @@
 //! = periodising the spectrum), and the low-pass output is subsampled by 2^log2(T).
 
 use crate::error::{invalid, Result, TransformError};
-use crate::fourier::{modulus, modulus_backward, Cx, Plans, Real, SparseFilter};
 use crate::padding::{pad_reflect, pad_reflect_adjoint, Padding};
-use crate::pool::{Pool, Pooled};
 use ndarray::parallel::prelude::*;
 use ndarray::{Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut1, ArrayViewMut2, Axis};
+use scattering_engine::fourier1d::{modulus, modulus_backward, Plans, SparseFilter};
+use scattering_engine::pool::{Pool, Pooled};
+use scattering_engine::{Cx, Real};
 use scattering_filters::morlet1d::{gauss_1d, temporal_support};
 use scattering_filters::{Bank1dParams, FilterBank1d, Morlet, Reduction, Wavelet1d};
 use serde::Serialize;

@@ -18,7 +18,7 @@
 //! At 64^3 this takes the strided passes of the 3D FFT from about twice the cost of a
 //! contiguous rustfft pass (with gathers or transposes) to about 1.5 times.
 
-use crate::fourier::{Cx, Real};
+use crate::real::{Cx, Real};
 
 /// One Stockham stage: `n` is the sub-length still to transform, `s` the number of
 /// interleaved sub-sequences (the product of the earlier radices), `radix` divides `n`.
@@ -35,7 +35,7 @@ struct Stage<T> {
 /// A planned FFT of one length along the rows of a block: column `c` of rows
 /// `0..len` (each `stride` values apart, `width` values used) is one sequence.
 /// Unnormalised in both directions, like rustfft's.
-pub(crate) struct ColumnFft<T> {
+pub struct ColumnFft<T> {
     len: usize,
     inverse: bool,
     /// The CPU has AVX2 and FMA: radices 2 and 4 take the vector butterflies.
@@ -429,15 +429,7 @@ mod vector {
 
     /// The CPU runs the vector butterflies.
     pub fn available() -> bool {
-        #[cfg(target_arch = "x86_64")]
-        {
-            std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            false
-        }
+        crate::simd::avx2_fma()
     }
 
     /// Runs a whole Stockham stage of radix `R` (2 to 5) with the vector butterflies

@@ -1,23 +1,82 @@
-//! Runtime dispatch to AVX2 code for the element-wise kernels (folds, moduli, spectrum
-//! splits). The crate is compiled for baseline x86-64, so without this those loops run
-//! on two-lane SSE2 while rustfft, which dispatches the same way, runs on AVX.
+//! The one dispatch mechanism of the engine. The crates are compiled for baseline x86-64,
+//! so without it the element-wise loops (folds, moduli, spectrum splits) would run on
+//! two-lane SSE2 while rustfft, which dispatches the same way, runs on AVX.
+//!
+//! The instruction set is decided once per process ([`level`]): AVX2 + FMA where the CPU
+//! has them, the portable scalar path otherwise, or the scalar path everywhere when the
+//! environment variable `SCATTERING_SIMD` is `scalar` (so that the tests exercise the
+//! fallback on any machine: CI runs the engine and transform suites a second time so).
+//! Generic loops go through [`dispatch`], which compiles them a second time with AVX2
+//! enabled; the few hand-written intrinsic kernels (here, in `column_fft` and in
+//! `line_filter`) ask [`avx2_fma`] and keep a measurement beside them.
+
+use std::sync::OnceLock;
+
+/// Instruction sets the kernels may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Portable code only.
+    Scalar,
+    /// AVX2 without FMA (generic loops compiled for AVX2; no intrinsic kernels).
+    Avx2,
+    /// AVX2 and FMA: every vector kernel.
+    Avx2Fma,
+}
+
+/// The level in force for this process: the CPU's, unless `SCATTERING_SIMD=scalar`.
+pub fn level() -> Level {
+    static LEVEL: OnceLock<Level> = OnceLock::new();
+    *LEVEL.get_or_init(|| {
+        let forced_scalar = std::env::var("SCATTERING_SIMD")
+            .map(|v| v.eq_ignore_ascii_case("scalar"))
+            .unwrap_or(false);
+        if forced_scalar {
+            return Level::Scalar;
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return if std::arch::is_x86_feature_detected!("fma") {
+                    Level::Avx2Fma
+                } else {
+                    Level::Avx2
+                };
+            }
+        }
+        Level::Scalar
+    })
+}
+
+/// Whether generic loops run compiled for AVX2.
+#[inline]
+pub fn avx2() -> bool {
+    level() >= Level::Avx2
+}
+
+/// Whether the hand-written AVX2 + FMA kernels run.
+#[inline]
+pub fn avx2_fma() -> bool {
+    level() == Level::Avx2Fma
+}
 
 /// A loop to compile twice, for baseline x86-64 and for AVX2. Implementations mark
 /// `run` `#[inline(always)]` and call only `#[inline]` code, so that all of it is
 /// inlined into [`dispatch`]'s AVX2 copy and compiled with AVX2.
-pub(crate) trait Kernel {
+pub trait Kernel {
+    /// What the loop returns.
     type Output;
+    /// The loop itself.
     fn run(self) -> Self::Output;
 }
 
 /// Runs `k` compiled with AVX2 enabled when the CPU has it.
 #[inline]
-pub(crate) fn dispatch<K: Kernel>(k: K) -> K::Output {
+pub fn dispatch<K: Kernel>(k: K) -> K::Output {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { avx2(k) };
+        if avx2() {
+            // SAFETY: the CPU supports AVX2, checked once by `level`.
+            return unsafe { run_avx2(k) };
         }
     }
     k.run()
@@ -25,14 +84,14 @@ pub(crate) fn dispatch<K: Kernel>(k: K) -> K::Output {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn avx2<K: Kernel>(k: K) -> K::Output {
+unsafe fn run_avx2<K: Kernel>(k: K) -> K::Output {
     k.run()
 }
 
 /// `o[k] += s[k] w[k]`, element-wise: the inner loop of every fold, on interleaved
 /// complex data and filter values stored twice (`[w, w]`).
 #[inline(always)]
-pub(crate) fn mac<T: crate::fourier::Real>(o: &mut [T], s: &[T], w: &[T]) {
+pub fn mac<T: crate::real::Real>(o: &mut [T], s: &[T], w: &[T]) {
     for ((o, &s), &w) in o.iter_mut().zip(s).zip(w) {
         *o += s * w;
     }
@@ -43,14 +102,13 @@ pub(crate) fn mac<T: crate::fourier::Real>(o: &mut [T], s: &[T], w: &[T]) {
 /// keep each value once (half the memory traffic of [`mac`]'s doubled values); the
 /// vector kernels duplicate them in registers. `o` and `s` hold `2 w.len()` values.
 #[inline(always)]
-pub(crate) fn real_scale<T: crate::fourier::Real>(o: &mut [T], s: &[T], w: &[T], acc: bool) {
+pub fn real_scale<T: crate::real::Real>(o: &mut [T], s: &[T], w: &[T], acc: bool) {
     let n = w.len();
     let (o, s) = (&mut o[..2 * n], &s[..2 * n]);
     #[cfg(target_arch = "x86_64")]
     {
         use std::any::TypeId;
-        let cpu = std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("fma");
+        let cpu = avx2_fma();
         if cpu && TypeId::of::<T>() == TypeId::of::<f64>() {
             let (o, s, w) = (
                 bytemuck::cast_slice_mut::<T, f64>(o),
@@ -77,7 +135,7 @@ pub(crate) fn real_scale<T: crate::fourier::Real>(o: &mut [T], s: &[T], w: &[T],
 
 /// The portable loop of [`real_scale`], also its tail.
 #[inline(always)]
-fn real_scale_loop<T: crate::fourier::Real>(o: &mut [T], s: &[T], w: &[T], acc: bool) {
+fn real_scale_loop<T: crate::real::Real>(o: &mut [T], s: &[T], w: &[T], acc: bool) {
     let it = o.chunks_exact_mut(2).zip(s.chunks_exact(2)).zip(w);
     if acc {
         it.for_each(|((o, s), &w)| {
@@ -150,13 +208,13 @@ mod scale {
 /// interleave the roots back in place; the compiled loop shuffled across lanes and took
 /// a root a value.
 #[inline(always)]
-pub(crate) fn pack_modulus<T: crate::fourier::Real>(z: &[T], pack: &mut [T], imag: bool) {
+pub fn pack_modulus<T: crate::real::Real>(z: &[T], pack: &mut [T], imag: bool) {
     let n = z.len().min(pack.len()) / 2 * 2;
     let (z, pack) = (&z[..n], &mut pack[..n]);
     #[cfg(target_arch = "x86_64")]
     {
         use std::any::TypeId;
-        let cpu = std::arch::is_x86_feature_detected!("avx2");
+        let cpu = avx2();
         if cpu && TypeId::of::<T>() == TypeId::of::<f64>() {
             let (z, p) = (
                 bytemuck::cast_slice::<T, f64>(z),
@@ -181,7 +239,7 @@ pub(crate) fn pack_modulus<T: crate::fourier::Real>(z: &[T], pack: &mut [T], ima
 
 /// The portable loop of [`pack_modulus`], also its tail.
 #[inline(always)]
-fn pack_modulus_loop<T: crate::fourier::Real>(z: &[T], pack: &mut [T], imag: bool) {
+fn pack_modulus_loop<T: crate::real::Real>(z: &[T], pack: &mut [T], imag: bool) {
     let pairs = pack.chunks_exact_mut(2).zip(z.chunks_exact(2));
     if imag {
         pairs.for_each(|(p, c)| p[1] = (c[0] * c[0] + c[1] * c[1]).sqrt());
@@ -267,12 +325,11 @@ mod moduli {
 /// f32's own precision). Blocks with a value outside `[1e-30, 1e30]`, zeros included,
 /// take the exact root. In f64 the compiled loop is already vectorised and bound by
 /// memory; the same kernel there (three Newton steps) measured no faster, so f64 keeps it.
-pub(crate) fn sqrt_sums<T: crate::fourier::Real>(u: &mut [T]) -> Option<[f64; 3]> {
+pub fn sqrt_sums<T: crate::real::Real>(u: &mut [T]) -> Option<[f64; 3]> {
     #[cfg(target_arch = "x86_64")]
     {
         use std::any::TypeId;
-        let cpu = std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("fma");
+        let cpu = avx2_fma();
         if cpu && TypeId::of::<T>() == TypeId::of::<f32>() {
             let u: &mut [f32] = bytemuck::cast_slice_mut(u);
             // SAFETY: the CPU has AVX2 and FMA, checked just above.
@@ -350,7 +407,7 @@ mod tests {
 
     /// The scalar reference: exact roots, compensated (Kahan) f64 sums, so that it is
     /// accurate to rounding whatever the order.
-    fn exact<T: crate::fourier::Real>(u: &mut [T]) -> [f64; 3] {
+    fn exact<T: crate::real::Real>(u: &mut [T]) -> [f64; 3] {
         let (mut out, mut carry) = ([0.0f64; 3], [0.0f64; 3]);
         let mut add = |k: usize, x: f64| {
             let y = x - carry[k];
@@ -403,7 +460,7 @@ mod tests {
 
     #[test]
     fn real_scale_equals_the_scalar_product_with_every_tail() {
-        fn check<T: crate::fourier::Real>(tol: f64) {
+        fn check<T: crate::real::Real>(tol: f64) {
             for n in [0, 1, 2, 3, 4, 5, 7, 8, 9, 31] {
                 let s: Vec<T> = (0..2 * n).map(|k| T::of((k as f64 * 0.7).sin())).collect();
                 let w: Vec<T> = (0..n)
@@ -428,7 +485,7 @@ mod tests {
 
     #[test]
     fn pack_modulus_writes_exact_moduli_into_either_part() {
-        fn check<T: crate::fourier::Real>(tol: f64) {
+        fn check<T: crate::real::Real>(tol: f64) {
             for n in [0, 1, 3, 4, 5, 8, 9, 17, 33] {
                 let z: Vec<T> = (0..2 * n)
                     .map(|k| T::of((k as f64 * 0.9).sin() * 3.0))

@@ -9,11 +9,11 @@
 //! (so both routes give the same operator up to rounding), truncated where it falls below
 //! 1e-15 (f64) or 1e-9 (f32) of its peak.
 
-use crate::fourier::{Cx, Real};
 use crate::fourier2d::Plans2d;
+use crate::real::{Cx, Real};
 
 /// Separable image-domain low-pass of one level, evaluated on the cropped output grid.
-pub(crate) struct SpatialLowpass<T> {
+pub struct SpatialLowpass<T> {
     /// Row length of the level's grid.
     width: usize,
     /// Output size (rows, columns).

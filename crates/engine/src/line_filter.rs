@@ -2,20 +2,31 @@
 //!
 //! A solid harmonic wavelet is, along each line of the volume (fixed first two indices), a
 //! polynomial of low degree in the last frequency times a Gaussian
-//! ([`scattering_filters::solid_harmonic::SolidHarmonicRows`]). At 64^3 in f64 a dense
+//! (`scattering_filters::solid_harmonic::SolidHarmonicRows`, passed here as [`Lines`]). At 64^3 in f64 a dense
 //! filter is 4 MiB, and the bank (dozens of them) does not fit in the last-level cache, so
 //! multiplying a spectrum by a stored filter streams the filter from memory; forming its
 //! values from `l + 1` coefficients a line and `l + 1` short tables takes a few
 //! multiply-adds a value and no traffic. The product is formed one block of lines at a
 //! time, just before the last-axis FFTs of the same lines, while they are in L1.
 
-use crate::fourier::{Cx, Real};
+use crate::real::{Cx, Real};
 use num_complex::Complex64;
-use scattering_filters::solid_harmonic::SolidHarmonicRows;
 use std::sync::Arc;
 
+/// Filters of an `(m, n, o)` grid in separable form along the last axis:
+/// `h_i(a, b, c) = sum_d coef[i][(a n + b) terms + d] basis[d][c]`, `terms = basis.len()`.
+#[derive(Debug, Clone, Copy)]
+pub struct Lines<'a> {
+    /// Grid shape `(m, n, o)`.
+    pub shape: (usize, usize, usize),
+    /// `basis[d][c]`, `d = 0..terms`, `c = 0..o`.
+    pub basis: &'a [Vec<f64>],
+    /// One coefficient table per filter, `terms` values a line.
+    pub coef: &'a [Vec<Complex64>],
+}
+
 /// One wavelet as `h(a, b, c) = sum_d coef[(a n + b) terms + d] basis[d][c]`.
-pub(crate) struct LineFilter<T> {
+pub struct LineFilter<T> {
     /// `l + 1`.
     terms: usize,
     /// Length of a line (the last axis).
@@ -34,13 +45,9 @@ impl<T: Real> LineFilter<T> {
     /// interpolated polynomials lost precision), so that the caller keeps the stored
     /// values. Columns and lines where every wavelet stays below `1e-14` of the peak (the
     /// stored filters' cut) are set to zero: in `f32` such values would be subnormal.
-    pub fn all(
-        rows: &SolidHarmonicRows,
-        dense: &[Vec<Complex64>],
-        scale: f64,
-    ) -> Option<Vec<Self>> {
+    pub fn all(rows: Lines<'_>, dense: &[Vec<Complex64>], scale: f64) -> Option<Vec<Self>> {
         let (m0, n0, o0) = rows.shape;
-        let terms = rows.l + 1;
+        let terms = rows.basis.len();
         let peak = dense
             .iter()
             .flatten()
@@ -56,7 +63,7 @@ impl<T: Real> LineFilter<T> {
             for line in 0..m0 * n0 {
                 let k = &rows.coef[mi][line * terms..(line + 1) * terms];
                 for c in 0..o0 {
-                    let v: Complex64 = k.iter().zip(&rows.basis).map(|(k, b)| k * b[c]).sum();
+                    let v: Complex64 = k.iter().zip(rows.basis).map(|(k, b)| k * b[c]).sum();
                     if (v - f[line * o0 + c]).norm_sqr() > tol {
                         return None;
                     }
@@ -144,7 +151,7 @@ impl<T: Real> LineFilter<T> {
 
 /// `out = src_a h_a`, or `src_a h_a + i src_b h_b` with `b`, on whole lines starting at
 /// line `line0` (`out`, `src_a` and `src_b` hold the same lines).
-pub(crate) fn fill_lines<T: Real>(
+pub fn fill_lines<T: Real>(
     a: (&LineFilter<T>, &[Cx<T>]),
     b: Option<(&LineFilter<T>, &[Cx<T>])>,
     out: &mut [Cx<T>],
@@ -172,9 +179,12 @@ impl<T: Real> crate::simd::Kernel for Fill<'_, T> {
             && b.map_or(true, |(f, s)| {
                 f.o == o && f.terms == a.0.terms && s.len() >= lines * o
             });
-        if !ok {
-            return;
-        }
+        // The transform sizes every buffer from the same plan: a mismatch is a bug there,
+        // and returning without writing `out` would leave stale values in it.
+        assert!(
+            ok,
+            "fill_lines: sources or filters shorter than {lines} lines of {o} (caller bug)"
+        );
         #[cfg(target_arch = "x86_64")]
         if vector::fill(a, b, out, line0, lines) {
             return;
@@ -231,8 +241,7 @@ mod vector {
         let t32 = TypeId::of::<T>() == TypeId::of::<f32>();
         let (o, terms) = (a.0.o, a.0.terms);
         let lanes = if t64 { 2 } else { 4 };
-        let cpu = std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("fma");
+        let cpu = crate::simd::avx2_fma();
         let coef_ok = |f: &LineFilter<T>| {
             f.coef.len() >= (line0 + lines) * terms && f.basis.len() >= terms * 2 * o
         };
@@ -377,7 +386,17 @@ mod vector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use scattering_filters::solid_harmonic::{solid_harmonic_3d, solid_harmonic_rows};
+    use scattering_filters::solid_harmonic::{
+        solid_harmonic_3d, solid_harmonic_rows, SolidHarmonicRows,
+    };
+
+    fn lines(rows: &SolidHarmonicRows) -> Lines<'_> {
+        Lines {
+            shape: rows.shape,
+            basis: &rows.basis,
+            coef: &rows.coef,
+        }
+    }
 
     /// The kernels (vector and portable) equal the products with the dense filters, for
     /// one filter and for a pair, on lines whose length is and is not a multiple of the
@@ -388,7 +407,7 @@ mod tests {
             let len = m0 * n0 * o0;
             let dense = solid_harmonic_3d(shape, 1.3, 2);
             let rows = solid_harmonic_rows(shape, 1.3, 2);
-            let lf = LineFilter::<T>::all(&rows, &dense, 0.5).expect("interpolation holds");
+            let lf = LineFilter::<T>::all(lines(&rows), &dense, 0.5).expect("interpolation holds");
             let src: Vec<Cx<T>> = (0..len)
                 .map(|k| {
                     Cx::new(
@@ -437,8 +456,8 @@ mod tests {
         let shape = (4, 4, 4);
         let dense = solid_harmonic_3d(shape, 1.0, 1);
         let mut rows = solid_harmonic_rows(shape, 1.0, 1);
-        assert!(LineFilter::<f64>::all(&rows, &dense, 1.0).is_some());
+        assert!(LineFilter::<f64>::all(lines(&rows), &dense, 1.0).is_some());
         rows.coef[2][7] += Complex64::new(1e-3, 0.0);
-        assert!(LineFilter::<f64>::all(&rows, &dense, 1.0).is_none());
+        assert!(LineFilter::<f64>::all(lines(&rows), &dense, 1.0).is_none());
     }
 }

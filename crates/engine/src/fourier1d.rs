@@ -8,58 +8,35 @@
 //! sparsely, restricted to the bins where they are not negligible: wavelets are
 //! narrow-band, so this skips most of the work of filtering at high resolution.
 
-use num_complex::Complex;
+use crate::real::{Cx, Real};
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
-use rustfft::{Fft, FftNum, FftPlanner};
+use rustfft::{Fft, FftPlanner};
 use std::sync::Arc;
 
-/// Floating-point types the transforms compute in: `f64` (the reference precision) and
-/// `f32` (about twice as fast, relative error around 1e-6).
-pub trait Real:
-    FftNum + num_traits::Float + num_traits::NumAssign + Default + bytemuck::Pod
-{
-    /// Conversion from `f64` (rounding for `f32`).
-    fn of(v: f64) -> Self;
-    /// Conversion to `f64`.
-    fn as_f64(self) -> f64;
-}
-
-impl Real for f64 {
-    fn of(v: f64) -> Self {
-        v
-    }
-    fn as_f64(self) -> f64 {
-        self
-    }
-}
-
-impl Real for f32 {
-    fn of(v: f64) -> Self {
-        v as f32
-    }
-    fn as_f64(self) -> f64 {
-        self as f64
-    }
-}
-
-pub(crate) type Cx<T> = Complex<T>;
-
 /// FFT plans for one signal length.
-pub(crate) struct Plan<T: Real> {
+pub struct Plan<T: Real> {
+    /// Signal length at this level.
     pub m: usize,
+    /// Complex forward FFT.
     pub fwd: Arc<dyn Fft<T>>,
+    /// Complex inverse FFT (unnormalised).
     pub inv: Arc<dyn Fft<T>>,
+    /// Real-to-half-spectrum FFT.
     pub r2c: Arc<dyn RealToComplex<T>>,
+    /// Half-spectrum-to-real inverse FFT (unnormalised).
     pub c2r: Arc<dyn ComplexToReal<T>>,
 }
 
 /// Plans for lengths `n, n/2, ..., n/2^max_level`, built once per transform.
-pub(crate) struct Plans<T: Real> {
+pub struct Plans<T: Real> {
+    /// `levels[k]`: plans for length `n / 2^k`.
     pub levels: Vec<Plan<T>>,
+    /// Scratch length (complex values) any plan of any level needs.
     pub scratch_len: usize,
 }
 
 impl<T: Real> Plans<T> {
+    /// Plans for lengths `n / 2^k`, `k = 0..=max_level`.
     pub fn new(n: usize, max_level: usize) -> Self {
         let mut cp = FftPlanner::<T>::new();
         let mut rp = RealFftPlanner::<T>::new();
@@ -92,10 +69,17 @@ impl<T: Real> Plans<T> {
 impl<T: Real> Plan<T> {
     /// Half spectrum of a real signal; `x` is used as scratch.
     pub fn real_to_half(&self, x: &mut [T], half: &mut [Cx<T>], scratch: &mut [Cx<T>]) {
-        // Cannot fail: the lengths are those the plan was made for.
-        let _ =
+        // realfft fails only on buffer lengths, which the plan fixes: a failure is a bug
+        // in the caller's buffer sizes, never a property of the data, so it must be loud.
+        if let Err(e) =
             self.r2c
-                .process_with_scratch(&mut x[..self.m], &mut half[..self.m / 2 + 1], scratch);
+                .process_with_scratch(&mut x[..self.m], &mut half[..self.m / 2 + 1], scratch)
+        {
+            unreachable!(
+                "real FFT of length {}: buffers not sized by its plan: {e}",
+                self.m
+            );
+        }
     }
 
     /// Real signal of a half spectrum (unnormalised). The DC and Nyquist imaginary parts,
@@ -107,22 +91,27 @@ impl<T: Real> Plan<T> {
         if m % 2 == 0 {
             half[h - 1].im = T::zero();
         }
-        let _ = self
+        // The DC and Nyquist imaginary parts are cleared above, so only buffer lengths
+        // (a caller bug) can fail here.
+        if let Err(e) = self
             .c2r
-            .process_with_scratch(&mut half[..h], &mut out[..m], scratch);
+            .process_with_scratch(&mut half[..h], &mut out[..m], scratch)
+        {
+            unreachable!("inverse real FFT of length {m}: buffers not sized by its plan: {e}");
+        }
     }
 }
 
 /// Complex modulus. `sqrt(re^2 + im^2)` rather than `hypot`: it vectorises, and the
 /// values here are far from overflow.
-pub(crate) fn modulus<T: Real>(z: &[Cx<T>], out: &mut [T]) {
+pub fn modulus<T: Real>(z: &[Cx<T>], out: &mut [T]) {
     for (o, c) in out.iter_mut().zip(z) {
         *o = (c.re * c.re + c.im * c.im).sqrt();
     }
 }
 
 /// Backward of the modulus: `g_z = g_u z / |z|`, with the subgradient 0 where `z = 0`.
-pub(crate) fn modulus_backward<T: Real>(z: &[Cx<T>], g_u: &[T], out: &mut [Cx<T>]) {
+pub fn modulus_backward<T: Real>(z: &[Cx<T>], g_u: &[T], out: &mut [Cx<T>]) {
     for ((o, c), &g) in out.iter_mut().zip(z).zip(g_u) {
         let r = (c.re * c.re + c.im * c.im).sqrt();
         *o = if r > T::zero() {
@@ -139,7 +128,7 @@ const SUPPORT_TOL: f64 = 1e-14;
 
 /// A real Fourier-domain filter of length `n`, stored on its support only.
 #[derive(Debug, Clone)]
-pub(crate) struct SparseFilter<T> {
+pub struct SparseFilter<T> {
     n: usize,
     /// `(start, end, offset into values)`: sorted, disjoint runs of bins.
     runs: Vec<(usize, usize, usize)>,
@@ -147,6 +136,7 @@ pub(crate) struct SparseFilter<T> {
 }
 
 impl<T: Real> SparseFilter<T> {
+    /// The filter `h` (full length `n`), kept on its support (bins above 1e-14 of its peak).
     pub fn of(h: &[f64]) -> Self {
         let peak = h.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let thr = peak * SUPPORT_TOL;

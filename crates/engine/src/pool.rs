@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 
 /// Workspaces of type `W`, at most `keep` of them held between calls.
-pub(crate) struct Pool<W> {
+pub struct Pool<W> {
     items: Mutex<Vec<W>>,
     keep: usize,
 }
@@ -29,7 +29,7 @@ impl<W> Pool<W> {
 }
 
 /// A workspace on loan from a [`Pool`].
-pub(crate) struct Pooled<'a, W> {
+pub struct Pooled<'a, W> {
     w: Option<W>,
     pool: &'a Pool<W>,
 }

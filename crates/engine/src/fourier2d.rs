@@ -9,13 +9,15 @@
 //! the layout is invisible to callers, who pass natural sizes.
 
 use crate::column_fft::ColumnFft;
-use crate::fourier::{Cx, Real};
+use crate::real::{Cx, Real};
 use rustfft::{Fft, FftPlanner};
 use std::sync::Arc;
 
 /// Plans for one `(m, n)` grid.
-pub(crate) struct Plan2d<T: Real> {
+pub struct Plan2d<T: Real> {
+    /// Rows of the grid.
     pub m: usize,
+    /// Columns of the grid.
     pub n: usize,
     row_fwd: Arc<dyn Fft<T>>,
     row_inv: Arc<dyn Fft<T>>,
@@ -39,12 +41,15 @@ fn by_columns(len: usize) -> bool {
 }
 
 /// Plans for the grids `(m / 2^r, n / 2^r)`, `r = 0..=levels`.
-pub(crate) struct Plans2d<T: Real> {
+pub struct Plans2d<T: Real> {
+    /// `levels[r]`: plans for the grid `(m / 2^r, n / 2^r)`.
     pub levels: Vec<Plan2d<T>>,
+    /// Scratch length (complex values) any plan of any level needs.
     pub scratch_len: usize,
 }
 
 impl<T: Real> Plans2d<T> {
+    /// Plans for the grids `(m / 2^r, n / 2^r)`, `r = 0..=levels`.
     pub fn new(m: usize, n: usize, levels: usize) -> Self {
         let mut p = FftPlanner::<T>::new();
         let mut scratch_len = 0;
@@ -171,13 +176,7 @@ impl<T: Real> Plan2d<T> {
 /// Splits `z = fft(a + i b)` of two real arrays into `fft(a)` and `fft(b)`, using
 /// `fft(a)[k] = (z[k] + conj z[-k]) / 2` and `fft(b)[k] = (z[k] - conj z[-k]) / 2i`. `z`
 /// is `(r, c)` row-major in either layout: the mirror of `(p, q)` is `(-p, -q)`.
-pub(crate) fn split_pair<T: Real>(
-    z: &[Cx<T>],
-    r: usize,
-    c: usize,
-    a: &mut [Cx<T>],
-    b: &mut [Cx<T>],
-) {
+pub fn split_pair<T: Real>(z: &[Cx<T>], r: usize, c: usize, a: &mut [Cx<T>], b: &mut [Cx<T>]) {
     crate::simd::dispatch(SplitPair { z, r, c, a, b })
 }
 
@@ -223,7 +222,7 @@ impl<T: Real> crate::simd::Kernel for SplitPair<'_, T> {
 /// `out[a, b] = scale * sum_{p, q} src[a + p mo, b + q no] h[a + p mo, b + q no]`:
 /// filter, then subsample by `m / mo` on both axes (natural layout, dense).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn fold2<T: Real>(
+pub fn fold2<T: Real>(
     src: &[Cx<T>],
     h: &[T],
     m: usize,
@@ -250,7 +249,7 @@ pub(crate) fn fold2<T: Real>(
 
 #[cfg(test)]
 /// Adjoint of [`fold2`] (scale 1): `acc[i, j] += h[i, j] g[i mod mo, j mod no]`.
-pub(crate) fn tile_add2<T: Real>(
+pub fn tile_add2<T: Real>(
     g: &[Cx<T>],
     mo: usize,
     no: usize,
@@ -282,7 +281,7 @@ pub(crate) fn tile_add2<T: Real>(
 /// stream them from memory: each value is stored once, halving that traffic, and the
 /// kernel ([`crate::simd::real_scale`]) duplicates it in registers.
 #[derive(Debug, Clone)]
-pub(crate) struct SparseFilter2d<T> {
+pub struct SparseFilter2d<T> {
     /// Row length of the stored (transposed) layout: the natural `m`.
     width: usize,
     /// `m n`, to undo the folded-in normalisation in the adjoint.
