@@ -31,16 +31,16 @@
 
 #![warn(missing_docs)]
 
+pub mod common;
 pub mod error;
 pub mod image;
-pub mod padding;
 pub mod solid;
 pub mod time;
 
+pub use common::{Averaging, Padding};
 pub use error::{Result, TransformError};
 pub use image::{PathMeta2d, Scattering2d, Scattering2dParams};
-pub use padding::Padding;
 pub use scattering_engine::Real;
 pub use scattering_filters::Reduction;
 pub use solid::{PathMeta3d, SolidHarmonicScattering3d, SolidScattering3dParams};
-pub use time::{Averaging, PathMeta, Scattering1d, Scattering1dParams};
+pub use time::{PathMeta, Scattering1d, Scattering1dParams};

@@ -1,0 +1,235 @@
+//! The backward pass (vector-Jacobian product): the adjoints of filter-and-subsample
+//! (tile-then-filter), of the modulus and of the padding; nothing is packed.
+
+use super::*;
+use crate::error::{Result, TransformError};
+use ndarray::{Array3, ArrayView3, ArrayView4, ArrayViewMut2, Axis};
+use scattering_engine::fourier1d::modulus_backward;
+use scattering_engine::{Cx, Real};
+
+impl<T: Real> Scattering2d<T> {
+    /// Vector-Jacobian product: the gradient with respect to each image of
+    /// `<S x, grad>`, `grad` of the output's shape.
+    pub fn backward<A: Copy + Into<f64> + Sync>(
+        &self,
+        x: ArrayView3<A>,
+        grad: ArrayView4<T>,
+    ) -> Result<Array3<T>> {
+        self.check_input(&x)?;
+        let (c, a, b) = self.output_shape();
+        if grad.dim() != (x.dim().0, c, a, b) {
+            return Err(TransformError::Shape {
+                what: "output gradient",
+                expected: format!("({}, {c}, {a}, {b})", x.dim().0),
+                got: format!("{:?}", grad.shape()),
+            });
+        }
+        if let Some((idx, v)) = grad.indexed_iter().find(|(_, v)| !v.is_finite()) {
+            return Err(TransformError::NonFinite {
+                batch: idx.0,
+                index: (idx.1 * a + idx.2) * b + idx.3,
+                value: v.as_f64(),
+            });
+        }
+        let mut out = Array3::zeros(x.raw_dim());
+        if x.dim().0 < rayon::current_num_threads() {
+            let mut ws = self.workspace(true);
+            let rows = out.axis_iter_mut(Axis(0)).zip(x.axis_iter(Axis(0)));
+            for ((o, img), g) in rows.zip(grad.axis_iter(Axis(0))) {
+                self.load(&mut ws, img.iter().map(|&v| v.into()));
+                self.backward_one(&mut ws, g, o, true);
+            }
+            return Ok(out);
+        }
+        out.axis_iter_mut(Axis(0))
+            .into_par_iter()
+            .zip(x.axis_iter(Axis(0)).into_par_iter())
+            .zip(grad.axis_iter(Axis(0)).into_par_iter())
+            .for_each_init(
+                || self.workspace(true),
+                |ws, ((o, img), g)| {
+                    self.load(ws, img.iter().map(|&v| v.into()));
+                    self.backward_one(ws, g, o, false);
+                },
+            );
+        Ok(out)
+    }
+
+    /// Adjoint of a region mean: adds `g / count` over the region to `acc`.
+    pub(super) fn region_mean_backward(&self, g: T, k: usize, acc: &mut [T]) {
+        let nk = self.np >> k;
+        let (rows, cols) = self.region(k);
+        let w = g / T::of((rows.len() * cols.len()) as f64);
+        for i in rows {
+            acc[i * nk + cols.start..i * nk + cols.end]
+                .iter_mut()
+                .for_each(|a| *a += w);
+        }
+    }
+
+    /// Adjoint of the low-pass branch: adds `phi_k * tile(fft(g))` to the level-`k`
+    /// spectrum accumulator `acc`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn lowpass_backward(
+        &self,
+        g: ndarray::ArrayView2<T>,
+        k: usize,
+        buf: &mut [Cx<T>],
+        tmp: &mut [Cx<T>],
+        scratch: &mut [Cx<T>],
+        acc: &mut [Cx<T>],
+    ) {
+        let j = self.params.j;
+        let (mo, no) = (self.mp >> j, self.np >> j);
+        buf[..mo * no]
+            .iter_mut()
+            .for_each(|v| *v = Cx::new(T::zero(), T::zero()));
+        let c = self.crop;
+        for ((a, b), v) in g.indexed_iter() {
+            buf[(a + c) * no + b + c] = Cx::new(*v, T::zero());
+        }
+        self.plans.levels[j].forward_t(buf, tmp, scratch);
+        self.phi[k].tile_add(&buf[..mo * no], mo, no, acc);
+    }
+
+    /// Adds to `acc0` (the spectrum-domain gradient at full resolution) the contribution
+    /// of the order-1 path `f`, channel index `c1`, and its children.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn first_order_backward(
+        &self,
+        xs: &[Cx<T>],
+        f: &First2,
+        c1: usize,
+        g: &ArrayView3<T>,
+        w: &mut Work2<T>,
+        acc0: &mut [Cx<T>],
+    ) {
+        let zero = Cx::new(T::zero(), T::zero());
+        let (mp, np) = (self.mp, self.np);
+        let Work2 {
+            z1,
+            u1,
+            u1c,
+            z2,
+            u2,
+            buf,
+            tmp,
+            scratch,
+            acc1,
+            acc2,
+            gu,
+            ..
+        } = w;
+        let (m1, n1) = (mp >> f.j1, np >> f.j1);
+        self.wavelet_modulus(xs, &self.psi[f.n1][0], f.j1, z1, u1, tmp, scratch);
+        acc1[..m1 * n1].iter_mut().for_each(|v| *v = zero);
+        if !self.global {
+            let g1 = g.index_axis(Axis(0), 1 + c1);
+            self.lowpass_backward(g1, f.j1, buf, tmp, scratch, acc1);
+        }
+        if !f.children.is_empty() {
+            self.spectrum(u1, f.j1, u1c, tmp, scratch);
+        }
+        for c in &f.children {
+            let (m2, n2) = (mp >> c.j2, np >> c.j2);
+            let h = &self.psi[c.n2][f.j1];
+            self.wavelet_modulus(u1c, h, c.j2, z2, u2, tmp, scratch);
+            // Gradient with respect to U2 (real), then through the modulus.
+            if self.global {
+                gu[..m2 * n2].iter_mut().for_each(|v| *v = T::zero());
+                self.region_mean_backward(g[[c.channel, 0, 0]], c.j2, gu);
+            } else {
+                acc2[..m2 * n2].iter_mut().for_each(|v| *v = zero);
+                let g2 = g.index_axis(Axis(0), c.channel);
+                self.lowpass_backward(g2, c.j2, buf, tmp, scratch, acc2);
+                self.plans.levels[c.j2].inverse_t(acc2, tmp, scratch);
+                let s2 = T::of(1.0 / (m2 * n2) as f64);
+                for (gv, a) in gu[..m2 * n2].iter_mut().zip(&acc2[..m2 * n2]) {
+                    *gv = a.re * s2;
+                }
+            }
+            modulus_backward(&z2[..m2 * n2], &gu[..m2 * n2], &mut buf[..m2 * n2]);
+            self.plans.levels[c.j2].forward_t(buf, tmp, scratch);
+            h.tile_add(&buf[..m2 * n2], m2, n2, acc1);
+        }
+        self.plans.levels[f.j1].inverse_t(acc1, tmp, scratch);
+        let s1 = T::of(1.0 / (m1 * n1) as f64);
+        for (gv, a) in gu[..m1 * n1].iter_mut().zip(&acc1[..m1 * n1]) {
+            *gv = a.re * s1;
+        }
+        if self.global {
+            self.region_mean_backward(g[[1 + c1, 0, 0]], f.j1, gu);
+        }
+        modulus_backward(&z1[..m1 * n1], &gu[..m1 * n1], &mut buf[..m1 * n1]);
+        self.plans.levels[f.j1].forward_t(buf, tmp, scratch);
+        self.psi[f.n1][0].tile_add(&buf[..m1 * n1], m1, n1, acc0);
+    }
+
+    /// Gradient for one loaded image; `parallel` spreads its first-order paths over
+    /// threads (for small batches).
+    pub(super) fn backward_one(
+        &self,
+        ws: &mut Work2<T>,
+        g: ArrayView3<T>,
+        mut out: ArrayViewMut2<T>,
+        parallel: bool,
+    ) {
+        let zero = Cx::new(T::zero(), T::zero());
+        let (mp, np) = (self.mp, self.np);
+        let xs = std::mem::take(&mut ws.x);
+        let mut acc0 = std::mem::take(&mut ws.acc0);
+        acc0.iter_mut().for_each(|v| *v = zero);
+        if !self.global {
+            let Work2 {
+                buf, tmp, scratch, ..
+            } = ws;
+            self.lowpass_backward(g.index_axis(Axis(0), 0), 0, buf, tmp, scratch, &mut acc0);
+        }
+        if parallel {
+            let parts: Vec<Vec<Cx<T>>> = self
+                .first
+                .par_iter()
+                .enumerate()
+                .fold(
+                    || (self.workspace(true), vec![zero; mp * np]),
+                    |(mut w, mut acc), (c1, f)| {
+                        self.first_order_backward(&xs, f, c1, &g, &mut w, &mut acc);
+                        (w, acc)
+                    },
+                )
+                .map(|(_, acc)| acc)
+                .collect();
+            for part in parts {
+                acc0.iter_mut().zip(&part).for_each(|(a, b)| *a += b);
+            }
+        } else {
+            for (c1, f) in self.first.iter().enumerate() {
+                self.first_order_backward(&xs, f, c1, &g, ws, &mut acc0);
+            }
+        }
+        let Work2 {
+            tmp, scratch, img, ..
+        } = ws;
+        self.plans.levels[0].inverse_t(&mut acc0, tmp, scratch);
+        // Fold the padded gradient back onto the image (adjoint of the reflection).
+        let (m, n) = self.params.shape;
+        img.iter_mut().for_each(|v| *v = T::zero());
+        let s0 = T::of(1.0 / (mp * np) as f64);
+        for i in 0..mp {
+            let si = reflect_index(i, self.pad.0, m);
+            for j in 0..np {
+                let sj = reflect_index(j, self.pad.1, n);
+                img[si * n + sj] += acc0[i * np + j].re * s0;
+            }
+        }
+        if self.global {
+            let w = g[[0, 0, 0]] / T::of((m * n) as f64);
+            img.iter_mut().for_each(|v| *v += w);
+        }
+        for (o, v) in out.iter_mut().zip(img.iter()) {
+            *o = *v;
+        }
+        ws.x = xs;
+        ws.acc0 = acc0;
+    }
+}
