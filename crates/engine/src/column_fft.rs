@@ -53,13 +53,13 @@ fn root<T: Real>(k: usize, n: usize, inverse: bool) -> Cx<T> {
 /// Radices of `n`: fours first, then a two, threes, fives, then any other primes.
 fn factor(mut n: usize) -> Vec<usize> {
     let mut out = Vec::new();
-    while n % 4 == 0 {
+    while n.is_multiple_of(4) {
         out.push(4);
         n /= 4;
     }
     let mut p = 2;
     while n > 1 {
-        while n % p == 0 {
+        while n.is_multiple_of(p) {
             out.push(p);
             n /= p;
         }

@@ -88,7 +88,7 @@ impl<T: Real> Plan<T> {
         let m = self.m;
         let h = m / 2 + 1;
         half[0].im = T::zero();
-        if m % 2 == 0 {
+        if m.is_multiple_of(2) {
             half[h - 1].im = T::zero();
         }
         // The DC and Nyquist imaginary parts are cleared above, so only buffer lengths

@@ -37,7 +37,7 @@ pub struct Plan2d<T: Real> {
 /// sizes of images (10, 20, 40) the column FFT measured 1.4 to 3.5 times faster (see
 /// `docs/benchmarks.md`); at the other sizes (18, 36, 72, 144, 288) it broke even or lost.
 fn by_columns(len: usize) -> bool {
-    len % 5 == 0 && len > 5
+    len.is_multiple_of(5) && len > 5
 }
 
 /// Plans for the grids `(m / 2^r, n / 2^r)`, `r = 0..=levels`.
@@ -316,7 +316,7 @@ impl<T: Real> SparseFilter2d<T> {
                     }
                     runs.push((r, a, c, values.len() / rep));
                     for k in a..c {
-                        values.extend(std::iter::repeat(T::of(at(k) * scale)).take(rep));
+                        values.extend(std::iter::repeat_n(T::of(at(k) * scale), rep));
                     }
                 } else {
                     c += 1;
@@ -329,7 +329,7 @@ impl<T: Real> SparseFilter2d<T> {
         if dense {
             runs = (0..n).map(|r| (r, 0, m, r * m)).collect();
             values = (0..n * m)
-                .flat_map(|k| std::iter::repeat(T::of(h[(k % m) * n + k / m] * scale)).take(rep))
+                .flat_map(|k| std::iter::repeat_n(T::of(h[(k % m) * n + k / m] * scale), rep))
                 .collect();
         }
         Self {

@@ -176,9 +176,7 @@ impl<T: Real> crate::simd::Kernel for Fill<'_, T> {
         let o = a.0.o;
         let lines = out.len() / o;
         let ok = a.1.len() >= lines * o
-            && b.map_or(true, |(f, s)| {
-                f.o == o && f.terms == a.0.terms && s.len() >= lines * o
-            });
+            && b.is_none_or(|(f, s)| f.o == o && f.terms == a.0.terms && s.len() >= lines * o);
         // The transform sizes every buffer from the same plan: a mismatch is a bug there,
         // and returning without writing `out` would leave stale values in it.
         assert!(

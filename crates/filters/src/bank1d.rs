@@ -157,7 +157,7 @@ impl Filter1d {
     fn with_levels(mut self, upto: usize, reduction: Reduction) -> Self {
         let n = self.levels[0].len();
         for k in 1..=upto {
-            if n % (1 << k) != 0 {
+            if !n.is_multiple_of(1 << k) {
                 break;
             }
             let lev = periodize(&self.levels[0], 1 << k, reduction);

@@ -187,7 +187,7 @@ impl FilterBank2d {
         if l == 0 || l > 64 {
             return Err(invalid("L", format!("must be in 1..=64, got {l}")));
         }
-        if m % (1 << j) != 0 || n % (1 << j) != 0 {
+        if !m.is_multiple_of(1 << j) || !n.is_multiple_of(1 << j) {
             return Err(invalid(
                 "shape",
                 format!("padded size {m}x{n} must be a multiple of 2^J = {}", 1 << j),

@@ -53,7 +53,7 @@ pub fn sph_harm(m: i64, l: usize, theta: f64, phi: f64) -> Complex64 {
         y
     } else {
         // Y_l^{-m} = (-1)^m conj(Y_l^m)
-        let sign = if am % 2 == 0 { 1.0 } else { -1.0 };
+        let sign = if am.is_multiple_of(2) { 1.0 } else { -1.0 };
         y.conj() * sign
     }
 }
@@ -61,7 +61,7 @@ pub fn sph_harm(m: i64, l: usize, theta: f64, phi: f64) -> Complex64 {
 /// Kymatio's normalisation of the order-`l` solid harmonic wavelet (before the Fourier
 /// factor `(2 pi)^{3/2} (-i)^l`).
 fn norm_factor(l: usize) -> f64 {
-    if l % 2 == 0 {
+    if l.is_multiple_of(2) {
         let double_fact: f64 = (1..=l + 1).step_by(2).map(|k| k as f64).product();
         1.0 / (2.0 * PI * (l as f64 + 0.5).sqrt() * double_fact)
     } else {

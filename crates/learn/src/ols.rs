@@ -52,7 +52,7 @@ pub fn orthogonal_least_squares(
                 continue;
             }
             let gain = col.dot(&r).powi(2) / nn;
-            if best.map_or(true, |(_, g)| gain > g) {
+            if best.is_none_or(|(_, g)| gain > g) {
                 best = Some((j, gain));
             }
         }
