@@ -6,7 +6,7 @@ use rustfft::FftNum;
 /// Floating-point types the transforms compute in: `f64` (the reference precision) and
 /// `f32` (about twice as fast, relative error around 1e-6).
 pub trait Real:
-    FftNum + num_traits::Float + num_traits::NumAssign + Default + bytemuck::Pod
+    FftNum + num_traits::Float + num_traits::NumAssign + Default + bytemuck::Pod + Into<f64>
 {
     /// Conversion from `f64` (rounding for `f32`).
     fn of(v: f64) -> Self;

@@ -37,7 +37,7 @@ pub mod image;
 pub mod solid;
 pub mod time;
 
-pub use common::{Averaging, Padding};
+pub use common::{Averaging, Padding, Parallelism, Transform};
 pub use error::{Result, TransformError};
 pub use image::{PathMeta2d, Scattering2d, Scattering2dParams};
 pub use scattering_engine::Real;

@@ -2,8 +2,10 @@
 //! (tile-then-filter), of the modulus and of the padding; nothing is packed.
 
 use super::*;
-use crate::error::{Result, TransformError};
-use ndarray::{Array3, ArrayView3, ArrayView4, ArrayViewMut2, Axis};
+use crate::common::checks::{check_batch_shape, check_finite};
+use crate::common::driver::for_each_sample;
+use crate::error::Result;
+use ndarray::{Array3, ArrayView3, ArrayView4, ArrayViewMut2, ArrayViewMut3, Axis};
 use scattering_engine::fourier1d::modulus_backward;
 use scattering_engine::{Cx, Real};
 
@@ -17,42 +19,32 @@ impl<T: Real> Scattering2d<T> {
     ) -> Result<Array3<T>> {
         self.check_input(&x)?;
         let (c, a, b) = self.output_shape();
-        if grad.dim() != (x.dim().0, c, a, b) {
-            return Err(TransformError::Shape {
-                what: "output gradient",
-                expected: format!("({}, {c}, {a}, {b})", x.dim().0),
-                got: format!("{:?}", grad.shape()),
-            });
-        }
-        if let Some((idx, v)) = grad.indexed_iter().find(|(_, v)| !v.is_finite()) {
-            return Err(TransformError::NonFinite {
-                batch: idx.0,
-                index: (idx.1 * a + idx.2) * b + idx.3,
-                value: v.as_f64(),
-            });
-        }
+        let batch = x.shape()[0];
+        check_batch_shape("output gradient", grad.shape(), &[c, a, b], Some(batch))?;
+        check_finite(&grad)?;
         let mut out = Array3::zeros(x.raw_dim());
-        if x.dim().0 < rayon::current_num_threads() {
-            let mut ws = self.workspace(true);
-            let rows = out.axis_iter_mut(Axis(0)).zip(x.axis_iter(Axis(0)));
-            for ((o, img), g) in rows.zip(grad.axis_iter(Axis(0))) {
-                self.load(&mut ws, img.iter().map(|&v| v.into()));
-                self.backward_one(&mut ws, g, o, true);
-            }
-            return Ok(out);
-        }
-        out.axis_iter_mut(Axis(0))
-            .into_par_iter()
-            .zip(x.axis_iter(Axis(0)).into_par_iter())
-            .zip(grad.axis_iter(Axis(0)).into_par_iter())
-            .for_each_init(
-                || self.workspace(true),
-                |ws, ((o, img), g)| {
-                    self.load(ws, img.iter().map(|&v| v.into()));
-                    self.backward_one(ws, g, o, false);
-                },
-            );
+        self.exec
+            .install(|| self.backward_checked(x, grad, out.view_mut()));
         Ok(out)
+    }
+
+    /// The backward pass of a checked batch and gradient into `out` (every element is
+    /// written).
+    pub(super) fn backward_checked<A: Copy + Into<f64> + Sync>(
+        &self,
+        x: ArrayView3<A>,
+        grad: ArrayView4<T>,
+        out: ArrayViewMut3<T>,
+    ) {
+        for_each_sample(
+            x,
+            out,
+            || self.workspace(true),
+            |ws, b, img, o, spread| {
+                self.load(ws, img.iter().map(|&v| v.into()));
+                self.backward_one(ws, grad.index_axis(Axis(0), b), o, spread);
+            },
+        );
     }
 
     /// Adjoint of a region mean: adds `g / count` over the region to `acc`.

@@ -2,8 +2,9 @@
 //! order-1 paths with their children; real moduli travel in packed pairs.
 
 use super::*;
+use crate::common::driver::for_each_sample;
 use crate::error::Result;
-use ndarray::{Array3, Array4, ArrayView3, ArrayViewMut2, ArrayViewMut3, Axis};
+use ndarray::{Array3, Array4, ArrayView3, ArrayViewMut2, ArrayViewMut3, ArrayViewMut4, Axis};
 use scattering_engine::fourier1d::modulus;
 use scattering_engine::fourier2d::{split_pair, SparseFilter2d};
 use scattering_engine::{Cx, Real};
@@ -14,26 +15,30 @@ impl<T: Real> Scattering2d<T> {
         self.check_input(&x)?;
         let (c, a, b) = self.output_shape();
         let mut out = Array4::zeros((x.dim().0, c, a, b));
-        if x.dim().0 < rayon::current_num_threads() {
-            // Too few images to occupy every thread: spread each image's paths instead.
-            let mut ws = self.workspace(false);
-            for (o, img) in out.axis_iter_mut(Axis(0)).zip(x.axis_iter(Axis(0))) {
-                self.load(&mut ws, img.iter().map(|&v| v.into()));
-                self.forward_one_parallel(&mut ws, o);
-            }
-            return Ok(out);
-        }
-        out.axis_iter_mut(Axis(0))
-            .into_par_iter()
-            .zip(x.axis_iter(Axis(0)).into_par_iter())
-            .for_each_init(
-                || self.workspace(false),
-                |ws, (o, img)| {
-                    self.load(ws, img.iter().map(|&v| v.into()));
-                    self.forward_one(ws, o);
-                },
-            );
+        self.exec
+            .install(|| self.forward_checked(x, out.view_mut()));
         Ok(out)
+    }
+
+    /// The forward pass of a checked batch into `out` (every element is written).
+    pub(super) fn forward_checked<A: Copy + Into<f64> + Sync>(
+        &self,
+        x: ArrayView3<A>,
+        out: ArrayViewMut4<T>,
+    ) {
+        for_each_sample(
+            x,
+            out,
+            || self.workspace(false),
+            |ws, _, img, o, spread| {
+                self.load(ws, img.iter().map(|&v| v.into()));
+                if spread {
+                    self.forward_one_parallel(ws, o);
+                } else {
+                    self.forward_one(ws, o);
+                }
+            },
+        );
     }
 
     /// Reflect-pads the image and leaves its (transposed) spectrum in `ws.x`.

@@ -2,7 +2,8 @@
 //! ||x * psi_{j1,t1}| * psi_{j2,t2}| * phi_J)` with `j2 > j1`, Kymatio's `Scattering2D`,
 //! and its backward pass (vector-Jacobian product).
 
-use crate::error::{Result, TransformError};
+use crate::common::checks::{check_batch_shape, check_finite};
+use crate::error::Result;
 use ndarray::parallel::prelude::*;
 use ndarray::ArrayView3;
 use scattering_engine::fourier2d::{Plans2d, SparseFilter2d};
@@ -69,6 +70,8 @@ pub struct Scattering2d<T: Real = f64> {
     spatial: Vec<Option<SpatialLowpass<T>>>,
     plans: Plans2d<T>,
     pool: Pool<Work2<T>>,
+    /// The caller's parallelism setting.
+    exec: crate::common::parallel::Executor,
 }
 
 /// numpy `mode='reflect'` for any pad width: mirror without repeating the edge, periodically.
@@ -115,28 +118,9 @@ impl<T: Real> Scattering2d<T> {
     }
 
     fn check_input<A: Copy + Into<f64>>(&self, x: &ArrayView3<A>) -> Result<()> {
-        let (b, m, n) = x.dim();
-        if (m, n) != self.params.shape || b == 0 {
-            return Err(TransformError::Shape {
-                what: "input",
-                expected: format!(
-                    "(batch >= 1, {}, {})",
-                    self.params.shape.0, self.params.shape.1
-                ),
-                got: format!("{:?}", x.shape()),
-            });
-        }
-        for ((bb, i, j), v) in x.indexed_iter() {
-            let v: f64 = (*v).into();
-            if !v.is_finite() {
-                return Err(TransformError::NonFinite {
-                    batch: bb,
-                    index: i * n + j,
-                    value: v,
-                });
-            }
-        }
-        Ok(())
+        let (m, n) = self.params.shape;
+        check_batch_shape("input", x.shape(), &[m, n], None)?;
+        check_finite(x)
     }
 
     fn workspace(&self, backward: bool) -> Pooled<'_, Work2<T>> {
@@ -207,5 +191,58 @@ impl<T: Real> Work2<T> {
             self.acc2 = vec![z; len];
             self.gu = vec![T::zero(); len];
         }
+    }
+}
+
+impl<T: Real> crate::common::Transform for Scattering2d<T> {
+    type Elem = T;
+    type Label = PathMeta2d;
+
+    fn input_shape(&self) -> Vec<usize> {
+        vec![self.params.shape.0, self.params.shape.1]
+    }
+    fn output_shape(&self) -> Vec<usize> {
+        let (c, a, b) = self.output_shape();
+        vec![c, a, b]
+    }
+    fn meta(&self) -> &[PathMeta2d] {
+        &self.meta
+    }
+    fn parallelism(&self) -> crate::common::Parallelism {
+        self.exec.setting()
+    }
+    fn set_parallelism(&mut self, p: crate::common::Parallelism) -> Result<()> {
+        self.exec = crate::common::parallel::Executor::new(p)?;
+        Ok(())
+    }
+    fn forward_into(
+        &self,
+        x: ndarray::ArrayViewD<'_, T>,
+        out: ndarray::ArrayViewMutD<'_, T>,
+    ) -> Result<()> {
+        use crate::common::transform::{check_forward, fixed, fixed_mut};
+        check_forward(self, &x, &out)?;
+        let (x, mut out) = (
+            fixed::<_, ndarray::Ix3>(x)?,
+            fixed_mut::<_, ndarray::Ix4>(out)?,
+        );
+        out.fill(T::zero());
+        self.exec.install(|| self.forward_checked(x, out));
+        Ok(())
+    }
+    fn backward_into(
+        &self,
+        x: ndarray::ArrayViewD<'_, T>,
+        grad: ndarray::ArrayViewD<'_, T>,
+        out: ndarray::ArrayViewMutD<'_, T>,
+    ) -> Result<()> {
+        use crate::common::transform::{check_backward, fixed, fixed_mut};
+        check_backward(self, &x, &grad, &out)?;
+        let x = fixed::<_, ndarray::Ix3>(x)?;
+        let grad = fixed::<_, ndarray::Ix4>(grad)?;
+        let mut out = fixed_mut::<_, ndarray::Ix3>(out)?;
+        out.fill(T::zero());
+        self.exec.install(|| self.backward_checked(x, grad, out));
+        Ok(())
     }
 }

@@ -144,6 +144,7 @@ impl<T: Real> Scattering2d<T> {
             spatial,
             plans: Plans2d::new(mp, np, j),
             pool: Pool::new(2),
+            exec: Default::default(),
             out,
             crop,
             global,

@@ -1,8 +1,9 @@
 //! The backward pass (vector-Jacobian product) per `(l, j1)`, keeping every `z_m`.
 
 use super::*;
-use crate::error::{Result, TransformError};
-use ndarray::{Array4, ArrayView4, Axis};
+use crate::common::checks::{check_batch_shape, check_finite};
+use crate::error::Result;
+use ndarray::{Array4, ArrayView4, ArrayViewMut4, Axis};
 use scattering_engine::{Cx, Real};
 
 impl<T: Real> SolidHarmonicScattering3d<T> {
@@ -11,20 +12,35 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
     pub fn backward(&self, x: ArrayView4<f64>, grad: ArrayView4<f64>) -> Result<Array4<f64>> {
         self.check(&x)?;
         let (p, ln, qn) = self.output_shape();
-        if grad.dim() != (x.dim().0, p, ln, qn) {
-            return Err(TransformError::Shape {
-                what: "output gradient",
-                expected: format!("({}, {p}, {ln}, {qn})", x.dim().0),
-                got: format!("{:?}", grad.shape()),
-            });
-        }
-        let len = self.len();
+        let batch = x.shape()[0];
+        check_batch_shape("output gradient", grad.shape(), &[p, ln, qn], Some(batch))?;
+        check_finite(&grad)?;
         let mut out = Array4::zeros(x.raw_dim());
+        self.exec
+            .install(|| self.backward_checked(x, grad, out.view_mut()));
+        Ok(out)
+    }
+
+    /// The backward pass of a checked batch and gradient into `out`, any real type in and
+    /// out.
+    pub(super) fn backward_checked<A, G, O>(
+        &self,
+        x: ArrayView4<A>,
+        grad: ArrayView4<G>,
+        mut out: ArrayViewMut4<O>,
+    ) where
+        A: Copy + Into<f64> + Sync,
+        G: Copy + Into<f64> + Sync,
+        O: Real,
+    {
+        let qn = self.params.integral_powers.len();
+        let len = self.len();
         for (b, mut ob) in out.axis_iter_mut(Axis(0)).enumerate() {
             let xs = self.input_spectrum(x.index_axis(Axis(0), b));
             let gb = grad.index_axis(Axis(0), b);
-            let gvec =
-                |p: usize, l: usize| -> Vec<f64> { (0..qn).map(|k| gb[[p, l, k]]).collect() };
+            let gvec = |p: usize, l: usize| -> Vec<f64> {
+                (0..qn).map(|k| gb[[p, l, k]].into()).collect()
+            };
             // Each (l, j1) task returns its Fourier-domain gradient; they are summed.
             let total: Vec<Cx<T>> = self
                 .tasks()
@@ -86,10 +102,9 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             let w: &mut Work3<T> = &mut guard;
             self.plan.process(&mut total, &mut w.scratch, true);
             for (o, t) in ob.iter_mut().zip(&total) {
-                *o = t.re.as_f64();
+                *o = O::of(t.re.as_f64());
             }
         }
-        Ok(out)
     }
 
     /// `dL/dU = sum_q g_q q U^(q-1)`, with 0 where `U = 0` (no NaN for q < 1). The

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::error::Result;
-use ndarray::{Array4, ArrayView4, Axis};
+use ndarray::{Array4, ArrayView4, ArrayViewMut4, Axis};
 use rayon::slice::{ParallelSlice, ParallelSliceMut};
 use scattering_engine::line_filter::fill_lines;
 use scattering_engine::{Cx, Real};
@@ -17,6 +17,18 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         self.check(&x)?;
         let (p, ln, qn) = self.output_shape();
         let mut out = Array4::zeros((x.dim().0, p, ln, qn));
+        self.exec
+            .install(|| self.forward_checked(x, out.view_mut()));
+        Ok(out)
+    }
+
+    /// The forward pass of a checked batch into `out`, any real type in and out (the
+    /// integrals are summed in `f64` and rounded once).
+    pub(super) fn forward_checked<A: Copy + Into<f64> + Sync, O: Real>(
+        &self,
+        x: ArrayView4<A>,
+        mut out: ArrayViewMut4<O>,
+    ) {
         for (b, mut ob) in out.axis_iter_mut(Axis(0)).enumerate() {
             let xs = self.input_spectrum(x.index_axis(Axis(0), b));
             // Each worker takes the next group, longest first (rayon's halving split would
@@ -36,16 +48,18 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                 .collect();
             for (p, l, vals) in results {
                 for (k, v) in vals.into_iter().enumerate() {
-                    ob[[p, l, k]] = v;
+                    ob[[p, l, k]] = O::of(v);
                 }
             }
         }
-        Ok(out)
     }
 
     /// Spectrum of one input volume, its FFT spread over the threads: everything after it
     /// needs it, so one thread alone would leave the others waiting.
-    pub(super) fn input_spectrum(&self, x: ndarray::ArrayView3<f64>) -> Vec<Cx<T>> {
+    pub(super) fn input_spectrum<A: Copy + Into<f64> + Sync>(
+        &self,
+        x: ndarray::ArrayView3<A>,
+    ) -> Vec<Cx<T>> {
         let z = Cx::new(T::zero(), T::zero());
         let mut v = vec![z; self.len()];
         let slab = self.params.shape.1 * self.params.shape.2;
@@ -56,12 +70,12 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                 .for_each(|(o, i)| {
                     o.iter_mut()
                         .zip(i)
-                        .for_each(|(o, &i)| *o = Cx::new(T::of(i), T::zero()))
+                        .for_each(|(o, &i)| *o = Cx::new(T::of(i.into()), T::zero()))
                 }),
             None => v
                 .iter_mut()
                 .zip(x.iter())
-                .for_each(|(o, &i)| *o = Cx::new(T::of(i), T::zero())),
+                .for_each(|(o, &i)| *o = Cx::new(T::of(i.into()), T::zero())),
         }
         self.plan.process_parallel(&mut v, false);
         v

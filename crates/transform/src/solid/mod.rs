@@ -3,7 +3,8 @@
 //! second order `U[j1, j2, l]` from `U[j1, l]`, and the integrals `sum_voxels U^q`;
 //! with its backward pass (vector-Jacobian product).
 
-use crate::error::{Result, TransformError};
+use crate::common::checks::{check_batch_shape, check_finite};
+use crate::error::Result;
 use ndarray::parallel::prelude::*;
 use ndarray::{Array2, ArrayView4, Axis};
 use scattering_engine::fourier2d::Plans2d;
@@ -88,6 +89,8 @@ pub struct SolidHarmonicScattering3d<T: Real = f64> {
     meta: Vec<PathMeta3d>,
     /// Reusable per-task buffers.
     pool: Pool<Work3<T>>,
+    /// The caller's parallelism setting.
+    exec: crate::common::parallel::Executor,
     /// Output path index of order 1 `j` and of order 2 `(j1, j2)`.
     path1: Vec<usize>,
     path2: Vec<Vec<Option<usize>>>,
@@ -111,24 +114,10 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         &self.params
     }
 
-    fn check(&self, x: &ArrayView4<f64>) -> Result<()> {
-        let (b, m, n, o) = x.dim();
-        if (m, n, o) != self.params.shape || b == 0 {
-            let s = self.params.shape;
-            return Err(TransformError::Shape {
-                what: "input",
-                expected: format!("(batch >= 1, {}, {}, {})", s.0, s.1, s.2),
-                got: format!("{:?}", x.shape()),
-            });
-        }
-        if let Some((idx, v)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
-            return Err(TransformError::NonFinite {
-                batch: idx.0,
-                index: (idx.1 * n + idx.2) * o + idx.3,
-                value: *v,
-            });
-        }
-        Ok(())
+    fn check<A: Copy + Into<f64>>(&self, x: &ArrayView4<A>) -> Result<()> {
+        let (m, n, o) = self.params.shape;
+        check_batch_shape("input", x.shape(), &[m, n, o], None)?;
+        check_finite(x)
     }
 
     /// Order-0 invariants: `sum_voxels |x|^q` for each power, `(batch, powers)`.
@@ -367,5 +356,59 @@ mod tests {
                 diff / scale
             );
         }
+    }
+}
+
+impl<T: Real> crate::common::Transform for SolidHarmonicScattering3d<T> {
+    type Elem = T;
+    type Label = PathMeta3d;
+
+    fn input_shape(&self) -> Vec<usize> {
+        let (m, n, o) = self.params.shape;
+        vec![m, n, o]
+    }
+    fn output_shape(&self) -> Vec<usize> {
+        let (p, l, q) = self.output_shape();
+        vec![p, l, q]
+    }
+    fn meta(&self) -> &[PathMeta3d] {
+        &self.meta
+    }
+    fn parallelism(&self) -> crate::common::Parallelism {
+        self.exec.setting()
+    }
+    fn set_parallelism(&mut self, p: crate::common::Parallelism) -> Result<()> {
+        self.exec = crate::common::parallel::Executor::new(p)?;
+        Ok(())
+    }
+    fn forward_into(
+        &self,
+        x: ndarray::ArrayViewD<'_, T>,
+        out: ndarray::ArrayViewMutD<'_, T>,
+    ) -> Result<()> {
+        use crate::common::transform::{check_forward, fixed, fixed_mut};
+        check_forward(self, &x, &out)?;
+        let (x, mut out) = (
+            fixed::<_, ndarray::Ix4>(x)?,
+            fixed_mut::<_, ndarray::Ix4>(out)?,
+        );
+        out.fill(T::zero());
+        self.exec.install(|| self.forward_checked(x, out));
+        Ok(())
+    }
+    fn backward_into(
+        &self,
+        x: ndarray::ArrayViewD<'_, T>,
+        grad: ndarray::ArrayViewD<'_, T>,
+        out: ndarray::ArrayViewMutD<'_, T>,
+    ) -> Result<()> {
+        use crate::common::transform::{check_backward, fixed, fixed_mut};
+        check_backward(self, &x, &grad, &out)?;
+        let x = fixed::<_, ndarray::Ix4>(x)?;
+        let grad = fixed::<_, ndarray::Ix4>(grad)?;
+        let mut out = fixed_mut::<_, ndarray::Ix4>(out)?;
+        out.fill(T::zero());
+        self.exec.install(|| self.backward_checked(x, grad, out));
+        Ok(())
     }
 }

@@ -144,6 +144,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             packable,
             plane_plans,
             pool: Pool::new(rayon::current_num_threads().max(1)),
+            exec: Default::default(),
             plan: Plan3d::new(params.shape),
             params,
             psi,

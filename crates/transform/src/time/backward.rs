@@ -3,10 +3,12 @@
 //! is `g z / |z|`, the reflect padding's adjoint folds the gradient back.
 
 use super::*;
+use crate::common::checks::{check_batch_shape, check_finite};
+use crate::common::driver::for_each_sample;
 use crate::common::padding::{pad_reflect_adjoint, Padding};
 use crate::common::Averaging;
-use crate::error::{Result, TransformError};
-use ndarray::{Array2, ArrayView2, ArrayView3, ArrayViewMut1, Axis};
+use crate::error::Result;
+use ndarray::{Array2, ArrayView2, ArrayView3, ArrayViewMut1, ArrayViewMut2, Axis};
 use scattering_engine::fourier1d::modulus_backward;
 use scattering_engine::{Cx, Real};
 
@@ -21,42 +23,32 @@ impl<T: Real> Scattering1d<T> {
     ) -> Result<Array2<T>> {
         self.check_input(&x)?;
         let (c, t) = self.output_shape();
-        if grad.dim() != (x.nrows(), c, t) {
-            return Err(TransformError::Shape {
-                what: "output gradient",
-                expected: format!("({}, {c}, {t})", x.nrows()),
-                got: format!("{:?}", grad.shape()),
-            });
-        }
-        if let Some(((b, ch, i), v)) = grad.indexed_iter().find(|(_, v)| !v.is_finite()) {
-            return Err(TransformError::NonFinite {
-                batch: b,
-                index: ch * t + i,
-                value: v.as_f64(),
-            });
-        }
+        let batch = x.shape()[0];
+        check_batch_shape("output gradient", grad.shape(), &[c, t], Some(batch))?;
+        check_finite(&grad)?;
         let mut out = Array2::zeros((x.nrows(), self.params.n));
-        if x.nrows() < rayon::current_num_threads() {
-            let mut ws = self.workspace(true);
-            let rows = out.axis_iter_mut(Axis(0)).zip(x.axis_iter(Axis(0)));
-            for ((o, row), g) in rows.zip(grad.axis_iter(Axis(0))) {
-                ws.load(row.iter().map(|&v| T::of(v.into())));
-                self.backward_one(&mut ws, g, o, true);
-            }
-            return Ok(out);
-        }
-        out.axis_iter_mut(Axis(0))
-            .into_par_iter()
-            .zip(x.axis_iter(Axis(0)).into_par_iter())
-            .zip(grad.axis_iter(Axis(0)).into_par_iter())
-            .for_each_init(
-                || self.workspace(true),
-                |ws, ((o, row), g)| {
-                    ws.load(row.iter().map(|&v| T::of(v.into())));
-                    self.backward_one(ws, g, o, false);
-                },
-            );
+        self.exec
+            .install(|| self.backward_checked(x, grad, out.view_mut()));
         Ok(out)
+    }
+
+    /// The backward pass of a checked batch and gradient into `out` (every element is
+    /// written).
+    pub(super) fn backward_checked<A: Copy + Into<f64> + Sync>(
+        &self,
+        x: ArrayView2<A>,
+        grad: ArrayView3<T>,
+        out: ArrayViewMut2<T>,
+    ) {
+        for_each_sample(
+            x,
+            out,
+            || self.workspace(true),
+            |ws, b, row, o, spread| {
+                ws.load(row.iter().map(|&v| T::of(v.into())));
+                self.backward_one(ws, grad.index_axis(Axis(0), b), o, spread);
+            },
+        );
     }
 
     /// Adjoint of [`Self::average_into`]: adds the gradient with respect to the modulus

@@ -2,10 +2,11 @@
 //! its second-order children, each modulus averaged as it is computed.
 
 use super::*;
+use crate::common::driver::for_each_sample;
 use crate::common::padding::{pad_reflect, Padding};
 use crate::common::Averaging;
 use crate::error::{Result, TransformError};
-use ndarray::{Array2, Array3, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
+use ndarray::{Array2, Array3, ArrayView2, ArrayViewMut1, ArrayViewMut2, ArrayViewMut3, Axis};
 use scattering_engine::fourier1d::{modulus, SparseFilter};
 use scattering_engine::{Cx, Real};
 
@@ -16,26 +17,26 @@ impl<T: Real> Scattering1d<T> {
         self.check_input(&x)?;
         let (c, t) = self.output_shape();
         let mut out = Array3::zeros((x.nrows(), c, t));
-        if x.nrows() < rayon::current_num_threads() {
-            // Too few signals to occupy every thread: spread each signal's paths instead.
-            let mut ws = self.workspace(false);
-            for (o, row) in out.axis_iter_mut(Axis(0)).zip(x.axis_iter(Axis(0))) {
-                ws.load(row.iter().map(|&v| T::of(v.into())));
-                self.forward_one(&mut ws, o, true);
-            }
-            return Ok(out);
-        }
-        out.axis_iter_mut(Axis(0))
-            .into_par_iter()
-            .zip(x.axis_iter(Axis(0)).into_par_iter())
-            .for_each_init(
-                || self.workspace(false),
-                |ws, (o, row)| {
-                    ws.load(row.iter().map(|&v| T::of(v.into())));
-                    self.forward_one(ws, o, false);
-                },
-            );
+        self.exec
+            .install(|| self.forward_checked(x, out.view_mut()));
         Ok(out)
+    }
+
+    /// The forward pass of a checked batch into `out` (every element is written).
+    pub(super) fn forward_checked<A: Copy + Into<f64> + Sync>(
+        &self,
+        x: ArrayView2<A>,
+        out: ArrayViewMut3<T>,
+    ) {
+        for_each_sample(
+            x,
+            out,
+            || self.workspace(false),
+            |ws, _, row, o, spread| {
+                ws.load(row.iter().map(|&v| T::of(v.into())));
+                self.forward_one(ws, o, spread);
+            },
+        );
     }
 
     /// Scattering coefficients of one signal, as `(channel, time)`.

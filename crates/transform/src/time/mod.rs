@@ -5,7 +5,8 @@
 //! domain, every modulus is computed at the coarsest rate its wavelet allows (subsampling
 //! = periodising the spectrum), and the low-pass output is subsampled by 2^log2(T).
 
-use crate::error::{Result, TransformError};
+use crate::common::checks::{check_batch_shape, check_finite};
+use crate::error::Result;
 use ndarray::parallel::prelude::*;
 use ndarray::ArrayView2;
 use scattering_engine::fourier1d::{Plans, SparseFilter};
@@ -82,6 +83,8 @@ pub struct Scattering1d<T: Real = f64> {
     phi: Vec<SparseFilter<T>>,
     /// Reusable per-thread buffers.
     pool: Pool<Workspace<T>>,
+    /// The caller's parallelism setting.
+    exec: crate::common::parallel::Executor,
 }
 
 impl<T: Real> Scattering1d<T> {
@@ -111,24 +114,8 @@ impl<T: Real> Scattering1d<T> {
     }
 
     fn check_input<A: Copy + Into<f64>>(&self, x: &ArrayView2<A>) -> Result<()> {
-        if x.ncols() != self.params.n || x.nrows() == 0 {
-            return Err(TransformError::Shape {
-                what: "input",
-                expected: format!("(batch >= 1, {})", self.params.n),
-                got: format!("{:?}", x.shape()),
-            });
-        }
-        for ((b, i), v) in x.indexed_iter() {
-            let v: f64 = (*v).into();
-            if !v.is_finite() {
-                return Err(TransformError::NonFinite {
-                    batch: b,
-                    index: i,
-                    value: v,
-                });
-            }
-        }
-        Ok(())
+        check_batch_shape("input", x.shape(), &[self.params.n], None)?;
+        check_finite(x)
     }
 
     /// A workspace from the pool (or a new one), returned to the pool when dropped, so
@@ -220,5 +207,58 @@ impl<T: Real> Workspace<T> {
         for (d, v) in self.x.iter_mut().zip(x) {
             *d = v;
         }
+    }
+}
+
+impl<T: Real> crate::common::Transform for Scattering1d<T> {
+    type Elem = T;
+    type Label = PathMeta;
+
+    fn input_shape(&self) -> Vec<usize> {
+        vec![self.params.n]
+    }
+    fn output_shape(&self) -> Vec<usize> {
+        let (c, t) = self.output_shape();
+        vec![c, t]
+    }
+    fn meta(&self) -> &[PathMeta] {
+        &self.meta
+    }
+    fn parallelism(&self) -> crate::common::Parallelism {
+        self.exec.setting()
+    }
+    fn set_parallelism(&mut self, p: crate::common::Parallelism) -> Result<()> {
+        self.exec = crate::common::parallel::Executor::new(p)?;
+        Ok(())
+    }
+    fn forward_into(
+        &self,
+        x: ndarray::ArrayViewD<'_, T>,
+        out: ndarray::ArrayViewMutD<'_, T>,
+    ) -> Result<()> {
+        use crate::common::transform::{check_forward, fixed, fixed_mut};
+        check_forward(self, &x, &out)?;
+        let (x, mut out) = (
+            fixed::<_, ndarray::Ix2>(x)?,
+            fixed_mut::<_, ndarray::Ix3>(out)?,
+        );
+        out.fill(T::zero());
+        self.exec.install(|| self.forward_checked(x, out));
+        Ok(())
+    }
+    fn backward_into(
+        &self,
+        x: ndarray::ArrayViewD<'_, T>,
+        grad: ndarray::ArrayViewD<'_, T>,
+        out: ndarray::ArrayViewMutD<'_, T>,
+    ) -> Result<()> {
+        use crate::common::transform::{check_backward, fixed, fixed_mut};
+        check_backward(self, &x, &grad, &out)?;
+        let x = fixed::<_, ndarray::Ix2>(x)?;
+        let grad = fixed::<_, ndarray::Ix3>(grad)?;
+        let mut out = fixed_mut::<_, ndarray::Ix2>(out)?;
+        out.fill(T::zero());
+        self.exec.install(|| self.backward_checked(x, grad, out));
+        Ok(())
     }
 }

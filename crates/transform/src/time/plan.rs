@@ -175,6 +175,7 @@ impl<T: Real> Scattering1d<T> {
             phi: sparse(&bank.phi.levels),
             plans: Plans::new(n_pad, max_level),
             pool: Pool::new(2),
+            exec: Default::default(),
             params,
             t,
             bank,
