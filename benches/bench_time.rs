@@ -4,7 +4,7 @@
 
 use scattering_benches::{image_batch, input_batch, IMAGE_CONFIGS, TIME_CONFIGS};
 use scattering_transform::{
-    Result, Scattering1dParams, Scattering2dParams, SolidScattering3dParams,
+    Result, Scattering1dParams, Scattering2dParams, SolidHarmonicScattering3dParams,
 };
 use std::time::Instant;
 
@@ -85,7 +85,7 @@ fn main() {
             input_batch(1, 64 * 64 * 64).into_raw_vec_and_offset().0,
         )
         .unwrap_or_else(|e| fail(e));
-        let p = SolidScattering3dParams::new((64, 64, 64), 2, 2);
+        let p = SolidHarmonicScattering3dParams::new((64, 64, 64), 2, 2);
         if f32 {
             measure(
                 name,

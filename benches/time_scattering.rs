@@ -2,7 +2,9 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use scattering_benches::{image_batch, input_batch, IMAGE_CONFIGS, TIME_CONFIGS};
-use scattering_transform::{Scattering1dParams, Scattering2dParams, SolidScattering3dParams};
+use scattering_transform::{
+    Scattering1dParams, Scattering2dParams, SolidHarmonicScattering3dParams,
+};
 use std::time::Duration;
 
 fn forward(c: &mut Criterion) {
@@ -79,7 +81,7 @@ fn image(c: &mut Criterion) {
 fn solid(c: &mut Criterion) {
     let mut g = c.benchmark_group("solid3d");
     g.sample_size(10).measurement_time(Duration::from_secs(5));
-    let s = SolidScattering3dParams::new((64, 64, 64), 2, 2)
+    let s = SolidHarmonicScattering3dParams::new((64, 64, 64), 2, 2)
         .build()
         .unwrap();
     let x = ndarray::Array4::from_shape_vec(

@@ -4,7 +4,7 @@ use crate::error::AppError;
 use ndarray::{Array2, ArrayView2};
 use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
-use scattering_transform::PathMeta;
+use scattering_transform::PathMeta1d;
 use std::path::Path;
 use std::sync::Once;
 
@@ -54,7 +54,7 @@ pub fn time_scattering_png(
     path: &Path,
     tmp: &Path,
     sx: ArrayView2<f64>,
-    meta: &[PathMeta],
+    meta: &[PathMeta1d],
     axis: TimeAxis,
     title: &str,
 ) -> Result<(), AppError> {

@@ -5,7 +5,7 @@
 
 use crate::error::AppError;
 use ndarray::{Array2, Array3};
-use scattering_transform::{SolidHarmonicScattering3d, SolidScattering3dParams};
+use scattering_transform::{SolidHarmonicScattering3d, SolidHarmonicScattering3dParams};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
@@ -231,7 +231,7 @@ impl MoleculeScattering {
         powers: Vec<f64>,
         f64: bool,
     ) -> Result<Self, AppError> {
-        let params = SolidScattering3dParams::new(grid.shape, j, l)
+        let params = SolidHarmonicScattering3dParams::new(grid.shape, j, l)
             .sigma0(grid.sigma)
             .max_order(2)
             .integral_powers(powers);

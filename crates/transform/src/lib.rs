@@ -42,5 +42,7 @@ pub use error::{Result, TransformError};
 pub use image::{PathMeta2d, Scattering2d, Scattering2dParams};
 pub use scattering_engine::Real;
 pub use scattering_filters::Reduction;
-pub use solid::{PathMeta3d, SolidHarmonicScattering3d, SolidScattering3dParams};
-pub use time::{PathMeta, Scattering1d, Scattering1dParams};
+pub use solid::{
+    PathMeta3d, SolidHarmonicScattering3d, SolidHarmonicScattering3dParams, SolidScattering3dParams,
+};
+pub use time::{PathMeta, PathMeta1d, Scattering1d, Scattering1dParams};

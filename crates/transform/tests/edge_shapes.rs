@@ -2,7 +2,9 @@
 //! panicking and gives finite numbers.
 
 use ndarray::{Array2, Array3, Array4};
-use scattering_transform::{Scattering1dParams, Scattering2dParams, SolidScattering3dParams};
+use scattering_transform::{
+    Scattering1dParams, Scattering2dParams, SolidHarmonicScattering3dParams,
+};
 
 #[test]
 fn one_dimensional_small_and_odd_lengths() {
@@ -37,7 +39,9 @@ fn two_dimensional_small_and_odd_shapes() {
 #[test]
 fn three_dimensional_small_shapes() {
     for (shape, j) in [((2, 2, 2), 1), ((5, 6, 7), 2), ((8, 8, 4), 2)] {
-        let s = SolidScattering3dParams::new(shape, j, 1).build().unwrap();
+        let s = SolidHarmonicScattering3dParams::new(shape, j, 1)
+            .build()
+            .unwrap();
         let x = Array4::from_shape_fn((1, shape.0, shape.1, shape.2), |(_, a, b, c)| {
             ((a + 2 * b + 3 * c) % 4) as f64
         });

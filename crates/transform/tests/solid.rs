@@ -7,13 +7,13 @@ use ndarray::{Array4, Axis};
 use ndarray_npy::read_npy;
 use rand::{rngs::StdRng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
-use scattering_transform::{SolidScattering3dParams, TransformError};
+use scattering_transform::{SolidHarmonicScattering3dParams, TransformError};
 
 #[test]
 fn matches_kymatio_harmonic_scattering3d() {
     let x: Array4<f64> = read_npy(fixture("kymatio-0.3.0", "s3d_input.npy")).unwrap();
     let want: Array4<f32> = read_npy(fixture("kymatio-0.3.0", "s3d_output.npy")).unwrap();
-    let s = SolidScattering3dParams::new((32, 32, 32), 2, 2)
+    let s = SolidHarmonicScattering3dParams::new((32, 32, 32), 2, 2)
         .integral_powers(vec![0.5, 1.0, 2.0, 3.0])
         .build()
         .unwrap();
@@ -49,7 +49,7 @@ fn gaussian_oracle_first_order() {
     let n = 48;
     let sg = 2.0;
     let x = gaussian_volume(n, sg, [24.0, 24.0, 24.0]);
-    let s = SolidScattering3dParams::new((n, n, n), 1, 2)
+    let s = SolidHarmonicScattering3dParams::new((n, n, n), 1, 2)
         .max_order(1)
         .integral_powers(vec![2.0])
         .build()
@@ -120,7 +120,7 @@ fn rotation_of_a_point_cloud_changes_invariants_little() {
                 .sum()
         })
     };
-    let s = SolidScattering3dParams::new((n, n, n), 2, 2)
+    let s = SolidHarmonicScattering3dParams::new((n, n, n), 2, 2)
         .build()
         .unwrap();
     let a = s.forward(render(false).view()).unwrap();
@@ -152,7 +152,7 @@ fn gradient_matches_finite_differences_and_is_finite_at_zero() {
 
 fn gradient_case(shape: (usize, usize, usize), j: usize, lmax: usize, powers: Vec<f64>) {
     let (n0, n1, n2) = shape;
-    let s = SolidScattering3dParams::new(shape, j, lmax)
+    let s = SolidHarmonicScattering3dParams::new(shape, j, lmax)
         .integral_powers(powers)
         .build()
         .unwrap();
@@ -198,22 +198,22 @@ fn gradient_case(shape: (usize, usize, usize), j: usize, lmax: usize, powers: Ve
 
 #[test]
 fn bad_input_is_a_typed_error() {
-    assert!(SolidScattering3dParams::new((8, 8, 8), 4, 2)
+    assert!(SolidHarmonicScattering3dParams::new((8, 8, 8), 4, 2)
         .build()
         .is_err());
-    assert!(SolidScattering3dParams::new((8, 8, 8), 1, 2)
+    assert!(SolidHarmonicScattering3dParams::new((8, 8, 8), 1, 2)
         .max_order(3)
         .build()
         .is_err());
-    assert!(SolidScattering3dParams::new((8, 8, 8), 1, 2)
+    assert!(SolidHarmonicScattering3dParams::new((8, 8, 8), 1, 2)
         .integral_powers(vec![])
         .build()
         .is_err());
-    assert!(SolidScattering3dParams::new((8, 8, 8), 1, 2)
+    assert!(SolidHarmonicScattering3dParams::new((8, 8, 8), 1, 2)
         .sigma0(-1.0)
         .build()
         .is_err());
-    let s = SolidScattering3dParams::new((8, 8, 8), 1, 1)
+    let s = SolidHarmonicScattering3dParams::new((8, 8, 8), 1, 1)
         .build()
         .unwrap();
     let x = Array4::<f64>::zeros((1, 8, 8, 7));
@@ -233,7 +233,7 @@ fn bad_input_is_a_typed_error() {
 #[test]
 fn single_precision_engine_agrees_with_double() {
     let x: Array4<f64> = read_npy(fixture("kymatio-0.3.0", "s3d_input.npy")).unwrap();
-    let p = SolidScattering3dParams::new((32, 32, 32), 2, 2);
+    let p = SolidHarmonicScattering3dParams::new((32, 32, 32), 2, 2);
     let a = p.clone().build().unwrap().forward(x.view()).unwrap();
     let b = p.build_f32().unwrap().forward(x.view()).unwrap();
     let worst = a
@@ -252,7 +252,7 @@ fn packed_scales_equal_each_scale_alone() {
     let n = 16;
     let mut rng = StdRng::seed_from_u64(5);
     let x = Array4::from_shape_fn((1, n, n, n), |_| StandardNormal.sample(&mut rng));
-    let big = SolidScattering3dParams::new((n, n, n), 3, 2)
+    let big = SolidHarmonicScattering3dParams::new((n, n, n), 3, 2)
         .build()
         .unwrap();
     let sb = big.forward(x.view()).unwrap();
@@ -267,7 +267,7 @@ fn packed_scales_equal_each_scale_alone() {
     };
     for j in 0..=3usize {
         let sigma0 = (1usize << j) as f64;
-        let one = SolidScattering3dParams::new((n, n, n), 0, 2)
+        let one = SolidHarmonicScattering3dParams::new((n, n, n), 0, 2)
             .sigma0(sigma0)
             .build()
             .unwrap();
@@ -277,7 +277,7 @@ fn packed_scales_equal_each_scale_alone() {
             so.slice(ndarray::s![0, 0, .., ..]),
         );
         if j < 3 {
-            let two = SolidScattering3dParams::new((n, n, n), 1, 2)
+            let two = SolidHarmonicScattering3dParams::new((n, n, n), 1, 2)
                 .sigma0(sigma0)
                 .build()
                 .unwrap();

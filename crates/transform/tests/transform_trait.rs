@@ -7,25 +7,31 @@ use ndarray::{ArrayD, IxDyn};
 use rand::{rngs::StdRng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 use scattering_transform::{
-    Parallelism, Real, Scattering1dParams, Scattering2dParams, SolidScattering3dParams, Transform,
-    TransformError,
+    Parallelism, Real, Scattering1dParams, Scattering2dParams, SolidHarmonicScattering3dParams,
+    Transform, TransformError,
 };
 
 fn noise<T: Real>(shape: &[usize], seed: u64) -> ArrayD<T> {
     let mut rng = StdRng::seed_from_u64(seed);
-    ArrayD::from_shape_fn(IxDyn(shape), |_| {
-        T::of(StandardNormal.sample(&mut rng))
-    })
+    ArrayD::from_shape_fn(IxDyn(shape), |_| T::of(StandardNormal.sample(&mut rng)))
 }
 
 fn batch_shape<S: Transform>(s: &S, b: usize, input: bool) -> Vec<usize> {
-    let per = if input { s.input_shape() } else { s.output_shape() };
+    let per = if input {
+        s.input_shape()
+    } else {
+        s.output_shape()
+    };
     std::iter::once(b).chain(per).collect()
 }
 
 fn rel<T: Real>(a: &ArrayD<T>, b: &ArrayD<T>) -> f64 {
     assert_eq!(a.shape(), b.shape());
-    let num: f64 = a.iter().zip(b).map(|(x, y)| (x.as_f64() - y.as_f64()).powi(2)).sum();
+    let num: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x.as_f64() - y.as_f64()).powi(2))
+        .sum();
     let den: f64 = b.iter().map(|y| y.as_f64().powi(2)).sum();
     (num / den.max(1e-300)).sqrt()
 }
@@ -63,18 +69,27 @@ fn check_generic<S: Transform<Elem = f64>>(mut s: S, b: usize, name: &str) {
     let mut out = ArrayD::from_elem(IxDyn(&batch_shape(&s, b, false)), 7.0);
     s.forward_into(x.view(), out.view_mut()).unwrap();
     assert_eq!(out, sx, "{name}: forward_into");
-    assert_eq!(s.meta().len(), s.output_shape()[0], "{name}: one label per channel");
+    assert_eq!(
+        s.meta().len(),
+        s.output_shape()[0],
+        "{name}: one label per channel"
+    );
 
     // Every parallelism setting gives the same numbers up to rounding.
     let g = noise::<f64>(sx.shape(), 8);
     let gx = s.backward_batch(x.view(), g.view()).unwrap();
-    for p in [Parallelism::Sequential, Parallelism::Threads(3), Parallelism::Global] {
+    for p in [
+        Parallelism::Sequential,
+        Parallelism::Threads(3),
+        Parallelism::Global,
+    ] {
         s.set_parallelism(p).unwrap();
         assert_eq!(s.parallelism(), p);
         let e = rel(&s.forward_batch(x.view()).unwrap(), &sx);
         assert!(e < 1e-13, "{name}: forward under {p:?} differs by {e:e}");
         let mut gout = ArrayD::from_elem(x.raw_dim(), -3.0);
-        s.backward_into(x.view(), g.view(), gout.view_mut()).unwrap();
+        s.backward_into(x.view(), g.view(), gout.view_mut())
+            .unwrap();
         let e = rel(&gout, &gx);
         assert!(e < 1e-12, "{name}: backward under {p:?} differs by {e:e}");
     }
@@ -89,7 +104,10 @@ fn check_generic<S: Transform<Elem = f64>>(mut s: S, b: usize, name: &str) {
     for shape in [wrong, s.input_shape(), batch_shape(&s, 0, true)] {
         let bad = ArrayD::<f64>::zeros(IxDyn(&shape));
         assert!(
-            matches!(s.forward_batch(bad.view()), Err(TransformError::Shape { .. })),
+            matches!(
+                s.forward_batch(bad.view()),
+                Err(TransformError::Shape { .. })
+            ),
             "{name}: input of shape {shape:?} accepted"
         );
     }
@@ -101,7 +119,10 @@ fn check_generic<S: Transform<Elem = f64>>(mut s: S, b: usize, name: &str) {
     let short_grad = ArrayD::zeros(IxDyn(&batch_shape(&s, b + 1, false)));
     assert!(matches!(
         s.backward_batch(x.view(), short_grad.view()),
-        Err(TransformError::Shape { what: "output gradient", .. })
+        Err(TransformError::Shape {
+            what: "output gradient",
+            ..
+        })
     ));
     let mut nan = x.clone();
     let last = nan.len() - 1;
@@ -117,7 +138,11 @@ fn check_generic<S: Transform<Elem = f64>>(mut s: S, b: usize, name: &str) {
     ginf.as_slice_mut().unwrap()[0] = f64::INFINITY;
     assert!(matches!(
         s.backward_batch(x.view(), ginf.view()),
-        Err(TransformError::NonFinite { batch: 0, index: 0, .. })
+        Err(TransformError::NonFinite {
+            batch: 0,
+            index: 0,
+            ..
+        })
     ));
 }
 
@@ -142,7 +167,7 @@ fn image_scattering_through_the_trait() {
 
 #[test]
 fn solid_harmonic_scattering_through_the_trait() {
-    let s = SolidScattering3dParams::new((12, 12, 12), 1, 1)
+    let s = SolidHarmonicScattering3dParams::new((12, 12, 12), 1, 1)
         .integral_powers(vec![1.0, 2.0])
         .build()
         .unwrap();
@@ -163,7 +188,10 @@ where
     let g = noise::<f64>(&batch_shape(s64, b, false), 22);
     let (x32, g32) = (x.mapv(|v| v as f32), g.mapv(|v| v as f32));
     let up = |a: ArrayD<f32>| a.mapv(f64::from);
-    let e = rel(&up(s32.forward_batch(x32.view()).unwrap()), &s64.forward_batch(x.view()).unwrap());
+    let e = rel(
+        &up(s32.forward_batch(x32.view()).unwrap()),
+        &s64.forward_batch(x.view()).unwrap(),
+    );
     assert!(e < 1e-5, "{name}: f32 forward off by {e:e}");
     let e = rel(
         &up(s32.backward_batch(x32.view(), g32.view()).unwrap()),
@@ -175,11 +203,27 @@ where
 #[test]
 fn f32_follows_f64_in_every_dimension() {
     let p1 = Scattering1dParams::new(256, 4).q((4, 1));
-    check_f32(&p1.clone().build().unwrap(), &p1.build_f32().unwrap(), 2, "1D");
+    check_f32(
+        &p1.clone().build().unwrap(),
+        &p1.build_f32().unwrap(),
+        2,
+        "1D",
+    );
     let p2 = Scattering2dParams::new((16, 16), 2).l(4);
-    check_f32(&p2.clone().build().unwrap(), &p2.build_f32().unwrap(), 2, "2D");
+    check_f32(
+        &p2.clone().build().unwrap(),
+        &p2.build_f32().unwrap(),
+        2,
+        "2D",
+    );
     // Powers below 1 are left out: the gradient of U^q then carries U^(q-1), which turns the
     // rounding of small moduli into errors near 1e-2 in f32.
-    let p3 = SolidScattering3dParams::new((10, 10, 10), 1, 1).integral_powers(vec![1.0, 2.0]);
-    check_f32(&p3.clone().build().unwrap(), &p3.build_f32().unwrap(), 2, "3D");
+    let p3 =
+        SolidHarmonicScattering3dParams::new((10, 10, 10), 1, 1).integral_powers(vec![1.0, 2.0]);
+    check_f32(
+        &p3.clone().build().unwrap(),
+        &p3.build_f32().unwrap(),
+        2,
+        "3D",
+    );
 }

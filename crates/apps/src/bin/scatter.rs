@@ -14,7 +14,7 @@ use scattering_apps::io::{meta_path, read_images, read_signals, read_volumes, Ou
 use scattering_apps::AppError;
 use scattering_transform::{
     Averaging, Padding, Real, Scattering1d, Scattering1dParams, Scattering2dParams,
-    SolidScattering3dParams,
+    SolidHarmonicScattering3dParams,
 };
 use serde::Serialize;
 use std::path::PathBuf;
@@ -163,7 +163,7 @@ struct TimeMeta<'a> {
     stride: usize,
     padded_length: usize,
     precision: &'static str,
-    channels: &'a [scattering_transform::PathMeta],
+    channels: &'a [scattering_transform::PathMeta1d],
 }
 
 fn parse_q(q: &str) -> Result<(usize, usize), AppError> {
@@ -409,7 +409,7 @@ struct SolidMeta<'a> {
     shape: [usize; 4],
     /// Axis 1 of the output; axis 2 is l = 0..=L, axis 3 the powers.
     paths: &'a [scattering_transform::PathMeta3d],
-    params: &'a SolidScattering3dParams,
+    params: &'a SolidHarmonicScattering3dParams,
     /// Order-0 invariants sum |x|^q, one row per volume.
     order0: Vec<Vec<f64>>,
 }
@@ -429,7 +429,7 @@ fn solid(args: SolidArgs) -> Result<(), AppError> {
         })?;
     let x = read_volumes(&args.input)?;
     let (bn, zz, yy, xx) = x.dim();
-    let params = SolidScattering3dParams::new((zz, yy, xx), args.j, args.l)
+    let params = SolidHarmonicScattering3dParams::new((zz, yy, xx), args.j, args.l)
         .sigma0(args.sigma0)
         .max_order(args.max_order)
         .integral_powers(powers);

@@ -93,12 +93,12 @@ impl<T: Real> Scattering2d<T> {
         f: &First2,
         c1: usize,
         g: &ArrayView3<T>,
-        w: &mut Work2<T>,
+        w: &mut Workspace2d<T>,
         acc0: &mut [Cx<T>],
     ) {
         let zero = Cx::new(T::zero(), T::zero());
         let (mp, np) = (self.mp, self.np);
-        let Work2 {
+        let Workspace2d {
             z1,
             u1,
             u1c,
@@ -161,7 +161,7 @@ impl<T: Real> Scattering2d<T> {
     /// threads (for small batches).
     pub(super) fn backward_one(
         &self,
-        ws: &mut Work2<T>,
+        ws: &mut Workspace2d<T>,
         g: ArrayView3<T>,
         mut out: ArrayViewMut2<T>,
         parallel: bool,
@@ -172,7 +172,7 @@ impl<T: Real> Scattering2d<T> {
         let mut acc0 = std::mem::take(&mut ws.acc0);
         acc0.iter_mut().for_each(|v| *v = zero);
         if !self.global {
-            let Work2 {
+            let Workspace2d {
                 buf, tmp, scratch, ..
             } = ws;
             self.lowpass_backward(g.index_axis(Axis(0), 0), 0, buf, tmp, scratch, &mut acc0);
@@ -199,7 +199,7 @@ impl<T: Real> Scattering2d<T> {
                 self.first_order_backward(&xs, f, c1, &g, ws, &mut acc0);
             }
         }
-        let Work2 {
+        let Workspace2d {
             tmp, scratch, img, ..
         } = ws;
         self.plans.levels[0].inverse_t(&mut acc0, tmp, scratch);

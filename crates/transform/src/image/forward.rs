@@ -42,7 +42,7 @@ impl<T: Real> Scattering2d<T> {
     }
 
     /// Reflect-pads the image and leaves its (transposed) spectrum in `ws.x`.
-    pub(super) fn load(&self, ws: &mut Work2<T>, img: impl Iterator<Item = f64>) {
+    pub(super) fn load(&self, ws: &mut Workspace2d<T>, img: impl Iterator<Item = f64>) {
         let (m, n) = self.params.shape;
         ws.img.clear();
         ws.img.extend(img.map(T::of));
@@ -171,8 +171,8 @@ impl<T: Real> Scattering2d<T> {
     }
 
     /// Order 0 of one loaded image into channel 0 of `out`.
-    pub(super) fn order0_forward(&self, ws: &mut Work2<T>, out: ArrayViewMut2<T>) {
-        let Work2 {
+    pub(super) fn order0_forward(&self, ws: &mut Workspace2d<T>, out: ArrayViewMut2<T>) {
+        let Workspace2d {
             img,
             x,
             buf,
@@ -253,11 +253,11 @@ impl<T: Real> Scattering2d<T> {
         &self,
         xs: &[Cx<T>],
         group: &[usize],
-        w: &mut Work2<T>,
+        w: &mut Workspace2d<T>,
         out: &mut ArrayViewMut3<T>,
         slot: &dyn Fn(usize, usize) -> usize,
     ) {
-        let Work2 {
+        let Workspace2d {
             z1,
             u1c,
             pk1,
@@ -310,7 +310,7 @@ impl<T: Real> Scattering2d<T> {
     }
 
     /// One loaded image, every path in turn (batches spread over threads).
-    pub(super) fn forward_one(&self, ws: &mut Work2<T>, mut out: ArrayViewMut3<T>) {
+    pub(super) fn forward_one(&self, ws: &mut Workspace2d<T>, mut out: ArrayViewMut3<T>) {
         self.order0_forward(ws, out.index_axis_mut(Axis(0), 0));
         let xs = std::mem::take(&mut ws.x);
         for group in &self.groups {
@@ -329,7 +329,7 @@ impl<T: Real> Scattering2d<T> {
 
     /// One loaded image with its groups of order-1 paths spread over threads (small
     /// batches).
-    pub(super) fn forward_one_parallel(&self, ws: &mut Work2<T>, mut out: ArrayViewMut3<T>) {
+    pub(super) fn forward_one_parallel(&self, ws: &mut Workspace2d<T>, mut out: ArrayViewMut3<T>) {
         self.order0_forward(ws, out.index_axis_mut(Axis(0), 0));
         let xs = &ws.x;
         let blocks: Vec<Array3<T>> = self

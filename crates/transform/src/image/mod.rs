@@ -69,7 +69,7 @@ pub struct Scattering2d<T: Real = f64> {
     /// whose spectrum is not needed (`None` with global averaging).
     spatial: Vec<Option<SpatialLowpass<T>>>,
     plans: Plans2d<T>,
-    pool: Pool<Work2<T>>,
+    pool: Pool<Workspace2d<T>>,
     /// The caller's parallelism setting.
     exec: crate::common::parallel::Executor,
 }
@@ -123,10 +123,10 @@ impl<T: Real> Scattering2d<T> {
         check_finite(x)
     }
 
-    fn workspace(&self, backward: bool) -> Pooled<'_, Work2<T>> {
+    fn workspace(&self, backward: bool) -> Pooled<'_, Workspace2d<T>> {
         let mut ws = self
             .pool
-            .take(|| Work2::new(self.mp * self.np, self.plans.scratch_len));
+            .take(|| Workspace2d::new(self.mp * self.np, self.plans.scratch_len));
         if backward {
             ws.ensure_backward(self.mp * self.np);
         }
@@ -135,7 +135,7 @@ impl<T: Real> Scattering2d<T> {
 }
 
 /// Per-thread buffers of a [`Scattering2d`].
-struct Work2<T> {
+struct Workspace2d<T> {
     img: Vec<T>,
     x: Vec<Cx<T>>,
     z1: Vec<Cx<T>>,
@@ -156,7 +156,7 @@ struct Work2<T> {
     gu: Vec<T>,
 }
 
-impl<T: Real> Work2<T> {
+impl<T: Real> Workspace2d<T> {
     fn new(len: usize, scratch_len: usize) -> Self {
         let z = Cx::new(T::zero(), T::zero());
         Self {

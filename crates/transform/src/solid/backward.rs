@@ -49,8 +49,8 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                 .map_init(
                     || self.work(true),
                     |w, (l, j1)| {
-                        let w: &mut Work3<T> = w;
-                        let Work3 {
+                        let w: &mut Workspace3d<T> = w;
+                        let Workspace3d {
                             scratch,
                             zs1,
                             zs2,
@@ -63,7 +63,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                             ..
                         } = w;
                         let zero = Cx::new(T::zero(), T::zero());
-                        let mut tw = Work3Ref {
+                        let mut tw = Workspace3dRef {
                             scratch,
                             planes: None,
                         };
@@ -99,7 +99,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                 );
             let mut total = total;
             let mut guard = self.work(false);
-            let w: &mut Work3<T> = &mut guard;
+            let w: &mut Workspace3d<T> = &mut guard;
             self.plan.process(&mut total, &mut w.scratch, true);
             for (o, t) in ob.iter_mut().zip(&total) {
                 *o = O::of(t.re.as_f64());

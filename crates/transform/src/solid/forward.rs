@@ -81,7 +81,12 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         v
     }
 
-    pub(super) fn spectrum_of_real(&self, u: &[T], out: &mut [Cx<T>], w: &mut Work3Ref<'_, T>) {
+    pub(super) fn spectrum_of_real(
+        &self,
+        u: &[T],
+        out: &mut [Cx<T>],
+        w: &mut Workspace3dRef<'_, T>,
+    ) {
         scattering_engine::simd::dispatch(Interleave { a: u, b: None, out });
         self.plan.process(out, w.scratch, false);
     }
@@ -97,7 +102,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         xs: &[Cx<T>],
         l: usize,
         js: &[usize],
-        w: &mut Work3<T>,
+        w: &mut Workspace3d<T>,
     ) -> Vec<(usize, usize, Vec<f64>)> {
         let len = self.len();
         let jj = self.params.j;
@@ -131,7 +136,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         if parents.len() > specs.len() {
             specs.resize_with(parents.len(), || vec![z; len]);
         }
-        let Work3 {
+        let Workspace3d {
             scratch,
             zs1,
             u1,
@@ -139,7 +144,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             planes,
             ..
         } = w;
-        let mut tw = Work3Ref {
+        let mut tw = Workspace3dRef {
             scratch,
             planes: Some(planes),
         };
@@ -248,7 +253,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         ua: &mut [T],
         ub: &mut [T],
         z: &mut [Cx<T>],
-        w: &mut Work3Ref<'_, T>,
+        w: &mut Workspace3dRef<'_, T>,
     ) {
         let (fa, fb) = (&self.psi[l][a.1][l], &self.psi[l][b.1][l]);
         self.filtered_ifft((fa, a.0), Some((fb, b.0)), z, w.scratch);
@@ -264,7 +269,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         j: usize,
         u: &mut [T],
         z: &mut [Cx<T>],
-        w: &mut Work3Ref<'_, T>,
+        w: &mut Workspace3dRef<'_, T>,
     ) {
         let (Some(planes), Some(pw)) = (self.sym[l][j].as_ref(), w.planes.as_deref_mut()) else {
             return;
@@ -337,7 +342,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         j: usize,
         u: &mut [T],
         zs: &mut [Vec<Cx<T>>],
-        w: &mut Work3Ref<'_, T>,
+        w: &mut Workspace3dRef<'_, T>,
     ) {
         let len = self.len();
         u[..len].iter_mut().for_each(|v| *v = T::zero());
@@ -377,7 +382,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         j: usize,
         u: &mut [T],
         zs: &mut [Vec<Cx<T>>],
-        w: &mut Work3Ref<'_, T>,
+        w: &mut Workspace3dRef<'_, T>,
     ) {
         self.sum_squares(src, l, j, u, zs, w);
         scattering_engine::simd::dispatch(Sqrt { u });

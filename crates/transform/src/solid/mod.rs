@@ -20,7 +20,7 @@ mod params;
 mod plan;
 
 use kernels::*;
-pub use params::SolidScattering3dParams;
+pub use params::{SolidHarmonicScattering3dParams, SolidScattering3dParams};
 use plan::{NyquistPlanes, SparseComplex};
 
 /// Label of one path (axis 1 of the output).
@@ -73,7 +73,7 @@ impl Power {
 
 /// 3D solid harmonic scattering, built once for a volume shape.
 pub struct SolidHarmonicScattering3d<T: Real = f64> {
-    params: SolidScattering3dParams,
+    params: SolidHarmonicScattering3dParams,
     /// `psi[l][j][m] / len` in `T`, on its support (the `1 / len` of the inverse FFT is
     /// folded in).
     psi: Vec<Vec<Vec<SparseComplex<T>>>>,
@@ -88,7 +88,7 @@ pub struct SolidHarmonicScattering3d<T: Real = f64> {
     plan: Plan3d<T>,
     meta: Vec<PathMeta3d>,
     /// Reusable per-task buffers.
-    pool: Pool<Work3<T>>,
+    pool: Pool<Workspace3d<T>>,
     /// The caller's parallelism setting.
     exec: crate::common::parallel::Executor,
     /// Output path index of order 1 `j` and of order 2 `(j1, j2)`.
@@ -110,7 +110,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         &self.meta
     }
     /// The parameters.
-    pub fn params(&self) -> &SolidScattering3dParams {
+    pub fn params(&self) -> &SolidHarmonicScattering3dParams {
         &self.params
     }
 
@@ -138,7 +138,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
     }
 
     /// A workspace from the pool (or a new one), returned when dropped.
-    fn work(&self, backward: bool) -> Pooled<'_, Work3<T>> {
+    fn work(&self, backward: bool) -> Pooled<'_, Workspace3d<T>> {
         let mut w = self.pool.take(|| self.new_work());
         if backward && w.acc.len() != self.len() {
             // The backward pass keeps every z_m; the forward pass needs one buffer.
@@ -156,7 +156,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
 }
 
 /// Per-task buffers of the 3D transform.
-struct Work3<T> {
+struct Workspace3d<T> {
     scratch: Vec<Cx<T>>,
     zs1: Vec<Vec<Cx<T>>>,
     zs2: Vec<Vec<Cx<T>>>,
@@ -194,7 +194,7 @@ fn pow(v: f64, q: f64) -> f64 {
     }
 }
 
-struct Work3Ref<'a, T> {
+struct Workspace3dRef<'a, T> {
     scratch: &'a mut [Cx<T>],
     planes: Option<&'a mut PlaneWork<T>>,
 }
@@ -245,7 +245,7 @@ mod tests {
         let shape = (10, 10, 10);
         let mut rng = StdRng::seed_from_u64(4);
         let x = Array4::from_shape_fn((1, 10, 10, 10), |_| rng.random_range(-1.0..1.0));
-        let p = SolidScattering3dParams::new(shape, 1, 8);
+        let p = SolidHarmonicScattering3dParams::new(shape, 1, 8);
         let formed = p.clone().build().unwrap();
         let stored = SolidHarmonicScattering3d::<f64>::with_filters(p, false).unwrap();
         let lined = formed.psi.iter().flatten().flatten();
@@ -310,7 +310,7 @@ mod tests {
                 .unwrap()
         };
         for (jj, ll) in [(2, 2), (3, 1)] {
-            let p = SolidScattering3dParams::new(shape, jj, ll);
+            let p = SolidHarmonicScattering3dParams::new(shape, jj, ll);
             let one = pool(1).install(|| {
                 let s = p.clone().build().unwrap();
                 assert!(s.groups().iter().all(|g| g.1.len() == jj + 1));

@@ -7,13 +7,13 @@ use serde::Serialize;
 /// Parameters of a [`SolidHarmonicScattering3d`].
 ///
 /// ```
-/// use scattering_transform::SolidScattering3dParams;
-/// let s = SolidScattering3dParams::new((16, 16, 16), 2, 2).build()?;
+/// use scattering_transform::SolidHarmonicScattering3dParams;
+/// let s = SolidHarmonicScattering3dParams::new((16, 16, 16), 2, 2).build()?;
 /// assert_eq!(s.output_shape(), (6, 3, 3)); // paths, l = 0..=L, powers (0.5, 1, 2)
 /// # Ok::<(), scattering_transform::TransformError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SolidScattering3dParams {
+pub struct SolidHarmonicScattering3dParams {
     /// Volume shape `(z, y, x)`.
     pub shape: (usize, usize, usize),
     /// Largest scale index: widths `sigma_0 2^j`, `j = 0..=J`.
@@ -28,7 +28,10 @@ pub struct SolidScattering3dParams {
     pub integral_powers: Vec<f64>,
 }
 
-impl SolidScattering3dParams {
+/// The former name of [`SolidHarmonicScattering3dParams`], kept so existing code builds.
+pub type SolidScattering3dParams = SolidHarmonicScattering3dParams;
+
+impl SolidHarmonicScattering3dParams {
     /// Kymatio's defaults: sigma_0 = 1, order 2, powers (0.5, 1, 2).
     pub fn new(shape: (usize, usize, usize), j: usize, l: usize) -> Self {
         Self {

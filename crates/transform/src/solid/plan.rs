@@ -13,13 +13,16 @@ use scattering_filters::solid_harmonic::{solid_harmonic_3d, solid_harmonic_rows}
 use scattering_filters::SolidHarmonicBank;
 
 impl<T: Real> SolidHarmonicScattering3d<T> {
-    pub(super) fn new(params: SolidScattering3dParams) -> Result<Self> {
+    pub(super) fn new(params: SolidHarmonicScattering3dParams) -> Result<Self> {
         Self::with_filters(params, true)
     }
 
     /// [`Self::new`], with the wavelets in line form (`line_forms`) where it is exact
     /// enough, or all with stored values (for tests of the two against each other).
-    pub(super) fn with_filters(params: SolidScattering3dParams, line_forms: bool) -> Result<Self> {
+    pub(super) fn with_filters(
+        params: SolidHarmonicScattering3dParams,
+        line_forms: bool,
+    ) -> Result<Self> {
         if !(1..=2).contains(&params.max_order) {
             return Err(invalid(
                 "max_order",
@@ -154,10 +157,10 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         })
     }
 
-    pub(super) fn new_work(&self) -> Work3<T> {
+    pub(super) fn new_work(&self) -> Workspace3d<T> {
         let len = self.len();
         let z = Cx::new(T::zero(), T::zero());
-        Work3 {
+        Workspace3d {
             scratch: vec![z; self.plan.scratch_len],
             zs1: vec![vec![z; len]],
             zs2: Vec::new(),

@@ -92,12 +92,12 @@ impl<T: Real> Scattering1d<T> {
         xh: &[Cx<T>],
         f: &First,
         g: &ArrayView2<T>,
-        ws: &mut Workspace<T>,
+        ws: &mut Workspace1d<T>,
         acc0: &mut [Cx<T>],
     ) {
         let n = self.n_pad;
         let zero = Cx::new(T::zero(), T::zero());
-        let Workspace {
+        let Workspace1d {
             z1,
             u1,
             u1h,
@@ -155,7 +155,7 @@ impl<T: Real> Scattering1d<T> {
     /// Gradient for one signal; `parallel` spreads its first-order paths over threads.
     pub(super) fn backward_one(
         &self,
-        ws: &mut Workspace<T>,
+        ws: &mut Workspace1d<T>,
         g: ArrayView2<T>,
         mut out: ArrayViewMut1<T>,
         parallel: bool,
@@ -167,7 +167,7 @@ impl<T: Real> Scattering1d<T> {
         let mut acc0 = std::mem::take(&mut ws.acc0);
         acc0.iter_mut().for_each(|v| *v = zero);
         {
-            let Workspace {
+            let Workspace1d {
                 half,
                 half_b,
                 real,
@@ -206,7 +206,7 @@ impl<T: Real> Scattering1d<T> {
                 self.first_order_backward(&xh, f, &g, ws, &mut acc0);
             }
         }
-        let Workspace {
+        let Workspace1d {
             x, gu0, scratch, ..
         } = ws;
         if !self.first.is_empty() {

@@ -50,7 +50,7 @@ impl<T: Real> Scattering1d<T> {
     }
 
     /// Pads the signal into `u0` and writes its half spectrum into `xh`.
-    pub(super) fn prepare(&self, ws: &mut Workspace<T>) {
+    pub(super) fn prepare(&self, ws: &mut Workspace1d<T>) {
         match self.params.padding {
             Padding::Reflect => pad_reflect(&ws.x, self.pad_left, &mut ws.u0),
             Padding::Periodic => ws.u0.copy_from_slice(&ws.x),
@@ -124,13 +124,13 @@ impl<T: Real> Scattering1d<T> {
         &self,
         xh: &[Cx<T>],
         f: &First,
-        ws: &mut Workspace<T>,
+        ws: &mut Workspace1d<T>,
         out: &mut ArrayViewMut2<T>,
         slot: &dyn Fn(usize) -> usize,
     ) {
         let local = self.params.average == Averaging::Local;
         let need_u1_spectrum = local || self.params.max_order >= 2;
-        let Workspace {
+        let Workspace1d {
             z1,
             u1,
             u1h,
@@ -181,13 +181,13 @@ impl<T: Real> Scattering1d<T> {
     /// One signal; `parallel` spreads its first-order paths over threads (small batches).
     pub(super) fn forward_one(
         &self,
-        ws: &mut Workspace<T>,
+        ws: &mut Workspace1d<T>,
         mut out: ArrayViewMut2<T>,
         parallel: bool,
     ) {
         self.prepare(ws);
         {
-            let Workspace {
+            let Workspace1d {
                 u0,
                 xh,
                 half,

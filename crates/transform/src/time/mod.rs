@@ -24,7 +24,7 @@ pub use params::Scattering1dParams;
 
 /// Label of one output channel.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PathMeta {
+pub struct PathMeta1d {
     /// Scattering order (0, 1, 2).
     pub order: usize,
     /// Index of the wavelet at each order (`psi1[n[0]]`, `psi2[n[1]]`); Kymatio's `key`.
@@ -36,6 +36,9 @@ pub struct PathMeta {
     /// Bandwidth (cycles per sample) of each wavelet.
     pub sigma: Vec<f64>,
 }
+
+/// The former name of [`PathMeta1d`], kept so existing code builds.
+pub type PathMeta = PathMeta1d;
 
 struct Child {
     n2: usize,
@@ -75,14 +78,14 @@ pub struct Scattering1d<T: Real = f64> {
     out_level: usize,
     t_out: usize,
     first: Vec<First>,
-    meta: Vec<PathMeta>,
+    meta: Vec<PathMeta1d>,
     plans: Plans<T>,
     /// `psi1[n]` at level 0, `psi2[n][k]`, `phi[k]`, stored on their supports.
     psi1: Vec<SparseFilter<T>>,
     psi2: Vec<Vec<SparseFilter<T>>>,
     phi: Vec<SparseFilter<T>>,
     /// Reusable per-thread buffers.
-    pool: Pool<Workspace<T>>,
+    pool: Pool<Workspace1d<T>>,
     /// The caller's parallelism setting.
     exec: crate::common::parallel::Executor,
 }
@@ -109,7 +112,7 @@ impl<T: Real> Scattering1d<T> {
         (self.meta.len(), self.t_out)
     }
     /// One label per output channel, in output order (Kymatio's channel order).
-    pub fn meta(&self) -> &[PathMeta] {
+    pub fn meta(&self) -> &[PathMeta1d] {
         &self.meta
     }
 
@@ -120,10 +123,10 @@ impl<T: Real> Scattering1d<T> {
 
     /// A workspace from the pool (or a new one), returned to the pool when dropped, so
     /// repeated calls allocate nothing.
-    fn workspace(&self, backward: bool) -> Pooled<'_, Workspace<T>> {
+    fn workspace(&self, backward: bool) -> Pooled<'_, Workspace1d<T>> {
         let mut ws = self
             .pool
-            .take(|| Workspace::new(self.params.n, self.n_pad, self.plans.scratch_len));
+            .take(|| Workspace1d::new(self.params.n, self.n_pad, self.plans.scratch_len));
         if backward {
             ws.ensure_backward(self.n_pad);
         }
@@ -131,7 +134,7 @@ impl<T: Real> Scattering1d<T> {
     }
 }
 
-/// The scratch buffers the averaging branch borrows from a [`Workspace`].
+/// The scratch buffers the averaging branch borrows from a [`Workspace1d`].
 struct Scratch<'a, T> {
     half: &'a mut [Cx<T>],
     half_b: &'a mut [Cx<T>],
@@ -140,7 +143,7 @@ struct Scratch<'a, T> {
 }
 
 /// Per-thread buffers, allocated once and reused for every signal and every call.
-struct Workspace<T> {
+struct Workspace1d<T> {
     x: Vec<T>,
     u0: Vec<T>,
     xh: Vec<Cx<T>>,
@@ -163,7 +166,7 @@ struct Workspace<T> {
     grow: Vec<T>,
 }
 
-impl<T: Real> Workspace<T> {
+impl<T: Real> Workspace1d<T> {
     fn new(n_in: usize, n: usize, scratch_len: usize) -> Self {
         let z = Cx::new(T::zero(), T::zero());
         let h = n / 2 + 1;
@@ -212,7 +215,7 @@ impl<T: Real> Workspace<T> {
 
 impl<T: Real> crate::common::Transform for Scattering1d<T> {
     type Elem = T;
-    type Label = PathMeta;
+    type Label = PathMeta1d;
 
     fn input_shape(&self) -> Vec<usize> {
         vec![self.params.n]
@@ -221,7 +224,7 @@ impl<T: Real> crate::common::Transform for Scattering1d<T> {
         let (c, t) = self.output_shape();
         vec![c, t]
     }
-    fn meta(&self) -> &[PathMeta] {
+    fn meta(&self) -> &[PathMeta1d] {
         &self.meta
     }
     fn parallelism(&self) -> crate::common::Parallelism {

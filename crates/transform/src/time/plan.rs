@@ -79,7 +79,7 @@ impl<T: Real> Scattering1d<T> {
         };
         let out_level = if avg == Averaging::Local { log2_t } else { 0 };
         let mut first = Vec::new();
-        let mut meta = vec![PathMeta {
+        let mut meta = vec![PathMeta1d {
             order: 0,
             n: vec![],
             j: vec![],
@@ -97,7 +97,7 @@ impl<T: Real> Scattering1d<T> {
                     channel: 1 + n1,
                     children: vec![],
                 });
-                meta.push(PathMeta {
+                meta.push(PathMeta1d {
                     order: 1,
                     n: vec![n1],
                     j: vec![f1.j],
@@ -118,7 +118,7 @@ impl<T: Real> Scattering1d<T> {
                     max_level = max_level.max(f.k1 + k2);
                     f.children.push(Child { n2, k2, channel });
                     channel += 1;
-                    meta.push(PathMeta {
+                    meta.push(PathMeta1d {
                         order: 2,
                         n: vec![f.n1, n2],
                         j: vec![f1.j, f2.j],
