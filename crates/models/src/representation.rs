@@ -3,11 +3,12 @@
 
 use crate::error::{check_finite, check_len, ModelError, Result};
 use crate::fft2::Fft2;
-use ndarray::{Array2, Array3};
+use ndarray::{ArrayD, IxDyn};
 use num_complex::Complex64;
 use rand_distr::Distribution;
 use scattering_transform::{
-    Averaging, Padding, Scattering1d, Scattering1dParams, Scattering2d, Scattering2dParams,
+    Averaging, Padding, Real, Scattering1d, Scattering1dParams, Scattering2d, Scattering2dParams,
+    Transform,
 };
 
 /// A differentiable map from signals (flattened to `input_len` values) to `output_len`
@@ -143,12 +144,52 @@ impl Representation for PowerSpectrum {
     }
 }
 
-/// Expected scattering moments of a 1D signal: `mean(x)`, `mean |x * ψ_λ1|` and
-/// `mean ||x * ψ_λ1| * ψ_λ2|` (the transform with global averaging).
-pub struct ScatteringMoments1d {
-    s: Scattering1d<f64>,
-    n: usize,
-    channels: usize,
+/// Scattering coefficients of one signal as a moment vector, for any [`Transform`]: with
+/// global averaging (what [`ScatteringMoments1d::new`] and [`ScatteringMoments2d::new`]
+/// build) these are the expected scattering moments `mean(x)`, `mean |x * ψ_λ1|` and
+/// `mean ||x * ψ_λ1| * ψ_λ2|`; with local averaging, every coefficient. Signals are the
+/// transform's input flattened row-major, moments its output flattened likewise.
+///
+/// ```
+/// use scattering_models::{Representation, ScatteringMoments};
+/// use scattering_transform::{Averaging, SolidHarmonicScattering3dParams};
+///
+/// // Solid harmonic invariants of a 3D volume as moments, in single precision.
+/// let s = SolidHarmonicScattering3dParams::new((8, 8, 8), 1, 1).build_f32()?;
+/// let phi = ScatteringMoments::from_transform(s);
+/// let x: Vec<f64> = (0..512).map(|i| ((i * 7) % 11) as f64).collect();
+/// assert_eq!(phi.forward(&x)?.len(), phi.output_len());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct ScatteringMoments<S: Transform> {
+    s: S,
+    input: Vec<usize>,
+    output: Vec<usize>,
+}
+
+/// Expected scattering moments of 1D signals (the time transform, global averaging).
+pub type ScatteringMoments1d = ScatteringMoments<Scattering1d<f64>>;
+/// Expected scattering moments of images (the image transform, global averaging).
+pub type ScatteringMoments2d = ScatteringMoments<Scattering2d<f64>>;
+
+impl<S: Transform> ScatteringMoments<S> {
+    /// Moments computed by the transform `s`, as it was built.
+    pub fn from_transform(s: S) -> Self {
+        let (input, output) = (s.input_shape(), s.output_shape());
+        Self { s, input, output }
+    }
+
+    /// The underlying transform (labels of the moments through `meta()`).
+    pub fn transform(&self) -> &S {
+        &self.s
+    }
+
+    /// `x` as a batch of one sample of the transform's element type.
+    fn batch(&self, shape: &[usize], x: &[f64]) -> Result<ArrayD<S::Elem>> {
+        let dims: Vec<usize> = std::iter::once(1).chain(shape.iter().copied()).collect();
+        ArrayD::from_shape_vec(IxDyn(&dims), x.iter().map(|&v| S::Elem::of(v)).collect())
+            .map_err(|e| ModelError::Param(e.to_string()))
+    }
 }
 
 impl ScatteringMoments1d {
@@ -160,53 +201,8 @@ impl ScatteringMoments1d {
             .average(Averaging::Global)
             .padding(Padding::Periodic)
             .build()?;
-        let (channels, _) = s.output_shape();
-        Ok(Self { s, n, channels })
+        Ok(Self::from_transform(s))
     }
-
-    /// The underlying transform (labels of every moment through `meta()`).
-    pub fn transform(&self) -> &Scattering1d<f64> {
-        &self.s
-    }
-}
-
-impl Representation for ScatteringMoments1d {
-    fn input_len(&self) -> usize {
-        self.n
-    }
-    fn output_len(&self) -> usize {
-        self.channels
-    }
-    fn forward(&self, x: &[f64]) -> Result<Vec<f64>> {
-        check_in(self, x)?;
-        let a = Array2::from_shape_vec((1, self.n), x.to_vec())
-            .map_err(|e| ModelError::Param(e.to_string()))?;
-        Ok(self.s.forward(a.view())?.iter().copied().collect())
-    }
-    fn backward(&self, x: &[f64], v: &[f64]) -> Result<Vec<f64>> {
-        check_in(self, x)?;
-        check_len("cotangent", v.len(), self.channels)?;
-        let a = Array2::from_shape_vec((1, self.n), x.to_vec())
-            .map_err(|e| ModelError::Param(e.to_string()))?;
-        let g = Array3::from_shape_vec((1, self.channels, 1), v.to_vec())
-            .map_err(|e| ModelError::Param(e.to_string()))?;
-        Ok(self
-            .s
-            .backward(a.view(), g.view())?
-            .iter()
-            .copied()
-            .collect())
-    }
-}
-
-/// Expected scattering moments of an image: `mean(x)`, `mean |x * ψ_j,θ|` and
-/// `mean ||x * ψ_j1,θ1| * ψ_j2,θ2|` (the 2D transform with global averaging, periodic).
-pub struct ScatteringMoments2d {
-    s: Scattering2d<f64>,
-    shape: (usize, usize),
-    channels: usize,
-    j: usize,
-    l: usize,
 }
 
 impl ScatteringMoments2d {
@@ -217,19 +213,7 @@ impl ScatteringMoments2d {
             .average(Averaging::Global)
             .padding(Padding::Periodic)
             .build()?;
-        let (channels, _, _) = s.output_shape();
-        Ok(Self {
-            s,
-            shape,
-            channels,
-            j,
-            l,
-        })
-    }
-
-    /// The underlying transform.
-    pub fn transform(&self) -> &Scattering2d<f64> {
-        &self.s
+        Ok(Self::from_transform(s))
     }
 
     /// White noise of standard deviation `std`, band-limited to the frequencies the moments
@@ -238,8 +222,9 @@ impl ScatteringMoments2d {
     /// changes a start's energy outside the bank's support; this start leaves it (nearly) empty
     /// instead of at the white-noise level.
     pub fn band_limited_noise(&self, std: f64, rng: &mut impl rand::Rng) -> Result<Vec<f64>> {
-        let (m, n) = self.shape;
-        let bank = scattering_filters::FilterBank2d::new(m, n, self.j, self.l)
+        let p = self.s.params();
+        let (m, n) = p.shape;
+        let bank = scattering_filters::FilterBank2d::new(m, n, p.j, p.l)
             .map_err(|e| ModelError::Param(e.to_string()))?;
         let lp = bank.littlewood_paley();
         let peak = lp
@@ -264,31 +249,32 @@ impl ScatteringMoments2d {
     }
 }
 
-impl Representation for ScatteringMoments2d {
+impl<S: Transform> Representation for ScatteringMoments<S> {
     fn input_len(&self) -> usize {
-        self.shape.0 * self.shape.1
+        self.input.iter().product()
     }
     fn output_len(&self) -> usize {
-        self.channels
+        self.output.iter().product()
     }
     fn forward(&self, x: &[f64]) -> Result<Vec<f64>> {
         check_in(self, x)?;
-        let a = Array3::from_shape_vec((1, self.shape.0, self.shape.1), x.to_vec())
-            .map_err(|e| ModelError::Param(e.to_string()))?;
-        Ok(self.s.forward(a.view())?.iter().copied().collect())
+        let a = self.batch(&self.input, x)?;
+        Ok(self
+            .s
+            .forward_batch(a.view())?
+            .iter()
+            .map(|v| v.as_f64())
+            .collect())
     }
     fn backward(&self, x: &[f64], v: &[f64]) -> Result<Vec<f64>> {
         check_in(self, x)?;
-        check_len("cotangent", v.len(), self.channels)?;
-        let a = Array3::from_shape_vec((1, self.shape.0, self.shape.1), x.to_vec())
-            .map_err(|e| ModelError::Param(e.to_string()))?;
-        let g = ndarray::Array4::from_shape_vec((1, self.channels, 1, 1), v.to_vec())
-            .map_err(|e| ModelError::Param(e.to_string()))?;
+        check_len("cotangent", v.len(), self.output_len())?;
+        let (a, g) = (self.batch(&self.input, x)?, self.batch(&self.output, v)?);
         Ok(self
             .s
-            .backward(a.view(), g.view())?
+            .backward_batch(a.view(), g.view())?
             .iter()
-            .copied()
+            .map(|v| v.as_f64())
             .collect())
     }
 }

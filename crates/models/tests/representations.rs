@@ -4,8 +4,9 @@
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use scattering_models::{
     Concat, EnvelopeCorrelations2d, L1Norm, L2Norm, Microcanonical, PowerSpectrum, Representation,
-    ScatteringMoments1d, ScatteringMoments2d,
+    ScatteringMoments, ScatteringMoments1d, ScatteringMoments2d,
 };
+use scattering_transform::{Scattering1dParams, SolidHarmonicScattering3dParams};
 
 /// Relative error between the VJP `(∂Φ/∂x)ᵀ v` and central differences of `v · Φ(x)`.
 fn vjp_error(phi: &dyn Representation, seed: u64) -> f64 {
@@ -49,6 +50,21 @@ fn backward_passes_match_finite_differences() {
         (
             "scattering 2d",
             Box::new(ScatteringMoments2d::new((32, 32), 3, 4).unwrap()),
+        ),
+        (
+            "scattering 3d (any Transform)",
+            Box::new(ScatteringMoments::from_transform(
+                SolidHarmonicScattering3dParams::new((10, 10, 10), 1, 1)
+                    .integral_powers(vec![1.0, 2.0])
+                    .build()
+                    .unwrap(),
+            )),
+        ),
+        (
+            "scattering 1d, local averaging (any Transform)",
+            Box::new(ScatteringMoments::from_transform(
+                Scattering1dParams::new(128, 3).t(16).build().unwrap(),
+            )),
         ),
         (
             "envelope correlations 2d",
