@@ -90,6 +90,43 @@ impl<T: Real> Plans2d<T> {
     }
 }
 
+/// A complex 2D FFT of row-major `(rows, cols)` arrays in natural layout, for code outside
+/// the transforms' inner loops (filter design, models, statistics): buffers are allocated
+/// per call.
+pub struct Fft2d<T: Real> {
+    plan: Plan2d<T>,
+    scratch_len: usize,
+}
+
+impl<T: Real> Fft2d<T> {
+    /// Plans for `(rows, cols)` arrays.
+    pub fn new(rows: usize, cols: usize) -> Self {
+        let Plans2d {
+            mut levels,
+            scratch_len,
+        } = Plans2d::new(rows, cols, 0);
+        let plan = levels.swap_remove(0);
+        Self { plan, scratch_len }
+    }
+
+    /// In-place FFT of `a` (`rows × cols` values); the inverse is normalised (divided by
+    /// `rows × cols`), so `process(.., true)` undoes `process(.., false)`.
+    ///
+    /// # Panics
+    /// If `a` does not hold `rows × cols` values (a caller's bug, not a user's input).
+    pub fn process(&self, a: &mut [Cx<T>], inverse: bool) {
+        let len = self.plan.m * self.plan.n;
+        assert_eq!(a.len(), len, "Fft2d::process: array length");
+        let z = Cx::new(T::zero(), T::zero());
+        let (mut tmp, mut scratch) = (vec![z; len], vec![z; self.scratch_len]);
+        self.plan.process(a, &mut tmp, &mut scratch, inverse);
+        if inverse {
+            let s = T::of(1.0 / len as f64);
+            a.iter_mut().for_each(|v| *v = *v * s);
+        }
+    }
+}
+
 impl<T: Real> Plan2d<T> {
     /// In-place unnormalised 2D FFT of `data[..m n]`, natural layout in and out; `tmp`
     /// holds `m n` values.
@@ -688,5 +725,38 @@ mod tests {
         split_pair(&z, c, r, &mut sa, &mut sb);
         assert!(fa.iter().zip(&sa).all(|(x, y)| (x - y).norm() < 1e-12));
         assert!(fb.iter().zip(&sb).all(|(x, y)| (x - y).norm() < 1e-12));
+    }
+
+    /// `Fft2d` is the 2D DFT `sum x[a, b] e^{-2πi (a u / m + b v / n)}` (checked on odd and
+    /// one-row shapes against the sum itself), and its inverse undoes it.
+    #[test]
+    fn fft2d_is_the_dft_and_inverts() {
+        use std::f64::consts::PI;
+        for (m, n) in [(3, 5), (1, 6), (4, 4)] {
+            let x: Vec<Cx<f64>> = (0..m * n)
+                .map(|k| Cx::new((k as f64 * 0.7).sin(), (k as f64 * 0.3).cos()))
+                .collect();
+            let f = Fft2d::<f64>::new(m, n);
+            let mut y = x.clone();
+            f.process(&mut y, false);
+            for u in 0..m {
+                for v in 0..n {
+                    let want: Cx<f64> = (0..m * n)
+                        .map(|k| {
+                            let ph = -2.0
+                                * PI
+                                * ((k / n * u) as f64 / m as f64 + (k % n * v) as f64 / n as f64);
+                            x[k] * Cx::new(ph.cos(), ph.sin())
+                        })
+                        .sum();
+                    assert!(
+                        (y[u * n + v] - want).norm() < 1e-12,
+                        "({m}, {n}) at ({u}, {v})"
+                    );
+                }
+            }
+            f.process(&mut y, true);
+            assert!(x.iter().zip(&y).all(|(a, b)| (a - b).norm() < 1e-14));
+        }
     }
 }

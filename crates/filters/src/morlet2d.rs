@@ -6,7 +6,6 @@
 use crate::error::{invalid, Result};
 use num_complex::Complex64;
 use rayon::prelude::*;
-use rustfft::FftPlanner;
 
 /// Kymatio normalises its 2D Gabor filters with this literal, not with pi; kept so that
 /// filters agree with it to rounding.
@@ -84,21 +83,7 @@ pub fn morlet_2d(
 
 /// Real part of the 2D DFT of a row-major `m x n` complex image.
 pub fn real_fft2(m: usize, n: usize, mut x: Vec<Complex64>) -> Vec<f64> {
-    let mut planner = FftPlanner::new();
-    let (fr, fc) = (planner.plan_fft_forward(n), planner.plan_fft_forward(m));
-    for row in x.chunks_exact_mut(n) {
-        fr.process(row);
-    }
-    let mut col = vec![Complex64::new(0.0, 0.0); m];
-    for j in 0..n {
-        for i in 0..m {
-            col[i] = x[i * n + j];
-        }
-        fc.process(&mut col);
-        for i in 0..m {
-            x[i * n + j] = col[i];
-        }
-    }
+    scattering_engine::fourier2d::Fft2d::<f64>::new(m, n).process(&mut x, false);
     x.into_iter().map(|c| c.re).collect()
 }
 

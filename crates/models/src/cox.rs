@@ -3,10 +3,10 @@
 //! `λ(x) = exp(μ + g(x))`, and each pixel receives a Poisson number of points.
 
 use crate::error::{ModelError, Result};
-use crate::fft2::Fft2;
 use num_complex::Complex64;
 use rand::Rng;
 use rand_distr::{Distribution, Poisson, StandardNormal};
+use scattering_engine::fourier2d::Fft2d;
 
 /// Parameters of the log-Gaussian Cox process.
 #[derive(Debug, Clone, Copy)]
@@ -26,7 +26,7 @@ impl Cox {
     pub fn log_intensity(&self, rng: &mut impl Rng) -> Result<Vec<f64>> {
         self.check()?;
         let l = self.l;
-        let fft = Fft2::new(l, l);
+        let fft = Fft2d::new(l, l);
         let mut a: Vec<Complex64> = (0..l * l)
             .map(|_| Complex64::new(StandardNormal.sample(rng), 0.0))
             .collect();

@@ -19,7 +19,6 @@
 
 pub mod cox;
 pub mod error;
-mod fft2;
 pub mod ising;
 pub mod macrocanonical;
 pub mod microcanonical;

@@ -2,10 +2,10 @@
 //! product of that map, which is all a sampler needs.
 
 use crate::error::{check_finite, check_len, ModelError, Result};
-use crate::fft2::Fft2;
 use ndarray::{ArrayD, IxDyn};
 use num_complex::Complex64;
 use rand_distr::Distribution;
+use scattering_engine::fourier2d::Fft2d;
 use scattering_transform::{
     Averaging, Padding, Real, Scattering1d, Scattering1dParams, Scattering2d, Scattering2dParams,
     Transform,
@@ -93,7 +93,7 @@ impl Representation for L1Norm {
 /// model.
 pub struct PowerSpectrum {
     shape: (usize, usize),
-    fft: Fft2,
+    fft: Fft2d<f64>,
 }
 
 impl PowerSpectrum {
@@ -104,7 +104,7 @@ impl PowerSpectrum {
         }
         Ok(Self {
             shape,
-            fft: Fft2::new(shape.0, shape.1),
+            fft: Fft2d::new(shape.0, shape.1),
         })
     }
 
@@ -231,7 +231,7 @@ impl ScatteringMoments2d {
             .iter()
             .fold(0.0f64, |a, v| a.max(*v))
             .max(f64::MIN_POSITIVE);
-        let fft = Fft2::new(m, n);
+        let fft = Fft2d::new(m, n);
         let mut a: Vec<Complex64> = (0..m * n)
             .map(|_| Complex64::new(rand_distr::StandardNormal.sample(rng), 0.0))
             .collect();
@@ -337,7 +337,7 @@ impl Representation for Concat {
 /// [`ScatteringMoments2d`] through [`Concat`].
 pub struct EnvelopeCorrelations2d {
     shape: (usize, usize),
-    fft: Fft2,
+    fft: Fft2d<f64>,
     filters: Vec<Vec<f64>>,
 }
 
@@ -348,7 +348,7 @@ impl EnvelopeCorrelations2d {
             .map_err(|e| ModelError::Param(e.to_string()))?;
         Ok(Self {
             shape,
-            fft: Fft2::new(shape.0, shape.1),
+            fft: Fft2d::new(shape.0, shape.1),
             filters: bank.psi.iter().map(|f| f.levels[0].data.clone()).collect(),
         })
     }

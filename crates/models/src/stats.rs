@@ -3,10 +3,10 @@
 //! Gaussian model with a given power spectrum (the baseline every synthesis is compared to).
 
 use crate::error::{check_finite, check_len, ModelError, Result};
-use crate::fft2::Fft2;
 use num_complex::Complex64;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
+use scattering_engine::fourier2d::Fft2d;
 
 fn sorted(v: &[f64]) -> Vec<f64> {
     let mut s = v.to_vec();
@@ -66,7 +66,7 @@ pub fn radial_spectrum(
             "the spectrum needs at least 2 samples and 1 bin per octave".into(),
         ));
     }
-    let fft = Fft2::new(h, w);
+    let fft = Fft2d::new(h, w);
     let mut a: Vec<Complex64> = x.iter().map(|&v| Complex64::new(v, 0.0)).collect();
     fft.process(&mut a, false);
     let kmax = ((h / 2).pow(2) as f64 + (w / 2).pow(2) as f64).sqrt();
@@ -120,7 +120,7 @@ pub fn gaussian_surrogate(
     let (h, w) = shape;
     check_len("signal", x.len(), h * w)?;
     check_finite("signal", x)?;
-    let fft = Fft2::new(h, w);
+    let fft = Fft2d::new(h, w);
     let mut a: Vec<Complex64> = x.iter().map(|&v| Complex64::new(v, 0.0)).collect();
     let mut z: Vec<Complex64> = (0..h * w)
         .map(|_| Complex64::new(StandardNormal.sample(rng), 0.0))

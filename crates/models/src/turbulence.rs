@@ -6,10 +6,10 @@
 //! forcing on a ring of wavenumbers around `k_f`.
 
 use crate::error::{ModelError, Result};
-use crate::fft2::Fft2;
 use num_complex::Complex64;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
+use scattering_engine::fourier2d::Fft2d;
 
 /// Parameters of the flow.
 #[derive(Debug, Clone, Copy)]
@@ -48,7 +48,7 @@ impl Default for TurbulenceParams {
 pub struct Turbulence {
     prm: TurbulenceParams,
     w: Vec<Complex64>,
-    fft: Fft2,
+    fft: Fft2d<f64>,
     k: Vec<f64>,
     /// Time elapsed.
     pub time: f64,
@@ -89,7 +89,7 @@ impl Turbulence {
         Ok(Self {
             prm,
             w: vec![Complex64::default(); n * n],
-            fft: Fft2::new(n, n),
+            fft: Fft2d::new(n, n),
             k,
             time: 0.0,
             scratch: std::array::from_fn(|_| vec![Complex64::default(); n * n]),
