@@ -211,3 +211,5 @@ fn predict_dims(spaces: &[ClassSpace], x: ArrayView2<f64>, dims: &[usize]) -> Ve
         })
         .collect()
 }
+
+crate::estimator::classifier!(AffineSpace, AffineModel);

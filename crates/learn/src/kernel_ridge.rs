@@ -172,6 +172,8 @@ impl KernelRidgeModel {
     }
 }
 
+crate::estimator::regressor!(KernelRidge, KernelRidgeModel);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,13 @@
 //! logistic regression, the affine-space classifier of Bruna & Mallat, k-fold
 //! cross-validation and orthogonal least squares for feature selection.
 //!
+//! Every estimator implements [`Fit`] (hyper-parameters to model) and its model [`Predict`],
+//! for class labels (`[usize]`), one real target per row (`[f64]`) or a matrix of outputs;
+//! cross-validation, grid search and standardisation ([`cross_val_predict`],
+//! [`GridSearch`], [`Standardized`]) are written once on those traits. The estimators also
+//! keep their own `fit(x, ArrayView2)`; method syntax picks that one, so name the trait
+//! (`Fit::<[f64]>::fit(&ridge, x, &y)`) to fit one value per row directly.
+//!
 //! Everything takes rows as samples (`ArrayView2<f64>`, samples × features) and returns a
 //! typed [`LearnError`] on bad shapes, parameters or non-finite values. Dense algebra runs on
 //! faer (pure Rust, multithreaded); the logistic and PLS fits come from linfa.
@@ -30,6 +37,7 @@
 pub mod affine;
 pub mod cv;
 pub mod error;
+pub mod estimator;
 pub mod kernel_ridge;
 pub mod linalg;
 pub mod logistic;
@@ -40,12 +48,15 @@ pub mod preprocess;
 pub mod ridge;
 
 pub use affine::{AffineModel, AffineSpace};
-pub use cv::{kfold, stratified_kfold, Fold};
+pub use cv::{
+    cross_val_losses, cross_val_predict, kfold, stratified_kfold, Fold, GridSearch, GridSearchModel,
+};
 pub use error::{LearnError, Result};
+pub use estimator::{Fit, Predict, Standardized, StandardizedModel, Targets};
 pub use kernel_ridge::{Kernel, KernelRidge, KernelRidgeModel};
 pub use logistic::{Logistic, LogisticModel};
 pub use metrics::{error_rate, mae, rmse};
-pub use ols::{orthogonal_least_squares, OlsPath};
+pub use ols::{orthogonal_least_squares, ForwardSelection, OlsPath, SelectedLinearModel};
 pub use pls::{Pls, PlsModel};
 pub use preprocess::Standardizer;
 pub use ridge::{LinearModel, Ridge};

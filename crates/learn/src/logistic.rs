@@ -85,3 +85,5 @@ impl LogisticModel {
         self.inner.classes()
     }
 }
+
+crate::estimator::classifier!(Logistic, LogisticModel);

@@ -3,6 +3,8 @@
 //! removes the most residual energy (Chen, Billings & Luo, 1989).
 
 use crate::error::{check_finite1, check_finite2, check_rows, LearnError, Result};
+use crate::estimator::{column, single_output, Fit, Predict};
+use crate::ridge::{LinearModel, Ridge};
 use ndarray::{Array1, ArrayView1, ArrayView2, Axis};
 
 /// The outcome of [`orthogonal_least_squares`].
@@ -73,6 +75,72 @@ pub fn orthogonal_least_squares(
         path.residual.push(r.dot(&r));
     }
     Ok(path)
+}
+
+/// Sparse linear regression: [`orthogonal_least_squares`] picks `features` columns, then
+/// least squares (a ridge penalty of 1e-8) on those alone.
+#[derive(Debug, Clone, Copy)]
+pub struct ForwardSelection {
+    /// How many features to keep (>= 1).
+    pub features: usize,
+}
+
+/// A [`ForwardSelection`] model: the chosen columns and the linear model on them.
+#[derive(Debug, Clone)]
+pub struct SelectedLinearModel {
+    /// Indices of the chosen features, in the order chosen.
+    pub columns: Vec<usize>,
+    /// The fit on those columns.
+    pub model: LinearModel,
+}
+
+impl SelectedLinearModel {
+    fn of(path: &OlsPath, k: usize, x: ArrayView2<f64>, y: &[f64]) -> Result<Self> {
+        let columns = path.selected[..k.min(path.selected.len())].to_vec();
+        let model = Ridge::new(1e-8).fit(x.select(Axis(1), &columns).view(), column(y).view())?;
+        Ok(Self { columns, model })
+    }
+}
+
+impl Predict<Vec<f64>> for SelectedLinearModel {
+    fn predict(&self, x: ArrayView2<f64>) -> Result<Vec<f64>> {
+        if let Some(&c) = self.columns.iter().find(|&&c| c >= x.ncols()) {
+            return Err(LearnError::Shape(format!(
+                "feature {c} chosen, rows have {}",
+                x.ncols()
+            )));
+        }
+        single_output(
+            self.model
+                .predict(x.select(Axis(1), &self.columns).view())?,
+        )
+    }
+}
+
+impl Fit<[f64]> for ForwardSelection {
+    type Model = SelectedLinearModel;
+    fn fit(&self, x: ArrayView2<f64>, y: &[f64]) -> Result<SelectedLinearModel> {
+        let path = orthogonal_least_squares(x, ArrayView1::from(y), self.features)?;
+        SelectedLinearModel::of(&path, self.features, x, y)
+    }
+    /// One selection path, as long as the largest candidate, serves them all.
+    fn fit_each(
+        candidates: &[Self],
+        x: ArrayView2<f64>,
+        y: &[f64],
+    ) -> Result<Vec<Result<SelectedLinearModel>>> {
+        let kmax = candidates.iter().map(|c| c.features).max().unwrap_or(1);
+        let path = orthogonal_least_squares(x, ArrayView1::from(y), kmax)?;
+        Ok(candidates
+            .iter()
+            .map(|c| {
+                if c.features == 0 {
+                    return Err(LearnError::Param("select at least one feature".into()));
+                }
+                SelectedLinearModel::of(&path, c.features, x, y)
+            })
+            .collect())
+    }
 }
 
 #[cfg(test)]

@@ -60,6 +60,8 @@ impl PlsModel {
     }
 }
 
+crate::estimator::regressor!(Pls, PlsModel);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! outputs. A whole path of penalties costs one eigendecomposition.
 
 use crate::error::{check_features, check_finite2, check_rows, LearnError, Result};
+use crate::estimator::{column, single_output, Fit, Predict};
 use crate::linalg::{a_b, at_b, sym_eig_desc};
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
@@ -111,6 +112,61 @@ fn scale_rows(b: &Array2<f64>, lam: &Array1<f64>, alpha: f64) -> Array2<f64> {
         row.mapv_inplace(|v| v * f);
     }
     out
+}
+
+/// The penalty path: one decomposition serves every candidate penalty.
+fn ridge_each(
+    candidates: &[Ridge],
+    x: ArrayView2<f64>,
+    y: ArrayView2<f64>,
+) -> Result<Vec<Result<LinearModel>>> {
+    let alphas: Vec<f64> = candidates.iter().map(|c| c.alpha).collect();
+    match Ridge::fit_path(&alphas, x, y) {
+        Ok(models) => Ok(models.into_iter().map(Ok).collect()),
+        // A bad penalty among the candidates: fit one by one so only it fails.
+        Err(LearnError::Param(_)) => Ok(candidates.iter().map(|c| c.fit(x, y)).collect()),
+        Err(e) => Err(e),
+    }
+}
+
+impl Fit<Array2<f64>> for Ridge {
+    type Model = LinearModel;
+    fn fit(&self, x: ArrayView2<f64>, y: &Array2<f64>) -> Result<LinearModel> {
+        Ridge::fit(self, x, y.view())
+    }
+    fn fit_each(
+        candidates: &[Self],
+        x: ArrayView2<f64>,
+        y: &Array2<f64>,
+    ) -> Result<Vec<Result<LinearModel>>> {
+        ridge_each(candidates, x, y.view())
+    }
+}
+
+impl Fit<[f64]> for Ridge {
+    type Model = LinearModel;
+    fn fit(&self, x: ArrayView2<f64>, y: &[f64]) -> Result<LinearModel> {
+        Ridge::fit(self, x, column(y).view())
+    }
+    fn fit_each(
+        candidates: &[Self],
+        x: ArrayView2<f64>,
+        y: &[f64],
+    ) -> Result<Vec<Result<LinearModel>>> {
+        ridge_each(candidates, x, column(y).view())
+    }
+}
+
+impl Predict<Array2<f64>> for LinearModel {
+    fn predict(&self, x: ArrayView2<f64>) -> Result<Array2<f64>> {
+        LinearModel::predict(self, x)
+    }
+}
+
+impl Predict<Vec<f64>> for LinearModel {
+    fn predict(&self, x: ArrayView2<f64>) -> Result<Vec<f64>> {
+        single_output(LinearModel::predict(self, x)?)
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@
 
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView2};
 use scattering_apps::cache::{fnv1a, hash_values, FeatureCache};
 use scattering_apps::io::Outputs;
 use scattering_apps::molecules::{
@@ -24,7 +24,8 @@ use scattering_apps::molecules::{
 use scattering_apps::plots::{scatter_png, Series};
 use scattering_apps::AppError;
 use scattering_learn::{
-    kfold, mae, orthogonal_least_squares, rmse, Kernel, KernelRidge, Pls, Ridge, Standardizer,
+    cross_val_predict, kfold, mae, rmse, Fit, ForwardSelection, GridSearch, Kernel, KernelRidge,
+    Pls, Ridge, Standardized,
 };
 use serde::Serialize;
 use std::path::PathBuf;
@@ -171,158 +172,34 @@ fn scattering_features(mols: &[Molecule], args: &Args) -> Result<Array2<f64>, Ap
     Ok(out)
 }
 
-/// Predictions for every molecule from k-fold CV; inside each training fold, the
-/// hyper-parameter is picked from `grid` by an inner 3-fold CV. Returns predictions and choices.
-fn cross_val<G, F>(
+/// Predictions for every molecule from k-fold CV; inside each training fold, one of the
+/// `candidates` is picked by an inner 3-fold CV on the mean absolute error. Returns the
+/// predictions and the index of the candidate chosen in each fold.
+fn nested_cv<E: Fit<[f64]>>(
     x: ArrayView2<f64>,
     y: &[f64],
     folds: usize,
     seed: u64,
-    grid: &[G],
-    fit_predict: F,
-) -> Result<(Vec<f64>, Vec<G>), AppError>
-where
-    G: Copy,
-    F: Fn(ArrayView2<f64>, &[f64], ArrayView2<f64>, &[G]) -> Result<Vec<Vec<f64>>, AppError>,
-{
-    let mut pred = vec![0.0; y.len()];
-    let mut chosen = Vec::new();
-    for f in kfold(y.len(), folds, seed)? {
-        let xt = x.select(Axis(0), &f.train);
-        let yt: Vec<f64> = f.train.iter().map(|&i| y[i]).collect();
-        let mut inner_err = vec![0.0; grid.len()];
-        for g in kfold(yt.len(), 3, seed + 1)? {
-            let a = xt.select(Axis(0), &g.train);
-            let ya: Vec<f64> = g.train.iter().map(|&i| yt[i]).collect();
-            let b = xt.select(Axis(0), &g.test);
-            let yb: Vec<f64> = g.test.iter().map(|&i| yt[i]).collect();
-            for (e, p) in inner_err
-                .iter_mut()
-                .zip(fit_predict(a.view(), &ya, b.view(), grid)?)
-            {
-                *e += mae(&p, &yb);
-            }
+    candidates: Vec<E>,
+) -> Result<(Vec<f64>, Vec<usize>), AppError> {
+    let search = GridSearch::new(candidates, 3, seed + 1, |t: &[f64], p: &[f64]| mae(p, t));
+    let (pred, models) = cross_val_predict(&search, x, y, &kfold(y.len(), folds, seed)?)?;
+    Ok((pred, models.iter().map(|m| m.chosen).collect()))
+}
+
+/// Kernel ridge on standardised features: `gamma` relative to 1 / (2 d) for the Gaussian
+/// (plus a linear kernel of weight 1 / d), or to 1 / d for the Laplacian kernel.
+fn kernel_ridge(laplacian: bool, d: usize, gamma: f64, alpha: f64) -> Standardized<KernelRidge> {
+    let d = d as f64;
+    let kernel = if laplacian {
+        Kernel::Laplacian { gamma: gamma / d }
+    } else {
+        Kernel::GaussianPlusLinear {
+            gamma: gamma / (2.0 * d),
+            weight: 1.0 / d,
         }
-        let best = inner_err
-            .iter()
-            .enumerate()
-            .min_by(|a, b| a.1.total_cmp(b.1))
-            .map(|(k, _)| grid[k])
-            .unwrap_or(grid[0]);
-        chosen.push(best);
-        let xv = x.select(Axis(0), &f.test);
-        let p = fit_predict(xt.view(), &yt, xv.view(), &[best])?
-            .pop()
-            .unwrap_or_default();
-        for (k, &i) in f.test.iter().enumerate() {
-            pred[i] = p[k];
-        }
-    }
-    Ok((pred, chosen))
-}
-
-fn column(ya: &[f64]) -> Result<Array2<f64>, AppError> {
-    Array2::from_shape_vec((ya.len(), 1), ya.to_vec()).map_err(|e| AppError::Usage(e.to_string()))
-}
-
-/// Standardise on the training rows, then ridge for every penalty in `alphas` (one
-/// eigendecomposition).
-fn ridge_fp(
-    a: ArrayView2<f64>,
-    ya: &[f64],
-    b: ArrayView2<f64>,
-    alphas: &[f64],
-) -> Result<Vec<Vec<f64>>, AppError> {
-    let sc = Standardizer::fit(a)?;
-    let (a, b) = (sc.transform(a)?, sc.transform(b)?);
-    let models = Ridge::fit_path(alphas, a.view(), column(ya)?.view())?;
-    models
-        .iter()
-        .map(|m| Ok(m.predict(b.view())?.column(0).to_vec()))
-        .collect()
-}
-
-fn pls_fp(
-    a: ArrayView2<f64>,
-    ya: &[f64],
-    b: ArrayView2<f64>,
-    comps: &[usize],
-) -> Result<Vec<Vec<f64>>, AppError> {
-    let y = column(ya)?;
-    comps
-        .iter()
-        .map(|&c| {
-            let c = c.min(a.ncols()).min(a.nrows() - 1).max(1);
-            Ok(Pls::new(c).fit(a, y.view())?.predict(b)?.column(0).to_vec())
-        })
-        .collect()
-}
-
-/// Kernel ridge on standardised features; the grid holds (gamma relative to 1 / (2 d) for the
-/// Gaussian (plus a linear kernel of weight 1 / d) or 1 / d for the Laplacian kernel, penalty)
-/// pairs; one kernel matrix per gamma.
-/// Greedy sparse regression: orthogonal least squares picks features one at a time; for each
-/// count in `counts`, least squares on the first ones chosen.
-fn ols_fp(
-    a: ArrayView2<f64>,
-    ya: &[f64],
-    b: ArrayView2<f64>,
-    counts: &[usize],
-) -> Result<Vec<Vec<f64>>, AppError> {
-    let sc = Standardizer::fit(a)?;
-    let (a, b) = (sc.transform(a)?, sc.transform(b)?);
-    let kmax = counts.iter().copied().max().unwrap_or(1);
-    let path = orthogonal_least_squares(a.view(), ndarray::ArrayView1::from(ya), kmax)?;
-    let y = column(ya)?;
-    counts
-        .iter()
-        .map(|&k| {
-            let cols = &path.selected[..k.min(path.selected.len())];
-            let m = Ridge::new(1e-8).fit(a.select(Axis(1), cols).view(), y.view())?;
-            Ok(m.predict(b.select(Axis(1), cols).view())?
-                .column(0)
-                .to_vec())
-        })
-        .collect()
-}
-
-/// Fits on (rows, targets) and predicts other rows, once per grid value.
-type FitPredict<'a, G> =
-    dyn Fn(ArrayView2<f64>, &[f64], ArrayView2<f64>, &[G]) -> Result<Vec<Vec<f64>>, AppError> + 'a;
-
-fn kernel_fp(laplacian: bool) -> Box<FitPredict<'static, (f64, f64)>> {
-    Box::new(
-        move |a: ArrayView2<f64>, ya: &[f64], b: ArrayView2<f64>, grid: &[(f64, f64)]| {
-            let sc = Standardizer::fit(a)?;
-            let (a, b) = (sc.transform(a)?, sc.transform(b)?);
-            let y = column(ya)?;
-            let d = a.ncols() as f64;
-            let mut out = vec![Vec::new(); grid.len()];
-            let mut gammas: Vec<f64> = grid.iter().map(|g| g.0).collect();
-            gammas.dedup();
-            for g in gammas {
-                let kernel = if laplacian {
-                    Kernel::Laplacian { gamma: g / d }
-                } else {
-                    Kernel::GaussianPlusLinear {
-                        gamma: g / (2.0 * d),
-                        weight: 1.0 / d,
-                    }
-                };
-                let idx: Vec<usize> = (0..grid.len()).filter(|&k| grid[k].0 == g).collect();
-                let alphas: Vec<f64> = idx.iter().map(|&k| grid[k].1).collect();
-                for (&k, &alpha) in idx.iter().zip(&alphas) {
-                    // A penalty too small for the kernel's conditioning fails its Cholesky
-                    // factorisation: score it as unusable (NaN) instead of stopping the run.
-                    out[k] = match (KernelRidge { kernel, alpha }).fit(a.view(), y.view()) {
-                        Ok(m) => m.predict(b.view())?.column(0).to_vec(),
-                        Err(_) => vec![f64::NAN; b.nrows()],
-                    };
-                }
-            }
-            Ok(out)
-        },
-    )
+    };
+    Standardized(KernelRidge { kernel, alpha })
 }
 
 fn run(args: Args) -> Result<(), AppError> {
@@ -450,42 +327,66 @@ fn run(args: Args) -> Result<(), AppError> {
             let t = Instant::now();
             let (pred, chosen): (Vec<f64>, Vec<String>) = match reg.as_str() {
                 "ridge" => {
-                    let (p, c) = cross_val(x.view(), &y, args.folds, args.seed, &alphas, ridge_fp)?;
-                    (p, c.iter().map(|a| format!("alpha={a:e}")).collect())
+                    let cands = alphas
+                        .iter()
+                        .map(|&a| Standardized(Ridge::new(a)))
+                        .collect();
+                    let (p, c) = nested_cv(x.view(), &y, args.folds, args.seed, cands)?;
+                    (
+                        p,
+                        c.iter()
+                            .map(|&k| format!("alpha={:e}", alphas[k]))
+                            .collect(),
+                    )
                 }
                 "ols" => {
                     let counts: Vec<usize> = [10, 20, 40, 80, 160, 240]
                         .into_iter()
                         .filter(|&c| c <= x.ncols())
                         .collect();
-                    let (p, c) = cross_val(x.view(), &y, args.folds, args.seed, &counts, ols_fp)?;
-                    (p, c.iter().map(|k| format!("features={k}")).collect())
+                    let cands = counts
+                        .iter()
+                        .map(|&k| Standardized(ForwardSelection { features: k }))
+                        .collect();
+                    let (p, c) = nested_cv(x.view(), &y, args.folds, args.seed, cands)?;
+                    (
+                        p,
+                        c.iter()
+                            .map(|&k| format!("features={}", counts[k]))
+                            .collect(),
+                    )
                 }
                 "pls" => {
                     let comps: Vec<usize> = [2, 5, 10, 20, 40, 80, 120, 160]
                         .into_iter()
                         .filter(|&c| c <= x.ncols())
                         .collect();
-                    let (p, c) = cross_val(x.view(), &y, args.folds, args.seed, &comps, pls_fp)?;
-                    (p, c.iter().map(|k| format!("components={k}")).collect())
+                    let cands = comps.iter().map(|&c| Pls::new(c)).collect();
+                    let (p, c) = nested_cv(x.view(), &y, args.folds, args.seed, cands)?;
+                    (
+                        p,
+                        c.iter()
+                            .map(|&k| format!("components={}", comps[k]))
+                            .collect(),
+                    )
                 }
                 _ => {
                     // Laplacian for the Coulomb baseline (Rupp et al.); Gaussian plus linear for
                     // scattering, whose energies are mostly extensive (linear in the features).
                     let lap = fname == "coulomb_eigenvalues";
-                    let (p, c) = cross_val(
-                        x.view(),
-                        &y,
-                        args.folds,
-                        args.seed,
-                        &kernel_grid,
-                        kernel_fp(lap),
-                    )?;
+                    let cands = kernel_grid
+                        .iter()
+                        .map(|&(g, a)| kernel_ridge(lap, x.ncols(), g, a))
+                        .collect();
+                    let (p, c) = nested_cv(x.view(), &y, args.folds, args.seed, cands)?;
                     let kind = if lap { "laplacian" } else { "gaussian+linear" };
                     (
                         p,
                         c.iter()
-                            .map(|(g, a)| format!("{kind} gamma={g}, alpha={a:e}"))
+                            .map(|&k| {
+                                let (g, a) = kernel_grid[k];
+                                format!("{kind} gamma={g}, alpha={a:e}")
+                            })
                             .collect(),
                     )
                 }
