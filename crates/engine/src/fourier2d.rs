@@ -122,7 +122,7 @@ impl<T: Real> Fft2d<T> {
         self.plan.process(a, &mut tmp, &mut scratch, inverse);
         if inverse {
             let s = T::of(1.0 / len as f64);
-            a.iter_mut().for_each(|v| *v = *v * s);
+            a.iter_mut().for_each(|v| *v *= s);
         }
     }
 }
