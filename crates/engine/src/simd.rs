@@ -323,8 +323,11 @@ mod moduli {
 /// exact `sqrt` for `U`, which later stages read, and takes `sqrt(U) = U rsqrt(U)` from
 /// the hardware estimate of `rsqrt` (12 bits) refined by one Newton step (to about 2e-7,
 /// f32's own precision). Blocks with a value outside `[1e-30, 1e30]`, zeros included,
-/// take the exact root. In f64 the compiled loop is already vectorised and bound by
-/// memory; the same kernel there (three Newton steps) measured no faster, so f64 keeps it.
+/// take the exact root. In f64 both roots are exact (`vsqrtpd`) and the lanes are summed
+/// in the order of the portable loop, so the result is the portable loop's to the bit;
+/// the kernel exists because the compiler's vectorisation of that loop is fragile: a
+/// change of module layout left the second root scalar, and the 3D forward pass at 64^3
+/// took 15% longer (measured with `scripts/ab-bench --paired`).
 pub fn sqrt_sums<T: crate::real::Real>(u: &mut [T]) -> Option<[f64; 3]> {
     #[cfg(target_arch = "x86_64")]
     {
@@ -334,6 +337,11 @@ pub fn sqrt_sums<T: crate::real::Real>(u: &mut [T]) -> Option<[f64; 3]> {
             let u: &mut [f32] = bytemuck::cast_slice_mut(u);
             // SAFETY: the CPU has AVX2 and FMA, checked just above.
             return Some(unsafe { roots::sums_f32(u) });
+        }
+        if cpu && TypeId::of::<T>() == TypeId::of::<f64>() {
+            let u: &mut [f64] = bytemuck::cast_slice_mut(u);
+            // SAFETY: as above.
+            return Some(unsafe { roots::sums_f64(u) });
         }
     }
     let _ = u;
@@ -352,6 +360,43 @@ mod roots {
         let mut t = [0.0; 4];
         _mm256_storeu_pd(t.as_mut_ptr(), _mm256_add_pd(x, y));
         t.iter().sum()
+    }
+
+    /// Exact roots in f64; eight lanes a sum, added in lane order at the end.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn sums_f64(u: &mut [f64]) -> [f64; 3] {
+        let mut acc = [_mm256_setzero_pd(); 6];
+        let mut blocks = u.chunks_exact_mut(8);
+        for b in &mut blocks {
+            let p = b.as_mut_ptr();
+            for h in 0..2 {
+                let s = _mm256_loadu_pd(p.add(4 * h));
+                let r = _mm256_sqrt_pd(s);
+                _mm256_storeu_pd(p.add(4 * h), r);
+                acc[h] = _mm256_add_pd(acc[h], _mm256_sqrt_pd(r));
+                acc[2 + h] = _mm256_add_pd(acc[2 + h], r);
+                acc[4 + h] = _mm256_add_pd(acc[4 + h], s);
+            }
+        }
+        let lanes = |lo: __m256d, hi: __m256d| {
+            let mut t = [0.0f64; 8];
+            _mm256_storeu_pd(t.as_mut_ptr(), lo);
+            _mm256_storeu_pd(t.as_mut_ptr().add(4), hi);
+            t.iter().sum::<f64>()
+        };
+        let mut out = [
+            lanes(acc[0], acc[1]),
+            lanes(acc[2], acc[3]),
+            lanes(acc[4], acc[5]),
+        ];
+        for v in blocks.into_remainder() {
+            let s = *v;
+            *v = v.sqrt();
+            out[0] += v.sqrt();
+            out[1] += *v;
+            out[2] += s;
+        }
+        out
     }
 
     #[target_feature(enable = "avx2,fma")]
@@ -440,10 +485,34 @@ mod tests {
             u[13 * i + 1] = v;
         }
         u[800..808].iter_mut().for_each(|v| *v = 0.0);
-        assert!(
-            sqrt_sums(&mut u.clone()).is_none(),
-            "f64 keeps the compiled loop"
-        );
+        // f64: the portable loop's result to the bit (eight lanes, summed in lane order).
+        let portable = |u: &mut [f64]| {
+            let mut acc = [[0.0f64; 8]; 3];
+            let mut chunks = u.chunks_exact_mut(8);
+            for c in &mut chunks {
+                for (k, v) in c.iter_mut().enumerate() {
+                    let s = *v;
+                    *v = v.sqrt();
+                    acc[0][k] += v.sqrt();
+                    acc[1][k] += *v;
+                    acc[2][k] += s;
+                }
+            }
+            let mut out = acc.map(|a| a.iter().sum::<f64>());
+            for v in chunks.into_remainder() {
+                let s = *v;
+                *v = v.sqrt();
+                out[0] += v.sqrt();
+                out[1] += *v;
+                out[2] += s;
+            }
+            out
+        };
+        let (mut a, mut b) = (u.clone(), u.clone());
+        let want = portable(&mut a);
+        if let Some(got) = sqrt_sums(&mut b) {
+            assert_eq!((got, &b), (want, &a), "f64 kernel against the portable loop");
+        }
         // f32, with values in f32 range.
         let u32: Vec<f32> = u.iter().map(|&v| (v.min(1e30)) as f32).collect();
         let (mut a, mut b) = (u32.clone(), u32.clone());
