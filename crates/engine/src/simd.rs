@@ -511,7 +511,11 @@ mod tests {
         let (mut a, mut b) = (u.clone(), u.clone());
         let want = portable(&mut a);
         if let Some(got) = sqrt_sums(&mut b) {
-            assert_eq!((got, &b), (want, &a), "f64 kernel against the portable loop");
+            assert_eq!(
+                (got, &b),
+                (want, &a),
+                "f64 kernel against the portable loop"
+            );
         }
         // f32, with values in f32 range.
         let u32: Vec<f32> = u.iter().map(|&v| (v.min(1e30)) as f32).collect();
