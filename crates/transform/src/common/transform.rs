@@ -151,3 +151,62 @@ pub(crate) fn fixed_mut<'a, A, D: ndarray::Dimension>(
             got: e.to_string(),
         })
 }
+
+/// Implements [`Transform`] for a transform type `$ty<T>` that has the fields `meta` and
+/// `exec`, the methods `sample_dims` and `coefficient_dims` (per-sample shapes) and
+/// `forward_checked`/`backward_checked` on fixed-rank views `$ix_in` (input) and `$ix_out`
+/// (coefficients).
+macro_rules! transform_impl {
+    ($ty:ident, $label:ty, $ix_in:ident, $ix_out:ident) => {
+        impl<T: Real> $crate::common::Transform for $ty<T> {
+            type Elem = T;
+            type Label = $label;
+
+            fn input_shape(&self) -> Vec<usize> {
+                self.sample_dims()
+            }
+            fn output_shape(&self) -> Vec<usize> {
+                self.coefficient_dims()
+            }
+            fn meta(&self) -> &[$label] {
+                &self.meta
+            }
+            fn parallelism(&self) -> $crate::common::Parallelism {
+                self.exec.setting()
+            }
+            fn set_parallelism(&mut self, p: $crate::common::Parallelism) -> Result<()> {
+                self.exec = $crate::common::parallel::Executor::new(p)?;
+                Ok(())
+            }
+            fn forward_into(
+                &self,
+                x: ndarray::ArrayViewD<'_, T>,
+                out: ndarray::ArrayViewMutD<'_, T>,
+            ) -> Result<()> {
+                use $crate::common::transform::{check_forward, fixed, fixed_mut};
+                check_forward(self, &x, &out)?;
+                let x = fixed::<_, ndarray::$ix_in>(x)?;
+                let mut out = fixed_mut::<_, ndarray::$ix_out>(out)?;
+                out.fill(T::zero());
+                self.exec.install(|| self.forward_checked(x, out));
+                Ok(())
+            }
+            fn backward_into(
+                &self,
+                x: ndarray::ArrayViewD<'_, T>,
+                grad: ndarray::ArrayViewD<'_, T>,
+                out: ndarray::ArrayViewMutD<'_, T>,
+            ) -> Result<()> {
+                use $crate::common::transform::{check_backward, fixed, fixed_mut};
+                check_backward(self, &x, &grad, &out)?;
+                let x = fixed::<_, ndarray::$ix_in>(x)?;
+                let grad = fixed::<_, ndarray::$ix_out>(grad)?;
+                let mut out = fixed_mut::<_, ndarray::$ix_in>(out)?;
+                out.fill(T::zero());
+                self.exec.install(|| self.backward_checked(x, grad, out));
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use transform_impl;

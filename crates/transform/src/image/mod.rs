@@ -194,55 +194,16 @@ impl<T: Real> Workspace2d<T> {
     }
 }
 
-impl<T: Real> crate::common::Transform for Scattering2d<T> {
-    type Elem = T;
-    type Label = PathMeta2d;
-
-    fn input_shape(&self) -> Vec<usize> {
+impl<T: Real> Scattering2d<T> {
+    /// Shape of one input sample.
+    fn sample_dims(&self) -> Vec<usize> {
         vec![self.params.shape.0, self.params.shape.1]
     }
-    fn output_shape(&self) -> Vec<usize> {
+    /// Shape of the coefficients of one sample.
+    fn coefficient_dims(&self) -> Vec<usize> {
         let (c, a, b) = self.output_shape();
         vec![c, a, b]
     }
-    fn meta(&self) -> &[PathMeta2d] {
-        &self.meta
-    }
-    fn parallelism(&self) -> crate::common::Parallelism {
-        self.exec.setting()
-    }
-    fn set_parallelism(&mut self, p: crate::common::Parallelism) -> Result<()> {
-        self.exec = crate::common::parallel::Executor::new(p)?;
-        Ok(())
-    }
-    fn forward_into(
-        &self,
-        x: ndarray::ArrayViewD<'_, T>,
-        out: ndarray::ArrayViewMutD<'_, T>,
-    ) -> Result<()> {
-        use crate::common::transform::{check_forward, fixed, fixed_mut};
-        check_forward(self, &x, &out)?;
-        let (x, mut out) = (
-            fixed::<_, ndarray::Ix3>(x)?,
-            fixed_mut::<_, ndarray::Ix4>(out)?,
-        );
-        out.fill(T::zero());
-        self.exec.install(|| self.forward_checked(x, out));
-        Ok(())
-    }
-    fn backward_into(
-        &self,
-        x: ndarray::ArrayViewD<'_, T>,
-        grad: ndarray::ArrayViewD<'_, T>,
-        out: ndarray::ArrayViewMutD<'_, T>,
-    ) -> Result<()> {
-        use crate::common::transform::{check_backward, fixed, fixed_mut};
-        check_backward(self, &x, &grad, &out)?;
-        let x = fixed::<_, ndarray::Ix3>(x)?;
-        let grad = fixed::<_, ndarray::Ix4>(grad)?;
-        let mut out = fixed_mut::<_, ndarray::Ix3>(out)?;
-        out.fill(T::zero());
-        self.exec.install(|| self.backward_checked(x, grad, out));
-        Ok(())
-    }
 }
+
+crate::common::transform::transform_impl!(Scattering2d, PathMeta2d, Ix3, Ix4);

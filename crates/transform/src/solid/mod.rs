@@ -206,59 +206,20 @@ struct PlaneWork<T> {
     scratch: Vec<Cx<T>>,
 }
 
-impl<T: Real> crate::common::Transform for SolidHarmonicScattering3d<T> {
-    type Elem = T;
-    type Label = PathMeta3d;
-
-    fn input_shape(&self) -> Vec<usize> {
+impl<T: Real> SolidHarmonicScattering3d<T> {
+    /// Shape of one input sample.
+    fn sample_dims(&self) -> Vec<usize> {
         let (m, n, o) = self.params.shape;
         vec![m, n, o]
     }
-    fn output_shape(&self) -> Vec<usize> {
+    /// Shape of the coefficients of one sample.
+    fn coefficient_dims(&self) -> Vec<usize> {
         let (p, l, q) = self.output_shape();
         vec![p, l, q]
     }
-    fn meta(&self) -> &[PathMeta3d] {
-        &self.meta
-    }
-    fn parallelism(&self) -> crate::common::Parallelism {
-        self.exec.setting()
-    }
-    fn set_parallelism(&mut self, p: crate::common::Parallelism) -> Result<()> {
-        self.exec = crate::common::parallel::Executor::new(p)?;
-        Ok(())
-    }
-    fn forward_into(
-        &self,
-        x: ndarray::ArrayViewD<'_, T>,
-        out: ndarray::ArrayViewMutD<'_, T>,
-    ) -> Result<()> {
-        use crate::common::transform::{check_forward, fixed, fixed_mut};
-        check_forward(self, &x, &out)?;
-        let (x, mut out) = (
-            fixed::<_, ndarray::Ix4>(x)?,
-            fixed_mut::<_, ndarray::Ix4>(out)?,
-        );
-        out.fill(T::zero());
-        self.exec.install(|| self.forward_checked(x, out));
-        Ok(())
-    }
-    fn backward_into(
-        &self,
-        x: ndarray::ArrayViewD<'_, T>,
-        grad: ndarray::ArrayViewD<'_, T>,
-        out: ndarray::ArrayViewMutD<'_, T>,
-    ) -> Result<()> {
-        use crate::common::transform::{check_backward, fixed, fixed_mut};
-        check_backward(self, &x, &grad, &out)?;
-        let x = fixed::<_, ndarray::Ix4>(x)?;
-        let grad = fixed::<_, ndarray::Ix4>(grad)?;
-        let mut out = fixed_mut::<_, ndarray::Ix4>(out)?;
-        out.fill(T::zero());
-        self.exec.install(|| self.backward_checked(x, grad, out));
-        Ok(())
-    }
 }
+
+crate::common::transform::transform_impl!(SolidHarmonicScattering3d, PathMeta3d, Ix4, Ix4);
 
 #[cfg(test)]
 mod tests {
