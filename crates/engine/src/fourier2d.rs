@@ -154,7 +154,7 @@ impl<T: Real> Plan2d<T> {
 
     /// Forward 2D FFT of a natural `(m, n)` array into a transposed `(n, m)` spectrum.
     /// Each axis is transformed where its sequences lie best for its kernel: rustfft
-    /// along contiguous rows, [`ColumnFft`] down columns (see [`by_columns`]).
+    /// along contiguous rows, [`ColumnFft`] down columns (lengths with a factor of 5 beyond 5 itself go by columns).
     pub fn forward_t(&self, data: &mut [Cx<T>], tmp: &mut [Cx<T>], scratch: &mut [Cx<T>]) {
         let (m, n) = (self.m, self.n);
         let len = m * n;
@@ -314,7 +314,7 @@ pub fn tile_add2<T: Real>(
 /// once per part of the complex bin it scales), so that the fold is a plain element-wise
 /// multiply-add over interleaved complex data, which vectorises without shuffles (twice
 /// as fast on small images as the shuffling loop over single values). On large grids
-/// (rows of [`ROW_BY_ROW`] or more) the filters no longer fit in cache and the folds
+/// (rows of `ROW_BY_ROW` or more) the filters no longer fit in cache and the folds
 /// stream them from memory: each value is stored once, halving that traffic, and the
 /// kernel ([`crate::simd::real_scale`]) duplicates it in registers.
 #[derive(Debug, Clone)]
