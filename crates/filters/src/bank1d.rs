@@ -6,6 +6,7 @@ use crate::morlet1d::periodize;
 use crate::wavelet::{Morlet, Wavelet1d};
 use rayon::prelude::*;
 use serde::Serialize;
+use std::fmt;
 
 /// How a filter's spectrum is folded when it is applied to a signal subsampled by 2^k.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -74,6 +75,31 @@ impl Bank1dParams {
         })
     }
 
+    /// Checks the fields a caller may have set by hand: `sigma0 > 0`, `0 < r_psi < 1`,
+    /// `alpha > 0`, all finite, besides the ranges [`Self::new`] checks.
+    pub fn validate(&self) -> Result<()> {
+        Self::new(self.j, self.q, Some(self.t))?;
+        if !(self.sigma0.is_finite() && self.sigma0 > 0.0) {
+            return Err(invalid(
+                "sigma0",
+                format!("must be positive, got {}", self.sigma0),
+            ));
+        }
+        if !(self.r_psi.is_finite() && self.r_psi > 0.0 && self.r_psi < 1.0) {
+            return Err(invalid(
+                "r_psi",
+                format!("must be in (0, 1), got {}", self.r_psi),
+            ));
+        }
+        if !(self.alpha.is_finite() && self.alpha > 0.0) {
+            return Err(invalid(
+                "alpha",
+                format!("must be positive, got {}", self.alpha),
+            ));
+        }
+        Ok(())
+    }
+
     /// `floor(log2(T))`: the subsampling of locally averaged coefficients.
     pub fn log2_t(&self) -> usize {
         usize::BITS as usize - 1 - self.t.leading_zeros() as usize
@@ -125,6 +151,86 @@ pub fn anden_generator(j: usize, q: usize, sigma0: f64, r_psi: f64) -> Vec<(f64,
         out.push((xi, sigma_min));
     }
     out
+}
+
+/// Where the band-pass filters of a 1D bank sit: the `(xi, sigma)` pairs (centre frequency
+/// and bandwidth, in cycles per sample) of a family of `q` wavelets per octave.
+///
+/// The bank asks for the pairs of order 1 with `q = Q1` and of order 2 with `q = Q2`;
+/// each pair becomes one filter of the bank's [`Wavelet1d`] family. Pairs need
+/// `0 < xi < 0.5` and `sigma > 0`; the bank refuses others with a typed error.
+///
+/// ```
+/// use scattering_filters::{Bank1dParams, FilterBank1d, FrequencyLayout, Morlet};
+/// // Constant-Q only: the octaves of Andén's layout without its linear low-frequency tail.
+/// struct ConstantQ;
+/// impl FrequencyLayout for ConstantQ {
+///     fn name(&self) -> &str { "constant-q" }
+///     fn centers(&self, p: &Bank1dParams, q: usize) -> Vec<(f64, f64)> {
+///         let xi0 = scattering_filters::bank1d::xi_max(q);
+///         (0..p.j * q)
+///             .map(|k| {
+///                 let xi = xi0 * 2f64.powf(-(k as f64) / q as f64);
+///                 (xi, scattering_filters::bank1d::sigma_for_xi(xi, q, p.r_psi))
+///             })
+///             .collect()
+///     }
+/// }
+/// let params = Bank1dParams::new(6, (8, 1), None)?;
+/// let bank = FilterBank1d::with_family(4096, &params, &Morlet, &ConstantQ)?;
+/// assert_eq!(bank.psi1.len(), 48);
+/// # Ok::<(), scattering_filters::FilterError>(())
+/// ```
+pub trait FrequencyLayout: Send + Sync {
+    /// Short name, reported in errors and metadata.
+    fn name(&self) -> &str;
+    /// The `(xi, sigma)` pairs of a family of `q` wavelets per octave, by decreasing `xi`.
+    fn centers(&self, params: &Bank1dParams, q: usize) -> Vec<(f64, f64)>;
+}
+
+impl fmt::Debug for dyn FrequencyLayout + '_ {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FrequencyLayout({})", self.name())
+    }
+}
+
+/// Andén's layout ([`anden_generator`]), the one of ScatNet and Kymatio, and the default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AndenLayout;
+
+impl FrequencyLayout for AndenLayout {
+    fn name(&self) -> &str {
+        "anden"
+    }
+    fn centers(&self, params: &Bank1dParams, q: usize) -> Vec<(f64, f64)> {
+        anden_generator(params.j, q, params.sigma0, params.r_psi)
+    }
+}
+
+/// Checks the pairs a layout returned.
+fn check_centers(layout: &dyn FrequencyLayout, pairs: &[(f64, f64)], q: usize) -> Result<()> {
+    if pairs.is_empty() {
+        return Err(invalid(
+            "layout",
+            format!(
+                "layout `{}` returned no wavelets for Q = {q}",
+                layout.name()
+            ),
+        ));
+    }
+    for &(xi, sigma) in pairs {
+        if !(xi.is_finite() && xi > 0.0 && xi < 0.5 && sigma.is_finite() && sigma > 0.0) {
+            return Err(FilterError::Degenerate {
+                xi,
+                sigma,
+                reason: format!(
+                    "layout `{}` must give 0 < xi < 0.5 and sigma > 0",
+                    layout.name()
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Largest `j` such that a filter at `xi` of width `sigma` may be subsampled by 2^j
@@ -187,6 +293,8 @@ pub struct FilterBank1d {
     pub params: Bank1dParams,
     /// Name of the wavelet family.
     pub wavelet: String,
+    /// Name of the frequency layout.
+    pub layout: String,
     /// Low-pass filter.
     pub phi: Filter1d,
     /// First-order wavelets, by decreasing centre frequency.
@@ -201,8 +309,19 @@ impl FilterBank1d {
         Self::with_wavelet(n, params, &Morlet)
     }
 
-    /// A bank of length `n` whose band-pass filters come from `wavelet`.
+    /// A bank of length `n` whose band-pass filters come from `wavelet`, in Andén's layout.
     pub fn with_wavelet(n: usize, params: &Bank1dParams, wavelet: &dyn Wavelet1d) -> Result<Self> {
+        Self::with_family(n, params, wavelet, &AndenLayout)
+    }
+
+    /// A bank of length `n` with the filters of `wavelet` at the places `layout` gives.
+    pub fn with_family(
+        n: usize,
+        params: &Bank1dParams,
+        wavelet: &dyn Wavelet1d,
+        layout: &dyn FrequencyLayout,
+    ) -> Result<Self> {
+        params.validate()?;
         if n < 2 {
             return Err(invalid(
                 "N",
@@ -210,7 +329,9 @@ impl FilterBank1d {
             ));
         }
         let build = |q: usize| -> Result<Vec<Filter1d>> {
-            anden_generator(params.j, q, params.sigma0, params.r_psi)
+            let pairs = layout.centers(params, q);
+            check_centers(layout, &pairs, q)?;
+            pairs
                 .into_par_iter()
                 .map(|(xi, sigma)| {
                     let h = wavelet.band_pass(n, xi, sigma)?;
@@ -253,6 +374,7 @@ impl FilterBank1d {
             n,
             params: params.clone(),
             wavelet: wavelet.name().to_string(),
+            layout: layout.name().to_string(),
             phi,
             psi1,
             psi2,

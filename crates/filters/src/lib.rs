@@ -33,9 +33,11 @@ pub mod morlet1d;
 pub mod morlet2d;
 pub mod solid_harmonic;
 pub mod wavelet;
+pub mod wavelet2d;
 
-pub use bank1d::{Bank1dParams, Filter1d, FilterBank1d, Reduction};
+pub use bank1d::{AndenLayout, Bank1dParams, Filter1d, FilterBank1d, FrequencyLayout, Reduction};
 pub use error::{FilterError, Result};
 pub use morlet2d::{Filter2d, FilterBank2d, Spectrum2d};
-pub use solid_harmonic::SolidHarmonicBank;
+pub use solid_harmonic::{FnRadial3d, GaussianHarmonic, RadialProfile3d, SolidHarmonicBank};
 pub use wavelet::{FnWavelet, Gabor, Morlet, Wavelet1d};
+pub use wavelet2d::{FnWavelet2d, Gabor2d, Morlet2d, Wavelet2d};

@@ -3,7 +3,8 @@
 //! periodic grid), the Morlet zero-mean correction, the real part of the DFT, and the
 //! subsampled levels obtained by masking the high frequencies and summing the aliases.
 
-use crate::error::{invalid, Result};
+use crate::error::{invalid, FilterError, Result};
+use crate::wavelet2d::{Morlet2d, Wavelet2d};
 use num_complex::Complex64;
 use rayon::prelude::*;
 
@@ -127,6 +128,12 @@ pub fn periodize_2d(h: &Spectrum2d, res: usize) -> Spectrum2d {
     }
 }
 
+/// The number of resolutions Kymatio keeps of the wavelet of scale `j` in a bank of `big_j`
+/// scales: a second-order wavelet `j2` is applied at the resolutions `j1 < j2`.
+pub fn psi_levels(big_j: usize, j: usize) -> usize {
+    (j + 1).min(big_j.max(2) - 1)
+}
+
 /// One oriented wavelet of the 2D bank.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Filter2d {
@@ -161,11 +168,25 @@ pub struct FilterBank2d {
     pub psi: Vec<Filter2d>,
     /// Low-pass (`j = J`, `theta = 0`), at resolutions `0..J`.
     pub phi: Filter2d,
+    /// Name of the wavelet family.
+    pub wavelet: String,
 }
 
 impl FilterBank2d {
-    /// Builds the bank; `m` and `n` must be multiples of 2^J.
+    /// Builds the Morlet bank; `m` and `n` must be multiples of 2^J.
     pub fn new(m: usize, n: usize, j: usize, l: usize) -> Result<Self> {
+        Self::with_wavelet(m, n, j, l, &Morlet2d)
+    }
+
+    /// Builds the bank of another family: `J` scales, `L` angles
+    /// `(L/2 - 1 - theta) pi / L`, each spectrum stored at the resolutions Kymatio keeps.
+    pub fn with_wavelet(
+        m: usize,
+        n: usize,
+        j: usize,
+        l: usize,
+        wavelet: &dyn Wavelet2d,
+    ) -> Result<Self> {
         if j == 0 || j > 12 {
             return Err(invalid("J", format!("must be in 1..=12, got {j}")));
         }
@@ -179,38 +200,41 @@ impl FilterBank2d {
             ));
         }
         let big_j = j;
-        let n_levels_psi = |jj: usize| (jj + 1).min((big_j.max(2)) - 1);
+        let checked = |data: Vec<f64>, what: &str| -> Result<Spectrum2d> {
+            if data.len() != m * n {
+                return Err(FilterError::WrongLength {
+                    wavelet: wavelet.name().to_string(),
+                    expected: m * n,
+                    got: data.len(),
+                });
+            }
+            if data.iter().any(|v| !v.is_finite()) {
+                return Err(invalid(
+                    "wavelet",
+                    format!("`{}` gave a non-finite {what}", wavelet.name()),
+                ));
+            }
+            Ok(Spectrum2d { m, n, data })
+        };
         let psi: Vec<Filter2d> = (0..big_j * l)
             .into_par_iter()
             .map(|idx| {
                 let (jj, t) = (idx / l, idx % l);
-                let sigma = 0.8 * 2f64.powi(jj as i32);
                 let theta = ((l as f64 - l as f64 / 2.0 - 1.0) as i64 - t as i64) as f64
                     * std::f64::consts::PI
                     / l as f64;
-                let xi = 3.0 / 4.0 * std::f64::consts::PI / 2f64.powi(jj as i32);
-                let space = morlet_2d(m, n, sigma, theta, xi, 4.0 / l as f64);
-                let full = Spectrum2d {
-                    m,
-                    n,
-                    data: real_fft2(m, n, space),
-                };
-                let levels = (0..n_levels_psi(jj))
+                let full = checked(wavelet.band_pass(m, n, jj, theta, l)?, "band-pass")?;
+                let levels = (0..psi_levels(big_j, jj))
                     .map(|r| periodize_2d(&full, r))
                     .collect();
-                Filter2d {
+                Ok(Filter2d {
                     j: jj,
                     theta: t,
                     levels,
-                }
+                })
             })
-            .collect();
-        let sigma_phi = 0.8 * 2f64.powi(big_j as i32 - 1);
-        let full = Spectrum2d {
-            m,
-            n,
-            data: real_fft2(m, n, gabor_2d(m, n, sigma_phi, 0.0, 0.0, 1.0)),
-        };
+            .collect::<Result<_>>()?;
+        let full = checked(wavelet.low_pass(m, n, big_j)?, "low-pass")?;
         let phi = Filter2d {
             j: big_j,
             theta: 0,
@@ -223,6 +247,7 @@ impl FilterBank2d {
             l,
             psi,
             phi,
+            wavelet: wavelet.name().to_string(),
         })
     }
 

@@ -266,6 +266,172 @@ pub fn solid_harmonic_rows(
     }
 }
 
+/// A family of solid harmonic wavelets given by its radial profile in the Fourier domain:
+/// `psi_{l,m}(omega) = (-i)^l sqrt(4 pi / (2l + 1)) Y_l^m(omega / |omega|) R(|omega|, sigma, l)`.
+///
+/// The angular factor is normalised so that `sum_m |psi_{l,m}(omega)|^2 = R(|omega|)^2`:
+/// the modulus `sqrt(sum_m |x * psi_{l,m}|^2)` of the transform is then invariant to
+/// rotations whatever the profile. For `l > 0` the profile must vanish at the origin, where
+/// the harmonic has no direction. Frequencies are in radians per voxel (Kymatio's grid).
+///
+/// A family may also give its wavelets in line form ([`Self::rows`]); the transform checks
+/// them against the dense filters and falls back to stored values where they differ.
+pub trait RadialProfile3d: Send + Sync {
+    /// Short name, reported in errors.
+    fn name(&self) -> &str;
+    /// The profile `R(r, sigma, l)` at radius `r` (radians per voxel) for width `sigma`.
+    fn radial(&self, r: f64, sigma: f64, l: usize) -> f64;
+    /// The `2l + 1` wavelets of order `l` and width `sigma`, row-major `(m, n, o)` complex
+    /// spectra, built from [`Self::radial`] unless overridden.
+    fn filters(
+        &self,
+        shape: (usize, usize, usize),
+        sigma: f64,
+        l: usize,
+    ) -> Result<Vec<Vec<Complex64>>> {
+        profile_filters(shape, l, |r| self.radial(r, sigma, l), self.name())
+    }
+    /// The wavelets in the line form of [`SolidHarmonicRows`], if the family has one.
+    fn rows(
+        &self,
+        _shape: (usize, usize, usize),
+        _sigma: f64,
+        _l: usize,
+    ) -> Option<SolidHarmonicRows> {
+        None
+    }
+}
+
+impl std::fmt::Debug for dyn RadialProfile3d + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RadialProfile3d({})", self.name())
+    }
+}
+
+/// The Gaussian solid harmonic wavelets of Eickenberg et al. and Kymatio, the default:
+/// `R(r) = c_l (r sigma)^l exp(-r^2 sigma^2 / 2)` (`c_0 = 1`), with a line form.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GaussianHarmonic;
+
+impl RadialProfile3d for GaussianHarmonic {
+    fn name(&self) -> &str {
+        "gaussian"
+    }
+    fn radial(&self, r: f64, sigma: f64, l: usize) -> f64 {
+        let g = (-0.5 * r * r * sigma * sigma).exp();
+        if l == 0 {
+            return g;
+        }
+        let c = (2.0 * PI).powf(1.5) * norm_factor(l) * ((2 * l + 1) as f64 / (4.0 * PI)).sqrt();
+        c * (r * sigma).powi(l as i32) * g
+    }
+    fn filters(
+        &self,
+        shape: (usize, usize, usize),
+        sigma: f64,
+        l: usize,
+    ) -> Result<Vec<Vec<Complex64>>> {
+        Ok(solid_harmonic_3d(shape, sigma, l))
+    }
+    fn rows(
+        &self,
+        shape: (usize, usize, usize),
+        sigma: f64,
+        l: usize,
+    ) -> Option<SolidHarmonicRows> {
+        Some(solid_harmonic_rows(shape, sigma, l))
+    }
+}
+
+/// A user-defined profile from a closure `(r, sigma, l) -> R`.
+///
+/// ```
+/// use scattering_filters::{FnRadial3d, RadialProfile3d};
+/// // A Gaussian derivative of order l + 2: a narrower band than the default.
+/// let p = FnRadial3d::new("gauss-l+2", |r, sigma, l| {
+///     (r * sigma).powi(l as i32 + 2) * (-0.5 * (r * sigma).powi(2)).exp()
+/// });
+/// let psi = p.filters((8, 8, 8), 1.0, 1)?;
+/// assert_eq!(psi.len(), 3);
+/// # Ok::<(), scattering_filters::FilterError>(())
+/// ```
+pub struct FnRadial3d<F> {
+    name: String,
+    f: F,
+}
+
+impl<F: Fn(f64, f64, usize) -> f64 + Send + Sync> FnRadial3d<F> {
+    /// Wraps `f(r, sigma, l)`.
+    pub fn new(name: impl Into<String>, f: F) -> Self {
+        Self {
+            name: name.into(),
+            f,
+        }
+    }
+}
+
+impl<F: Fn(f64, f64, usize) -> f64 + Send + Sync> RadialProfile3d for FnRadial3d<F> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn radial(&self, r: f64, sigma: f64, l: usize) -> f64 {
+        (self.f)(r, sigma, l)
+    }
+}
+
+/// The wavelets of order `l` for the profile `radial` (see [`RadialProfile3d`]).
+fn profile_filters(
+    shape: (usize, usize, usize),
+    l: usize,
+    radial: impl Fn(f64) -> f64,
+    name: &str,
+) -> Result<Vec<Vec<Complex64>>> {
+    let (m0, n0, o0) = shape;
+    let len = m0 * n0 * o0;
+    let at0 = radial(0.0);
+    if !at0.is_finite() || (l > 0 && at0 != 0.0) {
+        return Err(invalid(
+            "profile",
+            format!(
+                "`{name}` gives {at0} at r = 0 for l = {l}; it must be finite, and 0 for l > 0"
+            ),
+        ));
+    }
+    let phase = Complex64::new(0.0, -1.0).powu(l as u32) * (4.0 * PI / (2 * l + 1) as f64).sqrt();
+    let mut out = vec![vec![Complex64::new(0.0, 0.0); len]; 2 * l + 1];
+    for a in 0..m0 {
+        let z = freq(a, m0);
+        for b in 0..n0 {
+            let y = freq(b, n0);
+            for c in 0..o0 {
+                let x = freq(c, o0);
+                let r = (x * x + y * y + z * z).sqrt();
+                let rad = radial(r);
+                if !rad.is_finite() {
+                    return Err(invalid(
+                        "profile",
+                        format!("`{name}` gives {rad} at r = {r} for l = {l}"),
+                    ));
+                }
+                let idx = (a * n0 + b) * o0 + c;
+                if l == 0 {
+                    out[0][idx] = Complex64::new(rad, 0.0);
+                    continue;
+                }
+                if rad == 0.0 {
+                    continue;
+                }
+                let azimuth = y.atan2(x);
+                let polar = z.atan2((x * x + y * y).sqrt()) + PI / 2.0;
+                for (o, mm) in out.iter_mut().zip(-(l as i64)..=l as i64) {
+                    o[idx] = sph_harm(mm, l, azimuth, polar) * phase * rad;
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The solid harmonic bank: `filters[l][j][m + l]`, `j = 0..=J`, width `sigma_0 2^j`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SolidHarmonicBank {
@@ -302,17 +468,28 @@ impl SolidHarmonicBank {
         Ok(())
     }
 
-    /// Builds the bank (in parallel over `(l, j)`).
+    /// Builds the Gaussian bank (in parallel over `j`).
     pub fn new(shape: (usize, usize, usize), j: usize, l: usize, sigma0: f64) -> Result<Self> {
+        Self::with_profile(shape, j, l, sigma0, &GaussianHarmonic)
+    }
+
+    /// Builds the bank of another radial profile.
+    pub fn with_profile(
+        shape: (usize, usize, usize),
+        j: usize,
+        l: usize,
+        sigma0: f64,
+        profile: &dyn RadialProfile3d,
+    ) -> Result<Self> {
         Self::validate(shape, j, l, sigma0)?;
         let filters = (0..=l)
             .map(|ll| {
                 (0..=j)
                     .into_par_iter()
-                    .map(|jj| solid_harmonic_3d(shape, sigma0 * 2f64.powi(jj as i32), ll))
-                    .collect()
+                    .map(|jj| profile.filters(shape, sigma0 * 2f64.powi(jj as i32), ll))
+                    .collect::<Result<Vec<_>>>()
             })
-            .collect();
+            .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             shape,
             j,

@@ -49,6 +49,8 @@ struct First2 {
 /// 2D scattering transform, built once for an image size and applied to batches.
 pub struct Scattering2d<T: Real = f64> {
     params: Scattering2dParams,
+    /// The family or bank the filters came from.
+    source: params::FilterSource2d,
     /// Padded size and padding (top, left).
     mp: usize,
     np: usize,
@@ -93,15 +95,20 @@ impl<T: Real> Scattering2d<T> {
     pub fn params(&self) -> &Scattering2dParams {
         &self.params
     }
-    /// The filter bank (f64, at the padded size), built anew: the transform keeps only
-    /// its own copies of the filters, in its precision and on their supports.
+    /// The filter bank (f64, at the padded size), built anew from its family or cloned
+    /// from the bank given: the transform keeps only its own copies of the filters, in its
+    /// precision and on their supports.
     pub fn bank(&self) -> Result<FilterBank2d> {
-        Ok(FilterBank2d::new(
-            self.mp,
-            self.np,
-            self.params.j,
-            self.params.l,
-        )?)
+        Ok(match &self.source {
+            params::FilterSource2d::Family(w) => FilterBank2d::with_wavelet(
+                self.mp,
+                self.np,
+                self.params.j,
+                self.params.l,
+                w.as_ref(),
+            )?,
+            params::FilterSource2d::Bank(b) => b.as_ref().clone(),
+        })
     }
     /// `(channels, rows, columns)` of the output for one image:
     /// `1 + L J + L^2 J (J - 1) / 2` channels of size about `M / 2^J x N / 2^J`.

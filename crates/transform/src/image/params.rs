@@ -3,8 +3,12 @@
 use super::*;
 use crate::common::Averaging;
 use crate::common::Padding;
-use crate::error::Result;
+use crate::error::{invalid, Result};
+use scattering_engine::Real;
+use scattering_filters::morlet2d::psi_levels;
+use scattering_filters::{Filter2d, FilterBank2d, Morlet2d, Wavelet2d};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// Parameters of a [`Scattering2d`], set with builder methods and checked by `build`.
 ///
@@ -64,12 +68,99 @@ impl Scattering2dParams {
         self.max_order = m;
         self
     }
-    /// Builds the transform, computing in `f64`.
+    /// Builds the transform with Morlet wavelets, computing in `f64`.
     pub fn build(self) -> Result<Scattering2d<f64>> {
-        Scattering2d::new(self)
+        self.build_with_wavelet(Morlet2d)
     }
-    /// Builds the transform, computing in `f32`.
+    /// Builds the transform with Morlet wavelets, computing in `f32`.
     pub fn build_f32(self) -> Result<Scattering2d<f32>> {
-        Scattering2d::new(self)
+        self.build_with_wavelet(Morlet2d)
     }
+    /// Builds the transform with another wavelet family, in the precision `T`.
+    ///
+    /// ```
+    /// use scattering_filters::Gabor2d;
+    /// use scattering_transform::Scattering2dParams;
+    /// let s = Scattering2dParams::new((32, 32), 2).build_with_wavelet::<f64>(Gabor2d)?;
+    /// assert_eq!(s.bank()?.wavelet, "gabor");
+    /// # Ok::<(), scattering_transform::TransformError>(())
+    /// ```
+    pub fn build_with_wavelet<T: Real>(
+        self,
+        wavelet: impl Wavelet2d + 'static,
+    ) -> Result<Scattering2d<T>> {
+        Scattering2d::new(self, FilterSource2d::Family(Arc::new(wavelet)))
+    }
+    /// Builds the transform on a prebuilt bank: of size [`Self::padded_shape`], with `J`
+    /// and `L` equal to the parameters', `J L` wavelets each stored at the resolutions
+    /// [`psi_levels`] gives and a low-pass at resolutions `0..J`, all finite.
+    pub fn build_with_bank<T: Real>(self, bank: FilterBank2d) -> Result<Scattering2d<T>> {
+        Scattering2d::new(self, FilterSource2d::Bank(Arc::new(bank)))
+    }
+}
+
+/// Where a 2D transform's filters come from; kept so that [`Scattering2d::bank`] can give
+/// them back.
+#[derive(Clone)]
+pub(super) enum FilterSource2d {
+    /// A family, built at the padded size.
+    Family(Arc<dyn Wavelet2d>),
+    /// A bank the caller built.
+    Bank(Arc<FilterBank2d>),
+}
+
+/// Checks a prebuilt bank against the sizes the transform needs.
+pub(super) fn check_bank(
+    bank: &FilterBank2d,
+    mp: usize,
+    np: usize,
+    j: usize,
+    l: usize,
+) -> Result<()> {
+    let bad = |reason: String| Err(invalid("bank", reason));
+    if (bank.m, bank.n, bank.j, bank.l) != (mp, np, j, l) {
+        return bad(format!(
+            "bank is {}x{} with J = {}, L = {}; the transform needs {mp}x{np}, J = {j}, L = {l}",
+            bank.m, bank.n, bank.j, bank.l
+        ));
+    }
+    if bank.psi.len() != j * l {
+        return bad(format!(
+            "bank has {} wavelets, expected J L = {}",
+            bank.psi.len(),
+            j * l
+        ));
+    }
+    let levels_ok = |f: &Filter2d, need: usize| {
+        f.levels.len() >= need
+            && f.levels.iter().enumerate().all(|(r, s)| {
+                s.m == mp >> r
+                    && s.n == np >> r
+                    && s.data.len() == s.m * s.n
+                    && s.data.iter().all(|v| v.is_finite())
+            })
+    };
+    for (idx, f) in bank.psi.iter().enumerate() {
+        if (f.j, f.theta) != (idx / l, idx % l) {
+            return bad(format!(
+                "wavelet {idx} has (j, theta) = ({}, {}), expected ({}, {})",
+                f.j,
+                f.theta,
+                idx / l,
+                idx % l
+            ));
+        }
+        if !levels_ok(f, psi_levels(j, f.j)) {
+            return bad(format!(
+                "wavelet {idx} needs {} finite levels of sizes (M/2^r, N/2^r)",
+                psi_levels(j, f.j)
+            ));
+        }
+    }
+    if !levels_ok(&bank.phi, j) {
+        return bad(format!(
+            "the low-pass needs {j} finite levels of sizes (M/2^r, N/2^r)"
+        ));
+    }
+    Ok(())
 }

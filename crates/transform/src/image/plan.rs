@@ -1,6 +1,7 @@
 //! Planning: padding, the Morlet bank at every level, the path table (order-1 paths
 //! grouped in pairs of one scale), the FFT plans, and the filters on their supports.
 
+use super::params::{check_bank, FilterSource2d};
 use super::*;
 use crate::common::Averaging;
 use crate::common::Padding;
@@ -11,14 +12,15 @@ use scattering_engine::pool::Pool;
 use scattering_engine::Real;
 use scattering_filters::FilterBank2d;
 
-impl<T: Real> Scattering2d<T> {
-    pub(super) fn new(params: Scattering2dParams) -> Result<Self> {
-        let (m, n) = params.shape;
-        let j = params.j;
+impl Scattering2dParams {
+    /// Checks the parameters; returns the padded size and the crop of the output.
+    fn plan_padding(&self) -> Result<(usize, usize, usize)> {
+        let (m, n) = self.shape;
+        let j = self.j;
         if j == 0 || j > 12 {
             return Err(invalid("J", format!("must be in 1..=12, got {j}")));
         }
-        if params.l == 0 {
+        if self.l == 0 {
             return Err(invalid(
                 "L",
                 "the number of orientations must be at least 1",
@@ -30,19 +32,19 @@ impl<T: Real> Scattering2d<T> {
                 format!("image {m}x{n} is smaller than 2^J = {} on a side", 1 << j),
             ));
         }
-        if params.max_order > 2 {
+        if self.max_order > 2 {
             return Err(invalid(
                 "max_order",
-                format!("must be 0, 1 or 2, got {}", params.max_order),
+                format!("must be 0, 1 or 2, got {}", self.max_order),
             ));
         }
-        if params.average == Averaging::None {
+        if self.average == Averaging::None {
             return Err(invalid(
                 "average",
                 "2D scattering averages locally or globally; `None` is not available",
             ));
         }
-        let (mp, np, crop) = match params.padding {
+        Ok(match self.padding {
             // Kymatio's padded size: ((M + 2^J) // 2^J + 1) * 2^J.
             Padding::Reflect => {
                 let padded = |s: usize| ((s + (1 << j)) / (1 << j) + 1) * (1 << j);
@@ -60,9 +62,34 @@ impl<T: Real> Scattering2d<T> {
                 }
                 (m, n, 0)
             }
-        };
+        })
+    }
+
+    /// The size the filters act on (the image plus its padding): a bank given to
+    /// [`Self::build_with_bank`] must have this size.
+    pub fn padded_shape(&self) -> Result<(usize, usize)> {
+        let (mp, np, _) = self.plan_padding()?;
+        Ok((mp, np))
+    }
+}
+
+impl<T: Real> Scattering2d<T> {
+    pub(super) fn new(params: Scattering2dParams, source: FilterSource2d) -> Result<Self> {
+        let (m, n) = params.shape;
+        let j = params.j;
+        let (mp, np, crop) = params.plan_padding()?;
         let pad = ((mp - m) / 2, (np - n) / 2);
-        let bank = FilterBank2d::new(mp, np, j, params.l)?;
+        let owned;
+        let bank: &FilterBank2d = match &source {
+            FilterSource2d::Family(w) => {
+                owned = FilterBank2d::with_wavelet(mp, np, j, params.l, w.as_ref())?;
+                &owned
+            }
+            FilterSource2d::Bank(b) => {
+                check_bank(b, mp, np, j, params.l)?;
+                b
+            }
+        };
         let l = params.l;
         let mut meta = vec![PathMeta2d {
             order: 0,
@@ -143,6 +170,7 @@ impl<T: Real> Scattering2d<T> {
             phi: bank.phi.levels.iter().map(sparse).collect(),
             spatial,
             plans: Plans2d::new(mp, np, j),
+            source,
             pool: Pool::new(2),
             exec: Default::default(),
             out,

@@ -262,7 +262,12 @@ mod tests {
         let x = Array4::from_shape_fn((1, 10, 10, 10), |_| rng.random_range(-1.0..1.0));
         let p = SolidHarmonicScattering3dParams::new(shape, 1, 8);
         let formed = p.clone().build().unwrap();
-        let stored = SolidHarmonicScattering3d::<f64>::with_filters(p, false).unwrap();
+        let stored = SolidHarmonicScattering3d::<f64>::with_filters(
+            p,
+            params::SolidSource::Profile(&scattering_filters::GaussianHarmonic),
+            false,
+        )
+        .unwrap();
         let lined = formed.psi.iter().flatten().flatten();
         eprintln!(
             "line forms: {} of {}",
@@ -343,7 +348,12 @@ mod tests {
                 .clone()
                 .all(|f| f.line.is_some() && f.values.is_empty()));
             assert_eq!(lined.count(), (ll + 1) * (ll + 1) * (jj + 1));
-            let stored = SolidHarmonicScattering3d::<f64>::with_filters(p.clone(), false).unwrap();
+            let stored = SolidHarmonicScattering3d::<f64>::with_filters(
+                p.clone(),
+                params::SolidSource::Profile(&scattering_filters::GaussianHarmonic),
+                false,
+            )
+            .unwrap();
             assert!(stored
                 .psi
                 .iter()

@@ -2,6 +2,7 @@
 //! their supports, their symmetry checks (Hermitian, Nyquist planes) that decide which
 //! outputs may share FFTs, the path table and the work groups.
 
+use super::params::SolidSource;
 use super::*;
 use crate::error::{invalid, Result};
 use scattering_engine::fourier2d::Plans2d;
@@ -9,18 +10,18 @@ use scattering_engine::fourier3d::{LineSupport, Plan3d};
 use scattering_engine::line_filter::{LineFilter, Lines};
 use scattering_engine::pool::Pool;
 use scattering_engine::{Cx, Real};
-use scattering_filters::solid_harmonic::{solid_harmonic_3d, solid_harmonic_rows};
-use scattering_filters::SolidHarmonicBank;
+use scattering_filters::{GaussianHarmonic, SolidHarmonicBank};
 
 impl<T: Real> SolidHarmonicScattering3d<T> {
     pub(super) fn new(params: SolidHarmonicScattering3dParams) -> Result<Self> {
-        Self::with_filters(params, true)
+        Self::with_filters(params, SolidSource::Profile(&GaussianHarmonic), true)
     }
 
     /// [`Self::new`], with the wavelets in line form (`line_forms`) where it is exact
     /// enough, or all with stored values (for tests of the two against each other).
     pub(super) fn with_filters(
         params: SolidHarmonicScattering3dParams,
+        source: SolidSource<'_>,
         line_forms: bool,
     ) -> Result<Self> {
         if !(1..=2).contains(&params.max_order) {
@@ -58,6 +59,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             ));
         }
         SolidHarmonicBank::validate(params.shape, params.j, params.l, params.sigma0)?;
+        source.check(&params)?;
         // Built one (l, j) at a time and stored sparsely at once, so the dense bank never
         // sits in memory whole.
         let (m0, n0, o0) = params.shape;
@@ -68,22 +70,23 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             .map(|l| {
                 (0..=params.j)
                     .map(|j| {
-                        let sigma = params.sigma0 * 2f64.powi(j as i32);
-                        let dense = solid_harmonic_3d(params.shape, sigma, l);
+                        let (dense, rows) = source.filters(&params, l, j)?;
                         let sym = NyquistPlanes::all(&dense, l, params.shape, inv_len);
                         let real0 = hermitian(&dense[l], params.shape);
-                        let rows = solid_harmonic_rows(params.shape, sigma, l);
-                        let mut lines = LineFilter::all(
-                            Lines {
-                                shape: rows.shape,
-                                basis: &rows.basis,
-                                coef: &rows.coef,
-                            },
-                            &dense,
-                            inv_len,
-                        )
-                        .filter(|_| line_forms)
-                        .map(Vec::into_iter);
+                        let mut lines = rows
+                            .filter(|_| line_forms)
+                            .and_then(|rows| {
+                                LineFilter::all(
+                                    Lines {
+                                        shape: rows.shape,
+                                        basis: &rows.basis,
+                                        coef: &rows.coef,
+                                    },
+                                    &dense,
+                                    inv_len,
+                                )
+                            })
+                            .map(Vec::into_iter);
                         let sparse = dense
                             .iter()
                             .map(|f| {
@@ -96,11 +99,11 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                                 s
                             })
                             .collect();
-                        (sparse, sym, real0)
+                        Ok((sparse, sym, real0))
                     })
-                    .collect()
+                    .collect::<Result<Vec<_>>>()
             })
-            .collect();
+            .collect::<Result<Vec<_>>>()?;
         let mut psi = Vec::new();
         let mut sym = Vec::new();
         let mut packable = Vec::new();

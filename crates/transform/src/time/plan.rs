@@ -1,6 +1,7 @@
 //! Planning: the padding, the filter bank, the path table and subsampling of every path,
 //! the FFT plans, and the filters stored on their supports, all computed once.
 
+use super::params::BankSource;
 use super::*;
 use crate::common::padding::Padding;
 use crate::common::Averaging;
@@ -9,50 +10,53 @@ use scattering_engine::fourier1d::{Plans, SparseFilter};
 use scattering_engine::pool::Pool;
 use scattering_engine::Real;
 use scattering_filters::morlet1d::{gauss_1d, temporal_support};
-use scattering_filters::{Bank1dParams, FilterBank1d, Wavelet1d};
+use scattering_filters::{Bank1dParams, FilterBank1d};
 
-impl<T: Real> Scattering1d<T> {
-    pub(super) fn new(params: Scattering1dParams, wavelet: &dyn Wavelet1d) -> Result<Self> {
-        let n = params.n;
-        if params.j == 0 || params.j > scattering_filters::bank1d::MAX_J {
+impl Scattering1dParams {
+    /// Checks the parameters and returns the bank parameters, the padded length and the
+    /// left padding. Padded length: Kymatio's rule (3 low-pass supports on each side, a
+    /// power of two, at most 3N - 2 so the mirror never wraps).
+    fn plan_padding(&self) -> Result<(Bank1dParams, usize, usize)> {
+        let n = self.n;
+        if self.j == 0 || self.j > scattering_filters::bank1d::MAX_J {
             return Err(invalid(
                 "J",
                 format!(
                     "must be in 1..={}, got {}",
                     scattering_filters::bank1d::MAX_J,
-                    params.j
+                    self.j
                 ),
             ));
         }
-        if n < (1 << params.j) {
+        if n < (1 << self.j) {
             return Err(invalid(
                 "N",
                 format!(
                     "signal length {n} is shorter than 2^J = {}; lower J or use longer signals",
-                    1usize << params.j
+                    1usize << self.j
                 ),
             ));
         }
-        if params.max_order > 2 {
+        if self.max_order > 2 {
             return Err(invalid(
                 "max_order",
-                format!("must be 0, 1 or 2, got {}", params.max_order),
+                format!("must be 0, 1 or 2, got {}", self.max_order),
             ));
         }
-        let t = params.t.unwrap_or(1 << params.j);
+        let t = self.t.unwrap_or(1 << self.j);
         if t == 0 || t > n {
             return Err(invalid(
                 "T",
                 format!("averaging scale must be in 1..=N = {n}, got {t}"),
             ));
         }
-        let mut bank_params = Bank1dParams::new(params.j, params.q, Some(t))?;
-        bank_params.reduction = params.reduction;
-        let log2_t = bank_params.log2_t();
-
-        // Padded length: Kymatio's rule (3 low-pass supports on each side, power of two,
-        // at most 3N - 2 so the mirror never wraps).
-        let (n_pad, pad_left) = match params.padding {
+        let mut bank_params = Bank1dParams::new(self.j, self.q, Some(t))?;
+        bank_params.reduction = self.reduction;
+        bank_params.sigma0 = self.sigma0;
+        bank_params.r_psi = self.r_psi;
+        bank_params.alpha = self.alpha;
+        bank_params.validate()?;
+        let (n_pad, pad_left) = match self.padding {
             Padding::Reflect => {
                 let phi = gauss_1d(n, bank_params.sigma_low())?;
                 let min_to_pad = 3 * temporal_support(&phi, 1e-3);
@@ -62,7 +66,79 @@ impl<T: Real> Scattering1d<T> {
             }
             Padding::Periodic => (n, 0),
         };
-        let bank = FilterBank1d::with_wavelet(n_pad, &bank_params, wavelet)?;
+        Ok((bank_params, n_pad, pad_left))
+    }
+
+    /// The length the filters act on (the signal length plus its padding): a bank given to
+    /// [`Self::build_with_bank`] must have this length.
+    pub fn padded_length(&self) -> Result<usize> {
+        Ok(self.plan_padding()?.1)
+    }
+}
+
+/// A prebuilt bank's sizes and values: level `k` of every filter is `n_pad / 2^k` long and
+/// finite, and each family has a level 0. Missing levels are caught with the path table.
+fn check_bank(bank: &FilterBank1d, n_pad: usize) -> Result<()> {
+    if bank.n != n_pad {
+        return Err(invalid(
+            "bank",
+            format!(
+                "bank length {} differs from the padded length {n_pad}",
+                bank.n
+            ),
+        ));
+    }
+    if bank.psi1.is_empty() || bank.psi2.is_empty() {
+        return Err(invalid(
+            "bank",
+            "psi1 and psi2 need at least one filter each",
+        ));
+    }
+    let all = std::iter::once(("phi", &bank.phi))
+        .chain(bank.psi1.iter().map(|f| ("psi1", f)))
+        .chain(bank.psi2.iter().map(|f| ("psi2", f)));
+    for (name, f) in all {
+        if f.levels.is_empty() {
+            return Err(invalid("bank", format!("a {name} filter has no level 0")));
+        }
+        for (k, lev) in f.levels.iter().enumerate() {
+            if lev.len() != n_pad >> k || !n_pad.is_multiple_of(1 << k) {
+                return Err(invalid(
+                    "bank",
+                    format!(
+                        "{name} filter (xi = {}) level {k} has {} values, expected {}",
+                        f.xi,
+                        lev.len(),
+                        n_pad >> k
+                    ),
+                ));
+            }
+            if lev.iter().any(|v| !v.is_finite()) {
+                return Err(invalid(
+                    "bank",
+                    format!("{name} filter (xi = {}) level {k} is not finite", f.xi),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl<T: Real> Scattering1d<T> {
+    pub(super) fn new(params: Scattering1dParams, source: BankSource<'_>) -> Result<Self> {
+        let n = params.n;
+        let (bank_params, n_pad, pad_left) = params.plan_padding()?;
+        let t = bank_params.t;
+        let log2_t = bank_params.log2_t();
+        let bank = match source {
+            BankSource::Family(wavelet, layout) => {
+                FilterBank1d::with_family(n_pad, &bank_params, wavelet, layout)?
+            }
+            BankSource::Bank(bank) => {
+                check_bank(&bank, n_pad)?;
+                bank
+            }
+        };
 
         // Subsampling of every path: k1 after psi1, k2 more after psi2; `out_level` is
         // the subsampling of the averaged output.
@@ -147,7 +223,10 @@ impl<T: Real> Scattering1d<T> {
         if missing_psi2 || (avg == Averaging::Local && bank.phi.level(max_level).is_none()) {
             return Err(invalid(
                 "N",
-                format!("padded length {n_pad} is too short for J and T"),
+                format!(
+                    "a filter level the paths need is missing: the padded length {n_pad} is \
+                     too short for J and T, or a prebuilt bank lacks it"
+                ),
             ));
         }
 
