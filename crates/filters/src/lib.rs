@@ -3,10 +3,14 @@
 //! This crate builds the filters; the transforms live in `scattering-transform`.
 //! 1D banks ([`FilterBank1d`]) follow Kymatio's construction number for number (Morlet
 //! wavelets, Andén's frequency layout, filters sampled in the Fourier domain and stored at
-//! every subsampling level), with any [`Wavelet1d`] family in place of Morlet. 2D banks
-//! ([`FilterBank2d`]: J scales x L orientations of Morlet wavelets) and 3D solid harmonic
-//! banks ([`SolidHarmonicBank`]) follow Kymatio's `Scattering2D` and
-//! `HarmonicScattering3D`.
+//! every subsampling level). 2D banks ([`FilterBank2d`]: J scales x L orientations of
+//! Morlet wavelets) and 3D solid harmonic banks ([`SolidHarmonicBank`]) follow Kymatio's
+//! `Scattering2D` and `HarmonicScattering3D`.
+//!
+//! Users extend it with their own families: a [`Wavelet1d`] with a [`FrequencyLayout`] in
+//! 1D, a [`Wavelet2d`] in 2D, a [`RadialProfile3d`] in 3D (closures through [`FnWavelet`],
+//! [`FnWavelet2d`], [`FnRadial3d`]); `examples/custom_wavelet.rs` runs one of each through
+//! the transforms.
 //!
 //! ```
 //! use scattering_filters::{littlewood_paley, Bank1dParams, FilterBank1d, Gabor};

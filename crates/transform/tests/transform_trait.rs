@@ -3,27 +3,13 @@
 //! parallelism settings change nothing beyond rounding, f32 follows f64 (3D included),
 //! and bad arrays are refused with typed errors.
 
+mod common;
+use common::{batch_shape, gradient_error, noise};
 use ndarray::{ArrayD, IxDyn};
-use rand::{rngs::StdRng, SeedableRng};
-use rand_distr::{Distribution, StandardNormal};
 use scattering_transform::{
     Parallelism, Real, Scattering1dParams, Scattering2dParams, SolidHarmonicScattering3dParams,
     Transform, TransformError,
 };
-
-fn noise<T: Real>(shape: &[usize], seed: u64) -> ArrayD<T> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    ArrayD::from_shape_fn(IxDyn(shape), |_| T::of(StandardNormal.sample(&mut rng)))
-}
-
-fn batch_shape<S: Transform>(s: &S, b: usize, input: bool) -> Vec<usize> {
-    let per = if input {
-        s.input_shape()
-    } else {
-        s.output_shape()
-    };
-    std::iter::once(b).chain(per).collect()
-}
 
 fn rel<T: Real>(a: &ArrayD<T>, b: &ArrayD<T>) -> f64 {
     assert_eq!(a.shape(), b.shape());
@@ -34,27 +20,6 @@ fn rel<T: Real>(a: &ArrayD<T>, b: &ArrayD<T>) -> f64 {
         .sum();
     let den: f64 = b.iter().map(|y| y.as_f64().powi(2)).sum();
     (num / den.max(1e-300)).sqrt()
-}
-
-fn dot<T: Real>(a: &ArrayD<T>, b: &ArrayD<T>) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x.as_f64() * y.as_f64()).sum()
-}
-
-/// `<backward(x, g), v>` against the central difference of `<S x, g>` along `v`.
-fn gradient_error<S: Transform<Elem = f64>>(s: &S, b: usize) -> f64 {
-    let x = noise::<f64>(&batch_shape(s, b, true), 1);
-    let g = noise::<f64>(&batch_shape(s, b, false), 2);
-    let grad = s.backward_batch(x.view(), g.view()).unwrap();
-    let mut worst = 0.0f64;
-    for seed in 3..6 {
-        let v = noise::<f64>(x.shape(), seed);
-        let h = 1e-5;
-        let f = |t: f64| dot(&s.forward_batch((&x + &(&v * t)).view()).unwrap(), &g);
-        let fd = (f(h) - f(-h)) / (2.0 * h);
-        let an = dot(&grad, &v);
-        worst = worst.max((fd - an).abs() / an.abs().max(1e-8));
-    }
-    worst
 }
 
 /// Every generic property, for any transform in f64.
