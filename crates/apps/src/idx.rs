@@ -8,12 +8,22 @@ use std::io::Read;
 use std::path::Path;
 
 fn read_all(path: &Path) -> Result<Vec<u8>, AppError> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| AppError::io(path, e))?
+        .len();
+    crate::io::check_input_size(path, len)?;
     let raw = std::fs::read(path).map_err(|e| AppError::io(path, e))?;
     if raw.starts_with(&[0x1f, 0x8b]) {
+        // Bounded, so that a small archive cannot expand past the input limit.
+        let limit = crate::io::input_limit_bytes() / 8;
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(&raw[..])
+            .take(limit + 1)
             .read_to_end(&mut out)
             .map_err(|e| AppError::format(path, format!("bad gzip data: {e}")))?;
+        if out.len() as u64 > limit {
+            crate::io::check_input_size(path, limit + 1)?;
+        }
         Ok(out)
     } else {
         Ok(raw)
@@ -54,7 +64,10 @@ fn header(path: &Path, bytes: &[u8], ndim: usize) -> Result<(Vec<usize>, usize),
             ]) as usize
         })
         .collect();
-    let n: usize = dims.iter().product();
+    let n = dims
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| AppError::format(path, format!("IDX dimensions {dims:?} overflow")))?;
     if bytes.len() != off + n {
         return Err(AppError::format(
             path,
@@ -79,10 +92,23 @@ pub fn read_idx_images(path: &Path) -> Result<Array3<f64>, AppError> {
         .map_err(|e| AppError::format(path, e.to_string()))
 }
 
-/// Reads an IDX label file (1 dimension).
-pub fn read_idx_labels(path: &Path) -> Result<Vec<usize>, AppError> {
+/// Reads an IDX label file (1 dimension) whose labels are classes `0..classes`.
+pub fn read_idx_labels(path: &Path, classes: usize) -> Result<Vec<usize>, AppError> {
     let bytes = read_all(path)?;
     let (_, off) = header(path, &bytes, 1)?;
+    if off == bytes.len() {
+        return Err(AppError::format(path, "no labels"));
+    }
+    if let Some((i, &b)) = bytes[off..]
+        .iter()
+        .enumerate()
+        .find(|&(_, &b)| b as usize >= classes)
+    {
+        return Err(AppError::format(
+            path,
+            format!("label {i} is {b}; expected a class in 0..{classes}"),
+        ));
+    }
     Ok(bytes[off..].iter().map(|&b| b as usize).collect())
 }
 
@@ -111,7 +137,21 @@ mod tests {
         assert_eq!(a[[1, 1, 2]], 1.0);
         let l = dir.path().join("labels");
         write_idx(&l, &[3], &[7, 2, 1]).unwrap();
-        assert_eq!(read_idx_labels(&l).unwrap(), vec![7, 2, 1]);
+        assert_eq!(read_idx_labels(&l, 10).unwrap(), vec![7, 2, 1]);
+        write_idx(&l, &[3], &[7, 200, 1]).unwrap();
+        let e = read_idx_labels(&l, 10).unwrap_err().to_string();
+        assert!(e.contains("label 1 is 200"), "{e}");
+        write_idx(&l, &[0], &[]).unwrap();
+        assert!(read_idx_labels(&l, 10).is_err(), "no labels");
+        // Dimensions whose product overflows.
+        std::fs::write(
+            &p,
+            [
+                0u8, 0, 8, 3, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+            ],
+        )
+        .unwrap();
+        assert!(read_idx_images(&p).is_err(), "overflow");
         assert!(read_idx_images(&l).is_err(), "labels are not images");
         std::fs::write(&p, [0u8, 0, 8, 3, 0, 0, 0, 9]).unwrap();
         assert!(read_idx_images(&p).is_err(), "truncated");

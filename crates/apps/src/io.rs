@@ -47,8 +47,136 @@ pub fn read_signals(path: &Path) -> Result<Signals, AppError> {
     })
 }
 
-/// Reads a float32 or float64 `.npy` array of any dimension, as float64.
+/// The largest input the tools read into memory, in bytes of float64 values: 4 GiB unless
+/// the environment variable `SCATTERING_INPUT_LIMIT_GB` says otherwise. Inputs are checked
+/// against it before anything is allocated.
+pub fn input_limit_bytes() -> u64 {
+    std::env::var("SCATTERING_INPUT_LIMIT_GB")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|g| g.is_finite() && *g > 0.0)
+        .map_or(4 << 30, |g| (g * (1u64 << 30) as f64) as u64)
+}
+
+/// Refuses `values` float64 values if they exceed [`input_limit_bytes`].
+pub fn check_input_size(path: &Path, values: u64) -> Result<(), AppError> {
+    let bytes = values.saturating_mul(8);
+    let limit = input_limit_bytes();
+    if bytes > limit {
+        return Err(AppError::format(
+            path,
+            format!(
+                "{values} values need {:.1} GiB as float64, over the input limit of {:.1} GiB \
+                 (set SCATTERING_INPUT_LIMIT_GB to raise it)",
+                bytes as f64 / (1u64 << 30) as f64,
+                limit as f64 / (1u64 << 30) as f64
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The parts of a `.npy` header the readers check before allocating.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NpyHeader {
+    /// The dtype descriptor, e.g. `<f8`.
+    pub descr: String,
+    /// The array shape.
+    pub shape: Vec<usize>,
+    /// Bytes of one value.
+    pub item_size: u64,
+    /// Offset of the data in the file.
+    pub data_offset: u64,
+}
+
+/// Reads and checks a `.npy` header: the magic string, the header dictionary, a shape whose
+/// size does not overflow, and a file long enough for the data the header announces.
+pub fn read_npy_header(path: &Path) -> Result<NpyHeader, AppError> {
+    use std::io::Read;
+    let bad = |reason: String| AppError::format(path, reason);
+    let mut f = File::open(path).map_err(|e| AppError::io(path, e))?;
+    let file_len = f.metadata().map_err(|e| AppError::io(path, e))?.len();
+    let mut pre = [0u8; 8];
+    f.read_exact(&mut pre)
+        .map_err(|_| bad("not a .npy file (shorter than its magic string)".into()))?;
+    if &pre[..6] != b"\x93NUMPY" {
+        return Err(bad("not a .npy file (bad magic string)".into()));
+    }
+    let (len_bytes, start) = match pre[6] {
+        1 => (2usize, 10u64),
+        2 | 3 => (4, 12),
+        v => {
+            return Err(bad(format!(
+                ".npy format version {v} is not supported (1 to 3 are)"
+            )))
+        }
+    };
+    let mut lb = [0u8; 4];
+    f.read_exact(&mut lb[..len_bytes])
+        .map_err(|_| bad("truncated .npy header".into()))?;
+    let header_len = u32::from_le_bytes(lb) as u64;
+    if start + header_len > file_len || header_len > 1 << 20 {
+        return Err(bad(format!(
+            "the .npy header claims {header_len} bytes, the file holds {file_len}"
+        )));
+    }
+    let mut text = vec![0u8; header_len as usize];
+    f.read_exact(&mut text)
+        .map_err(|_| bad("truncated .npy header".into()))?;
+    let text = String::from_utf8_lossy(&text);
+    let field = |key: &str| -> Option<&str> {
+        let at = text.find(&format!("'{key}'"))? + key.len() + 2;
+        let rest = text[at..].trim_start().strip_prefix(':')?.trim_start();
+        Some(rest)
+    };
+    let descr = field("descr")
+        .and_then(|r| r.strip_prefix('\'').and_then(|r| r.split('\'').next()))
+        .ok_or_else(|| bad("the .npy header has no `descr`".into()))?
+        .to_string();
+    let item_size: u64 = descr
+        .trim_start_matches(['<', '>', '|', '='])
+        .get(1..)
+        .and_then(|d| d.parse().ok())
+        .ok_or_else(|| bad(format!("unreadable .npy dtype `{descr}`")))?;
+    let shape_text = field("shape")
+        .and_then(|r| r.strip_prefix('('))
+        .and_then(|r| r.split(')').next())
+        .ok_or_else(|| bad("the .npy header has no `shape`".into()))?;
+    let shape = shape_text
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| d.trim_end_matches('L').parse::<usize>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| bad(format!("unreadable .npy shape `({shape_text})`")))?;
+    let data_offset = start + header_len;
+    let count = shape
+        .iter()
+        .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
+        .ok_or_else(|| bad(format!("the .npy shape {shape:?} overflows")))?;
+    let need = count
+        .checked_mul(item_size)
+        .ok_or_else(|| bad(format!("the .npy shape {shape:?} overflows")))?;
+    let have = file_len - data_offset;
+    if need > have {
+        return Err(bad(format!(
+            "the .npy header announces shape {shape:?} ({need} bytes of data), the file holds \
+             {have} bytes: truncated or corrupt"
+        )));
+    }
+    check_input_size(path, count)?;
+    Ok(NpyHeader {
+        descr,
+        shape,
+        item_size,
+        data_offset,
+    })
+}
+
+/// Reads a float32 or float64 `.npy` array of any dimension, as float64. The header is
+/// checked against the file's length and the input limit before anything is allocated.
 pub fn read_npy_any(path: &Path) -> Result<ArrayD<f64>, AppError> {
+    read_npy_header(path)?;
     let open = || {
         File::open(path)
             .map(BufReader::new)
@@ -99,6 +227,30 @@ fn read_wav(path: &Path) -> Result<Signals, AppError> {
     })?;
     let spec = reader.spec();
     let channels = spec.channels as usize;
+    if channels == 0 {
+        return Err(AppError::format(path, "the WAV header declares 0 channels"));
+    }
+    if spec.sample_rate == 0 {
+        return Err(AppError::format(
+            path,
+            "the WAV header declares a sample rate of 0 Hz",
+        ));
+    }
+    let bits_ok = match spec.sample_format {
+        hound::SampleFormat::Int => (1..=32).contains(&spec.bits_per_sample),
+        hound::SampleFormat::Float => spec.bits_per_sample == 32,
+    };
+    if !bits_ok {
+        return Err(AppError::format(
+            path,
+            format!(
+                "unsupported WAV sample format: {:?} with {} bits (integers of 1 to 32 bits or \
+                 32-bit floats are read)",
+                spec.sample_format, spec.bits_per_sample
+            ),
+        ));
+    }
+    check_input_size(path, u64::from(reader.len()))?;
     let samples: Vec<f64> = match spec.sample_format {
         hound::SampleFormat::Int => {
             let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f64;
@@ -125,39 +277,89 @@ fn read_wav(path: &Path) -> Result<Signals, AppError> {
 }
 
 fn read_csv(path: &Path) -> Result<Array2<f64>, AppError> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| AppError::io(path, e))?
+        .len();
+    // At least two bytes a value ("1\n").
+    check_input_size(path, len / 2)?;
     let text = std::fs::read_to_string(path).map_err(|e| AppError::io(path, e))?;
-    let mut values = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
+    parse_csv(&text).map_err(|reason| AppError::format(path, reason))
+}
+
+/// The first column of a CSV text (see [`read_signals`]). A UTF-8 byte-order mark is skipped;
+/// comments (`#`) and blank lines are ignored; one header line is allowed before the values.
+/// Decimal commas are refused rather than read as two columns: with `;` or tab separators a
+/// comma inside a field is one, and a file whose every row is `integer,digits` under a
+/// one-column header (or no header) is read as one too; such a file needs decimal points,
+/// or a header naming its two columns.
+pub fn parse_csv(text: &str) -> Result<Array2<f64>, String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let rows: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim()))
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let sep = |l: &str| {
+        if l.contains(';') {
+            ';'
+        } else if l.contains('\t') {
+            '\t'
+        } else if l.contains(',') {
+            ','
+        } else {
+            ' '
         }
-        let field = line
-            .split([',', ';', '\t', ' '])
+    };
+    let first_field = |l: &str| -> String {
+        l.split(sep(l))
             .next()
             .unwrap_or("")
             .trim()
-            .trim_matches('"');
+            .trim_matches('"')
+            .to_string()
+    };
+    let decimal_comma = |(line, l): (usize, &str)| {
+        format!(
+            "line {line}: `{l}` looks like a number with a decimal comma; write it with a \
+             decimal point, or give a header line naming each column"
+        )
+    };
+    let mut values = Vec::with_capacity(rows.len());
+    let mut header: Option<&str> = None;
+    for &(line, l) in &rows {
+        let field = first_field(l);
+        if sep(l) != ',' && field.contains(',') {
+            return Err(decimal_comma((line, l)));
+        }
         match field.parse::<f64>() {
             Ok(v) => values.push(v),
             // A header is allowed before the first value.
-            Err(_) if values.is_empty() => {}
-            Err(_) => {
-                return Err(AppError::format(
-                    path,
-                    format!("line {}: `{field}` is not a number", i + 1),
-                ))
-            }
+            Err(_) if values.is_empty() && header.is_none() => header = Some(l),
+            Err(_) => return Err(format!("line {line}: `{field}` is not a number")),
         }
     }
     if values.is_empty() {
-        return Err(AppError::format(
-            path,
-            "no numeric values in the first column",
-        ));
+        return Err("no numeric values in the first column".into());
+    }
+    let one_column_header = header.is_none_or(|h| !h.contains([',', ';', '\t']));
+    let int = |s: &str| {
+        let s = s.strip_prefix('-').unwrap_or(s);
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    let data_rows: Vec<&(usize, &str)> = rows.iter().filter(|(_, l)| Some(*l) != header).collect();
+    let all_pairs = data_rows.iter().all(|(_, l)| {
+        let parts: Vec<&str> = l.split(',').map(str::trim).collect();
+        parts.len() == 2
+            && int(parts[0])
+            && !parts[1].is_empty()
+            && parts[1].bytes().all(|b| b.is_ascii_digit())
+    });
+    if one_column_header && all_pairs {
+        return Err(decimal_comma(*data_rows[0]));
     }
     let n = values.len();
-    Array2::from_shape_vec((1, n), values).map_err(|e| AppError::format(path, e.to_string()))
+    Array2::from_shape_vec((1, n), values).map_err(|e| e.to_string())
 }
 
 /// Files written to temporary names and renamed together by [`Outputs::commit`].
@@ -241,6 +443,9 @@ pub fn meta_path(output: &Path) -> PathBuf {
 pub fn read_images(path: &Path) -> Result<ndarray::Array3<f64>, AppError> {
     match extension(path).as_str() {
         "png" | "jpg" | "jpeg" => {
+            let (w, h) = image::image_dimensions(path)
+                .map_err(|e| AppError::format(path, format!("cannot read image header: {e}")))?;
+            check_input_size(path, u64::from(w) * u64::from(h))?;
             let img = image::open(path)
                 .map_err(|e| AppError::format(path, format!("cannot decode image: {e}")))?
                 .to_luma32f();
@@ -264,8 +469,16 @@ pub fn read_images(path: &Path) -> Result<ndarray::Array3<f64>, AppError> {
                     ))
                 }
             };
-            a.into_dimensionality::<ndarray::Ix3>()
-                .map_err(|e| AppError::format(path, e.to_string()))
+            let a = a
+                .into_dimensionality::<ndarray::Ix3>()
+                .map_err(|e| AppError::format(path, e.to_string()))?;
+            if a.is_empty() {
+                return Err(AppError::format(
+                    path,
+                    format!("the image batch is empty (shape {shape:?})"),
+                ));
+            }
+            Ok(a)
         }
         other => Err(AppError::format(
             path,
@@ -293,6 +506,14 @@ pub fn read_volumes(path: &Path) -> Result<ndarray::Array4<f64>, AppError> {
             ))
         }
     };
-    a.into_dimensionality::<ndarray::Ix4>()
-        .map_err(|e| AppError::format(path, e.to_string()))
+    let a = a
+        .into_dimensionality::<ndarray::Ix4>()
+        .map_err(|e| AppError::format(path, e.to_string()))?;
+    if a.is_empty() {
+        return Err(AppError::format(
+            path,
+            format!("the volume batch is empty (shape {shape:?})"),
+        ));
+    }
+    Ok(a)
 }

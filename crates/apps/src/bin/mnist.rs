@@ -192,9 +192,9 @@ fn run(args: Args) -> Result<(), AppError> {
         }
     }
     let train_x = read_idx_images(&args.train_images)?;
-    let train_y = read_idx_labels(&args.train_labels)?;
+    let train_y = read_idx_labels(&args.train_labels, 10)?;
     let test_x = read_idx_images(&args.test_images)?;
-    let test_y = read_idx_labels(&args.test_labels)?;
+    let test_y = read_idx_labels(&args.test_labels, 10)?;
     if train_x.dim().0 != train_y.len() || test_x.dim().0 != test_y.len() {
         return Err(AppError::Usage(format!(
             "image and label counts differ: train {} vs {}, test {} vs {}",

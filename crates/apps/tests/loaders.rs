@@ -1,0 +1,178 @@
+//! Hostile inputs to the loaders: each is refused with a message naming the file and the
+//! cause, before anything large is allocated, and never by a panic or an abort.
+
+use ndarray::{Array2, Array3};
+use ndarray_npy::write_npy;
+use scattering_apps::io::{parse_csv, read_images, read_npy_header, read_signals, read_volumes};
+use std::path::Path;
+use std::process::Command;
+
+fn err_of<T: std::fmt::Debug>(r: Result<T, scattering_apps::AppError>) -> String {
+    r.expect_err("the input was accepted").to_string()
+}
+
+/// A float64 `.npy` whose header claims `shape`, followed by `data_bytes` bytes.
+fn lying_npy(path: &Path, shape: &str, data_bytes: usize) {
+    let dict = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
+    let mut header = dict.into_bytes();
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(b' ');
+    }
+    header.push(b'\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(&header);
+    out.extend(std::iter::repeat_n(0u8, data_bytes));
+    std::fs::write(path, out).unwrap();
+}
+
+#[test]
+fn npy_headers_that_lie_are_refused_before_allocating() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("x.npy");
+    // 8 TB announced, 80 bytes present: the old reader aborted allocating the claim.
+    lying_npy(&p, "(1000000000000,)", 80);
+    let e = err_of(read_signals(&p));
+    assert!(
+        e.contains("truncated or corrupt") && e.contains("x.npy"),
+        "{e}"
+    );
+    assert!(read_images(&p).is_err() && read_volumes(&p).is_err());
+    // A shape whose size overflows.
+    lying_npy(&p, "(4294967296, 4294967296, 4294967296)", 8);
+    assert!(err_of(read_signals(&p)).contains("overflows"));
+    // Consistent header, but over the input limit (checked in the CLI test below).
+    lying_npy(&p, "(3, 4)", 96);
+    let h = read_npy_header(&p).unwrap();
+    assert_eq!(
+        (h.shape, h.item_size, h.descr.as_str()),
+        (vec![3, 4], 8, "<f8")
+    );
+    assert_eq!(read_signals(&p).unwrap().data.dim(), (3, 4));
+    // Not a .npy at all, and a header longer than the file.
+    std::fs::write(&p, b"hello").unwrap();
+    assert!(err_of(read_signals(&p)).contains("magic"));
+    std::fs::write(&p, b"\x93NUMPY\x01\x00\xff\x7f{'descr'").unwrap();
+    assert!(err_of(read_signals(&p)).contains("header claims"));
+}
+
+#[test]
+fn empty_images_and_volumes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("img.npy");
+    write_npy(&p, &Array2::<f64>::zeros((32, 0))).unwrap();
+    assert!(err_of(read_images(&p)).contains("empty"));
+    write_npy(&p, &Array3::<f64>::zeros((0, 8, 8))).unwrap();
+    assert!(err_of(read_images(&p)).contains("empty"));
+    write_npy(&p, &Array3::<f64>::zeros((4, 0, 4))).unwrap();
+    assert!(err_of(read_volumes(&p)).contains("empty"));
+}
+
+#[test]
+fn scatter_image_on_an_empty_image_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("img.npy");
+    write_npy(&p, &Array2::<f64>::zeros((32, 0))).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_scatter"))
+        .args(["image", "--input"])
+        .arg(&p)
+        .arg("--output")
+        .arg(dir.path().join("o.npy"))
+        .args(["-J", "2"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("empty") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn inputs_over_the_limit_are_refused_with_the_memory_they_need() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("x.npy");
+    write_npy(&p, &Array2::<f64>::zeros((4, 100_000))).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_scatter"))
+        .env("SCATTERING_INPUT_LIMIT_GB", "0.001")
+        .args(["time", "--input"])
+        .arg(&p)
+        .arg("--output")
+        .arg(dir.path().join("o.npy"))
+        .args(["-J", "4"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("400000 values") && stderr.contains("SCATTERING_INPUT_LIMIT_GB"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("o.npy").exists());
+}
+
+/// A 16-bit PCM WAV header with the given rate, channels and bits, then `frames` frames.
+fn wav(path: &Path, rate: u32, channels: u16, bits: u16, frames: usize) {
+    let block = channels * bits.div_ceil(8);
+    let data = frames * block as usize;
+    let mut b = Vec::new();
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + data as u32).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&channels.to_le_bytes());
+    b.extend_from_slice(&rate.to_le_bytes());
+    b.extend_from_slice(&(rate * block as u32).to_le_bytes());
+    b.extend_from_slice(&block.to_le_bytes());
+    b.extend_from_slice(&bits.to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&(data as u32).to_le_bytes());
+    b.extend(std::iter::repeat_n(1u8, data));
+    std::fs::write(path, b).unwrap();
+}
+
+#[test]
+fn wav_headers_that_cannot_be_used_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("a.wav");
+    wav(&p, 8000, 1, 16, 64);
+    assert_eq!(read_signals(&p).unwrap().data.dim(), (1, 64));
+    // Sample rate 0 made the figure code spin forever.
+    wav(&p, 0, 1, 16, 64);
+    assert!(err_of(read_signals(&p)).contains("0 Hz"));
+    wav(&p, 8000, 1, 16, 0);
+    assert!(err_of(read_signals(&p)).contains("no samples"));
+    std::fs::write(&p, b"RIFF\x00\x00").unwrap();
+    assert!(err_of(read_signals(&p)).contains("WAV"));
+}
+
+#[test]
+fn csv_byte_order_marks_and_decimal_commas() {
+    // The byte-order mark no longer swallows the first value.
+    let a = parse_csv("\u{feff}1.5\n2\n3\n").unwrap();
+    assert_eq!(a.as_slice().unwrap(), &[1.5, 2.0, 3.0]);
+    // Decimal commas are refused with the line, whatever the separator.
+    for text in [
+        "1,5\n2,25\n3,0\n",
+        "# comment\nvalue\n1,5\n2,0\n",
+        "a;b\n1,5;2\n",
+    ] {
+        let e = parse_csv(text).unwrap_err();
+        assert!(
+            e.contains("decimal comma") && e.contains("line"),
+            "{text:?}: {e}"
+        );
+    }
+    // Two columns named in a header are two columns: the first is read.
+    let a = parse_csv("t,x\n1,5\n2,7\n").unwrap();
+    assert_eq!(a.as_slice().unwrap(), &[1.0, 2.0]);
+    // Real-valued second columns are not decimal commas.
+    let a = parse_csv("1,0.5\n2,0.25\n").unwrap();
+    assert_eq!(a.as_slice().unwrap(), &[1.0, 2.0]);
+    let e = parse_csv("1\n2\nthree\n").unwrap_err();
+    assert!(e.contains("line 3") && e.contains("three"), "{e}");
+    assert!(parse_csv("\u{feff}\n# nothing\n").is_err());
+}
