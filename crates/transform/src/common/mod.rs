@@ -4,6 +4,7 @@
 pub mod averaging;
 pub(crate) mod checks;
 pub(crate) mod driver;
+pub(crate) mod homogeneity;
 pub mod padding;
 pub mod parallel;
 pub mod transform;

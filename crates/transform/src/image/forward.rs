@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::common::driver::for_each_sample;
+use crate::common::homogeneity::{rescale_exponent, Pow2};
 use crate::error::Result;
 use ndarray::{Array3, Array4, ArrayView3, ArrayViewMut2, ArrayViewMut3, ArrayViewMut4, Axis};
 use scattering_engine::fourier1d::modulus;
@@ -30,12 +31,22 @@ impl<T: Real> Scattering2d<T> {
             x,
             out,
             || self.workspace(false),
-            |ws, _, img, o, spread| {
-                self.load(ws, img.iter().map(|&v| v.into()));
-                if spread {
-                    self.forward_one_parallel(ws, o);
+            |ws, _, img, mut o, spread| {
+                let k = rescale_exponent::<T, _>(img.iter().copied());
+                if k == 0 {
+                    self.load(ws, img.iter().map(|&v| v.into()));
                 } else {
-                    self.forward_one(ws, o);
+                    let up = Pow2::new(k);
+                    self.load(ws, img.iter().map(|&v| up.apply(v.into())));
+                }
+                if spread {
+                    self.forward_one_parallel(ws, o.view_mut());
+                } else {
+                    self.forward_one(ws, o.view_mut());
+                }
+                if k != 0 {
+                    let down = Pow2::new(-k);
+                    o.mapv_inplace(|v| T::of(down.apply(v.as_f64())));
                 }
             },
         );

@@ -5,6 +5,7 @@
 use super::*;
 use crate::common::checks::{check_batch_shape, check_finite};
 use crate::common::driver::for_each_sample;
+use crate::common::homogeneity::{rescale_exponent, Pow2};
 use crate::common::padding::{pad_reflect_adjoint, Padding};
 use crate::common::Averaging;
 use crate::error::Result;
@@ -45,7 +46,14 @@ impl<T: Real> Scattering1d<T> {
             out,
             || self.workspace(true),
             |ws, b, row, o, spread| {
-                ws.load(row.iter().map(|&v| T::of(v.into())));
+                // The Jacobian is the same at x and 2^k x.
+                let k = rescale_exponent::<T, _>(row.iter().copied());
+                if k == 0 {
+                    ws.load(row.iter().map(|&v| T::of(v.into())));
+                } else {
+                    let up = Pow2::new(k);
+                    ws.load(row.iter().map(|&v| T::of(up.apply(v.into()))));
+                }
                 self.backward_one(ws, grad.index_axis(Axis(0), b), o, spread);
             },
         );
