@@ -1,7 +1,8 @@
 //! Scattering is positively homogeneous, S(a x) = a S(x) for a > 0, and its Jacobian does
 //! not depend on a: both hold, with finite coefficients, for inputs of any finite
 //! magnitude (1e-300 to 1e300 in f64, 1e-37 to 1e37 in f32), where the squares of the
-//! modulus would overflow or underflow.
+//! modulus would overflow or underflow. The 3D integrals of `U^q` are homogeneous of
+//! degree `q`, checked wherever the answer is representable.
 
 mod common;
 use common::noise;
@@ -89,4 +90,43 @@ fn f32_transforms_take_any_f32_magnitude() {
         .build_f32()
         .unwrap();
     check(&s2, 2, &[1e-37, 1e-20, 1e20, 1e37], 2e-5, "2D f32");
+}
+
+/// 3D: the integral of `U^q` is homogeneous of degree `q`, and its gradient of degree
+/// `q - 1`, over the f64 range wherever the answer is representable.
+#[test]
+fn solid_harmonic_integrals_are_homogeneous_of_their_degree() {
+    use scattering_transform::SolidHarmonicScattering3dParams;
+    let cases: [(Vec<f64>, Vec<f64>); 2] = [
+        (vec![0.5, 1.0, 2.0], vec![1e-152, 1e-60, 1e60, 1e151]),
+        (vec![0.5, 1.0], vec![1e-300, 1e-200, 1e200, 1e300]),
+    ];
+    for (powers, scales) in cases {
+        let s = SolidHarmonicScattering3dParams::new((8, 8, 8), 1, 1)
+            .integral_powers(powers.clone())
+            .build()
+            .unwrap();
+        let x = noise::<f64>(&[1, 8, 8, 8], 5);
+        let g = noise::<f64>(&[1, 3, 2, powers.len()], 6);
+        let sx = s.forward_batch(x.view()).unwrap();
+        let gx = s.backward_batch(x.view(), g.view()).unwrap();
+        let per_power = |a: &ArrayD<f64>, f: &dyn Fn(usize, f64) -> f64| {
+            let mut b = a.clone();
+            for (i, v) in b.indexed_iter_mut() {
+                *v = f(i[3], *v);
+            }
+            b
+        };
+        for a in scales {
+            let ax = x.mapv(|v| v * a);
+            let sa = s.forward_batch(ax.view()).unwrap();
+            let sa = per_power(&sa, &|k, v| v / a.powf(powers[k]));
+            assert!(sa.iter().all(|v| v.is_finite()), "a = {a:e}: {sa:?}");
+            let e = rel(&sa, &sx);
+            assert!(e <= 1e-12, "3D {powers:?}, a = {a:e}: S off by {e:e}");
+            let ga = per_power(&g, &|k, v| v * a.powf(1.0 - powers[k]));
+            let e = rel(&s.backward_batch(ax.view(), ga.view()).unwrap(), &gx);
+            assert!(e <= 1e-11, "3D {powers:?}, a = {a:e}: gradient off by {e:e}");
+        }
+    }
 }

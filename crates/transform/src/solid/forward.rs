@@ -2,6 +2,7 @@
 //! queue, longest first; within a group, outputs share FFTs where the symmetries allow.
 
 use super::*;
+use crate::common::homogeneity::{rescale_exponent, Pow2};
 use crate::error::Result;
 use ndarray::{Array4, ArrayView4, ArrayViewMut4, Axis};
 use rayon::slice::{ParallelSlice, ParallelSliceMut};
@@ -30,7 +31,20 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         mut out: ArrayViewMut4<O>,
     ) {
         for (b, mut ob) in out.axis_iter_mut(Axis(0)).enumerate() {
-            let xs = self.input_spectrum(x.index_axis(Axis(0), b));
+            let (xs, k) = self.input_spectrum(x.index_axis(Axis(0), b));
+            // The integral of U^q of 2^k x is 2^(k q) times that of x.
+            let unscale: Vec<f64> = self
+                .params
+                .integral_powers
+                .iter()
+                .map(|q| {
+                    if k == 0 {
+                        1.0
+                    } else {
+                        2f64.powf(-f64::from(k) * q)
+                    }
+                })
+                .collect();
             // Each worker takes the next group, longest first (rayon's halving split would
             // hand one thread the three longest groups).
             let groups = self.groups();
@@ -47,19 +61,27 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                 })
                 .collect();
             for (p, l, vals) in results {
-                for (k, v) in vals.into_iter().enumerate() {
-                    ob[[p, l, k]] = O::of(v);
+                for (i, v) in vals.into_iter().enumerate() {
+                    ob[[p, l, i]] = O::of(v * unscale[i]);
                 }
             }
         }
     }
 
     /// Spectrum of one input volume, its FFT spread over the threads: everything after it
-    /// needs it, so one thread alone would leave the others waiting.
+    /// needs it, so one thread alone would leave the others waiting. A volume whose
+    /// magnitude would overflow or underflow the squares of the modulus is scaled by `2^k`
+    /// (exact), and `k` returned; otherwise `k = 0`.
     pub(super) fn input_spectrum<A: Copy + Into<f64> + Sync>(
         &self,
         x: ndarray::ArrayView3<A>,
-    ) -> Vec<Cx<T>> {
+    ) -> (Vec<Cx<T>>, i32) {
+        let k = rescale_exponent::<T, _>(x.iter().copied());
+        let up = Pow2::new(k);
+        let load = |i: A| {
+            let v: f64 = i.into();
+            Cx::new(T::of(if k == 0 { v } else { up.apply(v) }), T::zero())
+        };
         let z = Cx::new(T::zero(), T::zero());
         let mut v = vec![z; self.len()];
         let slab = self.params.shape.1 * self.params.shape.2;
@@ -67,18 +89,11 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             Some(xs) => v
                 .par_chunks_mut(slab)
                 .zip(xs.par_chunks(slab))
-                .for_each(|(o, i)| {
-                    o.iter_mut()
-                        .zip(i)
-                        .for_each(|(o, &i)| *o = Cx::new(T::of(i.into()), T::zero()))
-                }),
-            None => v
-                .iter_mut()
-                .zip(x.iter())
-                .for_each(|(o, &i)| *o = Cx::new(T::of(i.into()), T::zero())),
+                .for_each(|(o, i)| o.iter_mut().zip(i).for_each(|(o, &i)| *o = load(i))),
+            None => v.iter_mut().zip(x.iter()).for_each(|(o, &i)| *o = load(i)),
         }
         self.plan.process_parallel(&mut v, false);
-        v
+        (v, k)
     }
 
     pub(super) fn spectrum_of_real(
