@@ -29,6 +29,13 @@ pub struct Molecule {
     pub energy: f64,
 }
 
+/// Largest coordinate accepted, in Ångström.
+pub const MAX_COORDINATE: f64 = 1000.0;
+/// Largest energy accepted, in kcal/mol.
+pub const MAX_ENERGY: f64 = 1e7;
+/// Smallest distance between two nuclei accepted, in Ångström.
+pub const MIN_DISTANCE: f64 = 0.1;
+
 /// Reads one JSON object per line (`.gz` transparently) with fields `Z`, `R` and `target`;
 /// the target is multiplied by `to_kcal` (1 for kcal/mol, [`HARTREE_KCAL`] for Hartree).
 pub fn read_molecules(path: &Path, target: &str, to_kcal: f64) -> Result<Vec<Molecule>, AppError> {
@@ -71,6 +78,34 @@ pub fn read_molecules(path: &Path, target: &str, to_kcal: f64) -> Result<Vec<Mol
             .ok_or_else(|| bad(format!("no numeric field `{target}`")))?;
         if !e.is_finite() || r.iter().flatten().any(|c| !c.is_finite()) {
             return Err(bad("non-finite value".into()));
+        }
+        // Molecules, not galaxies: a coordinate past 1000 Å or an energy past 1e7 kcal/mol
+        // is a unit or format error, and would silently wreck the features.
+        if let Some(c) = r.iter().flatten().find(|c| c.abs() > MAX_COORDINATE) {
+            return Err(bad(format!(
+                "coordinate {c} Å is beyond ±{MAX_COORDINATE} Å; positions must be in Ångström"
+            )));
+        }
+        if (e * to_kcal).abs() > MAX_ENERGY {
+            return Err(bad(format!(
+                "`{target}` = {e} is beyond ±{MAX_ENERGY:e} kcal/mol once converted; check its unit"
+            )));
+        }
+        // Two nuclei closer than 0.1 Å (bonds are 0.74 Å and longer) make the Coulomb
+        // features explode (Z_i Z_j / |R_i - R_j|).
+        for i in 0..r.len() {
+            for j in 0..i {
+                let d = (0..3)
+                    .map(|a| (r[i][a] - r[j][a]).powi(2))
+                    .sum::<f64>()
+                    .sqrt();
+                if d < MIN_DISTANCE {
+                    return Err(bad(format!(
+                        "atoms {j} and {i} are {d:.3} Å apart (under {MIN_DISTANCE} Å): \
+                         duplicated or misplaced positions"
+                    )));
+                }
+            }
         }
         let id = match v.get("id") {
             Some(serde_json::Value::String(s)) => s.clone(),
@@ -491,5 +526,37 @@ mod tests {
         assert!(read_molecules(&p, "U0", 1.0).is_err());
         std::fs::write(&p, "{\"Z\":[1,1],\"R\":[[0,0,0]],\"E\":1}\n").unwrap();
         assert!(read_molecules(&p, "E", 1.0).is_err());
+    }
+
+    #[test]
+    fn absurd_molecules_are_refused_with_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.jsonl");
+        let ok = r#"{"Z": [8, 1, 1], "R": [[0, 0, 0.12], [0, 0.76, -0.47], [0, -0.76, -0.47]], "E": -1.5}"#;
+        let cases = [
+            (
+                r#"{"Z": [1, 1], "R": [[0, 0, 0], [0, 0, 0]], "E": 1}"#,
+                "apart",
+            ),
+            (
+                r#"{"Z": [1, 1], "R": [[0, 0, 0], [0, 0, 1e6]], "E": 1}"#,
+                "Ångström",
+            ),
+            (
+                r#"{"Z": [1, 1], "R": [[0, 0, 0], [0, 0, 0.74]], "E": 1e12}"#,
+                "unit",
+            ),
+            (
+                r#"{"Z": [1, 99], "R": [[0, 0, 0], [0, 0, 0.74]], "E": 1}"#,
+                "1..=54",
+            ),
+        ];
+        for (line, want) in cases {
+            std::fs::write(&p, format!("{ok}\n{line}\n")).unwrap();
+            let e = read_molecules(&p, "E", 1.0).unwrap_err().to_string();
+            assert!(e.contains("line 2") && e.contains(want), "{line}: {e}");
+        }
+        std::fs::write(&p, format!("{ok}\n")).unwrap();
+        assert_eq!(read_molecules(&p, "E", 1.0).unwrap().len(), 1);
     }
 }

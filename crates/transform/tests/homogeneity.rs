@@ -126,7 +126,10 @@ fn solid_harmonic_integrals_are_homogeneous_of_their_degree() {
             assert!(e <= 1e-12, "3D {powers:?}, a = {a:e}: S off by {e:e}");
             let ga = per_power(&g, &|k, v| v * a.powf(1.0 - powers[k]));
             let e = rel(&s.backward_batch(ax.view(), ga.view()).unwrap(), &gx);
-            assert!(e <= 1e-11, "3D {powers:?}, a = {a:e}: gradient off by {e:e}");
+            assert!(
+                e <= 1e-11,
+                "3D {powers:?}, a = {a:e}: gradient off by {e:e}"
+            );
         }
     }
 }

@@ -51,9 +51,9 @@ struct Args {
     /// Training sizes of the curve (the first n training images).
     #[arg(long, value_delimiter = ',')]
     train_sizes: Option<Vec<usize>>,
-    /// Use only the first N test images.
-    #[arg(long)]
-    test_limit: Option<usize>,
+    /// Use only the first N test images (at least 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    test_limit: Option<u64>,
     /// Feature sets: pixels, scattering1, scattering2.
     #[arg(
         long,
@@ -228,6 +228,7 @@ fn run(args: Args) -> Result<(), AppError> {
     let n_train = *sizes.last().unwrap_or(&0);
     let n_test = args
         .test_limit
+        .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
         .or(args.quick.then_some(2000))
         .unwrap_or(test_y.len())
         .min(test_y.len());
