@@ -66,14 +66,24 @@ pub fn check_input_size(path: &Path, values: u64) -> Result<(), AppError> {
         return Err(AppError::format(
             path,
             format!(
-                "{values} values need {:.1} GiB as float64, over the input limit of {:.1} GiB \
+                "{values} values need {} as float64, over the input limit of {} \
                  (set SCATTERING_INPUT_LIMIT_GB to raise it)",
-                bytes as f64 / (1u64 << 30) as f64,
-                limit as f64 / (1u64 << 30) as f64
+                human_bytes(bytes),
+                human_bytes(limit)
             ),
         ));
     }
     Ok(())
+}
+
+/// `bytes` in MiB or GiB, for messages.
+fn human_bytes(bytes: u64) -> String {
+    let mib = bytes as f64 / (1u64 << 20) as f64;
+    if mib < 1024.0 {
+        format!("{mib:.1} MiB")
+    } else {
+        format!("{:.1} GiB", mib / 1024.0)
+    }
 }
 
 /// The parts of a `.npy` header the readers check before allocating.
