@@ -176,3 +176,66 @@ fn csv_byte_order_marks_and_decimal_commas() {
     assert!(e.contains("line 3") && e.contains("three"), "{e}");
     assert!(parse_csv("\u{feff}\n# nothing\n").is_err());
 }
+
+/// Runs a binary on arguments that must be refused before any work; returns stderr.
+fn refused(exe: &str, args: &[&str]) -> String {
+    let out = Command::new(exe).args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{args:?} was accepted: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+#[test]
+fn flags_the_code_would_ignore_or_reject_later_are_refused_up_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = dir.path().join("o.npy");
+    let o = o.to_str().unwrap();
+    let wav = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/audio/bird.wav");
+    let png = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/images/brick.png");
+    let scatter = env!("CARGO_BIN_EXE_scatter");
+    let e = refused(
+        scatter,
+        &[
+            "time",
+            "--input",
+            wav,
+            "--output",
+            o,
+            "--average",
+            "global",
+            "-T",
+            "16",
+        ],
+    );
+    assert!(e.contains("-T sets the scale of local averaging"), "{e}");
+    let e = refused(
+        scatter,
+        &["image", "--input", png, "--output", o, "--average", "none"],
+    );
+    assert!(e.contains("possible values: local, global"), "{e}");
+    let out = dir.path().join("run");
+    let out = out.to_str().unwrap();
+    let e = refused(env!("CARGO_BIN_EXE_ising"), &["--out", out, "--block", "0"]);
+    assert!(e.contains("--block"), "{e}");
+    let e = refused(
+        env!("CARGO_BIN_EXE_ising"),
+        &["--out", out, "--quick", "--block", "64"],
+    );
+    assert!(e.contains("larger than the lattice side"), "{e}");
+    let e = refused(
+        env!("CARGO_BIN_EXE_turbulence"),
+        &["--out", out, "--size", "48"],
+    );
+    assert!(e.contains("power of two"), "{e}");
+    let e = refused(
+        env!("CARGO_BIN_EXE_multifractal"),
+        &["--out", out, "--maxent-iters", "0"],
+    );
+    assert!(e.contains("--maxent-iters"), "{e}");
+    for exe in [env!("CARGO_BIN_EXE_cox"), env!("CARGO_BIN_EXE_turbulence")] {
+        let e = refused(exe, &["--out", out, "--realisations", "0"]);
+        assert!(e.contains("--realisations"), "{e}");
+    }
+    assert!(!Path::new(o).exists());
+}

@@ -32,7 +32,7 @@ struct Args {
     size: Option<usize>,
     /// Realisations whose moments are averaged into the target.
     #[arg(long)]
-    realisations: Option<usize>,
+    realisations: Option<std::num::NonZeroUsize>,
     /// Mean number of points per pixel.
     #[arg(long, default_value_t = 1.0)]
     mean: f64,
@@ -60,7 +60,7 @@ fn run(a: Args) -> Result<(), AppError> {
     let size = a.size.unwrap_or(if q { 64 } else { 128 });
     let j = a.opt.j.unwrap_or(if q { 4 } else { 5 });
     let l = a.opt.l.unwrap_or(if q { 4 } else { 8 });
-    let reals = a.realisations.unwrap_or(if q { 2 } else { 4 }).max(1);
+    let reals = a.realisations.map_or(if q { 2 } else { 4 }, |n| n.get());
     let settings = a.opt.settings(if q { 100 } else { 500 });
     let cox = Cox {
         l: size,

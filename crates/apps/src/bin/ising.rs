@@ -33,18 +33,18 @@ struct Args {
     /// Lattice side (a multiple of 2^J).
     #[arg(long)]
     size: Option<usize>,
-    /// Realisations (each synthesised from its own moments).
+    /// Realisations (each synthesised from its own moments; at least 1).
     #[arg(long)]
-    realisations: Option<usize>,
+    realisations: Option<std::num::NonZeroUsize>,
     /// Equilibration sweeps before the first realisation.
     #[arg(long, default_value_t = 300)]
     equilibration: usize,
     /// Sweeps between two realisations.
     #[arg(long, default_value_t = 20)]
     gap: usize,
-    /// Block side of the block magnetisation.
+    /// Block side of the block magnetisation (at least 1, at most the lattice side).
     #[arg(long)]
-    block: Option<usize>,
+    block: Option<std::num::NonZeroUsize>,
     #[command(flatten)]
     opt: ImageOptions,
 }
@@ -57,8 +57,13 @@ fn run(a: Args) -> Result<(), AppError> {
     let size = a.size.unwrap_or(if q { 32 } else { 128 });
     let j = a.opt.j.unwrap_or(if q { 3 } else { 5 });
     let l = a.opt.l.unwrap_or(if q { 4 } else { 8 });
-    let reals = a.realisations.unwrap_or(if q { 2 } else { 4 }).max(1);
-    let block = a.block.unwrap_or(if q { 4 } else { 8 });
+    let reals = a.realisations.map_or(if q { 2 } else { 4 }, |n| n.get());
+    let block = a.block.map_or(if q { 4 } else { 8 }, |n| n.get());
+    if block > size {
+        return Err(AppError::Usage(format!(
+            "--block {block} is larger than the lattice side {size}"
+        )));
+    }
     let settings = a.opt.settings(if q { 100 } else { 500 });
     let mut rng = StdRng::seed_from_u64(a.opt.seed);
     let mut ising = Ising::new(size)?;

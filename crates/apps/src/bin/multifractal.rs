@@ -36,7 +36,7 @@ struct Args {
     n: Option<usize>,
     /// Realisations whose moments are averaged into the target.
     #[arg(long)]
-    realisations: Option<usize>,
+    realisations: Option<std::num::NonZeroUsize>,
     /// MRW intermittency λ².
     #[arg(long, default_value_t = 0.04)]
     lambda2: f64,
@@ -51,7 +51,7 @@ struct Args {
     iters: Option<u64>,
     /// Updates of the maximum-entropy parameters (at least one).
     #[arg(long)]
-    maxent_iters: Option<usize>,
+    maxent_iters: Option<std::num::NonZeroUsize>,
     /// Seed of the processes, the start and the Gaussian draw.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -95,7 +95,7 @@ fn run(a: Args) -> Result<(), AppError> {
             "n must be a power of two >= 256, got {n}"
         )));
     }
-    let reals = a.realisations.unwrap_or(if q { 2 } else { 4 }).max(1);
+    let reals = a.realisations.map_or(if q { 2 } else { 4 }, |n| n.get());
     let settings = Settings {
         iters: a.iters.unwrap_or(if q { 100 } else { 500 }),
         seed: a.seed,
@@ -222,7 +222,9 @@ fn run(a: Args) -> Result<(), AppError> {
             *t += v / windows.len() as f64;
         }
     }
-    let maxent_iters = a.maxent_iters.unwrap_or(if q { 300 } else { 1000 });
+    let maxent_iters = a
+        .maxent_iters
+        .map_or(if q { 300 } else { 1000 }, |n| n.get());
     let clock = Instant::now();
     let fit = Macrocanonical {
         seed: a.seed,

@@ -62,7 +62,7 @@ struct ImageArgs {
     padding: PaddingArg,
     /// Averaging: local (low-pass at 2^J, Kymatio) or global (mean over the image).
     #[arg(long, value_enum, default_value = "local")]
-    average: AverageArg,
+    average: ImageAverageArg,
     /// Arithmetic of the transform (output is float64 either way).
     #[arg(long, value_enum, default_value = "f64")]
     precision: PrecisionArg,
@@ -103,6 +103,13 @@ enum AverageArg {
     None,
 }
 
+/// 2D scattering always averages (its unaveraged moduli would be a ragged list).
+#[derive(Clone, Copy, ValueEnum)]
+enum ImageAverageArg {
+    Local,
+    Global,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum PaddingArg {
     Reflect,
@@ -131,7 +138,7 @@ struct TimeArgs {
     /// Wavelets per octave: Q1 or Q1,Q2 (Q2 defaults to 1).
     #[arg(short = 'Q', long = "Q", default_value = "8")]
     q: String,
-    /// Averaging scale in samples (default 2^J).
+    /// Averaging scale in samples (default 2^J); only with local averaging.
     #[arg(short = 'T', long = "T")]
     t: Option<usize>,
     /// Highest scattering order (0, 1 or 2).
@@ -233,6 +240,11 @@ fn time(args: TimeArgs) -> Result<(), AppError> {
             PaddingArg::Periodic => Padding::Periodic,
         });
     if let Some(t) = args.t {
+        if !matches!(args.average, AverageArg::Local) {
+            return Err(AppError::Usage(
+                "-T sets the scale of local averaging; drop it or use --average local".into(),
+            ));
+        }
         params = params.t(t);
     }
     let (out, meta, t, padded, precision) = match args.precision {
@@ -335,9 +347,8 @@ fn image(args: ImageArgs) -> Result<(), AppError> {
         .l(args.l)
         .max_order(args.max_order)
         .average(match args.average {
-            AverageArg::Local => Averaging::Local,
-            AverageArg::Global => Averaging::Global,
-            AverageArg::None => Averaging::None,
+            ImageAverageArg::Local => Averaging::Local,
+            ImageAverageArg::Global => Averaging::Global,
         })
         .padding(match args.padding {
             PaddingArg::Reflect => Padding::Reflect,

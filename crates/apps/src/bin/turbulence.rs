@@ -31,9 +31,9 @@ struct Args {
     /// Grid side (a power of two, a multiple of 2^J).
     #[arg(long)]
     size: Option<usize>,
-    /// Snapshots whose moments are averaged into the target.
+    /// Snapshots whose moments are averaged into the target (at least 1).
     #[arg(long)]
-    realisations: Option<usize>,
+    realisations: Option<std::num::NonZeroUsize>,
     /// Solver time before the first snapshot (friction time is 10).
     #[arg(long, default_value_t = 30.0)]
     spin_up: f64,
@@ -56,9 +56,14 @@ const EXTRA: Extra = Extra::Both;
 fn run(a: Args) -> Result<(), AppError> {
     let q = a.quick;
     let size = a.size.unwrap_or(if q { 64 } else { 128 });
+    if !size.is_power_of_two() || size < 16 {
+        return Err(AppError::Usage(format!(
+            "--size must be a power of two of at least 16 (the spectral solver's grid), got {size}"
+        )));
+    }
     let j = a.opt.j.unwrap_or(if q { 4 } else { 5 });
     let l = a.opt.l.unwrap_or(if q { 4 } else { 8 });
-    let reals = a.realisations.unwrap_or(if q { 2 } else { 4 }).max(1);
+    let reals = a.realisations.map_or(if q { 2 } else { 4 }, |n| n.get());
     let settings = a.opt.settings(if q { 100 } else { 500 });
     // Hyperviscosity scaled with the grid so the dissipation range sits near n/3.
     let prm = TurbulenceParams {
