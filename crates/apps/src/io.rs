@@ -374,9 +374,149 @@ pub fn parse_csv(text: &str) -> Result<Array2<f64>, String> {
 
 /// Files written to temporary names and renamed together by [`Outputs::commit`].
 /// Dropping it without committing removes the temporary files.
+///
+/// All or nothing: the commit checks every destination, moves the files it replaces aside,
+/// renames the new ones into place, and on any failure puts the old files back and removes
+/// the new ones. Commits into one folder hold a lock file (`.scattering.lock`) so that two
+/// runs writing the same outputs cannot mix their files. Temporary names carry the process
+/// id (`.tmp<pid>-<n>.<name>`), so the temporaries of killed runs are recognised and removed by
+/// the next run writing into that folder.
 #[derive(Debug, Default)]
 pub struct Outputs {
     pending: Vec<(PathBuf, PathBuf)>,
+}
+
+/// Whether process `pid` is running (Linux: `/proc/<pid>`); elsewhere every pid is taken as
+/// alive, so nothing of another run is ever removed.
+fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
+    }
+}
+
+/// The pid in a temporary name `.tmp<pid>-<n>.<name>` or a backup name `.bak<pid>-<n>.<name>`.
+fn owner_pid(file_name: &str) -> Option<u32> {
+    let rest = file_name
+        .strip_prefix(".tmp")
+        .or_else(|| file_name.strip_prefix(".bak"))?;
+    rest.split(['.', '-']).next()?.parse().ok()
+}
+
+/// `<pid>-<n>`, unique to this process and this call: two writers of one process never
+/// share a temporary name.
+fn unique_tag() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}-{n}", std::process::id())
+}
+
+/// Removes the temporary files that runs no longer alive left in `dir`.
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with(".tmp") {
+            if let Some(pid) = owner_pid(name) {
+                if pid != std::process::id() && !process_alive(pid) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+    }
+}
+
+/// Checks, before any computation, that `path` can be written: its folder exists or can be
+/// created and takes a new file, and `path` is not a folder.
+pub fn prepare_destination(path: &Path) -> Result<(), AppError> {
+    if path.is_dir() {
+        return Err(AppError::Usage(format!(
+            "{} is a folder; give a file name",
+            path.display()
+        )));
+    }
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    prepare_folder(dir)
+}
+
+/// Checks, before any computation, that the folder `dir` exists or can be created and takes
+/// a new file. Nothing is created: a failed run leaves no empty folder behind.
+pub fn prepare_folder(dir: &Path) -> Result<(), AppError> {
+    let mut existing = dir;
+    while !existing.exists() {
+        existing = match existing.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+    }
+    if !existing.is_dir() {
+        return Err(AppError::Usage(format!(
+            "{} is a file, so the folder {} cannot be created",
+            existing.display(),
+            dir.display()
+        )));
+    }
+    let probe = existing.join(format!(".tmp{}.probe", unique_tag()));
+    File::create(&probe).map_err(|e| AppError::io(existing, e))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// A lock on a folder's commits, released when dropped.
+struct FolderLock(PathBuf);
+
+impl FolderLock {
+    /// Takes the lock of `dir`, waiting up to a minute for another live run's commit and
+    /// breaking the lock of a run that died.
+    fn take(dir: &Path) -> Result<Self, AppError> {
+        let path = dir.join(".scattering.lock");
+        let start = std::time::Instant::now();
+        loop {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    let _ = write!(f, "{}", std::process::id());
+                    return Ok(Self(path));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let holder = std::fs::read_to_string(&path)
+                        .ok()
+                        .and_then(|t| t.trim().parse::<u32>().ok());
+                    if holder.is_none_or(|pid| !process_alive(pid)) {
+                        let _ = std::fs::remove_file(&path);
+                        continue;
+                    }
+                    if start.elapsed() > std::time::Duration::from_secs(60) {
+                        return Err(AppError::Usage(format!(
+                            "another run (pid {}) has been writing into {} for a minute; \
+                             wait for it or remove {}",
+                            holder.unwrap_or(0),
+                            dir.display(),
+                            path.display()
+                        )));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(e) => return Err(AppError::io(&path, e)),
+            }
+        }
+    }
+}
+
+impl Drop for FolderLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 impl Outputs {
@@ -387,15 +527,18 @@ impl Outputs {
 
     /// A temporary path next to `path`, registered for renaming to `path`.
     pub fn temp_path(&mut self, path: &Path) -> Result<PathBuf, AppError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| AppError::io(dir, e))?;
-        }
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| AppError::io(dir, e))?;
+        remove_stale_temporaries(dir);
         let name = path
             .file_name()
             .and_then(|n| n.to_str())
             .ok_or_else(|| AppError::Usage(format!("invalid output path {}", path.display())))?;
         // The extension stays last: some writers choose the format by it.
-        let tmp = path.with_file_name(format!(".tmp{}.{name}", std::process::id()));
+        let tmp = path.with_file_name(format!(".tmp{}.{name}", unique_tag()));
         self.pending.push((tmp.clone(), path.to_path_buf()));
         Ok(tmp)
     }
@@ -426,12 +569,64 @@ impl Outputs {
         std::fs::write(&tmp, text).map_err(|e| AppError::io(&tmp, e))
     }
 
-    /// Renames every temporary file to its final name.
+    /// Moves every file into place, or none: see the type's documentation.
     pub fn commit(mut self) -> Result<(), AppError> {
-        for (tmp, dst) in std::mem::take(&mut self.pending) {
-            std::fs::rename(&tmp, &dst).map_err(|e| AppError::io(&dst, e))?;
+        let pending = std::mem::take(&mut self.pending);
+        // Put back into `self`, so that a failure below still removes the temporaries.
+        self.pending.clone_from(&pending);
+        for (_, dst) in &pending {
+            if dst.is_dir() {
+                return Err(AppError::Usage(format!(
+                    "{} is a folder; nothing was written",
+                    dst.display()
+                )));
+            }
         }
-        Ok(())
+        let mut dirs: Vec<PathBuf> = pending
+            .iter()
+            .map(|(tmp, _)| tmp.parent().unwrap_or(Path::new(".")).to_path_buf())
+            .collect();
+        dirs.sort();
+        dirs.dedup();
+        let _locks = dirs
+            .iter()
+            .map(|d| FolderLock::take(d))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut backups: Vec<(PathBuf, PathBuf)> = Vec::new();
+        let mut placed: Vec<&PathBuf> = Vec::new();
+        let result = (|| {
+            for (_, dst) in &pending {
+                if dst.exists() {
+                    let name = dst.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+                    let bak = dst.with_file_name(format!(".bak{}.{name}", unique_tag()));
+                    std::fs::rename(dst, &bak).map_err(|e| AppError::io(dst, e))?;
+                    backups.push((bak, dst.clone()));
+                }
+            }
+            for (tmp, dst) in &pending {
+                std::fs::rename(tmp, dst).map_err(|e| AppError::io(dst, e))?;
+                placed.push(dst);
+            }
+            Ok(())
+        })();
+        match result {
+            Ok(()) => {
+                for (bak, _) in &backups {
+                    let _ = std::fs::remove_file(bak);
+                }
+                self.pending.clear();
+                Ok(())
+            }
+            Err(e) => {
+                for dst in placed {
+                    let _ = std::fs::remove_file(dst);
+                }
+                for (bak, dst) in &backups {
+                    let _ = std::fs::rename(bak, dst);
+                }
+                Err(e)
+            }
+        }
     }
 }
 

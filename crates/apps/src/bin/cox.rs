@@ -56,6 +56,8 @@ fn dispersion(v: &[f64]) -> f64 {
 const EXTRA: Extra = Extra::Both;
 
 fn run(a: Args) -> Result<(), AppError> {
+    // A folder that cannot be written is found now, not after the computation.
+    scattering_apps::io::prepare_folder(&a.out)?;
     let q = a.quick;
     let size = a.size.unwrap_or(if q { 64 } else { 128 });
     let j = a.opt.j.unwrap_or(if q { 4 } else { 5 });

@@ -53,6 +53,8 @@ struct Args {
 const EXTRA: Extra = Extra::None;
 
 fn run(a: Args) -> Result<(), AppError> {
+    // A folder that cannot be written is found now, not after the computation.
+    scattering_apps::io::prepare_folder(&a.out)?;
     let q = a.quick;
     let size = a.size.unwrap_or(if q { 32 } else { 128 });
     let j = a.opt.j.unwrap_or(if q { 3 } else { 5 });

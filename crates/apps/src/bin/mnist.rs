@@ -164,6 +164,8 @@ fn select_orders(x: ArrayView2<f64>, orders: &[usize], max_order: usize) -> Arra
 }
 
 fn run(args: Args) -> Result<(), AppError> {
+    // A folder that cannot be written is found now, not after the computation.
+    scattering_apps::io::prepare_folder(&args.out)?;
     for f in &args.features {
         if !["pixels", "scattering1", "scattering2"].contains(&f.as_str()) {
             return Err(AppError::Usage(format!(

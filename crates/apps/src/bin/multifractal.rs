@@ -88,6 +88,8 @@ fn mae(a: &[f64], b: &[f64]) -> f64 {
 }
 
 fn run(a: Args) -> Result<(), AppError> {
+    // A folder that cannot be written is found now, not after the computation.
+    scattering_apps::io::prepare_folder(&a.out)?;
     let q = a.quick;
     let n = a.n.unwrap_or(if q { 4096 } else { 16384 });
     if !n.is_power_of_two() || n < 256 {

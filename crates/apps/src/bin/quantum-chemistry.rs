@@ -203,6 +203,8 @@ fn kernel_ridge(laplacian: bool, d: usize, gamma: f64, alpha: f64) -> Standardiz
 }
 
 fn run(args: Args) -> Result<(), AppError> {
+    // A folder that cannot be written is found now, not after the computation.
+    scattering_apps::io::prepare_folder(&args.out)?;
     if args.grid.len() != 3 || args.grid.iter().any(|&g| g < 8) {
         return Err(AppError::Usage(
             "--grid takes three sizes >= 8, e.g. 64,48,48".into(),

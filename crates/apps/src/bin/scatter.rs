@@ -10,7 +10,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{s, Array3, Axis};
 use scattering_apps::figures::{image_scattering_png, time_scattering_png, TimeAxis};
-use scattering_apps::io::{meta_path, read_images, read_signals, read_volumes, Outputs};
+use scattering_apps::io::{
+    meta_path, prepare_destination, read_images, read_signals, read_volumes, Outputs,
+};
 use scattering_apps::AppError;
 use scattering_transform::{
     Averaging, Padding, Real, Scattering1d, Scattering1dParams, Scattering2dParams,
@@ -219,12 +221,7 @@ fn run_batches<T: Real>(
 }
 
 fn time(args: TimeArgs) -> Result<(), AppError> {
-    if args.output.extension().and_then(|e| e.to_str()) != Some("npy") {
-        return Err(AppError::Usage(format!(
-            "--output must end in .npy, got {}",
-            args.output.display()
-        )));
-    }
+    check_outputs(&args.output, args.png.as_deref())?;
     let signals = read_signals(&args.input)?;
     let n = signals.data.ncols();
     let mut params = Scattering1dParams::new(n, args.j)
@@ -315,12 +312,19 @@ fn time(args: TimeArgs) -> Result<(), AppError> {
     Ok(())
 }
 
-fn check_npy_output(output: &std::path::Path) -> Result<(), AppError> {
+/// The output must be a `.npy`, and it and the figure must be writable: checked before the
+/// computation, not after it.
+fn check_outputs(output: &std::path::Path, png: Option<&std::path::Path>) -> Result<(), AppError> {
     if output.extension().and_then(|e| e.to_str()) != Some("npy") {
         return Err(AppError::Usage(format!(
             "--output must end in .npy, got {}",
             output.display()
         )));
+    }
+    prepare_destination(output)?;
+    prepare_destination(&meta_path(output))?;
+    if let Some(png) = png {
+        prepare_destination(png)?;
     }
     Ok(())
 }
@@ -340,7 +344,7 @@ struct ImageMeta<'a> {
 type ChunkFn<'a> = dyn Fn(ndarray::ArrayView3<f64>) -> Result<ndarray::Array4<f64>, AppError> + 'a;
 
 fn image(args: ImageArgs) -> Result<(), AppError> {
-    check_npy_output(&args.output)?;
+    check_outputs(&args.output, args.png.as_deref())?;
     let x = read_images(&args.input)?;
     let (_, m, n) = x.dim();
     let params = Scattering2dParams::new((m, n), args.j)
@@ -426,7 +430,7 @@ struct SolidMeta<'a> {
 }
 
 fn solid(args: SolidArgs) -> Result<(), AppError> {
-    check_npy_output(&args.output)?;
+    check_outputs(&args.output, None)?;
     let powers: Vec<f64> = args
         .powers
         .split(',')

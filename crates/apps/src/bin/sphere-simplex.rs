@@ -79,6 +79,8 @@ fn ecdf(v: &[f64], name: &str) -> Series {
 }
 
 fn run(a: Args) -> Result<(), AppError> {
+    // A folder that cannot be written is found now, not after the computation.
+    scattering_apps::io::prepare_folder(&a.out)?;
     let n = a.n.unwrap_or(if a.quick { 16 } else { 64 });
     let draws = a.draws.unwrap_or(if a.quick { 300 } else { 2000 });
     if n < 3 || draws < 10 {

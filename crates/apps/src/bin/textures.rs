@@ -71,6 +71,8 @@ fn crop(path: &Path, size: usize) -> Result<Vec<f64>, AppError> {
 const EXTRA: Extra = Extra::Both;
 
 fn run(a: Args) -> Result<(), AppError> {
+    // A folder that cannot be written is found now, not after the computation.
+    scattering_apps::io::prepare_folder(&a.out)?;
     let size = a.size.unwrap_or(if a.quick { 128 } else { 256 });
     let j = a.opt.j.unwrap_or(if a.quick { 4 } else { 5 });
     let l = a.opt.l.unwrap_or(8);

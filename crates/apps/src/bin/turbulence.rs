@@ -54,6 +54,8 @@ fn increments(x: &[f64], w: usize) -> Vec<f64> {
 const EXTRA: Extra = Extra::Both;
 
 fn run(a: Args) -> Result<(), AppError> {
+    // A folder that cannot be written is found now, not after the computation.
+    scattering_apps::io::prepare_folder(&a.out)?;
     let q = a.quick;
     let size = a.size.unwrap_or(if q { 64 } else { 128 });
     if !size.is_power_of_two() || size < 16 {
