@@ -36,3 +36,10 @@ pub(crate) fn for_each_sample<A, T, DA, DO, W>(
         .enumerate()
         .for_each_init(workspace, |ws, (b, (o, s))| one(ws, b, s, o, false));
 }
+
+/// Paths per chunk when a sample's path gradients are summed in chunks: at most eight
+/// chunks, a number that does not depend on the thread count, so that the summation order
+/// (and the result, to the bit) is the same on any machine and in any run.
+pub(crate) fn reduction_chunk(paths: usize) -> usize {
+    paths.div_ceil(8).max(1)
+}

@@ -3,10 +3,11 @@
 
 use super::*;
 use crate::common::checks::{check_batch_shape, check_finite};
-use crate::common::driver::for_each_sample;
+use crate::common::driver::{for_each_sample, reduction_chunk};
 use crate::common::homogeneity::{rescale_exponent, Pow2};
 use crate::error::Result;
 use ndarray::{Array3, ArrayView3, ArrayView4, ArrayViewMut2, ArrayViewMut3, Axis};
+use rayon::slice::ParallelSlice;
 use scattering_engine::fourier1d::modulus_backward;
 use scattering_engine::{Cx, Real};
 
@@ -185,26 +186,37 @@ impl<T: Real> Scattering2d<T> {
             } = ws;
             self.lowpass_backward(g.index_axis(Axis(0), 0), 0, buf, tmp, scratch, &mut acc0);
         }
+        // The paths' gradients are summed in fixed chunks, each from zero, then the chunks
+        // in order: the same arithmetic whether the chunks run in parallel or not, so the
+        // result does not depend on the thread count or on which thread finishes first.
+        let size = reduction_chunk(self.first.len());
         if parallel {
             let parts: Vec<Vec<Cx<T>>> = self
                 .first
-                .par_iter()
+                .par_chunks(size)
                 .enumerate()
-                .fold(
-                    || (self.workspace(true), vec![zero; mp * np]),
-                    |(mut w, mut acc), (c1, f)| {
-                        self.first_order_backward(&xs, f, c1, &g, &mut w, &mut acc);
-                        (w, acc)
+                .map_init(
+                    || self.workspace(true),
+                    |w, (k, chunk)| {
+                        let mut acc = vec![zero; mp * np];
+                        for (i, f) in chunk.iter().enumerate() {
+                            self.first_order_backward(&xs, f, k * size + i, &g, w, &mut acc);
+                        }
+                        acc
                     },
                 )
-                .map(|(_, acc)| acc)
                 .collect();
             for part in parts {
                 acc0.iter_mut().zip(&part).for_each(|(a, b)| *a += b);
             }
         } else {
-            for (c1, f) in self.first.iter().enumerate() {
-                self.first_order_backward(&xs, f, c1, &g, ws, &mut acc0);
+            let mut part = vec![zero; mp * np];
+            for (k, chunk) in self.first.chunks(size).enumerate() {
+                part.iter_mut().for_each(|v| *v = zero);
+                for (i, f) in chunk.iter().enumerate() {
+                    self.first_order_backward(&xs, f, k * size + i, &g, ws, &mut part);
+                }
+                acc0.iter_mut().zip(&part).for_each(|(a, b)| *a += b);
             }
         }
         let Workspace2d {

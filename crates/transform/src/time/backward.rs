@@ -4,12 +4,13 @@
 
 use super::*;
 use crate::common::checks::{check_batch_shape, check_finite};
-use crate::common::driver::for_each_sample;
+use crate::common::driver::{for_each_sample, reduction_chunk};
 use crate::common::homogeneity::{rescale_exponent, Pow2};
 use crate::common::padding::{pad_reflect_adjoint, Padding};
 use crate::common::Averaging;
 use crate::error::Result;
 use ndarray::{Array2, ArrayView2, ArrayView3, ArrayViewMut1, ArrayViewMut2, Axis};
+use rayon::slice::ParallelSlice;
 use scattering_engine::fourier1d::modulus_backward;
 use scattering_engine::{Cx, Real};
 
@@ -193,25 +194,36 @@ impl<T: Real> Scattering1d<T> {
             gu0.iter_mut().for_each(|v| *v = T::zero());
             self.average_backward(&mut sc, grad_row(&g, 0, grow), 0, gu0);
         }
+        // The paths' gradients are summed in fixed chunks, each from zero, then the chunks
+        // in order: the same arithmetic whether the chunks run in parallel or not, so the
+        // result does not depend on the thread count or on which thread finishes first.
+        let size = reduction_chunk(self.first.len());
         if parallel {
             let parts: Vec<Vec<Cx<T>>> = self
                 .first
-                .par_iter()
-                .fold(
-                    || (self.workspace(true), vec![zero; n]),
-                    |(mut w, mut acc), f| {
-                        self.first_order_backward(&xh, f, &g, &mut w, &mut acc);
-                        (w, acc)
+                .par_chunks(size)
+                .map_init(
+                    || self.workspace(true),
+                    |w, chunk| {
+                        let mut acc = vec![zero; n];
+                        for f in chunk {
+                            self.first_order_backward(&xh, f, &g, w, &mut acc);
+                        }
+                        acc
                     },
                 )
-                .map(|(_, acc)| acc)
                 .collect();
             for part in parts {
                 acc0.iter_mut().zip(&part).for_each(|(a, b)| *a += b);
             }
         } else {
-            for f in &self.first {
-                self.first_order_backward(&xh, f, &g, ws, &mut acc0);
+            let mut part = vec![zero; n];
+            for chunk in self.first.chunks(size) {
+                part.iter_mut().for_each(|v| *v = zero);
+                for f in chunk {
+                    self.first_order_backward(&xh, f, &g, ws, &mut part);
+                }
+                acc0.iter_mut().zip(&part).for_each(|(a, b)| *a += b);
             }
         }
         let Workspace1d {
