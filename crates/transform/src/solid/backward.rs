@@ -54,63 +54,78 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             let gvec = |p: usize, l: usize| -> Vec<f64> {
                 (0..qn).map(|i| gb[[p, l, i]].into() * rescale[i]).collect()
             };
-            // Each (l, j1) task returns its Fourier-domain gradient; they are summed.
-            let total: Vec<Cx<T>> = self
-                .tasks()
+            // Each (l, j1) task returns its Fourier-domain gradient. Tasks go to at most
+            // sixteen chunks, strided so that each gets long and short ones; a chunk sums its
+            // tasks in order and the chunks are added in order, so the result does not depend
+            // on the thread count or on which thread finishes first.
+            let tasks = self.tasks();
+            let chunks = tasks.len().clamp(1, 16);
+            let run = |w: &mut Workspace3d<T>, l: usize, j1: usize| -> Vec<Cx<T>> {
+                let w: &mut Workspace3d<T> = w;
+                let Workspace3d {
+                    scratch,
+                    zs1,
+                    zs2,
+                    u1,
+                    u2,
+                    u1c,
+                    acc,
+                    acc1,
+                    g,
+                    ..
+                } = w;
+                let zero = Cx::new(T::zero(), T::zero());
+                let mut tw = Workspace3dRef {
+                    scratch,
+                    planes: None,
+                };
+                self.covariant_modulus(&xs, l, j1, u1, zs1, &mut tw);
+                self.integral_backward(u1, &gvec(self.path1[j1], l), g);
+                if self.params.max_order == 2 && j1 < self.params.j {
+                    self.spectrum_of_real(u1, u1c, &mut tw);
+                    acc1.iter_mut().for_each(|a| *a = zero);
+                    let mut g2 = vec![T::zero(); len];
+                    for j2 in j1 + 1..=self.params.j {
+                        let p = self.path2[j1][j2].unwrap_or_else(|| unreachable!());
+                        self.covariant_modulus(u1c, l, j2, u2, zs2, &mut tw);
+                        self.integral_backward(u2, &gvec(p, l), &mut g2);
+                        self.covariant_backward(l, j2, u2, &mut g2, zs2, acc1, tw.scratch);
+                    }
+                    // The filters carry the 1/len of the inverse transform.
+                    self.plan.process(acc1, tw.scratch, true);
+                    for (gv, a) in g.iter_mut().zip(acc1.iter()) {
+                        *gv += a.re;
+                    }
+                }
+                acc.iter_mut().for_each(|a| *a = zero);
+                self.covariant_backward(l, j1, u1, g, zs1, acc, tw.scratch);
+                acc.clone()
+            };
+            let parts: Vec<Vec<Cx<T>>> = (0..chunks)
                 .into_par_iter()
                 .with_max_len(1)
                 .map_init(
                     || self.work(true),
-                    |w, (l, j1)| {
-                        let w: &mut Workspace3d<T> = w;
-                        let Workspace3d {
-                            scratch,
-                            zs1,
-                            zs2,
-                            u1,
-                            u2,
-                            u1c,
-                            acc,
-                            acc1,
-                            g,
-                            ..
-                        } = w;
-                        let zero = Cx::new(T::zero(), T::zero());
-                        let mut tw = Workspace3dRef {
-                            scratch,
-                            planes: None,
-                        };
-                        self.covariant_modulus(&xs, l, j1, u1, zs1, &mut tw);
-                        self.integral_backward(u1, &gvec(self.path1[j1], l), g);
-                        if self.params.max_order == 2 && j1 < self.params.j {
-                            self.spectrum_of_real(u1, u1c, &mut tw);
-                            acc1.iter_mut().for_each(|a| *a = zero);
-                            let mut g2 = vec![T::zero(); len];
-                            for j2 in j1 + 1..=self.params.j {
-                                let p = self.path2[j1][j2].unwrap_or_else(|| unreachable!());
-                                self.covariant_modulus(u1c, l, j2, u2, zs2, &mut tw);
-                                self.integral_backward(u2, &gvec(p, l), &mut g2);
-                                self.covariant_backward(l, j2, u2, &mut g2, zs2, acc1, tw.scratch);
-                            }
-                            // The filters carry the 1/len of the inverse transform.
-                            self.plan.process(acc1, tw.scratch, true);
-                            for (gv, a) in g.iter_mut().zip(acc1.iter()) {
-                                *gv += a.re;
+                    |w, c| {
+                        let mut part: Option<Vec<Cx<T>>> = None;
+                        for &(l, j1) in tasks.iter().skip(c).step_by(chunks) {
+                            let a = run(w, l, j1);
+                            match part.as_mut() {
+                                None => part = Some(a),
+                                Some(p) => p.iter_mut().zip(&a).for_each(|(x, y)| *x += y),
                             }
                         }
-                        acc.iter_mut().for_each(|a| *a = zero);
-                        self.covariant_backward(l, j1, u1, g, zs1, acc, tw.scratch);
-                        acc.clone()
+                        part.unwrap_or_else(|| vec![Cx::new(T::zero(), T::zero()); len])
                     },
                 )
-                .reduce(
-                    || vec![Cx::new(T::zero(), T::zero()); len],
-                    |mut a, b| {
-                        a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-                        a
-                    },
-                );
-            let mut total = total;
+                .collect();
+            let mut parts = parts.into_iter();
+            let mut total = parts
+                .next()
+                .unwrap_or_else(|| vec![Cx::new(T::zero(), T::zero()); len]);
+            for part in parts {
+                total.iter_mut().zip(&part).for_each(|(x, y)| *x += y);
+            }
             let mut guard = self.work(false);
             let w: &mut Workspace3d<T> = &mut guard;
             self.plan.process(&mut total, &mut w.scratch, true);

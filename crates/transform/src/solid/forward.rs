@@ -186,7 +186,9 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
                     res.push((a.2, l, self.modulus_integrals(u1)));
                     res.push((b.2, l, self.modulus_integrals(ub)));
                 } else {
-                    self.sum_squares(sa, l, a.1, u1, zs1, &mut tw);
+                    // One buffer: a workspace the backward pass used holds 2l + 1, which would turn
+                    // off the symmetric half (slower, and other bits).
+                    self.sum_squares(sa, l, a.1, u1, &mut zs1[..1], &mut tw);
                     res.push((a.2, l, self.modulus_integrals(u1)));
                 }
             }
