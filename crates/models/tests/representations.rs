@@ -240,7 +240,10 @@ fn microcanonical_synthesis_is_bitwise_reproducible_across_thread_counts() {
     for threads in [2, 3, 2] {
         let other = run(threads);
         assert!(
-            one.x.iter().zip(&other.x).all(|(a, b)| a.to_bits() == b.to_bits()),
+            one.x
+                .iter()
+                .zip(&other.x)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
             "{threads} threads changed the synthesis"
         );
         assert_eq!(one.iterations, other.iterations);
