@@ -377,8 +377,8 @@ pub fn parse_csv(text: &str) -> Result<Array2<f64>, String> {
 ///
 /// All or nothing: the commit checks every destination, moves the files it replaces aside,
 /// renames the new ones into place, and on any failure puts the old files back and removes
-/// the new ones. Commits into one folder hold a lock file (`.scattering.lock`) so that two
-/// runs writing the same outputs cannot mix their files. Temporary names carry the process
+/// the new ones. Commits into one folder hold an OS lock on `.scattering.lock` so that two
+/// runs (or two threads) writing the same outputs cannot mix their files. Temporary names carry the process
 /// id (`.tmp<pid>-<n>.<name>`), so the temporaries of killed runs are recognised and removed by
 /// the next run writing into that folder.
 #[derive(Debug, Default)]
@@ -469,53 +469,37 @@ pub fn prepare_folder(dir: &Path) -> Result<(), AppError> {
     Ok(())
 }
 
-/// A lock on a folder's commits, released when dropped.
-struct FolderLock(PathBuf);
+/// A lock on a folder's commits: an exclusive OS lock on `.scattering.lock` in the folder,
+/// released when dropped or when the process dies (so no lock outlives its run). The file
+/// itself stays: removing it would let two runs lock two different files.
+struct FolderLock(#[allow(dead_code)] File);
 
 impl FolderLock {
-    /// Takes the lock of `dir`, waiting up to a minute for another live run's commit and
-    /// breaking the lock of a run that died.
+    /// Takes the lock of `dir`, waiting up to a minute for another run's commit.
     fn take(dir: &Path) -> Result<Self, AppError> {
         let path = dir.join(".scattering.lock");
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| AppError::io(&path, e))?;
         let start = std::time::Instant::now();
         loop {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(mut f) => {
-                    let _ = write!(f, "{}", std::process::id());
-                    return Ok(Self(path));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let holder = std::fs::read_to_string(&path)
-                        .ok()
-                        .and_then(|t| t.trim().parse::<u32>().ok());
-                    if holder.is_none_or(|pid| !process_alive(pid)) {
-                        let _ = std::fs::remove_file(&path);
-                        continue;
-                    }
+            match f.try_lock() {
+                Ok(()) => return Ok(Self(f)),
+                Err(std::fs::TryLockError::WouldBlock) => {
                     if start.elapsed() > std::time::Duration::from_secs(60) {
                         return Err(AppError::Usage(format!(
-                            "another run (pid {}) has been writing into {} for a minute; \
-                             wait for it or remove {}",
-                            holder.unwrap_or(0),
-                            dir.display(),
-                            path.display()
+                            "another run has been writing into {} for a minute; wait for it",
+                            dir.display()
                         )));
                     }
-                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    std::thread::sleep(std::time::Duration::from_millis(20));
                 }
-                Err(e) => return Err(AppError::io(&path, e)),
+                Err(std::fs::TryLockError::Error(e)) => return Err(AppError::io(&path, e)),
             }
         }
-    }
-}
-
-impl Drop for FolderLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
     }
 }
 

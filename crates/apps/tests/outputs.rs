@@ -43,7 +43,7 @@ fn a_commit_replaces_every_file_and_leaves_no_backup() {
     out.commit().unwrap();
     assert_eq!(std::fs::read_to_string(&a).unwrap(), "new a");
     assert_eq!(std::fs::read_to_string(&b).unwrap(), "new b");
-    assert_eq!(names(dir.path()), vec!["a.txt", "sub"]);
+    assert_eq!(names(dir.path()), vec![".scattering.lock", "a.txt", "sub"]);
 }
 
 #[test]
@@ -74,6 +74,7 @@ fn temporaries_and_locks_of_dead_runs_are_cleaned_up() {
     // No process has this id (above Linux's pid_max).
     let stale = dir.path().join(".tmp4294967290.big.npy");
     std::fs::write(&stale, "left by a killed run").unwrap();
+    // A lock file left by a killed run holds no lock (the OS released it).
     std::fs::write(dir.path().join(".scattering.lock"), "4294967290").unwrap();
     let mut out = Outputs::new();
     out.text(&dir.path().join("r.txt"), "fresh").unwrap();
@@ -81,7 +82,7 @@ fn temporaries_and_locks_of_dead_runs_are_cleaned_up() {
         assert!(!stale.exists(), "the stale temporary was removed");
     }
     out.commit().unwrap();
-    assert_eq!(names(dir.path()), vec!["r.txt"]);
+    assert_eq!(names(dir.path()), vec![".scattering.lock", "r.txt"]);
 }
 
 #[test]
