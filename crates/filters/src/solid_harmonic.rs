@@ -465,6 +465,28 @@ impl SolidHarmonicBank {
                 format!("must be positive, got {sigma0}"),
             ));
         }
+        // Outside this range the wavelets are all DC (wider than the volume) or vanish
+        // (narrower than a hundredth of a voxel): finite numbers that mean nothing.
+        let widest = sigma0 * 2f64.powi(j as i32);
+        let side = shape.0.max(shape.1).max(shape.2) as f64;
+        if sigma0 < 0.01 || widest > side {
+            let num = |v: f64| {
+                if (1e-3..1e6).contains(&v) {
+                    format!("{v}")
+                } else {
+                    format!("{v:e}")
+                }
+            };
+            return Err(invalid(
+                "sigma_0",
+                format!(
+                    "the wavelets' widths sigma_0 2^j run from {} to {} voxels; they must \
+                     stay between 0.01 and the largest side, {side}",
+                    num(sigma0),
+                    num(widest)
+                ),
+            ));
+        }
         Ok(())
     }
 

@@ -213,6 +213,28 @@ fn bad_input_is_a_typed_error() {
         .sigma0(-1.0)
         .build()
         .is_err());
+    // Wavelets wider than the volume (all DC) or far below a voxel (zero): refused, where
+    // they used to give finite numbers that meant nothing.
+    for sigma0 in [1e300, 5.0, 1e-3] {
+        let e = SolidHarmonicScattering3dParams::new((8, 8, 8), 1, 2)
+            .sigma0(sigma0)
+            .build()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("sigma_0"), "sigma0 = {sigma0}: {e}");
+    }
+    assert!(SolidHarmonicScattering3dParams::new((8, 8, 8), 1, 2)
+        .sigma0(4.0)
+        .build()
+        .is_ok());
+    let e = SolidHarmonicScattering3dParams::new((8, 8, 8), 1, 2)
+        .integral_powers(vec![-0.5, 1.0])
+        .build()
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("each positive"), "{e}");
     let s = SolidHarmonicScattering3dParams::new((8, 8, 8), 1, 1)
         .build()
         .unwrap();

@@ -39,7 +39,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             return Err(invalid(
                 "integral_powers",
                 format!(
-                    "need at least one positive exponent, got {:?}",
+                    "need one or more exponents, each positive and finite, got {:?}",
                     params.integral_powers
                 ),
             ));
