@@ -6,6 +6,12 @@ use crate::error::{ModelError, Result};
 use num_complex::Complex64;
 use rand::Rng;
 use rand_distr::{Distribution, Poisson, StandardNormal};
+
+/// Largest mean number of points per pixel: far above any point pattern, and well below
+/// the Poisson sampler's limit once the log-normal intensity multiplies it.
+pub const MAX_MEAN: f64 = 1e6;
+/// Largest standard deviation of the log-intensity: `exp(5 sigma)` must stay a sane factor.
+pub const MAX_SIGMA: f64 = 3.0;
 use scattering_engine::fourier2d::Fft2d;
 
 /// Parameters of the log-Gaussian Cox process.
@@ -69,15 +75,42 @@ impl Cox {
     }
 
     fn check(&self) -> Result<()> {
-        // Written as "valid" checks so that NaN parameters are rejected too.
-        let valid = self.l >= 2
-            && self.mean_per_pixel.is_finite()
+        // Written as "valid" checks so that NaN parameters are rejected too; each names
+        // the parameter and what it must be.
+        let bad = |what: String| Err(ModelError::Param(format!("Cox process: {what}")));
+        let num = |v: f64| {
+            if v == 0.0 || (1e-3..1e6).contains(&v.abs()) {
+                format!("{v}")
+            } else {
+                format!("{v:e}")
+            }
+        };
+        if self.l < 2 {
+            return bad(format!(
+                "the side must be at least 2 pixels, got {}",
+                self.l
+            ));
+        }
+        if !(self.mean_per_pixel.is_finite()
             && self.mean_per_pixel > 0.0
-            && (0.0..f64::INFINITY).contains(&self.sigma)
-            && self.corr_length.is_finite()
-            && self.corr_length > 0.0;
-        if !valid {
-            return Err(ModelError::Param(format!("invalid Cox process {self:?}")));
+            && self.mean_per_pixel <= MAX_MEAN)
+        {
+            return bad(format!(
+                "the mean number of points per pixel must be in (0, {MAX_MEAN:e}], got {}",
+                num(self.mean_per_pixel)
+            ));
+        }
+        if !(0.0..=MAX_SIGMA).contains(&self.sigma) {
+            return bad(format!(
+                "the standard deviation of the log-intensity must be in [0, {MAX_SIGMA}], got {}",
+                num(self.sigma)
+            ));
+        }
+        if !(self.corr_length.is_finite() && self.corr_length > 0.0) {
+            return bad(format!(
+                "the correlation length must be positive, got {}",
+                num(self.corr_length)
+            ));
         }
         Ok(())
     }
@@ -118,5 +151,41 @@ mod tests {
         let v = p.iter().map(|x| (x - m).powi(2)).sum::<f64>() / p.len() as f64;
         assert!((v / m - 1.0).abs() < 0.05);
         assert!(Cox { l: 1, ..c }.sample(&mut rng).is_err());
+        // Each bad parameter is named, never printed as a Debug struct; huge intensities
+        // are refused before the Poisson sampler would fail on them.
+        for (bad, word) in [
+            (
+                Cox {
+                    mean_per_pixel: 0.0,
+                    ..c
+                },
+                "mean number",
+            ),
+            (
+                Cox {
+                    mean_per_pixel: 1e300,
+                    ..c
+                },
+                "1e300",
+            ),
+            (Cox { sigma: 10.0, ..c }, "standard deviation"),
+            (
+                Cox {
+                    sigma: f64::NAN,
+                    ..c
+                },
+                "standard deviation",
+            ),
+            (
+                Cox {
+                    corr_length: -1.0,
+                    ..c
+                },
+                "correlation length",
+            ),
+        ] {
+            let e = bad.sample(&mut rng).unwrap_err().to_string();
+            assert!(e.contains(word) && !e.contains("Cox {"), "{e}");
+        }
     }
 }
