@@ -4,7 +4,7 @@
 use super::*;
 use crate::common::checks::{check_batch_shape, check_finite};
 use crate::common::driver::{for_each_sample, reduction_chunk};
-use crate::common::homogeneity::{rescale_exponent, Pow2};
+use crate::common::homogeneity::Rescale;
 use crate::error::Result;
 use ndarray::{Array3, ArrayView3, ArrayView4, ArrayViewMut2, ArrayViewMut3, Axis};
 use rayon::slice::ParallelSlice;
@@ -44,13 +44,8 @@ impl<T: Real> Scattering2d<T> {
             || self.workspace(true),
             |ws, b, img, o, spread| {
                 // The Jacobian is the same at x and 2^k x.
-                let k = rescale_exponent::<T, _>(img.iter().copied());
-                if k == 0 {
-                    self.load(ws, img.iter().map(|&v| v.into()));
-                } else {
-                    let up = Pow2::new(k);
-                    self.load(ws, img.iter().map(|&v| up.apply(v.into())));
-                }
+                let r = Rescale::of::<T, _>(img.iter().copied());
+                self.load(ws, img.iter().map(|&v| r.input(v)));
                 self.backward_one(ws, grad.index_axis(Axis(0), b), o, spread);
             },
         );

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::common::driver::for_each_sample;
-use crate::common::homogeneity::{rescale_exponent, Pow2};
+use crate::common::homogeneity::Rescale;
 use crate::error::Result;
 use ndarray::{Array3, Array4, ArrayView3, ArrayViewMut2, ArrayViewMut3, ArrayViewMut4, Axis};
 use scattering_engine::fourier1d::modulus;
@@ -32,22 +32,14 @@ impl<T: Real> Scattering2d<T> {
             out,
             || self.workspace(false),
             |ws, _, img, mut o, spread| {
-                let k = rescale_exponent::<T, _>(img.iter().copied());
-                if k == 0 {
-                    self.load(ws, img.iter().map(|&v| v.into()));
-                } else {
-                    let up = Pow2::new(k);
-                    self.load(ws, img.iter().map(|&v| up.apply(v.into())));
-                }
+                let r = Rescale::of::<T, _>(img.iter().copied());
+                self.load(ws, img.iter().map(|&v| r.input(v)));
                 if spread {
                     self.forward_one_parallel(ws, o.view_mut());
                 } else {
                     self.forward_one(ws, o.view_mut());
                 }
-                if k != 0 {
-                    let down = Pow2::new(-k);
-                    o.mapv_inplace(|v| T::of(down.apply(v.as_f64())));
-                }
+                r.output(o.iter_mut());
             },
         );
     }

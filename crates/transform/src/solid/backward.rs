@@ -36,20 +36,14 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         let qn = self.params.integral_powers.len();
         let len = self.len();
         for (b, mut ob) in out.axis_iter_mut(Axis(0)).enumerate() {
-            let (xs, k) = self.input_spectrum(x.index_axis(Axis(0), b));
+            let (xs, r) = self.input_spectrum(x.index_axis(Axis(0), b));
             let gb = grad.index_axis(Axis(0), b);
             // At 2^k x, the derivative of U^q is 2^(k (q - 1)) times that at x.
             let rescale: Vec<f64> = self
                 .params
                 .integral_powers
                 .iter()
-                .map(|q| {
-                    if k == 0 {
-                        1.0
-                    } else {
-                        2f64.powf(f64::from(k) * (1.0 - q))
-                    }
-                })
+                .map(|&q| r.cotangent(q))
                 .collect();
             let gvec = |p: usize, l: usize| -> Vec<f64> {
                 (0..qn).map(|i| gb[[p, l, i]].into() * rescale[i]).collect()

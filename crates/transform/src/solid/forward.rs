@@ -2,7 +2,7 @@
 //! queue, longest first; within a group, outputs share FFTs where the symmetries allow.
 
 use super::*;
-use crate::common::homogeneity::{rescale_exponent, Pow2};
+use crate::common::homogeneity::Rescale;
 use crate::error::Result;
 use ndarray::{Array4, ArrayView4, ArrayViewMut4, Axis};
 use rayon::slice::{ParallelSlice, ParallelSliceMut};
@@ -31,19 +31,13 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         mut out: ArrayViewMut4<O>,
     ) {
         for (b, mut ob) in out.axis_iter_mut(Axis(0)).enumerate() {
-            let (xs, k) = self.input_spectrum(x.index_axis(Axis(0), b));
+            let (xs, r) = self.input_spectrum(x.index_axis(Axis(0), b));
             // The integral of U^q of 2^k x is 2^(k q) times that of x.
             let unscale: Vec<f64> = self
                 .params
                 .integral_powers
                 .iter()
-                .map(|q| {
-                    if k == 0 {
-                        1.0
-                    } else {
-                        2f64.powf(-f64::from(k) * q)
-                    }
-                })
+                .map(|&q| r.power(q))
                 .collect();
             // Each worker takes the next group, longest first (rayon's halving split would
             // hand one thread the three longest groups).
@@ -71,17 +65,13 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
     /// Spectrum of one input volume, its FFT spread over the threads: everything after it
     /// needs it, so one thread alone would leave the others waiting. A volume whose
     /// magnitude would overflow or underflow the squares of the modulus is scaled by `2^k`
-    /// (exact), and `k` returned; otherwise `k = 0`.
+    /// (exact), and the scaling returned with the spectrum.
     pub(super) fn input_spectrum<A: Copy + Into<f64> + Sync>(
         &self,
         x: ndarray::ArrayView3<A>,
-    ) -> (Vec<Cx<T>>, i32) {
-        let k = rescale_exponent::<T, _>(x.iter().copied());
-        let up = Pow2::new(k);
-        let load = |i: A| {
-            let v: f64 = i.into();
-            Cx::new(T::of(if k == 0 { v } else { up.apply(v) }), T::zero())
-        };
+    ) -> (Vec<Cx<T>>, Rescale) {
+        let r = Rescale::of::<T, _>(x.iter().copied());
+        let load = |i: A| Cx::new(T::of(r.input(i)), T::zero());
         let z = Cx::new(T::zero(), T::zero());
         let mut v = vec![z; self.len()];
         let slab = self.params.shape.1 * self.params.shape.2;
@@ -93,7 +83,7 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
             None => v.iter_mut().zip(x.iter()).for_each(|(o, &i)| *o = load(i)),
         }
         self.plan.process_parallel(&mut v, false);
-        (v, k)
+        (v, r)
     }
 
     pub(super) fn spectrum_of_real(

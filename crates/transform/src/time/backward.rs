@@ -5,7 +5,7 @@
 use super::*;
 use crate::common::checks::{check_batch_shape, check_finite};
 use crate::common::driver::{for_each_sample, reduction_chunk};
-use crate::common::homogeneity::{rescale_exponent, Pow2};
+use crate::common::homogeneity::Rescale;
 use crate::common::padding::{pad_reflect_adjoint, Padding};
 use crate::common::Averaging;
 use crate::error::Result;
@@ -48,13 +48,8 @@ impl<T: Real> Scattering1d<T> {
             || self.workspace(true),
             |ws, b, row, o, spread| {
                 // The Jacobian is the same at x and 2^k x.
-                let k = rescale_exponent::<T, _>(row.iter().copied());
-                if k == 0 {
-                    ws.load(row.iter().map(|&v| T::of(v.into())));
-                } else {
-                    let up = Pow2::new(k);
-                    ws.load(row.iter().map(|&v| T::of(up.apply(v.into()))));
-                }
+                let r = Rescale::of::<T, _>(row.iter().copied());
+                ws.load(row.iter().map(|&v| T::of(r.input(v))));
                 self.backward_one(ws, grad.index_axis(Axis(0), b), o, spread);
             },
         );

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::common::driver::for_each_sample;
-use crate::common::homogeneity::{rescale_exponent, Pow2};
+use crate::common::homogeneity::Rescale;
 use crate::common::padding::{pad_reflect, Padding};
 use crate::common::Averaging;
 use crate::error::{Result, TransformError};
@@ -34,16 +34,10 @@ impl<T: Real> Scattering1d<T> {
             out,
             || self.workspace(false),
             |ws, _, row, mut o, spread| {
-                let k = rescale_exponent::<T, _>(row.iter().copied());
-                if k == 0 {
-                    ws.load(row.iter().map(|&v| T::of(v.into())));
-                    self.forward_one(ws, o, spread);
-                } else {
-                    let (up, down) = (Pow2::new(k), Pow2::new(-k));
-                    ws.load(row.iter().map(|&v| T::of(up.apply(v.into()))));
-                    self.forward_one(ws, o.view_mut(), spread);
-                    o.mapv_inplace(|v| T::of(down.apply(v.as_f64())));
-                }
+                let r = Rescale::of::<T, _>(row.iter().copied());
+                ws.load(row.iter().map(|&v| T::of(r.input(v))));
+                self.forward_one(ws, o.view_mut(), spread);
+                r.output(o.iter_mut());
             },
         );
     }
