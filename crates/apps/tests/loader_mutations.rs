@@ -3,6 +3,8 @@
 //! inserted and cut off. Every mutant must give `Ok` or a typed error: a panic, an abort
 //! or an allocation of the size a corrupt header claims fails the test.
 
+mod common;
+
 use ndarray::Array2;
 use proptest::prelude::*;
 use scattering_apps::idx::{read_idx_images, read_idx_labels, write_idx};
@@ -19,24 +21,7 @@ fn npy_seed() -> Vec<u8> {
 }
 
 fn wav_seed() -> Vec<u8> {
-    let mut b = Vec::new();
-    let (rate, ch, bits, frames) = (8000u32, 2u16, 16u16, 64usize);
-    let block = ch * bits / 8;
-    let data = frames * block as usize;
-    b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&(36 + data as u32).to_le_bytes());
-    b.extend_from_slice(b"WAVEfmt ");
-    b.extend_from_slice(&16u32.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes());
-    b.extend_from_slice(&ch.to_le_bytes());
-    b.extend_from_slice(&rate.to_le_bytes());
-    b.extend_from_slice(&(rate * u32::from(block)).to_le_bytes());
-    b.extend_from_slice(&block.to_le_bytes());
-    b.extend_from_slice(&bits.to_le_bytes());
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&(data as u32).to_le_bytes());
-    b.extend((0..data).map(|i| (i * 37 % 251) as u8));
-    b
+    common::wav_bytes(8000, 2, 16, 64)
 }
 
 fn png_seed() -> Vec<u8> {

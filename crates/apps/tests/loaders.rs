@@ -1,6 +1,8 @@
 //! Hostile inputs to the loaders: each is refused with a message naming the file and the
 //! cause, before anything large is allocated, and never by a panic or an abort.
 
+mod common;
+
 use ndarray::{Array2, Array3};
 use ndarray_npy::write_npy;
 use scattering_apps::io::{parse_csv, read_images, read_npy_header, read_signals, read_volumes};
@@ -113,25 +115,9 @@ fn inputs_over_the_limit_are_refused_with_the_memory_they_need() {
     assert!(!dir.path().join("o.npy").exists());
 }
 
-/// A 16-bit PCM WAV header with the given rate, channels and bits, then `frames` frames.
+/// Writes a PCM WAV file (see [`common::wav_bytes`]).
 fn wav(path: &Path, rate: u32, channels: u16, bits: u16, frames: usize) {
-    let block = channels * bits.div_ceil(8);
-    let data = frames * block as usize;
-    let mut b = Vec::new();
-    b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&(36 + data as u32).to_le_bytes());
-    b.extend_from_slice(b"WAVEfmt ");
-    b.extend_from_slice(&16u32.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes());
-    b.extend_from_slice(&channels.to_le_bytes());
-    b.extend_from_slice(&rate.to_le_bytes());
-    b.extend_from_slice(&(rate * block as u32).to_le_bytes());
-    b.extend_from_slice(&block.to_le_bytes());
-    b.extend_from_slice(&bits.to_le_bytes());
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&(data as u32).to_le_bytes());
-    b.extend(std::iter::repeat_n(1u8, data));
-    std::fs::write(path, b).unwrap();
+    std::fs::write(path, common::wav_bytes(rate, channels, bits, frames)).unwrap();
 }
 
 #[test]
