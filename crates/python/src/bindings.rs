@@ -328,6 +328,7 @@ transform_class!(Scattering2DCore, {
     }
 
     /// One tuple `(order, n, j, theta)` per channel, in output order.
+    #[allow(clippy::type_complexity)]
     fn paths(&self) -> Vec<(usize, Vec<usize>, Vec<usize>, Vec<usize>)> {
         self.inner
             .f64

@@ -38,7 +38,7 @@ def _as_float(x: Any) -> np.ndarray:
     """``x`` as a float32 or float64 array in native byte order (other real dtypes become
     float64, as in Kymatio's numpy frontend)."""
     x = np.asarray(x)
-    if x.dtype in (np.float32, np.float64):
+    if x.dtype.kind == "f" and x.dtype.itemsize in (4, 8):
         if not x.dtype.isnative:
             x = x.astype(x.dtype.newbyteorder("="))
         return x
