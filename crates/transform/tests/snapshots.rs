@@ -106,6 +106,19 @@ fn check_to<A: Elem, D: Dimension>(name: &str, got: &Array<A, D>, exact: bool) {
     let want: ArrayD<A> = read_npy(&path)
         .unwrap_or_else(|e| panic!("{}: {e} (SNAPSHOT_WRITE=1 writes it)", path.display()));
     assert_eq!(got.shape(), want.shape(), "{name}: shape");
+    if exact && name.starts_with("solid") && name.ends_with("_f32_forward") {
+        // The f32 sum of sqrt(U) takes the hardware rsqrt estimate (engine::simd::sqrt_sums),
+        // whose bits differ between CPU vendors: on an AMD EPYC, 36 of the 144 values of
+        // solid_cube (the q = 1/2 column) differ from an Intel machine's by up to 1.4e-8
+        // relative. These snapshots are compared to 1e-6 relative, all others bit for bit.
+        let worst = got
+            .iter()
+            .zip(want.iter())
+            .map(|(a, b)| (a.f64() - b.f64()).abs() / b.f64().abs().max(f64::MIN_POSITIVE))
+            .fold(0.0, f64::max);
+        assert!(worst <= 1e-6, "{name}: relative difference {worst:e}");
+        return;
+    }
     if exact {
         let diff = got
             .iter()

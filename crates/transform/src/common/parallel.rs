@@ -14,10 +14,18 @@ pub enum Parallelism {
     /// pool the caller is running in.
     #[default]
     Global,
-    /// One thread: nothing runs in parallel.
+    /// One thread per call: nothing in a call runs in parallel, and calls made from
+    /// different threads run at once (each on a pool of its own thread).
     Sequential,
     /// A dedicated pool of this many threads (at least one).
     Threads(usize),
+}
+
+thread_local! {
+    /// The one-thread pool that runs the sequential transforms called from this thread
+    /// (`None` if the OS refused the thread: the caller's pool runs the work then).
+    static SEQUENTIAL: Option<rayon::ThreadPool> =
+        rayon::ThreadPoolBuilder::new().num_threads(1).build().ok();
 }
 
 /// Runs closures under a [`Parallelism`]; dedicated pools are built on first use.
@@ -47,7 +55,15 @@ impl Executor {
     pub(crate) fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
         let threads = match self.setting {
             Parallelism::Global => return f(),
-            Parallelism::Sequential => 1,
+            // One pool per calling thread, not per transform: a sequential transform shared
+            // by several threads (Python threads, Dask workers) then runs one call per
+            // thread at once instead of queueing them all on a single worker.
+            Parallelism::Sequential => {
+                return SEQUENTIAL.with(|pool| match pool {
+                    Some(p) => p.install(f),
+                    None => f(),
+                })
+            }
             Parallelism::Threads(n) => n,
         };
         let pool = self.pool.get_or_init(|| {
