@@ -69,10 +69,43 @@ print(json.dumps(dict(name=cfg["name"], median_s=times[len(times) // 2], build_s
       kymatio=kymatio.__version__, numpy=np.__version__)))
 """
 
+OURS_PY_CHILD = r"""
+import json, resource, sys, time
+import numpy as np
+import scattering_rs
+from scattering_rs import HarmonicScattering3D, Scattering1D, Scattering2D
+cfg = json.loads(sys.argv[1]); repeats = int(sys.argv[2]); dtype = np.dtype(sys.argv[3])
+t0 = time.perf_counter()
+name = cfg["name"]
+if name.startswith("3D"):
+    S = HarmonicScattering3D(J=cfg["J"], shape=(cfg["side"],) * 3, L=cfg["L"])
+    shape = (cfg["batch"],) + (cfg["side"],) * 3
+elif name.startswith("2D"):
+    S = Scattering2D(J=cfg["J"], shape=(cfg["side"], cfg["side"]), L=cfg["L"])
+    shape = (cfg["batch"], cfg["side"], cfg["side"])
+else:
+    S = Scattering1D(J=cfg["J"], shape=cfg["N"], Q=cfg["Q"])
+    shape = (cfg["batch"], cfg["N"])
+build = time.perf_counter() - t0
+x = np.random.default_rng(0).uniform(-1, 1, shape).astype(dtype)
+S(x)
+times = []
+for _ in range(repeats):
+    t = time.perf_counter(); S(x); times.append(time.perf_counter() - t)
+times.sort()
+print(json.dumps(dict(name=name, median_s=times[len(times) // 2], build_s=build, times_s=times,
+      peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
+"""
+
 
 def run_json(cmd):
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
+
+
+def cost(py, ours):
+    """Time of the Python call over the Rust binary's, minus one, in percent."""
+    return f"{100 * (py['median_s'] / ours['median_s'] - 1):+.1f}%"
 
 
 def cpu_model():
@@ -104,7 +137,9 @@ def main():
                              capture_output=True, text=True,
                              env=dict(os.environ, RAYON_NUM_THREADS="1")).stdout
         r1 = json.loads(one.strip().splitlines()[-1])
-        rows.append((cfg, k, k32, r64, r32, r1))
+        print(f"{cfg['name']}: scattering_rs from Python ...", file=sys.stderr)
+        py = run_json([sys.executable, "-c", OURS_PY_CHILD, json.dumps(cfg), str(a.repeats), "float64"])
+        rows.append((cfg, k, k32, r64, r32, r1, py))
     lines = [
         "# Benchmarks",
         "",
@@ -123,25 +158,28 @@ def main():
         "## 1D time scattering, forward pass (Q2 = 1, T = 2^J, order 2)",
         "",
         "| configuration | Kymatio f64 (s) | ours f64 (s) | speed-up | Kymatio f32 (s) | ours f32 (s) "
-        "| speed-up | ours f64, 1 thread (s) | speed-up | peak MiB Kymatio / f64 / f32 |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| speed-up | ours f64, 1 thread (s) | speed-up | peak MiB Kymatio / f64 / f32 "
+        "| ours f64 from Python (s) | binding cost |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for cfg, k, k32, r64, r32, r1 in rows:
+    for cfg, k, k32, r64, r32, r1, py in rows:
         km, km32 = k["median_s"], k32["median_s"]
         lines.append(
             f"| J={cfg['J']}, N=2^{cfg['N'].bit_length() - 1}, Q={cfg['Q']}, batch {cfg['batch']} "
             f"| {km:.3f} | {r64['median_s']:.4f} | {km / r64['median_s']:.1f}x "
             f"| {km32:.3f} | {r32['median_s']:.4f} | {km32 / r32['median_s']:.1f}x "
             f"| {r1['median_s']:.4f} | {km / r1['median_s']:.1f}x "
-            f"| {k['peak_rss_mib']:.0f} / {r64['peak_rss_mib']:.0f} / {r32['peak_rss_mib']:.0f} |"
+            f"| {k['peak_rss_mib']:.0f} / {r64['peak_rss_mib']:.0f} / {r32['peak_rss_mib']:.0f} "
+            f"| {py['median_s']:.4f} | {cost(py, r64)} |"
         )
     lines += [
         "",
         "## 2D image and 3D solid harmonic scattering, forward pass",
         "",
         "| configuration | Kymatio f64 (s) | ours f64 (s) | speed-up | Kymatio f32 (s) | ours f32 (s) "
-        "| speed-up | peak MiB Kymatio / f64 / f32 | build Kymatio / ours (s) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| speed-up | peak MiB Kymatio / f64 / f32 | build Kymatio / ours (s) "
+        "| ours f64 from Python (s) | binding cost |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     best = []
     for cfg in IMAGE_CONFIGS + [SOLID_CONFIG]:
@@ -152,12 +190,15 @@ def main():
         print(f"{cfg['name']}: scattering-rs ...", file=sys.stderr)
         r64 = run_json([a.ours, cfg["name"], str(a.repeats), "f64"])
         r32 = run_json([a.ours, cfg["name"], str(a.repeats), "f32"])
+        print(f"{cfg['name']}: scattering_rs from Python ...", file=sys.stderr)
+        py = run_json([sys.executable, "-c", OURS_PY_CHILD, json.dumps(cfg), str(a.repeats), "float64"])
         km, km32 = k["median_s"], k32["median_s"]
         lines.append(
             f"| {cfg['name']} | {km:.3f} | {r64['median_s']:.4f} | {km / r64['median_s']:.1f}x "
             f"| {km32:.3f} | {r32['median_s']:.4f} | {km32 / r32['median_s']:.1f}x "
             f"| {k['peak_rss_mib']:.0f} / {r64['peak_rss_mib']:.0f} / {r32['peak_rss_mib']:.0f} "
-            f"| {k['build_s']:.2f} / {r64['build_s']:.2f} |"
+            f"| {k['build_s']:.2f} / {r64['build_s']:.2f} "
+            f"| {py['median_s']:.4f} | {cost(py, r64)} |"
         )
         kb, kb32, rb, rb32 = (min(d["times_s"]) for d in (k, k32, r64, r32))
         best.append(
@@ -179,9 +220,13 @@ def main():
         "| configuration | Kymatio (s) | ours (s) |",
         "|---|---|---|",
     ]
-    for cfg, k, _, r64, _, _ in rows:
+    for cfg, k, _, r64, _, _, _ in rows:
         lines.append(f"| {cfg['name']} | {k['build_s']:.3f} | {r64['build_s']:.3f} |")
     lines += [
+        "",
+        "The Python column calls the `scattering_rs` package (`pip install ./crates/python`) from",
+        "Python on the same float64 batch; its binding cost is its median over the Rust binary's",
+        "median, minus one (the arrays cross without a copy; the output is allocated once).",
         "",
         "Kymatio's numpy backend computes on one core (numpy's FFT is single-threaded); ours spreads",
         "the batch over both cores with rayon, so the 1-thread column is the per-core comparison.",
