@@ -102,6 +102,14 @@ pub struct NpyHeader {
 /// Reads and checks a `.npy` header: the magic string, the header dictionary, a shape whose
 /// size does not overflow, and a file long enough for the data the header announces.
 pub fn read_npy_header(path: &Path) -> Result<NpyHeader, AppError> {
+    let h = npy_header_of_file(path)?;
+    let count = h.shape.iter().product::<usize>() as u64;
+    check_input_size(path, count)?;
+    Ok(h)
+}
+
+/// [`read_npy_header`] without the input limit, for readers that stream the data.
+pub(crate) fn npy_header_of_file(path: &Path) -> Result<NpyHeader, AppError> {
     use std::io::Read;
     let bad = |reason: String| AppError::format(path, reason);
     let mut f = File::open(path).map_err(|e| AppError::io(path, e))?;
@@ -174,7 +182,6 @@ pub fn read_npy_header(path: &Path) -> Result<NpyHeader, AppError> {
              {have} bytes: truncated or corrupt"
         )));
     }
-    check_input_size(path, count)?;
     Ok(NpyHeader {
         descr,
         shape,
@@ -224,6 +231,37 @@ fn read_npy_2d(path: &Path) -> Result<Array2<f64>, AppError> {
 }
 
 fn read_wav(path: &Path) -> Result<Signals, AppError> {
+    let reader = open_wav(path)?;
+    let spec = reader.spec();
+    let channels = spec.channels as usize;
+    check_input_size(path, u64::from(reader.len()))?;
+    let samples: Vec<f64> = match spec.sample_format {
+        hound::SampleFormat::Int => {
+            let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f64;
+            reader
+                .into_samples::<i32>()
+                .map(|s| s.map(|v| v as f64 * scale))
+                .collect::<Result<_, _>>()
+        }
+        hound::SampleFormat::Float => reader
+            .into_samples::<f32>()
+            .map(|s| s.map(f64::from))
+            .collect::<Result<_, _>>(),
+    }
+    .map_err(|e| AppError::format(path, format!("corrupt WAV data: {e}")))?;
+    let frames = samples.len() / channels.max(1);
+    if frames == 0 {
+        return Err(AppError::format(path, "the WAV file has no samples"));
+    }
+    let data = Array2::from_shape_fn((channels, frames), |(c, t)| samples[t * channels + c]);
+    Ok(Signals {
+        data,
+        sample_rate: Some(spec.sample_rate),
+    })
+}
+
+/// Opens a WAV file and checks its header: channels, sample rate and sample format.
+pub(crate) fn open_wav(path: &Path) -> Result<hound::WavReader<BufReader<File>>, AppError> {
     let reader = hound::WavReader::open(path).map_err(|e| match e {
         hound::Error::IoError(io)
             if matches!(
@@ -260,30 +298,7 @@ fn read_wav(path: &Path) -> Result<Signals, AppError> {
             ),
         ));
     }
-    check_input_size(path, u64::from(reader.len()))?;
-    let samples: Vec<f64> = match spec.sample_format {
-        hound::SampleFormat::Int => {
-            let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f64;
-            reader
-                .into_samples::<i32>()
-                .map(|s| s.map(|v| v as f64 * scale))
-                .collect::<Result<_, _>>()
-        }
-        hound::SampleFormat::Float => reader
-            .into_samples::<f32>()
-            .map(|s| s.map(f64::from))
-            .collect::<Result<_, _>>(),
-    }
-    .map_err(|e| AppError::format(path, format!("corrupt WAV data: {e}")))?;
-    let frames = samples.len() / channels.max(1);
-    if frames == 0 {
-        return Err(AppError::format(path, "the WAV file has no samples"));
-    }
-    let data = Array2::from_shape_fn((channels, frames), |(c, t)| samples[t * channels + c]);
-    Ok(Signals {
-        data,
-        sample_rate: Some(spec.sample_rate),
-    })
+    Ok(reader)
 }
 
 fn read_csv(path: &Path) -> Result<Array2<f64>, AppError> {

@@ -19,6 +19,7 @@ pub mod idx;
 pub mod io;
 pub mod molecules;
 pub mod plots;
+pub mod stream;
 pub mod synthesis;
 
 pub use error::AppError;

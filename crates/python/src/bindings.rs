@@ -271,7 +271,15 @@ transform_class!(Scattering1DCore, {
             .f64
             .meta()
             .iter()
-            .map(|m| (m.order, m.n.clone(), m.j.clone(), m.xi.clone(), m.sigma.clone()))
+            .map(|m| {
+                (
+                    m.order,
+                    m.n.clone(),
+                    m.j.clone(),
+                    m.xi.clone(),
+                    m.sigma.clone(),
+                )
+            })
             .collect()
     }
 
@@ -285,7 +293,8 @@ transform_class!(Scattering1DCore, {
     #[getter]
     fn padded_length(&self) -> usize {
         self.inner.f64.padded_len()
-    }});
+    }
+});
 
 /// Image scattering (`scattering_rs.Scattering2D` wraps it).
 #[pyclass(frozen, module = "scattering_rs._core")]
@@ -342,7 +351,8 @@ transform_class!(Scattering2DCore, {
     #[getter]
     fn padded_shape(&self) -> (usize, usize) {
         self.inner.f64.padded_shape()
-    }});
+    }
+});
 
 /// Solid harmonic scattering (`scattering_rs.HarmonicScattering3D` wraps it).
 #[pyclass(frozen, module = "scattering_rs._core")]
@@ -389,7 +399,8 @@ transform_class!(HarmonicScattering3DCore, {
             .iter()
             .map(|m| (m.order, m.j.clone()))
             .collect()
-    }});
+    }
+});
 
 fn averaging(a: &str) -> PyResult<Averaging> {
     match a {

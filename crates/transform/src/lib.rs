@@ -45,4 +45,4 @@ pub use scattering_filters::Reduction;
 pub use solid::{
     PathMeta3d, SolidHarmonicScattering3d, SolidHarmonicScattering3dParams, SolidScattering3dParams,
 };
-pub use time::{PathMeta, PathMeta1d, Scattering1d, Scattering1dParams};
+pub use time::{BlockedScattering1d, PathMeta, PathMeta1d, Scattering1d, Scattering1dParams};

@@ -13,10 +13,11 @@ use scattering_apps::figures::{image_scattering_png, time_scattering_png, TimeAx
 use scattering_apps::io::{
     meta_path, prepare_destination, read_images, read_signals, read_volumes, Outputs,
 };
+use scattering_apps::stream::{NpyTimeWriter, SignalStream};
 use scattering_apps::AppError;
 use scattering_transform::{
-    Averaging, Padding, Real, Scattering1d, Scattering1dParams, Scattering2dParams,
-    SolidHarmonicScattering3dParams,
+    Averaging, BlockedScattering1d, Padding, Real, Scattering1d, Scattering1dParams,
+    Scattering2dParams, SolidHarmonicScattering3dParams,
 };
 use serde::Serialize;
 use std::path::PathBuf;
@@ -158,6 +159,22 @@ struct TimeArgs {
     /// Also draw the first- and second-order coefficients of the first signal as a PNG.
     #[arg(long)]
     png: Option<PathBuf>,
+    /// Transform in overlapping blocks of this many samples (memory bounded by the block,
+    /// output equal to the whole-signal transform). Signals longer than 2^20 samples are
+    /// always transformed in blocks (of 2^16 samples, or longer when the filters need it).
+    #[arg(long)]
+    block: Option<usize>,
+}
+
+/// Signals longer than this are transformed in blocks.
+const LONG_SIGNAL: usize = 1 << 20;
+
+#[derive(Serialize)]
+struct BlockInfo {
+    /// Window length in samples.
+    block_len: usize,
+    /// Samples read on each side of a block's outputs.
+    margin: usize,
 }
 
 #[derive(Serialize)]
@@ -172,6 +189,8 @@ struct TimeMeta<'a> {
     stride: usize,
     padded_length: usize,
     precision: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    blocks: Option<BlockInfo>,
     channels: &'a [scattering_transform::PathMeta1d],
 }
 
@@ -222,8 +241,8 @@ fn run_batches<T: Real>(
 
 fn time(args: TimeArgs) -> Result<(), AppError> {
     check_outputs(&args.output, args.png.as_deref())?;
-    let signals = read_signals(&args.input)?;
-    let n = signals.data.ncols();
+    let stream = SignalStream::open(&args.input)?;
+    let n = stream.len;
     let mut params = Scattering1dParams::new(n, args.j)
         .q(parse_q(&args.q)?)
         .max_order(args.max_order)
@@ -244,6 +263,11 @@ fn time(args: TimeArgs) -> Result<(), AppError> {
         }
         params = params.t(t);
     }
+    if args.block.is_some() || n > LONG_SIGNAL {
+        return time_blocked(&args, stream, params);
+    }
+    drop(stream);
+    let signals = read_signals(&args.input)?;
     let (out, meta, t, padded, precision) = match args.precision {
         PrecisionArg::F64 => {
             let s = params.clone().build()?;
@@ -276,6 +300,7 @@ fn time(args: TimeArgs) -> Result<(), AppError> {
             stride,
             padded_length: padded,
             precision,
+            blocks: None,
             channels: &meta,
         },
     )?;
@@ -308,6 +333,136 @@ fn time(args: TimeArgs) -> Result<(), AppError> {
         args.png
             .as_ref()
             .map_or_else(String::new, |p| format!(" and {}", p.display()))
+    );
+    Ok(())
+}
+
+/// `scatter time` on long signals: read, transformed and written block by block
+/// (`BlockedScattering1d`), so memory stays bounded whatever the length; the figure shows
+/// the first signal's coefficients decimated to at most 4096 frames.
+fn time_blocked(
+    args: &TimeArgs,
+    mut stream: SignalStream,
+    params: Scattering1dParams,
+) -> Result<(), AppError> {
+    if params.average == Averaging::Global {
+        return Err(AppError::Usage(format!(
+            "signals longer than {LONG_SIGNAL} samples are transformed in blocks, which compute \
+             local averaging or none; use --average local with a large -T and average the output"
+        )));
+    }
+    // By default 2^16 samples, or longer when the filters' margins need it.
+    let need = BlockedScattering1d::<f64>::min_block(&params)?;
+    let len = args
+        .block
+        .unwrap_or_else(|| (1usize << 16).max((4 * need).next_power_of_two()));
+    match args.precision {
+        PrecisionArg::F64 => {
+            let s = BlockedScattering1d::<f64>::new(params.clone(), len)?;
+            write_blocked(args, &mut stream, &s, "f64")
+        }
+        PrecisionArg::F32 => {
+            let s = BlockedScattering1d::<f32>::new(params.clone(), len)?;
+            write_blocked(args, &mut stream, &s, "f32")
+        }
+    }
+}
+
+fn write_blocked<T: Real>(
+    args: &TimeArgs,
+    stream: &mut SignalStream,
+    s: &BlockedScattering1d<T>,
+    precision: &'static str,
+) -> Result<(), AppError> {
+    let (c, t_out) = s.output_shape();
+    let b = stream.rows;
+    let mut outputs = Outputs::new();
+    let tmp = outputs.temp_path(&args.output)?;
+    let mut writer = NpyTimeWriter::create(&tmp, [b, c, t_out])?;
+    let dec = t_out.div_ceil(4096);
+    let mut preview = ndarray::Array2::<f64>::zeros((c, t_out.div_ceil(dec)));
+    let bar = ProgressBar::new(t_out as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {percent}% of the signal ({eta} left)")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut buf = ndarray::Array2::<f64>::zeros((b, 0));
+    s.forward_with::<AppError>(
+        b,
+        |start, mut win| {
+            if buf.ncols() != win.ncols() {
+                buf = ndarray::Array2::zeros((b, win.ncols()));
+            }
+            stream.read(start, buf.view_mut())?;
+            win.zip_mut_with(&buf, |w, v| *w = T::of(*v));
+            Ok(())
+        },
+        |t0, coeffs| {
+            let coeffs = coeffs.mapv(|v| v.as_f64());
+            writer.write(t0, coeffs.view())?;
+            for k in (t0.div_ceil(dec) * dec..t0 + coeffs.dim().2).step_by(dec) {
+                preview
+                    .column_mut(k / dec)
+                    .assign(&coeffs.slice(s![0, .., k - t0]));
+            }
+            bar.inc(coeffs.dim().2 as u64);
+            Ok(())
+        },
+    )?;
+    bar.finish_and_clear();
+    writer.finish()?;
+    let p = s.params();
+    let t = p.t.unwrap_or(1 << p.j);
+    let stride = match p.average {
+        Averaging::None => 1,
+        _ => 1usize << (usize::BITS - 1 - t.leading_zeros()),
+    };
+    outputs.json(
+        &meta_path(&args.output),
+        &TimeMeta {
+            transform: "time",
+            input: args.input.display().to_string(),
+            sample_rate: stream.sample_rate,
+            shape: [b, c, t_out],
+            params: p,
+            t,
+            stride,
+            padded_length: p.padded_length()?,
+            precision,
+            blocks: Some(BlockInfo {
+                block_len: s.block_len(),
+                margin: s.margin(),
+            }),
+            channels: s.meta(),
+        },
+    )?;
+    if let Some(png) = &args.png {
+        let tmp = outputs.temp_path(png)?;
+        let name = args
+            .input
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let title = format!(
+            "time scattering of {name}: J = {}, Q = {}, T = {t}",
+            args.j, args.q
+        );
+        time_scattering_png(
+            png,
+            &tmp,
+            preview.view(),
+            s.meta(),
+            TimeAxis {
+                stride: stride * dec,
+                sample_rate: stream.sample_rate,
+            },
+            &title,
+        )?;
+    }
+    outputs.commit()?;
+    eprintln!(
+        "wrote {} ({b} x {c} x {t_out}, in blocks of {} samples)",
+        args.output.display(),
+        s.block_len()
     );
     Ok(())
 }

@@ -16,10 +16,12 @@ use scattering_filters::FilterBank1d;
 use serde::Serialize;
 
 mod backward;
+mod blocked;
 mod forward;
 mod params;
 mod plan;
 
+pub use blocked::BlockedScattering1d;
 pub use params::Scattering1dParams;
 
 /// Label of one output channel.

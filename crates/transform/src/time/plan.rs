@@ -16,7 +16,7 @@ impl Scattering1dParams {
     /// Checks the parameters and returns the bank parameters, the padded length and the
     /// left padding. Padded length: Kymatio's rule (3 low-pass supports on each side, a
     /// power of two, at most 3N - 2 so the mirror never wraps).
-    fn plan_padding(&self) -> Result<(Bank1dParams, usize, usize)> {
+    pub(super) fn plan_padding(&self) -> Result<(Bank1dParams, usize, usize)> {
         let n = self.n;
         if self.j == 0 || self.j > scattering_filters::bank1d::MAX_J {
             return Err(invalid(
@@ -56,16 +56,7 @@ impl Scattering1dParams {
         bank_params.r_psi = self.r_psi;
         bank_params.alpha = self.alpha;
         bank_params.validate()?;
-        let (n_pad, pad_left) = match self.padding {
-            Padding::Reflect => {
-                let phi = gauss_1d(n, bank_params.sigma_low())?;
-                let min_to_pad = 3 * temporal_support(&phi, 1e-3);
-                let jp = ceil_log2(n + 2 * min_to_pad).min(floor_log2(3 * n - 2));
-                let n_pad = 1usize << jp;
-                (n_pad, (n_pad - n) / 2)
-            }
-            Padding::Periodic => (n, 0),
-        };
+        let (n_pad, pad_left) = padding_of(self.padding, n, t, bank_params.sigma_low())?;
         Ok((bank_params, n_pad, pad_left))
     }
 
@@ -74,6 +65,31 @@ impl Scattering1dParams {
     pub fn padded_length(&self) -> Result<usize> {
         Ok(self.plan_padding()?.1)
     }
+}
+
+/// The padded length and left padding of a signal of length `n` (Kymatio's rule: 3
+/// low-pass supports on each side, a power of two, at most `3n - 2` so the mirror never
+/// wraps). The support is measured on a low-pass of length `min(n, 2^22)` (or longer when
+/// T needs it), so a very long signal's padding costs no allocation of its length; below
+/// 2^22 samples the rule is Kymatio's exactly, above it the support is the same (it spans
+/// a few T, far below the length measured on).
+pub(super) fn padding_of(
+    padding: Padding,
+    n: usize,
+    t: usize,
+    sigma_low: f64,
+) -> Result<(usize, usize)> {
+    Ok(match padding {
+        Padding::Reflect => {
+            let m = n.min((1usize << 22).max(t.saturating_mul(64).next_power_of_two()));
+            let phi = gauss_1d(m, sigma_low)?;
+            let min_to_pad = 3 * temporal_support(&phi, 1e-3);
+            let jp = ceil_log2(n + 2 * min_to_pad).min(floor_log2(3 * n - 2));
+            let n_pad = 1usize << jp;
+            (n_pad, (n_pad - n) / 2)
+        }
+        Padding::Periodic => (n, 0),
+    })
 }
 
 /// A prebuilt bank's sizes and values: level `k` of every filter is `n_pad / 2^k` long and
