@@ -47,6 +47,32 @@ pub fn read_signals(path: &Path) -> Result<Signals, AppError> {
     })
 }
 
+/// The memory a run may use, in bytes: `SCATTERING_MEMORY_LIMIT_GB` if set, else the
+/// memory the system reports available (`MemAvailable` on Linux), else 8 GiB. Runs whose
+/// estimated working memory exceeds it are refused before they start.
+pub fn memory_budget_bytes() -> u64 {
+    if let Some(g) = std::env::var("SCATTERING_MEMORY_LIMIT_GB")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|g| g.is_finite() && *g > 0.0)
+    {
+        return (g * (1u64 << 30) as f64) as u64;
+    }
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("MemAvailable:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(8 << 30, |kb| kb * 1024)
+}
+
+/// Gigabytes, one decimal.
+pub fn gb(bytes: u64) -> String {
+    format!("{:.1} GB", bytes as f64 / (1u64 << 30) as f64)
+}
+
 /// The largest input the tools read into memory, in bytes of float64 values: 4 GiB unless
 /// the environment variable `SCATTERING_INPUT_LIMIT_GB` says otherwise. Inputs are checked
 /// against it before anything is allocated.

@@ -154,3 +154,39 @@ fn bad_blocks_are_refused_before_anything_is_written() {
         "only the input is left"
     );
 }
+
+#[test]
+fn images_beyond_the_memory_budget_are_refused_with_the_memory_they_need() {
+    let dir = tempfile::tempdir().unwrap();
+    let inp = dir.path().join("img.npy");
+    write_npy(&inp, &Array2::<f64>::ones((512, 512))).unwrap();
+    let out = dir.path().join("o.npy");
+    let run = |limit: &str| {
+        Command::new(env!("CARGO_BIN_EXE_scatter"))
+            .args([
+                "image",
+                "--input",
+                inp.to_str().unwrap(),
+                "--output",
+                out.to_str().unwrap(),
+            ])
+            .env("SCATTERING_MEMORY_LIMIT_GB", limit)
+            .output()
+            .unwrap()
+    };
+    let refused = run("0.3");
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(
+        err.contains("needs about 0.4 GB") && err.contains("0.3 GB may be used"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    let fine = run("4");
+    assert!(
+        fine.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fine.stderr)
+    );
+    assert!(out.exists());
+}

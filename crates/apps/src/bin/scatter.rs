@@ -11,7 +11,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{s, Array3, Axis};
 use scattering_apps::figures::{image_scattering_png, time_scattering_png, TimeAxis};
 use scattering_apps::io::{
-    meta_path, prepare_destination, read_images, read_signals, read_volumes, Outputs,
+    gb, memory_budget_bytes, meta_path, prepare_destination, read_images, read_signals,
+    read_volumes, Outputs,
 };
 use scattering_apps::stream::{NpyTimeWriter, SignalStream};
 use scattering_apps::AppError;
@@ -467,6 +468,39 @@ fn write_blocked<T: Real>(
     Ok(())
 }
 
+/// Refuses, before the filters are built, an image whose transform would not fit in the
+/// memory budget, naming what it would need. The working memory of one image, measured
+/// (release build, 2 threads, J = 3 and 5, L = 4 and 8, 512^2 to 2048^2): about
+/// (450 + 25 L) bytes per padded pixel in f64 and 60% of that in f32, plus 200 MB; images
+/// of a batch go through one at a time at these sizes.
+fn check_image_memory(
+    params: &Scattering2dParams,
+    precision: PrecisionArg,
+) -> Result<(), AppError> {
+    let (mp, np) = params.padded_shape()?;
+    let per_pixel = 450.0 + 25.0 * params.l as f64;
+    let factor = match precision {
+        PrecisionArg::F64 => 1.0,
+        PrecisionArg::F32 => 0.6,
+    };
+    let need = (200u64 << 20) + (mp as f64 * np as f64 * per_pixel * factor) as u64;
+    let budget = memory_budget_bytes();
+    if need > budget {
+        let (m, n) = params.shape;
+        return Err(AppError::Usage(format!(
+            "a {m} x {n} image (padded to {mp} x {np}) needs about {} for J = {}, L = {} in {}; \
+             {} may be used (SCATTERING_MEMORY_LIMIT_GB sets it): crop the image into tiles, \
+             use --precision f32 or a smaller L",
+            gb(need),
+            params.j,
+            params.l,
+            if factor == 1.0 { "f64" } else { "f32" },
+            gb(budget)
+        )));
+    }
+    Ok(())
+}
+
 /// The output must be a `.npy`, and it and the figure must be writable: checked before the
 /// computation, not after it.
 fn check_outputs(output: &std::path::Path, png: Option<&std::path::Path>) -> Result<(), AppError> {
@@ -513,6 +547,7 @@ fn image(args: ImageArgs) -> Result<(), AppError> {
             PaddingArg::Reflect => Padding::Reflect,
             PaddingArg::Periodic => Padding::Periodic,
         });
+    check_image_memory(&params, args.precision)?;
     let chunk = ((1usize << 22) / (m * n)).clamp(1, 1024);
     let bar = progress(x.dim().0, chunk);
     let run = |f: &ChunkFn| {
