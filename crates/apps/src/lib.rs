@@ -15,6 +15,8 @@
 pub mod cache;
 pub mod error;
 pub mod figures;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod idx;
 pub mod io;
 pub mod molecules;
