@@ -3,21 +3,12 @@
 
 mod common;
 
+use common::scatter;
+
 use ndarray::{Array2, Array3};
 use ndarray_npy::{read_npy, write_npy};
 use scattering_transform::Scattering1dParams;
 use std::process::Command;
-
-fn scatter(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_scatter"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn rel_max(a: &Array3<f64>, b: &Array3<f64>) -> f64 {
     let top = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));

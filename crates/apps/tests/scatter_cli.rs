@@ -1,22 +1,13 @@
 //! End-to-end tests of the `scatter` command: real files in, files (or a one-line error
 //! and nothing) out.
 
+mod common;
+
+use common::scatter;
 use ndarray::{Array1, Array2, Array3};
 use ndarray_npy::{read_npy, write_npy};
 use scattering_transform::Scattering1dParams;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn scatter(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_scatter"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn p(path: &Path) -> &str {
     path.to_str().unwrap()

@@ -145,7 +145,25 @@ struct Pair<S64, S32> {
     build_f32: Box<dyn Fn() -> Result<S32, TransformError> + Send + Sync>,
 }
 
-impl<S64, S32: Transform<Elem = f32>> Pair<S64, S32> {
+impl<S64: Transform<Elem = f64>, S32: Transform<Elem = f32>> Pair<S64, S32> {
+    /// Builds the f64 transform from `p` now and keeps `p` to build the f32 one later,
+    /// both with the parallelism `par`.
+    fn new<P: Clone + Send + Sync + 'static>(
+        p: P,
+        par: Parallelism,
+        build_f64: impl Fn(P) -> Result<S64, TransformError>,
+        build_f32: impl Fn(P) -> Result<S32, TransformError> + Send + Sync + 'static,
+    ) -> PyResult<Self> {
+        let f64 = build_f64(p.clone())
+            .and_then(|s| s.with_parallelism(par))
+            .map_err(value_error)?;
+        Ok(Self {
+            f64,
+            f32: OnceLock::new(),
+            build_f32: Box::new(move || build_f32(p.clone())?.with_parallelism(par)),
+        })
+    }
+
     fn f32(&self) -> PyResult<&S32> {
         self.f32
             .get_or_init(|| (self.build_f32)())
@@ -249,18 +267,8 @@ transform_class!(Scattering1DCore, {
         if let Some(t) = t {
             p = p.t(t);
         }
-        let par = parallelism(n_threads)?;
-        let f64 = p
-            .clone()
-            .build()
-            .and_then(|s| s.with_parallelism(par))
-            .map_err(value_error)?;
         Ok(Self {
-            inner: Pair {
-                f64,
-                f32: OnceLock::new(),
-                build_f32: Box::new(move || p.clone().build_f32()?.with_parallelism(par)),
-            },
+            inner: Pair::new(p, parallelism(n_threads)?, |p| p.build(), |p| p.build_f32())?,
         })
     }
 
@@ -321,18 +329,8 @@ transform_class!(Scattering2DCore, {
             .max_order(max_order)
             .average(averaging(average)?)
             .padding(padding_of(padding)?);
-        let par = parallelism(n_threads)?;
-        let f64 = p
-            .clone()
-            .build()
-            .and_then(|s| s.with_parallelism(par))
-            .map_err(value_error)?;
         Ok(Self {
-            inner: Pair {
-                f64,
-                f32: OnceLock::new(),
-                build_f32: Box::new(move || p.clone().build_f32()?.with_parallelism(par)),
-            },
+            inner: Pair::new(p, parallelism(n_threads)?, |p| p.build(), |p| p.build_f32())?,
         })
     }
 
@@ -376,18 +374,8 @@ transform_class!(HarmonicScattering3DCore, {
             .sigma0(sigma_0)
             .max_order(max_order)
             .integral_powers(integral_powers);
-        let par = parallelism(n_threads)?;
-        let f64 = p
-            .clone()
-            .build()
-            .and_then(|s| s.with_parallelism(par))
-            .map_err(value_error)?;
         Ok(Self {
-            inner: Pair {
-                f64,
-                f32: OnceLock::new(),
-                build_f32: Box::new(move || p.clone().build_f32()?.with_parallelism(par)),
-            },
+            inner: Pair::new(p, parallelism(n_threads)?, |p| p.build(), |p| p.build_f32())?,
         })
     }
 

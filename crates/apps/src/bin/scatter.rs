@@ -306,25 +306,18 @@ fn time(args: TimeArgs) -> Result<(), AppError> {
         },
     )?;
     if let Some(png) = &args.png {
-        let tmp = outputs.temp_path(png)?;
-        let name = args
-            .input
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        let title = format!(
-            "time scattering of {name}: J = {}, Q = {}, T = {t}",
-            args.j, args.q
-        );
-        time_scattering_png(
+        let axis = TimeAxis {
+            stride,
+            sample_rate: signals.sample_rate,
+        };
+        draw_time(
+            &args,
             png,
-            &tmp,
+            &mut outputs,
             out.index_axis(Axis(0), 0),
             &meta,
-            TimeAxis {
-                stride,
-                sample_rate: signals.sample_rate,
-            },
-            &title,
+            axis,
+            t,
         )?;
     }
     outputs.commit()?;
@@ -438,26 +431,11 @@ fn write_blocked<T: Real>(
         },
     )?;
     if let Some(png) = &args.png {
-        let tmp = outputs.temp_path(png)?;
-        let name = args
-            .input
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        let title = format!(
-            "time scattering of {name}: J = {}, Q = {}, T = {t}",
-            args.j, args.q
-        );
-        time_scattering_png(
-            png,
-            &tmp,
-            preview.view(),
-            s.meta(),
-            TimeAxis {
-                stride: stride * dec,
-                sample_rate: stream.sample_rate,
-            },
-            &title,
-        )?;
+        let axis = TimeAxis {
+            stride: stride * dec,
+            sample_rate: stream.sample_rate,
+        };
+        draw_time(args, png, &mut outputs, preview.view(), s.meta(), axis, t)?;
     }
     outputs.commit()?;
     eprintln!(
@@ -499,6 +477,28 @@ fn check_image_memory(
         )));
     }
     Ok(())
+}
+
+/// The figure of `scatter time`: the coefficients `sx` (channel, time) of the first signal.
+fn draw_time(
+    args: &TimeArgs,
+    png: &std::path::Path,
+    outputs: &mut Outputs,
+    sx: ndarray::ArrayView2<f64>,
+    meta: &[scattering_transform::PathMeta1d],
+    axis: TimeAxis,
+    t: usize,
+) -> Result<(), AppError> {
+    let tmp = outputs.temp_path(png)?;
+    let name = args
+        .input
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let title = format!(
+        "time scattering of {name}: J = {}, Q = {}, T = {t}",
+        args.j, args.q
+    );
+    time_scattering_png(png, &tmp, sx, meta, axis, &title)
 }
 
 /// The output must be a `.npy`, and it and the figure must be writable: checked before the
