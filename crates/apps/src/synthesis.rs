@@ -66,7 +66,9 @@ pub struct Metrics {
     pub iterations: u64,
     /// Evaluations of the cost (each with a gradient, plus line-search retries).
     pub cost_evaluations: usize,
-    /// Wall time of the synthesis.
+    /// Wall time of the synthesis: written to `timings.json`, not `metrics.json`, so that
+    /// a run's results are byte-identical from one run (and thread count) to the next.
+    #[serde(skip)]
     pub seconds: f64,
     /// Experiment-specific figures.
     #[serde(flatten)]
@@ -234,8 +236,8 @@ pub fn synthesise(
 pub fn table(rows: &[Metrics]) -> String {
     let mut t = String::from(
         "| experiment | size | moments | moment error | W1 scattering | W1 Gaussian | W1 ratio | \
-         spectrum error scattering | spectrum error Gaussian | iterations | seconds |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+         spectrum error scattering | spectrum error Gaussian | iterations |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in rows {
         let size = if r.shape[0] == 1 {
@@ -244,7 +246,7 @@ pub fn table(rows: &[Metrics]) -> String {
             format!("{}×{}", r.shape[0], r.shape[1])
         };
         t += &format!(
-            "| {} | {} | {} | {:.1e} | {:.4} | {:.4} | {:.2}× | {:.3} | {:.3} | {} | {:.1} |\n",
+            "| {} | {} | {} | {:.1e} | {:.4} | {:.4} | {:.2}× | {:.3} | {:.3} | {} |\n",
             r.name,
             size,
             r.moments,
@@ -255,7 +257,6 @@ pub fn table(rows: &[Metrics]) -> String {
             r.spectrum_error_scattering,
             r.spectrum_error_gaussian,
             r.iterations,
-            r.seconds
         );
     }
     t
@@ -370,6 +371,9 @@ pub struct Report {
     pub curves: Vec<crate::plots::Series>,
     /// Arrays saved as `<name>.npy`: name, values, shape.
     pub arrays: Vec<(String, Vec<f64>, (usize, usize))>,
+    /// Wall times of other steps (seconds), written to `timings.json` beside each
+    /// experiment's.
+    pub timings: BTreeMap<String, f64>,
 }
 
 impl Report {
@@ -406,7 +410,8 @@ impl Report {
         self.metrics.push(o.metrics);
     }
 
-    /// Writes the grid, `loss.png`, the arrays, `metrics.json` and `table.md` into `out`
+    /// Writes the grid, `loss.png`, the arrays, `metrics.json`, `table.md` and
+    /// `timings.json` into `out`
     /// (not yet committed, so a caller can add its own files).
     pub fn write(&self, out: &mut crate::io::Outputs) -> Result<(), AppError> {
         if !self.rows.is_empty() {
@@ -435,7 +440,24 @@ impl Report {
                 experiments: &self.metrics,
             },
         )?;
-        out.text(&self.dir.join("table.md"), &table(&self.metrics))
+        out.text(&self.dir.join("table.md"), &table(&self.metrics))?;
+        // Timings apart: everything above is reproducible to the byte, they are not.
+        let experiments: Vec<_> = self
+            .metrics
+            .iter()
+            .map(|m| {
+                serde_json::json!({
+                    "name": m.name,
+                    "seconds": m.seconds,
+                    "iterations": m.iterations,
+                    "cost_evaluations": m.cost_evaluations,
+                })
+            })
+            .collect();
+        out.json(
+            &self.dir.join("timings.json"),
+            &serde_json::json!({ "experiments": experiments, "other": self.timings }),
+        )
     }
 }
 
@@ -595,6 +617,7 @@ impl Report {
             metrics: Vec::new(),
             curves: Vec::new(),
             arrays: Vec::new(),
+            timings: BTreeMap::new(),
         }
     }
 

@@ -190,3 +190,48 @@ fn descent_is_uniform_on_the_sphere_but_not_on_the_simplex() {
     assert!(!bad.status.success());
     assert!(!dir.path().join("bad").join("metrics.json").exists());
 }
+
+#[test]
+fn a_seeded_synthesis_writes_the_same_bytes_with_one_and_two_threads() {
+    // Every file but timings.json (wall times) must be byte-identical.
+    let dir = tempfile::tempdir().unwrap();
+    let gravel = texture("gravel");
+    let args = [
+        "--input", &gravel, "--size", "32", "-J", "2", "-L", "4", "--iters", "40", "--seed", "3",
+    ];
+    let mut runs = Vec::new();
+    for (k, threads) in ["1", "2", "2"].iter().enumerate() {
+        let out = dir.path().join(format!("run{k}"));
+        let o = Command::new(env!("CARGO_BIN_EXE_textures"))
+            .args(["--out", out.to_str().unwrap(), "--no-progress"])
+            .args(args)
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        runs.push(out);
+    }
+    let mut names: Vec<_> = std::fs::read_dir(&runs[0])
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    names.sort();
+    assert!(
+        names.contains(&"metrics.json".to_string()) && names.contains(&"timings.json".to_string())
+    );
+    for name in names.iter().filter(|n| *n != "timings.json") {
+        let first = std::fs::read(runs[0].join(name)).unwrap();
+        for other in &runs[1..] {
+            assert!(
+                std::fs::read(other.join(name)).unwrap() == first,
+                "{name} differs between runs"
+            );
+        }
+    }
+    let t: Value =
+        serde_json::from_str(&std::fs::read_to_string(runs[0].join("timings.json")).unwrap())
+            .unwrap();
+    assert!(t["experiments"][0]["seconds"].as_f64().unwrap() > 0.0);
+    assert!(experiments(&runs[0])[0].get("seconds").is_none());
+}

@@ -246,8 +246,10 @@ fn run(a: Args) -> Result<(), AppError> {
         "acceptance": fit.acceptance,
         "hist_distance": wasserstein1(&pooled, &samples)?,
         "increment_flatness": {"original": flatness(&pooled), "maxent": flatness(&samples)},
-        "seconds": clock.elapsed().as_secs_f64(),
     });
+    report
+        .timings
+        .insert("macrocanonical".into(), clock.elapsed().as_secs_f64());
     eprintln!("maximum entropy: {me}");
     if let Some(m) = report.metrics.first_mut() {
         m.extra.insert("macrocanonical".into(), me);
