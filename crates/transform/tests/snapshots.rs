@@ -108,8 +108,8 @@ fn check_to<A: Elem, D: Dimension>(name: &str, got: &Array<A, D>, exact: bool) {
     assert_eq!(got.shape(), want.shape(), "{name}: shape");
     if exact && name.starts_with("solid") && name.ends_with("_f32_forward") {
         // The f32 sum of sqrt(U) takes the hardware rsqrt estimate (engine::simd::sqrt_sums),
-        // whose bits differ between CPU vendors: on an AMD EPYC, 36 of the 144 values of
-        // solid_cube (the q = 1/2 column) differ from an Intel machine's by up to 1.4e-8
+        // whose bits differ between CPU models: on an AMD EPYC, 36 of the 144 values of
+        // solid_cube (the q = 1/2 column) differ from the snapshot machine's by up to 1.4e-8
         // relative. These snapshots are compared to 1e-6 relative, all others bit for bit.
         let worst = got
             .iter()
