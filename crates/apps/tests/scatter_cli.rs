@@ -339,4 +339,18 @@ fn solid_volume_batch() {
         &out2,
         "--powers",
     );
+    // A negative exponent is named, not taken for an unknown flag.
+    assert_fails_cleanly(
+        &[
+            "solid",
+            "--input",
+            p(&inp),
+            "--output",
+            p(&out2),
+            "--powers",
+            "-0.5,1",
+        ],
+        &out2,
+        "positive",
+    );
 }

@@ -89,8 +89,10 @@ struct SolidArgs {
     /// Largest harmonic order.
     #[arg(short = 'L', long = "L", default_value_t = 2)]
     l: usize,
-    /// Exponents q of the integrals sum U^q, comma-separated.
-    #[arg(long, default_value = "0.5,1,2")]
+    /// Exponents q of the integrals sum U^q, comma-separated (positive).
+    // A leading minus is taken as the value, so a negative exponent gets the message that
+    // names it rather than clap's "unexpected argument '-0'".
+    #[arg(long, default_value = "0.5,1,2", allow_hyphen_values = true)]
     powers: String,
     /// Width of the finest wavelet in voxels.
     #[arg(long, default_value_t = 1.0)]
