@@ -461,6 +461,37 @@ impl Report {
     }
 }
 
+/// Working memory of a synthesis per sample of one field, measured with `/usr/bin/time`
+/// (2026-12-05): `cox --size 512 -J 4 -L 8` peaks at 495 MB (1.9 KB a pixel, the same with
+/// 2 or 4 realisations), `multifractal --n 1048576` at 1.5 GB (1.5 KB a sample).
+pub const BYTES_PER_PIXEL: u64 = 2048;
+/// The 1D counterpart of [`BYTES_PER_PIXEL`].
+pub const BYTES_PER_SAMPLE_1D: u64 = 1536;
+
+/// Refuses, before anything is generated, a synthesis of fields of `samples` values
+/// (`realisations` of them kept) whose working memory would exceed the budget
+/// ([`crate::io::memory_budget_bytes`]); `flag` is the option to lower.
+pub fn check_memory(
+    samples: usize,
+    realisations: usize,
+    per_sample: u64,
+    flag: &str,
+) -> Result<(), AppError> {
+    let need = (samples as u64)
+        .saturating_mul(per_sample.saturating_add(8 * realisations as u64))
+        .saturating_add(100 << 20);
+    let budget = crate::io::memory_budget_bytes();
+    if need > budget {
+        return Err(AppError::Usage(format!(
+            "fields of {samples} values need about {} for the synthesis; {} may be used \
+             (SCATTERING_MEMORY_LIMIT_GB sets it): lower {flag}",
+            crate::io::gb(need),
+            crate::io::gb(budget)
+        )));
+    }
+    Ok(())
+}
+
 /// Local energies `−x_i (x_right + x_down)` of a periodic field (Ising's bond energy per site
 /// for ±1 spins).
 pub fn local_energies(x: &[f64], shape: (usize, usize)) -> Vec<f64> {

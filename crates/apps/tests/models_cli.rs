@@ -235,3 +235,29 @@ fn a_seeded_synthesis_writes_the_same_bytes_with_one_and_two_threads() {
     assert!(t["experiments"][0]["seconds"].as_f64().unwrap() > 0.0);
     assert!(experiments(&runs[0])[0].get("seconds").is_none());
 }
+
+#[test]
+fn fields_too_large_for_memory_are_refused_before_anything_is_generated() {
+    let dir = tempfile::tempdir().unwrap();
+    for (bin, args) in [
+        (env!("CARGO_BIN_EXE_cox"), vec!["--size", "100000"]),
+        (
+            env!("CARGO_BIN_EXE_ising"),
+            vec!["--size", "65536", "--block", "4"],
+        ),
+        (
+            env!("CARGO_BIN_EXE_multifractal"),
+            vec!["--n", "1099511627776"],
+        ),
+    ] {
+        let out = dir.path().join("o");
+        let o = run(bin, &out, &args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{bin} {args:?}");
+        assert!(
+            err.contains("GB for the synthesis") && err.trim().lines().count() == 1,
+            "{err}"
+        );
+        assert!(!out.join("metrics.json").exists());
+    }
+}

@@ -98,6 +98,12 @@ fn run(a: Args) -> Result<(), AppError> {
         )));
     }
     let reals = a.realisations.map_or(if q { 2 } else { 4 }, |n| n.get());
+    scattering_apps::synthesis::check_memory(
+        n,
+        reals,
+        scattering_apps::synthesis::BYTES_PER_SAMPLE_1D,
+        "--n",
+    )?;
     let settings = Settings {
         iters: a.iters.unwrap_or(if q { 100 } else { 500 }),
         seed: a.seed,
