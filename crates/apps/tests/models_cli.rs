@@ -261,3 +261,18 @@ fn fields_too_large_for_memory_are_refused_before_anything_is_generated() {
         assert!(!out.join("metrics.json").exists());
     }
 }
+
+#[test]
+fn multifractal_runs_at_the_shortest_length_it_accepts() {
+    // n = 256 is shorter than the maximum-entropy windows (512): they used to be empty and
+    // the run failed with "the target moments are all zero".
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("mf");
+    let o = run(
+        env!("CARGO_BIN_EXE_multifractal"),
+        &out,
+        &["--quick", "--n", "256"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(experiments(&out)[0]["macrocanonical"]["n"] == 256);
+}

@@ -207,8 +207,9 @@ fn run(a: Args) -> Result<(), AppError> {
     }
 
     // Maximum entropy on shorter windows of the MRW increments, with mean(x²) added so the
-    // model is normalisable.
-    let nm = if q { 512 } else { 1024 };
+    // model is normalisable. Windows no longer than the signal (n >= 256), or there would be
+    // none and the target would be empty.
+    let nm: usize = (if q { 512 } else { 1024 }).min(n);
     let me_phi = Concat::new(vec![
         Box::new(ScatteringMoments1d::new(
             nm,
