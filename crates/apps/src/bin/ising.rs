@@ -73,6 +73,9 @@ fn run(a: Args) -> Result<(), AppError> {
         )));
     }
     let settings = a.opt.settings(if q { 100 } else { 500 });
+    // The representation first: bad J or L are refused before the Wolff chain runs.
+    let moments = ScatteringMoments2d::new((size, size), j, l)?;
+    let phi = image_moments((size, size), j, l, a.opt.extra.unwrap_or(EXTRA))?;
     let mut rng = StdRng::seed_from_u64(a.opt.seed);
     let mut ising = Ising::new(size)?;
     let energies = ising.run(BETA_CRITICAL, a.equilibration, &mut rng)?;
@@ -89,9 +92,7 @@ fn run(a: Args) -> Result<(), AppError> {
         tail.iter().sum::<f64>() / tail.len() as f64,
         a.equilibration
     );
-    let moments = ScatteringMoments2d::new((size, size), j, l)?;
     let start = start_point(&moments, a.opt.start, settings)?;
-    let phi = image_moments((size, size), j, l, a.opt.extra.unwrap_or(EXTRA))?;
     let shape = (size, size);
     let mut report = Report::new(&a.out, "ising.png", format!(
             "Critical Ising {size}²: non-ergodic mixture, one scattering synthesis per realisation (J={j}, L={l}) vs Gaussian"
