@@ -492,6 +492,16 @@ pub fn check_memory(
     Ok(())
 }
 
+/// [`check_memory`] for square fields of side `size` set by `--size`.
+pub fn check_field_memory(size: usize, realisations: usize) -> Result<(), AppError> {
+    check_memory(
+        size.saturating_mul(size),
+        realisations,
+        BYTES_PER_PIXEL,
+        "--size",
+    )
+}
+
 /// Local energies `−x_i (x_right + x_down)` of a periodic field (Ising's bond energy per site
 /// for ±1 spins).
 pub fn local_energies(x: &[f64], shape: (usize, usize)) -> Vec<f64> {

@@ -74,12 +74,7 @@ fn run(a: Args) -> Result<(), AppError> {
     // A folder that cannot be written is found now, not after the computation.
     scattering_apps::io::prepare_folder(&a.out)?;
     let size = a.size.unwrap_or(if a.quick { 128 } else { 256 });
-    scattering_apps::synthesis::check_memory(
-        size.saturating_mul(size),
-        1,
-        scattering_apps::synthesis::BYTES_PER_PIXEL,
-        "--size",
-    )?;
+    scattering_apps::synthesis::check_field_memory(size, 1)?;
     let j = a.opt.j.unwrap_or(if a.quick { 4 } else { 5 });
     let l = a.opt.l.unwrap_or(8);
     let settings = a.opt.settings(if a.quick { 100 } else { 500 });

@@ -66,12 +66,7 @@ fn run(a: Args) -> Result<(), AppError> {
     let j = a.opt.j.unwrap_or(if q { 4 } else { 5 });
     let l = a.opt.l.unwrap_or(if q { 4 } else { 8 });
     let reals = a.realisations.map_or(if q { 2 } else { 4 }, |n| n.get());
-    scattering_apps::synthesis::check_memory(
-        size.saturating_mul(size),
-        reals,
-        scattering_apps::synthesis::BYTES_PER_PIXEL,
-        "--size",
-    )?;
+    scattering_apps::synthesis::check_field_memory(size, reals)?;
     let settings = a.opt.settings(if q { 100 } else { 500 });
     // Hyperviscosity scaled with the grid so the dissipation range sits near n/3.
     let prm = TurbulenceParams {
