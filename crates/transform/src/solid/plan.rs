@@ -210,12 +210,13 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         t
     }
 
-    /// The forward pass's work groups `(l, scales)`, longest first. With at least two
-    /// orders `l` a thread, one group per `l` with every scale: all its `m = 0` outputs
-    /// (first and second order) then travel two by one inverse FFT, none alone. With fewer
-    /// (two threads and `L = 2`, say), the scales of each `l` go in pairs `(0, 1), (2, 3),
-    /// ...` when [`Self::packable`] allows, one by one otherwise: more, smaller groups
-    /// balance the threads better, which measured faster than the FFTs saved.
+    /// The forward pass's work groups `(l, scales)`, longest first. When
+    /// [`Self::packable`] allows, the scales of each `l` go in pairs `(0, 1), (2, 3), ...`
+    /// whatever the thread count: the pairs decide which `m = 0` outputs share an inverse
+    /// FFT, hence the rounding, so fixed pairs give the same bits on any number of threads
+    /// (one group per `l` saved a few FFTs on one or two threads but changed the bits).
+    /// Otherwise, one group per `l` when there are at least two orders a thread, and one
+    /// scale a group on more threads, which balances them better.
     pub(super) fn groups(&self) -> Vec<(usize, Vec<usize>)> {
         let jj = self.params.j;
         let order2 = self.params.max_order == 2;
@@ -223,9 +224,9 @@ impl<T: Real> SolidHarmonicScattering3d<T> {
         let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
         for l in 0..=self.params.l {
             let js: Vec<usize> = (0..=jj).collect();
-            let size = match (whole, self.packable[l]) {
-                (true, _) => js.len(),
-                (false, true) => 2,
+            let size = match (self.packable[l], whole) {
+                (true, _) => 2,
+                (false, true) => js.len(),
                 (false, false) => 1,
             };
             groups.extend(js.chunks(size).map(|c| (l, c.to_vec())));
