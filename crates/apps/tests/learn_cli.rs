@@ -50,8 +50,9 @@ fn mnist_runs_caches_features_and_rejects_missing_files() {
     write_bars(dir.path(), "test", 60, 2);
     let out = dir.path().join("out");
     let cache = dir.path().join("cache");
-    let run = || {
+    let run = |threads: &str| {
         Command::new(env!("CARGO_BIN_EXE_mnist"))
+            .env("RAYON_NUM_THREADS", threads)
             .args([
                 "--train-images",
                 dir.path().join("train-images").to_str().unwrap(),
@@ -78,7 +79,7 @@ fn mnist_runs_caches_features_and_rejects_missing_files() {
             .output()
             .unwrap()
     };
-    let first = run();
+    let first = run("2");
     assert!(
         first.status.success(),
         "{}",
@@ -96,9 +97,24 @@ fn mnist_runs_caches_features_and_rejects_missing_files() {
         }
     }
     assert!(out.join("mnist_curve.png").exists() && out.join("table.md").exists());
-    let second = run();
+    let files = ["metrics.json", "table.md", "mnist_curve.png"];
+    let bytes = |f: &str| std::fs::read(out.join(f)).unwrap();
+    let before: Vec<Vec<u8>> = files.iter().map(|f| bytes(f)).collect();
+    let timings = |cached: bool| {
+        let t: serde_json::Value = serde_json::from_slice(&bytes("timings.json")).unwrap();
+        assert_eq!(t["features_cached"], cached);
+        assert!(t["feature_seconds"].as_f64().unwrap() >= 0.0);
+        assert_eq!(t["fits"].as_array().unwrap().len(), rows.len());
+    };
+    timings(false);
+    // Cached features on one thread: every file but the wall times is the same to the byte.
+    let second = run("1");
     assert!(second.status.success());
     assert!(String::from_utf8_lossy(&second.stderr).contains("from the cache"));
+    timings(true);
+    for (f, b) in files.iter().zip(&before) {
+        assert!(&bytes(f) == b, "{f} changed between runs");
+    }
 
     let bad_out = dir.path().join("bad");
     let bad = Command::new(env!("CARGO_BIN_EXE_mnist"))
@@ -121,28 +137,32 @@ fn quantum_chemistry_beats_the_mean_and_reports_both_feature_sets() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/molecules/qm7_sample.jsonl");
-    let o = Command::new(env!("CARGO_BIN_EXE_quantum-chemistry"))
-        .args([
-            "--input",
-            input.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--no-cache",
-        ])
-        .args([
-            "--grid",
-            "32,32,32",
-            "--spacing",
-            "0.3",
-            "-J",
-            "1",
-            "-L",
-            "2",
-            "--folds",
-            "3",
-        ])
-        .output()
-        .unwrap();
+    let run = |threads: &str| {
+        Command::new(env!("CARGO_BIN_EXE_quantum-chemistry"))
+            .env("RAYON_NUM_THREADS", threads)
+            .args([
+                "--input",
+                input.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--no-cache",
+            ])
+            .args([
+                "--grid",
+                "32,32,32",
+                "--spacing",
+                "0.3",
+                "-J",
+                "1",
+                "-L",
+                "2",
+                "--folds",
+                "3",
+            ])
+            .output()
+            .unwrap()
+    };
+    let o = run("2");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
@@ -170,6 +190,16 @@ fn quantum_chemistry_beats_the_mean_and_reports_both_feature_sets() {
         "scattering ridge MAE {mae} vs mean-predictor {mad}"
     );
     assert!(out.join("predicted_vs_true.png").exists());
+    // Recomputed on one thread (no cache): the same bytes but for the wall times.
+    let files = ["metrics.json", "table.md", "predicted_vs_true.png"];
+    let bytes = |f: &str| std::fs::read(out.join(f)).unwrap();
+    let before: Vec<Vec<u8>> = files.iter().map(|f| bytes(f)).collect();
+    let t: serde_json::Value = serde_json::from_slice(&bytes("timings.json")).unwrap();
+    assert_eq!(t["fit_seconds"].as_array().unwrap().len(), rows.len());
+    assert!(run("1").status.success());
+    for (f, b) in files.iter().zip(&before) {
+        assert!(&bytes(f) == b, "{f} changed between 2 threads and 1");
+    }
 
     // A grid too small for the molecules is a one-line error and leaves nothing behind.
     let bad_out = dir.path().join("bad");

@@ -8,7 +8,8 @@
 //! quantum-chemistry --dataset qm9 --out out/qm9 --limit 3000
 //! quantum-chemistry --input my.jsonl.gz --target E --unit hartree --out out/mine --quick
 //! ```
-//! Writes `DIR/metrics.json`, `DIR/table.md` and `DIR/predicted_vs_true.png`. Hyper-parameters
+//! Writes `DIR/metrics.json`, `DIR/table.md`, `DIR/predicted_vs_true.png` and the wall times in
+//! `DIR/timings.json`. Hyper-parameters
 //! (ridge penalty, PLS components) are chosen by an inner cross-validation inside each outer
 //! training fold, so the reported errors are honest held-out errors. Features are cached.
 
@@ -139,10 +140,19 @@ struct Metrics {
     j: usize,
     l: usize,
     powers: Vec<f64>,
+    results: Vec<Row>,
+}
+
+/// `timings.json`: wall times, which change from run to run (`metrics.json` holds only
+/// what a run reproduces to the byte).
+#[derive(Serialize)]
+struct Timings {
     feature_seconds: f64,
     /// True when the scattering features came from the cache (then `feature_seconds` is the read time).
     features_cached: bool,
-    results: Vec<Row>,
+    /// Seconds of each row of `metrics.json`'s `results` (nested cross-validation
+    /// included), in the same order.
+    fit_seconds: Vec<f64>,
 }
 
 fn bar(len: usize, what: &str) -> ProgressBar {
@@ -322,6 +332,7 @@ fn run(args: Args) -> Result<(), AppError> {
         .flat_map(|&g| [1e-10, 1e-8, 1e-6, 1e-4].map(|a| (g, a)))
         .collect();
     let mut results = Vec::new();
+    let mut fit_seconds = Vec::new();
     let mut groups = Vec::new();
     let sets: [(&str, &Array2<f64>); 2] = [("scattering", &scat), ("coulomb_eigenvalues", &cm)];
     for (fname, x) in sets {
@@ -394,7 +405,9 @@ fn run(args: Args) -> Result<(), AppError> {
                 }
             };
             let (e_mae, e_rmse) = (mae(&pred, &y), rmse(&pred, &y));
-            eprintln!("{fname:>20} + {reg:<12}: MAE {e_mae:.2} kcal/mol, RMSE {e_rmse:.2} ({:.1} s, chosen {chosen:?})", t.elapsed().as_secs_f64());
+            let seconds = t.elapsed().as_secs_f64();
+            fit_seconds.push(seconds);
+            eprintln!("{fname:>20} + {reg:<12}: MAE {e_mae:.2} kcal/mol, RMSE {e_rmse:.2} ({seconds:.1} s, chosen {chosen:?})");
             groups.push((
                 e_mae,
                 Series {
@@ -455,9 +468,15 @@ fn run(args: Args) -> Result<(), AppError> {
             j: args.j,
             l: args.l,
             powers: args.powers.clone(),
+            results,
+        },
+    )?;
+    out.json(
+        &args.out.join("timings.json"),
+        &Timings {
             feature_seconds,
             features_cached: hit,
-            results,
+            fit_seconds,
         },
     )?;
     out.commit()?;
