@@ -26,6 +26,35 @@ fn fig_err(path: &Path, e: impl std::fmt::Display) -> AppError {
     }
 }
 
+/// A plotting error as a reason a user can act on: plotters prints its backend errors
+/// with `Debug` (`Drawing backend error: ImageError(IoError(...))`), so the cause is taken
+/// out of the wrapping.
+pub(crate) fn drawing_error(
+    path: &Path,
+    e: DrawingAreaErrorKind<plotters_bitmap::BitMapBackendError>,
+) -> AppError {
+    use plotters_backend::DrawingErrorKind;
+    use plotters_bitmap::BitMapBackendError as B;
+    let reason = match e {
+        DrawingAreaErrorKind::BackendError(DrawingErrorKind::DrawingError(b)) => match b {
+            B::IOError(io) => format!("cannot write the image: {io}"),
+            // From plotters' own `image` version; PNG encoding of a drawn buffer only
+            // fails on writing, and this error's text is then the system's.
+            B::ImageError(im) => format!("cannot write the image: {im}"),
+            #[allow(unreachable_patterns)] // GIF encoding, when plotters has the feature
+            other => format!("the drawing failed: {other}"),
+        },
+        DrawingAreaErrorKind::BackendError(DrawingErrorKind::FontError(f)) => {
+            format!("the embedded font failed: {f}")
+        }
+        other => format!("the drawing failed: {other}"),
+    };
+    AppError::Figure {
+        path: path.to_path_buf(),
+        reason,
+    }
+}
+
 /// Time axis of a time-scattering output: samples (or seconds) per output frame.
 #[derive(Debug, Clone, Copy)]
 pub struct TimeAxis {
@@ -70,10 +99,10 @@ pub fn time_scattering_png(
     }
     let (width, height) = (1400u32, if c2.is_empty() { 560 } else { 1000 });
     let root = BitMapBackend::new(tmp, (width, height)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| fig_err(path, e))?;
+    root.fill(&WHITE).map_err(|e| drawing_error(path, e))?;
     let root = root
         .titled(title, ("sans-serif", 26))
-        .map_err(|e| fig_err(path, e))?;
+        .map_err(|e| drawing_error(path, e))?;
     let panels: Vec<(&str, &Vec<usize>)> = if c2.is_empty() {
         vec![("order 1: |x * ψλ1| * φ", &c1)]
     } else {
@@ -119,7 +148,7 @@ pub fn time_scattering_png(
             .x_label_area_size(40)
             .y_label_area_size(90)
             .build_cartesian_2d(0f64..t_of(frames as f64), 0f64..rows as f64)
-            .map_err(|e| fig_err(path, e))?;
+            .map_err(|e| drawing_error(path, e))?;
         let label_meta = |r: &f64| -> String {
             // Row 0 is drawn at the top: the highest frequency.
             let idx = rows
@@ -136,7 +165,7 @@ pub fn time_scattering_png(
             .y_label_formatter(&label_meta)
             .label_style(("sans-serif", 14))
             .draw()
-            .map_err(|e| fig_err(path, e))?;
+            .map_err(|e| drawing_error(path, e))?;
         let cells = (0..rows).flat_map(|r| (0..frames).map(move |c| (r, c)));
         chart
             .draw_series(cells.map(|(r, c)| {
@@ -147,9 +176,9 @@ pub fn time_scattering_png(
                     ViridisRGB::get_color(v).filled(),
                 )
             }))
-            .map_err(|e| fig_err(path, e))?;
+            .map_err(|e| drawing_error(path, e))?;
     }
-    root.present().map_err(|e| fig_err(path, e))?;
+    root.present().map_err(|e| drawing_error(path, e))?;
     Ok(())
 }
 
@@ -226,10 +255,10 @@ pub fn image_scattering_png(
     }
     let (width, height) = (500 * panels.len() as u32, 560u32);
     let root = BitMapBackend::new(tmp, (width, height)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| fig_err(path, e))?;
+    root.fill(&WHITE).map_err(|e| drawing_error(path, e))?;
     let root = root
         .titled(title, ("sans-serif", 22))
-        .map_err(|e| fig_err(path, e))?;
+        .map_err(|e| drawing_error(path, e))?;
     let areas = root.split_evenly((1, panels.len()));
     for ((caption, data, log), area) in panels.iter().zip(areas.iter()) {
         let (rows, cols) = data.dim();
@@ -245,7 +274,7 @@ pub fn image_scattering_png(
             .caption(caption.as_str(), ("sans-serif", 15))
             .margin(10)
             .build_cartesian_2d(0f64..cols as f64, 0f64..rows as f64)
-            .map_err(|e| fig_err(path, e))?;
+            .map_err(|e| drawing_error(path, e))?;
         let cells = (0..rows).flat_map(|r| (0..cols).map(move |c| (r, c)));
         chart
             .draw_series(
@@ -263,8 +292,8 @@ pub fn image_scattering_png(
                         Rectangle::new([(c as f64, y), (c as f64 + 1.0, y + 1.0)], color.filled())
                     }),
             )
-            .map_err(|e| fig_err(path, e))?;
+            .map_err(|e| drawing_error(path, e))?;
     }
-    root.present().map_err(|e| fig_err(path, e))?;
+    root.present().map_err(|e| drawing_error(path, e))?;
     Ok(())
 }

@@ -1,16 +1,9 @@
 //! Line and scatter plots for the experiment binaries (learning curves, predicted vs true).
 
 use crate::error::AppError;
-use crate::figures::register_font;
+use crate::figures::{drawing_error, register_font};
 use plotters::prelude::*;
 use std::path::Path;
-
-fn fig_err(path: &Path, e: impl std::fmt::Display) -> AppError {
-    AppError::Figure {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    }
-}
 
 /// One named curve of `(x, y)` points.
 #[derive(Debug, Clone)]
@@ -63,7 +56,7 @@ pub fn curves_png(
 ) -> Result<(), AppError> {
     register_font();
     let root = BitMapBackend::new(tmp, (900, 600)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| fig_err(path, e))?;
+    root.fill(&WHITE).map_err(|e| drawing_error(path, e))?;
     let ((x0, x1), (y0, y1)) = bounds(series, log);
     let mut builder = ChartBuilder::on(&root);
     builder
@@ -73,14 +66,14 @@ pub fn curves_png(
         .y_label_area_size(70);
     macro_rules! draw {
         ($chart:expr) => {{
-            let mut chart = $chart.map_err(|e| fig_err(path, e))?;
+            let mut chart = $chart.map_err(|e| drawing_error(path, e))?;
             chart
                 .configure_mesh()
                 .x_desc(labels.0)
                 .y_desc(labels.1)
                 .label_style(("sans-serif", 15))
                 .draw()
-                .map_err(|e| fig_err(path, e))?;
+                .map_err(|e| drawing_error(path, e))?;
             for (k, s) in series.iter().enumerate() {
                 let color = Palette99::pick(k).to_rgba();
                 let pts: Vec<(f64, f64)> = s
@@ -91,14 +84,14 @@ pub fn curves_png(
                     .collect();
                 chart
                     .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
-                    .map_err(|e| fig_err(path, e))?
+                    .map_err(|e| drawing_error(path, e))?
                     .label(s.name.clone())
                     .legend(move |(x, y)| {
                         PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
                     });
                 chart
                     .draw_series(pts.into_iter().map(|p| Circle::new(p, 4, color.filled())))
-                    .map_err(|e| fig_err(path, e))?;
+                    .map_err(|e| drawing_error(path, e))?;
             }
             chart
                 .configure_series_labels()
@@ -106,7 +99,7 @@ pub fn curves_png(
                 .border_style(BLACK)
                 .label_font(("sans-serif", 15))
                 .draw()
-                .map_err(|e| fig_err(path, e))?;
+                .map_err(|e| drawing_error(path, e))?;
         }};
     }
     match log {
@@ -117,7 +110,7 @@ pub fn curves_png(
         (false, true) => draw!(builder.build_cartesian_2d(x0..x1, (y0..y1).log_scale())),
         (false, false) => draw!(builder.build_cartesian_2d(x0..x1, y0..y1)),
     }
-    root.present().map_err(|e| fig_err(path, e))
+    root.present().map_err(|e| drawing_error(path, e))
 }
 
 /// Scatter plot of predicted against true values with the diagonal, one colour per group.
@@ -130,7 +123,7 @@ pub fn scatter_png(
 ) -> Result<(), AppError> {
     register_font();
     let root = BitMapBackend::new(tmp, (800, 800)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| fig_err(path, e))?;
+    root.fill(&WHITE).map_err(|e| drawing_error(path, e))?;
     let ((x0, x1), (y0, y1)) = bounds(groups, (false, false));
     let (lo, hi) = (x0.min(y0), x1.max(y1));
     let mut chart = ChartBuilder::on(&root)
@@ -139,20 +132,20 @@ pub fn scatter_png(
         .x_label_area_size(45)
         .y_label_area_size(70)
         .build_cartesian_2d(lo..hi, lo..hi)
-        .map_err(|e| fig_err(path, e))?;
+        .map_err(|e| drawing_error(path, e))?;
     chart
         .configure_mesh()
         .x_desc(labels.0)
         .y_desc(labels.1)
         .label_style(("sans-serif", 15))
         .draw()
-        .map_err(|e| fig_err(path, e))?;
+        .map_err(|e| drawing_error(path, e))?;
     chart
         .draw_series(LineSeries::new(
             vec![(lo, lo), (hi, hi)],
             BLACK.stroke_width(1),
         ))
-        .map_err(|e| fig_err(path, e))?;
+        .map_err(|e| drawing_error(path, e))?;
     for (k, g) in groups.iter().enumerate() {
         let color = Palette99::pick(k).mix(0.5);
         chart
@@ -162,7 +155,7 @@ pub fn scatter_png(
                     .filter(|p| p.0.is_finite() && p.1.is_finite())
                     .map(|&p| Circle::new(p, 2, color.filled())),
             )
-            .map_err(|e| fig_err(path, e))?
+            .map_err(|e| drawing_error(path, e))?
             .label(g.name.clone())
             .legend(move |(x, y)| Circle::new((x + 10, y), 4, Palette99::pick(k).filled()));
     }
@@ -173,6 +166,31 @@ pub fn scatter_png(
         .border_style(BLACK)
         .label_font(("sans-serif", 15))
         .draw()
-        .map_err(|e| fig_err(path, e))?;
-    root.present().map_err(|e| fig_err(path, e))
+        .map_err(|e| drawing_error(path, e))?;
+    root.present().map_err(|e| drawing_error(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A figure that cannot be written names the file and the system's reason, not
+    /// plotters' `Debug` output.
+    #[test]
+    fn unwritable_figure_gives_the_system_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let png = dir.path().join("missing").join("curve.png");
+        let series = [Series {
+            name: "a".into(),
+            points: vec![(1.0, 1.0), (2.0, 3.0)],
+        }];
+        let e = curves_png(&png, &png, "t", ("x", "y"), &series, (false, false))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("curve.png: cannot write the image: No such file or directory"),
+            "{e}"
+        );
+        assert!(!e.contains("ImageError") && !e.contains("backend"), "{e}");
+    }
 }

@@ -320,10 +320,11 @@ pub fn image_grid_png(
     let width = (pad + cols * (cw + pad)) as u32;
     let height = (top + rows.len() * (ch + cap + pad)) as u32;
     let root = BitMapBackend::new(tmp, (width.max(400), height)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(&e))?;
+    root.fill(&WHITE)
+        .map_err(|e| crate::figures::drawing_error(path, e))?;
     let style = ("sans-serif", 20).into_font().color(&BLACK);
     root.draw_text(title, &style, (pad as i32, 10))
-        .map_err(|e| err(&e))?;
+        .map_err(|e| crate::figures::drawing_error(path, e))?;
     let small = ("sans-serif", 15).into_font().color(&BLACK);
     for (r, row) in rows.iter().enumerate() {
         let Some(first) = row.first() else { continue };
@@ -333,19 +334,20 @@ pub fn image_grid_png(
         for (c, p) in row.iter().enumerate() {
             let x0 = pad + c * (cw + pad);
             root.draw_text(&p.caption, &small, (x0 as i32, y0 as i32 + 2))
-                .map_err(|e| err(&e))?;
+                .map_err(|e| crate::figures::drawing_error(path, e))?;
             let (h, w) = p.shape;
             for i in 0..h * zoom {
                 for j in 0..w * zoom {
                     let v = p.data[(i / zoom) * w + j / zoom];
                     let g = (((v - lo) / span).clamp(0.0, 1.0) * 255.0) as u8;
                     root.draw_pixel(((x0 + j) as i32, (y0 + cap + i) as i32), &RGBColor(g, g, g))
-                        .map_err(|e| err(&e))?;
+                        .map_err(|e| crate::figures::drawing_error(path, e))?;
                 }
             }
         }
     }
-    root.present().map_err(|e| err(&e))
+    root.present()
+        .map_err(|e| crate::figures::drawing_error(path, e))
 }
 
 /// `{"experiments": [...]}`, the shape of every synthesis binary's `metrics.json`.
