@@ -57,16 +57,22 @@ pub struct Synthesis {
 /// line search backtracks.
 pub type Progress<'a> = &'a mut (dyn FnMut(usize, f64) + Send);
 
+/// The cost and gradient for argmin. The loss curve and the last residual are borrowed
+/// from the caller, so they survive however the run ends (argmin does not always hand
+/// the problem back).
 struct Problem<'a, 'p> {
     phi: &'a dyn Representation,
     target: &'a [f64],
     scale: f64,
-    curve: Mutex<Vec<f64>>,
+    curve: &'a Mutex<Vec<f64>>,
     progress: Option<Mutex<Progress<'p>>>,
     /// The last `(x, Φx − μ)`: L-BFGS asks for the cost and then the gradient at the same
     /// point, and the gradient reuses the forward pass.
-    last: Mutex<Option<(Vec<f64>, Vec<f64>)>>,
+    last: &'a LastResidual,
 }
+
+/// The last point evaluated and its residual `Φx − μ`.
+type LastResidual = Mutex<Option<(Vec<f64>, Vec<f64>)>>;
 
 impl Problem<'_, '_> {
     fn residual(&self, x: &[f64]) -> std::result::Result<Vec<f64>, argmin::core::Error> {
@@ -213,37 +219,40 @@ impl Microcanonical {
             .map(|v| v * v)
             .sum::<f64>()
             .max(f64::MIN_POSITIVE);
+        let (curve, last) = (Mutex::new(Vec::new()), Mutex::new(None));
         let problem = Problem {
             phi,
             target,
             scale,
-            curve: Mutex::new(Vec::new()),
+            curve: &curve,
             progress: progress.map(Mutex::new),
-            last: Mutex::new(None),
+            last: &last,
         };
         let solver = LBFGS::new(MoreThuenteLineSearch::new(), self.memory)
             .with_tolerance_cost(0.0)
             .and_then(|s| s.with_tolerance_grad(0.0))
             .map_err(|e| ModelError::Optim(e.to_string()))?;
         let tol = self.tol;
+        let start = x0.clone();
         let res = Executor::new(problem, solver)
             .configure(|state| state.param(x0).max_iters(self.max_iters).target_cost(tol))
             .run()
             .map_err(|e| ModelError::Optim(e.to_string()))?;
         let iterations = res.state().get_iter();
-        let x = res
-            .state()
-            .get_best_param()
-            .cloned()
-            .ok_or_else(|| ModelError::Optim("no iterate".into()))?;
-        let problem = res
-            .problem
-            .problem
-            .ok_or_else(|| ModelError::Optim("problem lost".into()))?;
-        let r = problem
+        // No best point means no iteration improved on the start.
+        let x = res.state().get_best_param().cloned().unwrap_or(start);
+        let check = Problem {
+            phi,
+            target,
+            scale,
+            curve: &curve,
+            progress: None,
+            last: &last,
+        };
+        let r = check
             .residual(&x)
             .map_err(|e| ModelError::Optim(e.to_string()))?;
-        let loss_curve = problem.curve.into_inner().unwrap_or_default();
+        let loss_curve = curve.into_inner().unwrap_or_default();
         let moment_rel_error = (r.iter().map(|v| v * v).sum::<f64>() / scale).sqrt();
         Ok(Synthesis {
             x,

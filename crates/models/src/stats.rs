@@ -18,7 +18,11 @@ fn sorted(v: &[f64]) -> Vec<f64> {
 /// `∫ |F_a⁻¹(u) − F_b⁻¹(u)| du`, evaluated at `max(len)` quantile midpoints.
 pub fn wasserstein1(a: &[f64], b: &[f64]) -> Result<f64> {
     if a.is_empty() || b.is_empty() {
-        return Err(ModelError::Param("empty sample".into()));
+        return Err(ModelError::Param(format!(
+            "the Wasserstein distance needs two non-empty samples, got {} and {} values",
+            a.len(),
+            b.len()
+        )));
     }
     check_finite("sample", a)?;
     check_finite("sample", b)?;
@@ -37,7 +41,9 @@ pub fn wasserstein1(a: &[f64], b: &[f64]) -> Result<f64> {
 /// Kolmogorov-Smirnov statistic `sup |F_n − F|` of a sample against a continuous CDF.
 pub fn ks_statistic(sample: &[f64], cdf: impl Fn(f64) -> f64) -> Result<f64> {
     if sample.is_empty() {
-        return Err(ModelError::Param("empty sample".into()));
+        return Err(ModelError::Param(
+            "the Kolmogorov-Smirnov statistic needs a non-empty sample".into(),
+        ));
     }
     check_finite("sample", sample)?;
     let s = sorted(sample);
