@@ -43,7 +43,18 @@ impl Pls {
         let ds = Dataset::new(x.to_owned(), y.to_owned());
         let inner = PlsRegression::params(self.n_components)
             .fit(&ds)
-            .map_err(|e| LearnError::Fit(e.to_string()))?;
+            .map_err(|e| match e {
+                // linfa-pls says "Constant residual detected in power method", or that the
+                // power method did not converge: both when a component finds only round-off.
+                linfa_pls::PlsError::PowerMethodConstantResidualError()
+                | linfa_pls::PlsError::PowerMethodNotConvergedError(_) => LearnError::Fit(format!(
+                    "PLS with {} components: the features (or targets) leave nothing to explain \
+                     before the last component (constant columns, or fewer independent \
+                     directions than components); use fewer components",
+                    self.n_components
+                )),
+                e => LearnError::Fit(format!("PLS: {e}")),
+            })?;
         Ok(PlsModel {
             inner,
             n_features: x.ncols(),
@@ -95,5 +106,14 @@ mod tests {
             .unwrap();
         assert!(rel(&one) > 0.1, "rank-1 error {}", rel(&one));
         assert!(Pls::new(0).fit(x.view(), y.view()).is_err());
+        // Features of rank one: the second component finds a zero residual, and the
+        // message says what to change (linfa-pls says "Constant residual detected").
+        let rank1 = Array2::from_shape_fn((x.nrows(), 4), |(i, _)| x[[i, 0]]);
+        let e = Pls::new(3)
+            .fit(rank1.view(), y.view())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("use fewer components"), "{e}");
     }
 }
