@@ -35,9 +35,14 @@ pub struct FeatureCache {
 }
 
 impl FeatureCache {
-    /// A cache in `dir`; `None` disables caching.
-    pub fn new(dir: Option<PathBuf>) -> Self {
-        Self { dir }
+    /// A cache in `dir`; `None` disables caching. The folder is checked at once (it exists
+    /// or can be created, and takes files), so a bad `--cache` stops a run before it
+    /// computes anything rather than after.
+    pub fn new(dir: Option<PathBuf>) -> Result<Self, AppError> {
+        if let Some(d) = &dir {
+            crate::io::prepare_folder(d)?;
+        }
+        Ok(Self { dir })
     }
 
     /// The file for `name` and `key`.
@@ -84,7 +89,7 @@ mod tests {
     #[test]
     fn second_call_reads_the_cache() {
         let dir = tempfile::tempdir().unwrap();
-        let c = FeatureCache::new(Some(dir.path().to_path_buf()));
+        let c = FeatureCache::new(Some(dir.path().to_path_buf())).unwrap();
         let a = Array2::from_shape_fn((3, 2), |(i, j)| (i * 2 + j) as f64);
         let (x, hit) = c.get_or_compute("f", 42, 3, || Ok(a.clone())).unwrap();
         assert!(!hit && x == a);

@@ -219,7 +219,7 @@ pub(crate) fn npy_header_of_file(path: &Path) -> Result<NpyHeader, AppError> {
 /// Reads a float32 or float64 `.npy` array of any dimension, as float64. The header is
 /// checked against the file's length and the input limit before anything is allocated.
 pub fn read_npy_any(path: &Path) -> Result<ArrayD<f64>, AppError> {
-    read_npy_header(path)?;
+    let header = read_npy_header(path)?;
     let open = || {
         File::open(path)
             .map(BufReader::new)
@@ -229,7 +229,12 @@ pub fn read_npy_any(path: &Path) -> Result<ArrayD<f64>, AppError> {
         Ok(a) => Ok(a),
         Err(ReadNpyError::WrongDescriptor(_)) => ArrayD::<f32>::read_npy(open()?)
             .map(|a| a.mapv(f64::from))
-            .map_err(|e| AppError::format(path, format!("not a float32/float64 .npy array: {e}"))),
+            .map_err(|_| {
+                AppError::format(
+                    path,
+                    format!("expected float32 or float64 values, got `{}`", header.descr),
+                )
+            }),
         Err(e) => Err(AppError::format(path, format!("cannot read .npy: {e}"))),
     }
 }

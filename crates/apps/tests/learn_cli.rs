@@ -222,4 +222,33 @@ fn quantum_chemistry_beats_the_mean_and_reports_both_feature_sets() {
         "{err}"
     );
     assert!(!bad_out.exists());
+
+    // A --cache that is a file stops the run before the features are computed (it used
+    // to fail after, with "File exists (os error 17)").
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    let bad = Command::new(env!("CARGO_BIN_EXE_quantum-chemistry"))
+        .args(["--input", input.to_str().unwrap()])
+        .args(["--out", bad_out.to_str().unwrap()])
+        .args(["--cache", file.to_str().unwrap()])
+        .args([
+            "--grid",
+            "32,32,32",
+            "--spacing",
+            "0.3",
+            "-J",
+            "1",
+            "-L",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("a-file is a file"), "{err}");
+    assert!(
+        !err.contains("scattering features"),
+        "computed first: {err}"
+    );
+    assert!(!bad_out.exists());
 }

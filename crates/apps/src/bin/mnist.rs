@@ -225,9 +225,13 @@ fn run(args: Args) -> Result<(), AppError> {
         )));
     }
     if (train_x.dim().1, train_x.dim().2) != (test_x.dim().1, test_x.dim().2) {
-        return Err(AppError::Usage(
-            "training and test images differ in size".into(),
-        ));
+        return Err(AppError::Usage(format!(
+            "the training images are {} x {} and the test images {} x {}; give images of one size",
+            train_x.dim().1,
+            train_x.dim().2,
+            test_x.dim().1,
+            test_x.dim().2
+        )));
     }
     let mut sizes = args.train_sizes.clone().unwrap_or_else(|| {
         if args.quick {
@@ -267,7 +271,7 @@ fn run(args: Args) -> Result<(), AppError> {
     let t0 = Instant::now();
     let needs_scat = args.features.iter().any(|f| f.starts_with("scattering"));
     let (scat, orders, cached) = if needs_scat {
-        let cache = FeatureCache::new((!args.no_cache).then(|| args.cache.clone()));
+        let cache = FeatureCache::new((!args.no_cache).then(|| args.cache.clone()))?;
         let key = fnv1a(
             format!("mnist-scat2 J={} L={} {h}x{w}", args.j, args.l).as_bytes(),
             hash_values(all.iter().copied()),

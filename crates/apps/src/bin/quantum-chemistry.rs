@@ -294,7 +294,7 @@ fn run(args: Args) -> Result<(), AppError> {
     );
 
     let t0 = Instant::now();
-    let cache = FeatureCache::new((!args.no_cache).then(|| args.cache.clone()));
+    let cache = FeatureCache::new((!args.no_cache).then(|| args.cache.clone()))?;
     let desc = format!(
         "qm-scat {:?} {} {} J={} L={} q={:?} f64={}",
         args.grid, args.spacing, args.sigma, args.j, args.l, args.powers, args.f64
