@@ -29,7 +29,7 @@ pub enum Kernel {
 }
 
 impl Kernel {
-    fn check(&self) -> Result<()> {
+    pub(crate) fn check(&self) -> Result<()> {
         let (g, w) = match self {
             Kernel::Gaussian { gamma } | Kernel::Laplacian { gamma } => (*gamma, 0.0),
             Kernel::GaussianPlusLinear { gamma, weight } => (*gamma, *weight),

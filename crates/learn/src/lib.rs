@@ -1,6 +1,7 @@
 //! Learning on scattering features: standardisation, ridge, kernel ridge and PLS regression, multinomial
-//! logistic regression, the affine-space classifier of Bruna & Mallat, k-fold
-//! cross-validation and orthogonal least squares for feature selection.
+//! logistic regression, the affine-space classifier of Bruna & Mallat, random Fourier and
+//! Nystrom feature maps for Gaussian kernels at sizes where the kernel matrix does not fit,
+//! k-fold cross-validation and orthogonal least squares for feature selection.
 //!
 //! Every estimator implements [`Fit`] (hyper-parameters to model) and its model [`Predict`],
 //! for class labels (`[usize]`), one real target per row (`[f64]`) or a matrix of outputs;
@@ -11,7 +12,8 @@
 //!
 //! Everything takes rows as samples (`ArrayView2<f64>`, samples × features) and returns a
 //! typed [`LearnError`] on bad shapes, parameters or non-finite values. Dense algebra runs on
-//! faer (pure Rust, multithreaded); the logistic and PLS fits come from linfa.
+//! faer (pure Rust, multithreaded); the logistic fit is argmin's L-BFGS on faer products,
+//! PLS comes from linfa.
 //!
 //! ```
 //! use ndarray::{array, Array2};
@@ -38,6 +40,7 @@ pub mod affine;
 pub mod cv;
 pub mod error;
 pub mod estimator;
+pub mod kernel_approx;
 pub mod kernel_ridge;
 pub mod linalg;
 pub mod logistic;
@@ -53,6 +56,7 @@ pub use cv::{
 };
 pub use error::{LearnError, Result};
 pub use estimator::{Fit, Predict, Standardized, StandardizedModel, Targets};
+pub use kernel_approx::{Nystrom, NystromMap, RandomFourierFeatures, RandomFourierMap};
 pub use kernel_ridge::{Kernel, KernelRidge, KernelRidgeModel};
 pub use logistic::{Logistic, LogisticModel};
 pub use metrics::{error_rate, mae, rmse};
