@@ -1,6 +1,8 @@
 //! Inverse problems around the scattering transform: linear forward operators with exact
 //! adjoints (blur and subsampling for super-resolution, the parallel-beam Radon transform
-//! for tomography), filtered back-projection as the classic estimate, and test phantoms.
+//! for tomography), filtered back-projection as the classic estimate, the classic
+//! regularised inversions (total variation by Chambolle-Pock, l1 of orthogonal wavelet
+//! coefficients by FISTA, Tikhonov by conjugate gradients), and test phantoms.
 //!
 //! Every operator implements [`LinearOperator`]: `apply` (`A x`) and `adjoint` (`Aᵀ y`),
 //! which check shapes and finiteness and return a typed [`InverseError`]. The adjoints are
@@ -25,7 +27,11 @@ pub mod error;
 pub mod operator;
 pub mod phantom;
 pub mod radon;
+pub mod regularise;
+pub mod solve;
 
 pub use error::{InverseError, Result};
-pub use operator::{AntiAlias, BlurSubsample, LinearOperator};
+pub use operator::{AntiAlias, BlurSubsample, Identity, LinearOperator};
 pub use radon::{Radon, RampFilter};
+pub use regularise::{Wavelet2d, WaveletFamily};
+pub use solve::{Solution, Stopping};

@@ -177,3 +177,28 @@ impl LinearOperator for BlurSubsample {
         }
     }
 }
+
+/// The identity on `shape` images: denoising as an inverse problem.
+#[derive(Debug, Clone, Copy)]
+pub struct Identity {
+    /// The image shape.
+    pub shape: (usize, usize),
+}
+
+impl LinearOperator for Identity {
+    fn input_shape(&self) -> (usize, usize) {
+        self.shape
+    }
+
+    fn output_shape(&self) -> (usize, usize) {
+        self.shape
+    }
+
+    fn apply_unchecked(&self, x: ArrayView2<f64>) -> Array2<f64> {
+        x.to_owned()
+    }
+
+    fn adjoint_unchecked(&self, y: ArrayView2<f64>) -> Array2<f64> {
+        y.to_owned()
+    }
+}
