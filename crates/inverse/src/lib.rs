@@ -28,10 +28,12 @@ pub mod operator;
 pub mod phantom;
 pub mod radon;
 pub mod regularise;
+pub mod scattering;
 pub mod solve;
 
 pub use error::{InverseError, Result};
 pub use operator::{AntiAlias, BlurSubsample, Identity, LinearOperator};
 pub use radon::{Radon, RampFilter};
 pub use regularise::{Wavelet2d, WaveletFamily};
+pub use scattering::{best_shift_error, Reconstruction, ScatteringSolver};
 pub use solve::{Solution, Stopping};
