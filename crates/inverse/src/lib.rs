@@ -2,7 +2,9 @@
 //! adjoints (blur and subsampling for super-resolution, the parallel-beam Radon transform
 //! for tomography), filtered back-projection as the classic estimate, the classic
 //! regularised inversions (total variation by Chambolle-Pock, l1 of orthogonal wavelet
-//! coefficients by FISTA, Tikhonov by conjugate gradients), and test phantoms.
+//! coefficients by FISTA, Tikhonov by conjugate gradients), reconstruction from scattering
+//! coefficients and the scattering regulariser, image-quality metrics (PSNR, SSIM, gradient
+//! W1), and test phantoms.
 //!
 //! Every operator implements [`LinearOperator`]: `apply` (`A x`) and `adjoint` (`Aᵀ y`),
 //! which check shapes and finiteness and return a typed [`InverseError`]. The adjoints are
@@ -24,6 +26,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod metrics;
 pub mod operator;
 pub mod phantom;
 pub mod radon;
