@@ -33,6 +33,7 @@ pub mod radon;
 pub mod regularise;
 pub mod scattering;
 pub mod solve;
+pub mod superres;
 
 pub use error::{InverseError, Result};
 pub use operator::{AntiAlias, BlurSubsample, Identity, LinearOperator};
