@@ -31,6 +31,9 @@ pub enum AppError {
     /// A model, sampler or generator failed.
     #[error(transparent)]
     Model(#[from] scattering_models::ModelError),
+    /// An inverse-problem operator or solver rejected its input.
+    #[error(transparent)]
+    Inverse(#[from] scattering_inverse::InverseError),
     /// A command-line value is invalid.
     #[error("{0}")]
     Usage(String),
