@@ -270,10 +270,10 @@ fn run(a: Args) -> Result<(), AppError> {
             });
             estimates.insert(m, ests);
         }
-        for k in 0..3.min(test.len()) {
+        for (k, original) in test.iter().take(3).enumerate() {
             let mut row = vec![Panel {
                 caption: format!("{name}: original {k}"),
-                data: test[k].iter().copied().collect(),
+                data: original.iter().copied().collect(),
                 shape: (size, size),
             }];
             for m in ["fbp", "tv", "l1", "scattering"] {
