@@ -81,10 +81,11 @@ pub fn tv(
     stop: Stopping,
 ) -> Result<Solution> {
     check_problem(op, y, lambda, stop)?;
-    let l = (operator_norm_squared(op, 30) + 8.0).sqrt();
+    let a2 = operator_norm_squared(op, 30);
+    let l = (a2 + 8.0).sqrt();
     let (tau, sigma) = (0.99 / l, 0.99 / l);
     let mut x = op.adjoint_unchecked(y);
-    x /= operator_norm_squared(op, 30).max(f64::MIN_POSITIVE);
+    x /= a2.max(f64::MIN_POSITIVE);
     let mut xbar = x.clone();
     let mut q = Array2::zeros(op.output_shape());
     let shape = op.input_shape();

@@ -106,10 +106,10 @@ fn radon_transform_of_a_disc_is_its_chord_length() {
     );
 }
 
+/// PSNR against the phantom's peak (1 for Shepp-Logan).
 fn psnr(estimate: &Array2<f64>, truth: &Array2<f64>) -> f64 {
     let peak = truth.iter().fold(0.0f64, |a, &v| a.max(v.abs()));
-    let mse = (estimate - truth).mapv(|v| v * v).mean().unwrap_or(0.0);
-    10.0 * (peak * peak / mse).log10()
+    scattering_inverse::metrics::psnr(estimate.view(), truth.view(), peak).unwrap()
 }
 
 /// FBP of a full 180-angle sinogram recovers the Shepp-Logan phantom (128 x 128) to a
