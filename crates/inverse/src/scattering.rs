@@ -185,7 +185,7 @@ impl ScatteringSolver {
         &self,
         op: &dyn LinearOperator,
         y: ArrayView2<f64>,
-        phi: Box<dyn Representation>,
+        phi: &dyn Representation,
         target: &[f64],
         lambda: f64,
         x0: ArrayView2<f64>,
@@ -209,7 +209,8 @@ impl ScatteringSolver {
         let w = lambda.sqrt();
         let joint = Joint {
             data: OperatorRepresentation::new(op),
-            prior: Scaled::new(phi, w),
+            prior: phi,
+            weight: w,
         };
         let mut mu: Vec<f64> = y.iter().copied().collect();
         mu.extend(target.iter().map(|v| w * v));
@@ -231,7 +232,8 @@ impl ScatteringSolver {
 /// `x ↦ (A x, w Φ x)`: the data term and the weighted prior in one representation.
 struct Joint<'a> {
     data: OperatorRepresentation<'a>,
-    prior: Scaled,
+    prior: &'a dyn Representation,
+    weight: f64,
 }
 
 impl Representation for Joint<'_> {
@@ -243,7 +245,7 @@ impl Representation for Joint<'_> {
     }
     fn forward(&self, x: &[f64]) -> scattering_models::Result<Vec<f64>> {
         let mut out = self.data.forward(x)?;
-        out.extend(self.prior.forward(x)?);
+        out.extend(self.prior.forward(x)?.into_iter().map(|v| self.weight * v));
         Ok(out)
     }
     fn backward(&self, x: &[f64], v: &[f64]) -> scattering_models::Result<Vec<f64>> {
@@ -256,7 +258,8 @@ impl Representation for Joint<'_> {
             )));
         }
         let mut g = self.data.backward(x, &v[..k])?;
-        for (a, b) in g.iter_mut().zip(self.prior.backward(x, &v[k..])?) {
+        let w: Vec<f64> = v[k..].iter().map(|a| self.weight * a).collect();
+        for (a, b) in g.iter_mut().zip(self.prior.backward(x, &w)?) {
             *a += b;
         }
         Ok(g)

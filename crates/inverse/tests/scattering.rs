@@ -91,7 +91,7 @@ fn the_scattering_regulariser_improves_on_its_start() {
         max_iterations: 200,
         ..Default::default()
     }
-    .regularised(&op, y.view(), Box::new(phi), &target, 1.0, start.view())
+    .regularised(&op, y.view(), &phi, &target, 1.0, start.view())
     .unwrap();
     let err = |a: &Array2<f64>| (a - &x).mapv(|v| v * v).sum().sqrt();
     eprintln!(
@@ -112,6 +112,6 @@ fn the_scattering_regulariser_improves_on_its_start() {
     let phi2 = ScatteringMoments2d::new((32, 32), 3, 4).unwrap();
     let wrong: Vec<f64> = vec![0.0; 3];
     assert!(ScatteringSolver::default()
-        .regularised(&op, y.view(), Box::new(phi2), &wrong, 1.0, start.view())
+        .regularised(&op, y.view(), &phi2, &wrong, 1.0, start.view())
         .is_err());
 }

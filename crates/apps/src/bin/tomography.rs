@@ -126,7 +126,7 @@ impl Methods<'_> {
                 .regularised(
                     self.radon,
                     y.view(),
-                    Box::new(phi),
+                    &phi,
                     &self.scattering_target,
                     weight,
                     start.view(),
