@@ -41,3 +41,4 @@ pub use radon::{Radon, RampFilter};
 pub use regularise::{Wavelet2d, WaveletFamily};
 pub use scattering::{best_shift_error, Reconstruction, ScatteringSolver};
 pub use solve::{Solution, Stopping};
+pub use superres::{BestLinear, CoefficientRegression};

@@ -189,6 +189,129 @@ impl BestLinear {
     }
 }
 
+/// A linear estimate of one family of coefficient maps from another (Bruna, Sprechmann and
+/// LeCun's scattering super-resolution): inputs and targets are laid out `(channels,
+/// positions)`, as a scattering transform flattens its `(channels, rows, columns)` output,
+/// and at every position the target channels are an affine function of the input channels,
+/// the same at all positions. Learned by ridge-regularised least squares over every position
+/// of every training pair. With one position per vector it is a plain multivariate ridge
+/// regression (e.g. of globally averaged moments).
+#[derive(Debug, Clone)]
+pub struct CoefficientRegression {
+    channels_in: usize,
+    channels_out: usize,
+    /// `(channels_in, channels_out)`.
+    weights: Array2<f64>,
+    mean_in: Vec<f64>,
+    mean_out: Vec<f64>,
+}
+
+impl CoefficientRegression {
+    /// Fits the map from `inputs[k]` (`channels_in x P` values) to `targets[k]`
+    /// (`channels_out x P`), with ridge weight `ridge` relative to the mean input variance.
+    pub fn fit(
+        inputs: &[Vec<f64>],
+        targets: &[Vec<f64>],
+        channels_in: usize,
+        channels_out: usize,
+        ridge: f64,
+    ) -> Result<Self> {
+        if inputs.is_empty() || inputs.len() != targets.len() {
+            return Err(InverseError::Param(format!(
+                "need as many targets as inputs, and at least one pair, got {} and {}",
+                inputs.len(),
+                targets.len()
+            )));
+        }
+        if channels_in == 0 || channels_out == 0 || !(ridge.is_finite() && ridge >= 0.0) {
+            return Err(InverseError::Param(format!(
+                "need channels and a ridge >= 0, got {channels_in}, {channels_out} and {ridge}"
+            )));
+        }
+        let positions = inputs[0].len() / channels_in;
+        for (x, y) in inputs.iter().zip(targets) {
+            if positions == 0
+                || x.len() != channels_in * positions
+                || y.len() != channels_out * positions
+            {
+                return Err(InverseError::Param(format!(
+                    "every input must hold {channels_in} x {positions} values and every target {channels_out} x {positions}, got {} and {}",
+                    x.len(),
+                    y.len()
+                )));
+            }
+            if x.iter().chain(y).any(|v| !v.is_finite()) {
+                return Err(InverseError::NonFinite("the training coefficients"));
+            }
+        }
+        let rows = inputs.len() * positions;
+        // Samples as rows: position p of pair k is row k P + p.
+        let design = |v: &[Vec<f64>], c: usize| {
+            Mat::<f64>::from_fn(rows, c, |r, ch| {
+                v[r / positions][ch * positions + r % positions]
+            })
+        };
+        let (mut a, mut b) = (design(inputs, channels_in), design(targets, channels_out));
+        let centre = |m: &mut Mat<f64>| -> Vec<f64> {
+            (0..m.ncols())
+                .map(|c| {
+                    let mu = (0..rows).map(|r| m[(r, c)]).sum::<f64>() / rows as f64;
+                    (0..rows).for_each(|r| m[(r, c)] -= mu);
+                    mu
+                })
+                .collect()
+        };
+        let (mean_in, mean_out) = (centre(&mut a), centre(&mut b));
+        let mut gram = a.transpose() * &a;
+        let cross = a.transpose() * &b;
+        let var = (0..channels_in).map(|c| gram[(c, c)]).sum::<f64>() / channels_in as f64;
+        for c in 0..channels_in {
+            gram[(c, c)] += ridge * var.max(f64::MIN_POSITIVE);
+        }
+        let chol = gram.llt(Side::Lower).map_err(|_| {
+            InverseError::Param(
+                "the training coefficients are degenerate (constant inputs?); raise the ridge"
+                    .into(),
+            )
+        })?;
+        let mut w = cross;
+        faer::linalg::solvers::Solve::solve_in_place(&chol, w.as_mut());
+        Ok(Self {
+            channels_in,
+            channels_out,
+            weights: Array2::from_shape_fn((channels_in, channels_out), |(i, o)| w[(i, o)]),
+            mean_in,
+            mean_out,
+        })
+    }
+
+    /// The estimated target (`channels_out x P`) of one input (`channels_in x P`).
+    pub fn predict(&self, input: &[f64]) -> Result<Vec<f64>> {
+        let positions = input.len() / self.channels_in;
+        if positions == 0 || input.len() != self.channels_in * positions {
+            return Err(InverseError::Param(format!(
+                "the input must hold a multiple of {} values, got {}",
+                self.channels_in,
+                input.len()
+            )));
+        }
+        if input.iter().any(|v| !v.is_finite()) {
+            return Err(InverseError::NonFinite("the input coefficients"));
+        }
+        let mut out = vec![0.0; self.channels_out * positions];
+        for p in 0..positions {
+            for o in 0..self.channels_out {
+                let mut v = self.mean_out[o];
+                for i in 0..self.channels_in {
+                    v += (input[i * positions + p] - self.mean_in[i]) * self.weights[[i, o]];
+                }
+                out[o * positions + p] = v;
+            }
+        }
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,5 +360,39 @@ mod tests {
         );
         assert!(BestLinear::fit(&op, &train, 4, 1e-6).is_err());
         assert!(BestLinear::fit(&op, &[], 5, 1e-6).is_err());
+    }
+
+    /// An exact affine relation between channels, the same at every position, is recovered
+    /// (ridge 0); bad shapes and NaN are refused.
+    #[test]
+    fn coefficient_regression_recovers_an_affine_map() {
+        let (cin, cout, p) = (3, 2, 5);
+        let w = [[1.0, -2.0], [0.5, 0.0], [0.0, 3.0]];
+        let bias = [0.25, -1.0];
+        let make = |k: usize| -> (Vec<f64>, Vec<f64>) {
+            let x: Vec<f64> = (0..cin * p)
+                .map(|i| ((i * 7 + k * 13) % 11) as f64 / 11.0 + (k as f64).sin())
+                .collect();
+            let mut y = vec![0.0; cout * p];
+            for q in 0..p {
+                for o in 0..cout {
+                    y[o * p + q] = bias[o] + (0..cin).map(|i| x[i * p + q] * w[i][o]).sum::<f64>();
+                }
+            }
+            (x, y)
+        };
+        let (xs, ys): (Vec<_>, Vec<_>) = (0..6).map(make).unzip();
+        let r = CoefficientRegression::fit(&xs, &ys, cin, cout, 0.0).unwrap();
+        let (x, y) = make(9);
+        let got = r.predict(&x).unwrap();
+        for (a, b) in got.iter().zip(&y) {
+            assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+        }
+        assert!(CoefficientRegression::fit(&xs, &ys[..2], cin, cout, 0.0).is_err());
+        assert!(CoefficientRegression::fit(&xs, &ys, 4, cout, 0.0).is_err());
+        assert!(r.predict(&x[..4]).is_err());
+        let mut bad = xs.clone();
+        bad[0][0] = f64::NAN;
+        assert!(CoefficientRegression::fit(&bad, &ys, cin, cout, 0.0).is_err());
     }
 }
