@@ -752,3 +752,30 @@ pub fn read_volumes(path: &Path) -> Result<ndarray::Array4<f64>, AppError> {
     }
     Ok(a)
 }
+
+/// Reads a grayscale image (PNG/JPEG/.npy, the first of a batch) as `size x size`: the
+/// largest centred square whose side is a multiple `k size` of `size`, averaged over
+/// `k x k` blocks. Large photographs keep their whole field of view, small ones a crop.
+pub fn read_square_image(path: &Path, size: usize) -> Result<ndarray::Array2<f64>, AppError> {
+    let batch = read_images(path)?;
+    let (_, h, w) = batch.dim();
+    let k = h.min(w) / size.max(1);
+    if size == 0 || k == 0 {
+        return Err(AppError::Usage(format!(
+            "{}: {h}x{w} is smaller than the {size}x{size} image the run needs",
+            path.display()
+        )));
+    }
+    let side = k * size;
+    let (top, left) = ((h - side) / 2, (w - side) / 2);
+    let scale = 1.0 / (k * k) as f64;
+    Ok(ndarray::Array2::from_shape_fn((size, size), |(i, j)| {
+        let mut s = 0.0;
+        for a in 0..k {
+            for b in 0..k {
+                s += batch[[0, top + i * k + a, left + j * k + b]];
+            }
+        }
+        s * scale
+    }))
+}
