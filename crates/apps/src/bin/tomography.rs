@@ -21,9 +21,11 @@ use scattering_inverse::metrics::{psnr, ssim};
 use scattering_inverse::phantom::{random_ellipses, shepp_logan};
 use scattering_inverse::solve::{l1_wavelet, tikhonov, tv};
 use scattering_inverse::{
-    LinearOperator, Radon, RampFilter, ScatteringSolver, Stopping, Wavelet2d, WaveletFamily,
+    CoefficientRegression, LinearOperator, Radon, RampFilter, ScatteringSolver, Stopping,
+    Wavelet2d, WaveletFamily,
 };
-use scattering_models::{Representation, ScatteringMoments2d};
+use scattering_models::{Representation, ScatteringMoments};
+use scattering_transform::{Averaging, Padding, Scattering2dParams};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -87,8 +89,10 @@ type Image = ndarray::Array2<f64>;
 struct Methods<'a> {
     radon: &'a Radon,
     wavelet: Wavelet2d,
-    scattering_target: Vec<f64>,
-    size: usize,
+    /// Locally averaged scattering (J = 3, L = 8, order 2) of the phantoms.
+    phi: &'a dyn Representation,
+    /// Learned on the training phantoms: their scattering from that of their TV estimate.
+    map: Option<CoefficientRegression>,
     iterations: usize,
 }
 
@@ -99,13 +103,21 @@ impl Methods<'_> {
         match name {
             "tikhonov" => vec![1.0, 10.0, 100.0, 1000.0],
             "tv" => vec![0.02, 0.1, 0.5, 2.5],
-            "l1" => vec![0.02, 0.1, 0.5, 2.5],
-            "scattering" => vec![1.0, 10.0, 100.0, 1000.0],
+            "l1" => vec![0.1, 0.5, 2.5, 12.5],
+            "scattering" => vec![1e2, 1e3, 1e4, 1e5],
             _ => vec![0.0],
         }
     }
 
-    fn run(&self, name: &str, y: &Image, weight: f64) -> Result<Image, AppError> {
+    /// The method's estimate from `y`; the scattering method starts from `start` (the TV
+    /// estimate at TV's chosen weight).
+    fn run(
+        &self,
+        name: &str,
+        y: &Image,
+        weight: f64,
+        start: Option<&Image>,
+    ) -> Result<Image, AppError> {
         let stop = Stopping {
             max_iterations: self.iterations,
             tolerance: 1e-7,
@@ -116,9 +128,15 @@ impl Methods<'_> {
             "tv" => tv(self.radon, y.view(), weight, stop)?.x,
             "l1" => l1_wavelet(self.radon, y.view(), weight, &self.wavelet, stop)?.x,
             _ => {
-                // From the TV estimate, pulled towards the training phantoms' scattering.
-                let start = tv(self.radon, y.view(), 0.1, stop)?.x;
-                let phi = ScatteringMoments2d::new((self.size, self.size), 3, 4)?;
+                let (Some(start), Some(map)) = (start, self.map.as_ref()) else {
+                    return Err(AppError::Usage(
+                        "the scattering method needs its TV start and learned map".into(),
+                    ));
+                };
+                // The phantom's local scattering, estimated from the TV estimate's; then the
+                // image fitting both the sinogram and that estimate.
+                let flat: Vec<f64> = start.iter().copied().collect();
+                let target = map.predict(&self.phi.forward(&flat)?)?;
                 ScatteringSolver {
                     max_iterations: self.iterations as u64,
                     ..Default::default()
@@ -126,8 +144,8 @@ impl Methods<'_> {
                 .regularised(
                     self.radon,
                     y.view(),
-                    &phi,
-                    &self.scattering_target,
+                    self.phi,
+                    &target,
                     weight,
                     start.view(),
                 )?
@@ -183,15 +201,17 @@ fn run(a: Args) -> Result<(), AppError> {
     );
     // The Shepp-Logan phantom joins the test split, for the figure.
     test[0] = shepp_logan(size);
-    // The scattering statistics of the training phantoms: their mean moments.
-    let phi = ScatteringMoments2d::new((size, size), 3, 4)?;
-    let mut target = vec![0.0; phi.output_len()];
-    for x in &train {
-        let flat: Vec<f64> = x.iter().copied().collect();
-        for (t, v) in target.iter_mut().zip(phi.forward(&flat)?) {
-            *t += v / train.len() as f64;
-        }
-    }
+    // Local scattering, one position per 8 x 8 block: the prior the scattering method
+    // estimates from the TV reconstruction, learned on the training phantoms.
+    let phi = ScatteringMoments::from_transform(
+        Scattering2dParams::new((size, size), 3)
+            .l(8)
+            .max_order(2)
+            .average(Averaging::Local)
+            .padding(Padding::Periodic)
+            .build()?,
+    );
+    let channels = phi.transform().output_shape().0;
     let deg = std::f64::consts::PI / 180.0;
     let sparse: Vec<f64> = (0..a.angles)
         .map(|k| k as f64 * 180.0 / a.angles as f64 * deg)
@@ -208,7 +228,8 @@ fn run(a: Args) -> Result<(), AppError> {
         * Methods::NAMES
             .iter()
             .map(|m| (Methods::grid(m).len() * splits.1 + splits.2) as u64)
-            .sum::<u64>();
+            .sum::<u64>()
+        + (settings.len() * splits.0) as u64;
     let pb = progress_bar(total, "reconstructions", !a.no_progress);
     let mut rng = StdRng::seed_from_u64(a.seed ^ 0x5eed);
     let mut out_settings = Vec::new();
@@ -216,11 +237,11 @@ fn run(a: Args) -> Result<(), AppError> {
     let mut figure_rows: Vec<Vec<Panel>> = Vec::new();
     for (name, angles, range) in &settings {
         let radon = Radon::new((size, size), angles, None)?;
-        let methods = Methods {
+        let mut methods = Methods {
             radon: &radon,
             wavelet: Wavelet2d::new((size, size), WaveletFamily::Db2, 3)?,
-            scattering_target: target.clone(),
-            size,
+            phi: &phi,
+            map: None,
             iterations,
         };
         let yval: Vec<Image> = val
@@ -233,34 +254,62 @@ fn run(a: Args) -> Result<(), AppError> {
             .collect::<Result<_, _>>()?;
         let mut rows = Vec::new();
         let mut estimates: BTreeMap<&str, Vec<Image>> = BTreeMap::new();
+        // TV estimates at TV's chosen weight, the scattering method's starts.
+        let (mut val_starts, mut tv_weight) = (Vec::new(), 0.0);
         for m in Methods::NAMES {
             pb.set_message(format!("{name}: {m}"));
+            if m == "scattering" {
+                pb.set_message(format!("{name}: learning the scattering prior"));
+                let (mut inputs, mut targets) = (Vec::new(), Vec::new());
+                for x in &train {
+                    let y = noisy(&radon, x, a.noise_snr, &mut rng)?;
+                    let start = methods.run("tv", &y, tv_weight, None)?;
+                    inputs.push(phi.forward(&start.iter().copied().collect::<Vec<_>>())?);
+                    targets.push(phi.forward(&x.iter().copied().collect::<Vec<_>>())?);
+                    pb.inc(1);
+                }
+                methods.map = Some(CoefficientRegression::fit(
+                    &inputs, &targets, channels, channels, 1e-3,
+                )?);
+            }
+            let test_starts = estimates.get("tv").cloned().unwrap_or_default();
             // The weight with the best mean validation PSNR.
             let mut best = (f64::NEG_INFINITY, 0.0);
             for w in Methods::grid(m) {
                 let mut score = 0.0;
-                for (x, y) in val.iter().zip(&yval) {
-                    score += psnr(methods.run(m, y, w)?.view(), x.view(), 1.0)?;
+                let mut outs = Vec::new();
+                for (k, (x, y)) in val.iter().zip(&yval).enumerate() {
+                    let e = methods.run(m, y, w, val_starts.get(k))?;
+                    score += psnr(e.view(), x.view(), 1.0)?;
+                    outs.push(e);
                     pb.inc(1);
                 }
                 if score > best.0 {
                     best = (score, w);
+                    if m == "tv" {
+                        val_starts = outs;
+                    }
                 }
+            }
+            if m == "tv" {
+                tv_weight = best.1;
             }
             let t = Instant::now();
             let mut ests = Vec::new();
             let (mut p, mut s) = (0.0, 0.0);
-            for (x, y) in test.iter().zip(&ytest) {
-                let e = methods.run(m, y, best.1)?;
+            for (k, (x, y)) in test.iter().zip(&ytest).enumerate() {
+                let e = methods.run(m, y, best.1, test_starts.get(k))?;
                 p += psnr(e.view(), x.view(), 1.0)?;
                 s += ssim(e.view(), x.view(), 1.0)?;
                 ests.push(e);
                 pb.inc(1);
             }
-            timings.insert(
-                format!("{name}/{m}"),
-                t.elapsed().as_secs_f64() / test.len() as f64,
-            );
+            let mut seconds = t.elapsed().as_secs_f64() / test.len() as f64;
+            if m == "scattering" {
+                // Its TV start is part of its cost.
+                seconds += timings.get(&format!("{name}/tv")).copied().unwrap_or(0.0);
+            }
+            timings.insert(format!("{name}/{m}"), seconds);
             let n = test.len() as f64;
             rows.push(MethodRow {
                 name: m.into(),
