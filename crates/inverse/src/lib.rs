@@ -3,8 +3,9 @@
 //! for tomography), filtered back-projection as the classic estimate, the classic
 //! regularised inversions (total variation by Chambolle-Pock, l1 of orthogonal wavelet
 //! coefficients by FISTA, Tikhonov by conjugate gradients), reconstruction from scattering
-//! coefficients and the scattering regulariser, image-quality metrics (PSNR, SSIM, gradient
-//! W1), and test phantoms.
+//! coefficients and the scattering regulariser, the super-resolution estimators (bicubic,
+//! best linear, and [`CoefficientRegression`] for learned scattering estimates), quality
+//! metrics (PSNR, SSIM, gradient W1, spectrogram error), and test phantoms.
 //!
 //! Every operator implements [`LinearOperator`]: `apply` (`A x`) and `adjoint` (`Aᵀ y`),
 //! which check shapes and finiteness and return a typed [`InverseError`]. The adjoints are
