@@ -16,8 +16,8 @@
 //! - a 1D clip (default: the bird song in data/audio) from its time scattering at J = 6, 8,
 //!   10: the relative spectrogram error.
 //!
-//! Writes `DIR/metrics.json`, `DIR/table.md`, `DIR/images.png` (one row per image and
-//! order: the original, then the reconstructions at each J), `DIR/shapes.png`,
+//! Writes `DIR/metrics.json`, `DIR/table.md`, `DIR/images.png` and `DIR/images-order1.png`
+//! (as the slide: the originals across the top, then one row per J), `DIR/shapes.png`,
 //! `DIR/loss.png` (loss curves, log axes) and the wall times in `DIR/timings.json`.
 
 use clap::Parser;
@@ -295,12 +295,22 @@ fn run(a: Args) -> Result<(), AppError> {
 
     // 2. Real images at every J and order.
     let mut image_rows = Vec::new();
-    let mut image_panels = Vec::new();
+    // As the slide: the originals across the top, then one row per J; one figure per order.
+    let originals: Vec<Panel> = images
+        .iter()
+        .map(|(name, x)| panel(name.to_string(), x.as_slice().unwrap_or(&[]), (size, size)))
+        .collect();
+    let mut grids: Vec<Vec<Vec<Panel>>> = (0..2)
+        .map(|_| {
+            std::iter::once(originals.clone())
+                .chain(js.iter().map(|_| Vec::new()))
+                .collect()
+        })
+        .collect();
     for (name, x) in &images {
         let flat: Vec<f64> = x.iter().copied().collect();
         for order in [1, 2] {
-            let mut panels = vec![panel(name.to_string(), &flat, (size, size))];
-            for &j in &js {
+            for (row, &j) in js.iter().enumerate() {
                 pb.set_message(format!("{name}, J = {j}, order {order}"));
                 let phi = image_scattering(size, j, l, order)?;
                 let t = Instant::now();
@@ -313,8 +323,8 @@ fn run(a: Args) -> Result<(), AppError> {
                 let al = aligned(&est, shift, sign);
                 let p = psnr(al.view(), x.view(), 1.0)?;
                 let s = ssim(al.view(), x.view(), 1.0)?;
-                panels.push(panel(
-                    format!("J={j} m={order}: {p:.1} dB"),
+                grids[order - 1][row + 1].push(panel(
+                    format!("{name}, J={j}, order {order}: {p:.1} dB"),
                     al.as_slice().unwrap_or(&r.x),
                     (size, size),
                 ));
@@ -343,7 +353,6 @@ fn run(a: Args) -> Result<(), AppError> {
                 });
                 pb.inc(1);
             }
-            image_panels.push(panels);
         }
     }
 
@@ -422,8 +431,13 @@ fn run(a: Args) -> Result<(), AppError> {
         ),
         (
             "images.png",
-            "original, then reconstructions at growing J (aligned)",
-            &image_panels,
+            "originals, then reconstructions from order 2 at growing J (aligned)",
+            &grids[1],
+        ),
+        (
+            "images-order1.png",
+            "originals, then reconstructions from order 1 at growing J (aligned)",
+            &grids[0],
         ),
     ] {
         let png = a.out.join(file);
