@@ -109,6 +109,7 @@ fn inverse_scattering_quick_recovers_shapes_and_degrades_with_invariance() {
     for f in [
         "table.md",
         "images.png",
+        "images-order1.png",
         "shapes.png",
         "loss.png",
         "timings.json",
