@@ -102,9 +102,11 @@ impl Methods<'_> {
     fn grid(name: &str) -> Vec<f64> {
         match name {
             "tikhonov" => vec![1.0, 10.0, 100.0, 1000.0],
-            "tv" => vec![0.02, 0.1, 0.5, 2.5],
-            "l1" => vec![0.1, 0.5, 2.5, 12.5],
-            "scattering" => vec![1e2, 1e3, 1e4, 1e5],
+            // The full run (128², 300 iterations) chose the top of the previous grids for
+            // all three (2.5, 12.5, 1e5): one step further each.
+            "tv" => vec![0.1, 0.5, 2.5, 12.5],
+            "l1" => vec![0.5, 2.5, 12.5, 62.5],
+            "scattering" => vec![1e3, 1e4, 1e5, 1e6],
             _ => vec![0.0],
         }
     }
