@@ -5,7 +5,9 @@ mod common;
 
 use ndarray::{Array2, Array3};
 use ndarray_npy::write_npy;
-use scattering_apps::io::{parse_csv, read_images, read_npy_header, read_signals, read_volumes};
+use scattering_apps::io::{
+    parse_csv, read_images, read_npy_header, read_signals, read_square_image, read_volumes,
+};
 use std::path::Path;
 use std::process::Command;
 
@@ -224,4 +226,28 @@ fn flags_the_code_would_ignore_or_reject_later_are_refused_up_front() {
         assert!(e.contains("--realisations"), "{e}");
     }
     assert!(!Path::new(o).exists());
+}
+
+/// `read_square_image` keeps the largest centred square whose side is a multiple of the
+/// size asked for and averages its blocks; an image smaller than the size is refused.
+#[test]
+fn square_images_are_centred_block_means() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("img.npy");
+    // A 5 x 7 image brought to 2 x 2.
+    let img = Array2::from_shape_fn((5, 7), |(i, j)| (10 * i + j) as f64);
+    write_npy(&p, &img).unwrap();
+    let sq = read_square_image(&p, 2).unwrap();
+    // k = 2, side 4, top (5 - 4) / 2 = 0, left (7 - 4) / 2 = 1.
+    let mean = |i0: usize, j0: usize| {
+        (img[[i0, j0]] + img[[i0, j0 + 1]] + img[[i0 + 1, j0]] + img[[i0 + 1, j0 + 1]]) / 4.0
+    };
+    assert_eq!(sq.dim(), (2, 2));
+    assert_eq!(sq[[0, 0]], mean(0, 1));
+    assert_eq!(sq[[1, 1]], mean(2, 3));
+    // Size 5 fits once (k = 1): a plain centred crop.
+    let crop = read_square_image(&p, 5).unwrap();
+    assert_eq!(crop[[0, 0]], img[[0, 1]]);
+    let e = err_of(read_square_image(&p, 6));
+    assert!(e.contains("smaller than the 6x6"), "{e}");
 }
