@@ -779,3 +779,17 @@ pub fn read_square_image(path: &Path, size: usize) -> Result<ndarray::Array2<f64
         s * scale
     }))
 }
+
+/// `rel` (a path inside the repository, e.g. `data/images/camera.png`) from the working
+/// directory when it exists there, otherwise from the repository this binary was built in,
+/// so the default inputs are found from any directory.
+pub fn repo_path(rel: &str) -> PathBuf {
+    let here = Path::new(rel);
+    if here.exists() {
+        here.to_path_buf()
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(rel)
+    }
+}

@@ -22,7 +22,7 @@
 //! `DIR/loss.png` (loss curves, log axes) and the wall times in `DIR/timings.json`.
 
 use clap::Parser;
-use scattering_apps::io::{read_signals, read_square_image, Outputs};
+use scattering_apps::io::{read_signals, read_square_image, repo_path, Outputs};
 use scattering_apps::plots::{curves_png, Series};
 use scattering_apps::synthesis::{image_grid_png, progress_bar, Panel};
 use scattering_apps::AppError;
@@ -33,7 +33,7 @@ use scattering_models::{Representation, ScatteringMoments};
 use scattering_transform::{Averaging, Padding, Scattering1dParams, Scattering2dParams};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(Parser)]
@@ -113,17 +113,6 @@ struct Metrics {
     shapes: Vec<ShapeRow>,
     images: Vec<ImageRow>,
     audio: Vec<AudioRow>,
-}
-
-fn data_path(rel: &str) -> PathBuf {
-    let here = Path::new(rel);
-    if here.exists() {
-        here.to_path_buf()
-    } else {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(rel)
-    }
 }
 
 fn rms(x: &[f64]) -> f64 {
@@ -221,9 +210,9 @@ fn run(a: Args) -> Result<(), AppError> {
     };
     let inputs = if a.input.is_empty() {
         vec![
-            data_path("data/images/camera.png"),
-            data_path("data/textures/brick.png"),
-            data_path("data/textures/grass.png"),
+            repo_path("data/images/camera.png"),
+            repo_path("data/textures/brick.png"),
+            repo_path("data/textures/grass.png"),
         ]
     } else {
         a.input.clone()
@@ -241,7 +230,7 @@ fn run(a: Args) -> Result<(), AppError> {
     let audio_path = a
         .audio
         .clone()
-        .unwrap_or_else(|| data_path("data/audio/bird.wav"));
+        .unwrap_or_else(|| repo_path("data/audio/bird.wav"));
     let signals = read_signals(&audio_path)?;
     let row = signals.data.row(0);
     if row.len() < audio_n {

@@ -33,7 +33,7 @@
 
 use clap::Parser;
 use rand::{rngs::StdRng, Rng, SeedableRng};
-use scattering_apps::io::{read_images, Outputs};
+use scattering_apps::io::{read_images, repo_path, Outputs};
 use scattering_apps::synthesis::{image_grid_png, progress_bar, Panel};
 use scattering_apps::AppError;
 use scattering_inverse::metrics::{gradient_w1, psnr, ssim};
@@ -332,24 +332,14 @@ fn run(a: Args) -> Result<(), AppError> {
             f << j
         )));
     }
-    let root = |rel: &str| {
-        let here = PathBuf::from(rel);
-        if here.exists() {
-            here
-        } else {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../..")
-                .join(rel)
-        }
-    };
     let train_dir = a
         .train_images
         .clone()
-        .unwrap_or_else(|| root("data/cache/images/train"));
+        .unwrap_or_else(|| repo_path("data/cache/images/train"));
     let test_dir = a
         .test_images
         .clone()
-        .unwrap_or_else(|| root("data/cache/images/test"));
+        .unwrap_or_else(|| repo_path("data/cache/images/test"));
     let train_images = images_in(&train_dir, limit)?;
     let test_images = images_in(&test_dir, limit)?;
     for (n, img) in train_images.iter().chain(&test_images) {
