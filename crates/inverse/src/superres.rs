@@ -64,6 +64,44 @@ pub fn bicubic(y: ArrayView2<f64>, factor: usize, offset: f64) -> Result<Array2<
     }))
 }
 
+/// The affine least-squares map from the rows of `a` (samples x inputs) to those of `b`
+/// (samples x outputs): both centred, then `(AᵀA + ridge · v I) W = AᵀB` with `v` the mean
+/// input variance (times the sample count), solved by Cholesky. Returns `W` and the column
+/// means of `a` and `b`.
+fn affine_ridge(
+    mut a: Mat<f64>,
+    mut b: Mat<f64>,
+    ridge: f64,
+    what: &str,
+) -> Result<(Array2<f64>, Vec<f64>, Vec<f64>)> {
+    let rows = a.nrows();
+    let centre = |m: &mut Mat<f64>| -> Vec<f64> {
+        (0..m.ncols())
+            .map(|c| {
+                let mu = (0..rows).map(|r| m[(r, c)]).sum::<f64>() / rows as f64;
+                (0..rows).for_each(|r| m[(r, c)] -= mu);
+                mu
+            })
+            .collect()
+    };
+    let (mean_in, mean_out) = (centre(&mut a), centre(&mut b));
+    let mut gram = a.transpose() * &a;
+    let mut w = a.transpose() * &b;
+    let din = a.ncols();
+    let var = (0..din).map(|c| gram[(c, c)]).sum::<f64>() / din as f64;
+    for c in 0..din {
+        gram[(c, c)] += ridge * var.max(f64::MIN_POSITIVE);
+    }
+    let chol = gram.llt(Side::Lower).map_err(|_| {
+        InverseError::Param(format!(
+            "the {what} are degenerate (constant inputs?); raise the ridge"
+        ))
+    })?;
+    faer::linalg::solvers::Solve::solve_in_place(&chol, w.as_mut());
+    let weights = Array2::from_shape_fn((din, b.ncols()), |(i, o)| w[(i, o)]);
+    Ok((weights, mean_in, mean_out))
+}
+
 /// The best linear estimator of high-resolution blocks from low-resolution patches:
 /// `x̂ = Σ_xy Σ_y⁻¹ (y − ȳ) + x̄`, learned by ridge-regularised least squares on training
 /// pairs. Each low-resolution pixel's `patch x patch` neighbourhood (edges replicated)
@@ -110,7 +148,6 @@ impl BestLinear {
         }
         let f = op.factor();
         let (din, dout) = (patch * patch, f * f);
-        let (mut sx, mut sy) = (vec![0.0; din], vec![0.0; dout]);
         let mut pairs: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
         for x in train {
             let y = op.apply(x.view())?;
@@ -122,43 +159,17 @@ impl BestLinear {
                     let block: Vec<f64> = (0..dout)
                         .map(|k| x[[i * f + k / f, j * f + k % f]])
                         .collect();
-                    sx.iter_mut().zip(&p).for_each(|(s, v)| *s += v);
-                    sy.iter_mut().zip(&block).for_each(|(s, v)| *s += v);
                     pairs.push((p, block));
                 }
             }
         }
-        let count = pairs.len() as f64;
-        let mean_in: Vec<f64> = sx.iter().map(|s| s / count).collect();
-        let mean_out: Vec<f64> = sy.iter().map(|s| s / count).collect();
-        let mut cxx = Mat::<f64>::zeros(din, din);
-        let mut cxy = Mat::<f64>::zeros(din, dout);
-        for (p, b) in &pairs {
-            for a in 0..din {
-                let pa = p[a] - mean_in[a];
-                for c in 0..din {
-                    cxx[(a, c)] += pa * (p[c] - mean_in[c]);
-                }
-                for c in 0..dout {
-                    cxy[(a, c)] += pa * (b[c] - mean_out[c]);
-                }
-            }
-        }
-        let var = (0..din).map(|a| cxx[(a, a)]).sum::<f64>() / din as f64;
-        for a in 0..din {
-            cxx[(a, a)] += ridge * var.max(f64::MIN_POSITIVE);
-        }
-        let chol = cxx.llt(Side::Lower).map_err(|_| {
-            InverseError::Param(
-                "the training patches are degenerate (constant images?); raise the ridge".into(),
-            )
-        })?;
-        let mut w = cxy;
-        faer::linalg::solvers::Solve::solve_in_place(&chol, w.as_mut());
+        let a = Mat::<f64>::from_fn(pairs.len(), din, |r, c| pairs[r].0[c]);
+        let b = Mat::<f64>::from_fn(pairs.len(), dout, |r, c| pairs[r].1[c]);
+        let (weights, mean_in, mean_out) = affine_ridge(a, b, ridge, "training patches")?;
         Ok(Self {
             patch,
             factor: f,
-            weights: Array2::from_shape_fn((din, dout), |(a, c)| w[(a, c)]),
+            weights,
             mean_in,
             mean_out,
         })
@@ -251,35 +262,16 @@ impl CoefficientRegression {
                 v[r / positions][ch * positions + r % positions]
             })
         };
-        let (mut a, mut b) = (design(inputs, channels_in), design(targets, channels_out));
-        let centre = |m: &mut Mat<f64>| -> Vec<f64> {
-            (0..m.ncols())
-                .map(|c| {
-                    let mu = (0..rows).map(|r| m[(r, c)]).sum::<f64>() / rows as f64;
-                    (0..rows).for_each(|r| m[(r, c)] -= mu);
-                    mu
-                })
-                .collect()
-        };
-        let (mean_in, mean_out) = (centre(&mut a), centre(&mut b));
-        let mut gram = a.transpose() * &a;
-        let cross = a.transpose() * &b;
-        let var = (0..channels_in).map(|c| gram[(c, c)]).sum::<f64>() / channels_in as f64;
-        for c in 0..channels_in {
-            gram[(c, c)] += ridge * var.max(f64::MIN_POSITIVE);
-        }
-        let chol = gram.llt(Side::Lower).map_err(|_| {
-            InverseError::Param(
-                "the training coefficients are degenerate (constant inputs?); raise the ridge"
-                    .into(),
-            )
-        })?;
-        let mut w = cross;
-        faer::linalg::solvers::Solve::solve_in_place(&chol, w.as_mut());
+        let (weights, mean_in, mean_out) = affine_ridge(
+            design(inputs, channels_in),
+            design(targets, channels_out),
+            ridge,
+            "training coefficients",
+        )?;
         Ok(Self {
             channels_in,
             channels_out,
-            weights: Array2::from_shape_fn((channels_in, channels_out), |(i, o)| w[(i, o)]),
+            weights,
             mean_in,
             mean_out,
         })
