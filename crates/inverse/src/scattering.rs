@@ -66,40 +66,6 @@ impl Representation for OperatorRepresentation<'_> {
     }
 }
 
-/// `x ↦ w Φ(x)`: a representation scaled by a weight.
-pub struct Scaled {
-    inner: Box<dyn Representation>,
-    weight: f64,
-}
-
-impl Scaled {
-    /// `weight` times `inner`.
-    pub fn new(inner: Box<dyn Representation>, weight: f64) -> Self {
-        Self { inner, weight }
-    }
-}
-
-impl Representation for Scaled {
-    fn input_len(&self) -> usize {
-        self.inner.input_len()
-    }
-    fn output_len(&self) -> usize {
-        self.inner.output_len()
-    }
-    fn forward(&self, x: &[f64]) -> scattering_models::Result<Vec<f64>> {
-        Ok(self
-            .inner
-            .forward(x)?
-            .into_iter()
-            .map(|v| self.weight * v)
-            .collect())
-    }
-    fn backward(&self, x: &[f64], v: &[f64]) -> scattering_models::Result<Vec<f64>> {
-        let w: Vec<f64> = v.iter().map(|a| self.weight * a).collect();
-        self.inner.backward(x, &w)
-    }
-}
-
 /// How a scattering inversion runs.
 #[derive(Debug, Clone, Copy)]
 pub struct ScatteringSolver {
