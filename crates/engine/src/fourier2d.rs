@@ -255,9 +255,9 @@ impl<T: Real> crate::simd::Kernel for SplitPair<'_, T> {
     }
 }
 
-#[cfg(test)]
 /// `out[a, b] = scale * sum_{p, q} src[a + p mo, b + q no] h[a + p mo, b + q no]`:
-/// filter, then subsample by `m / mo` on both axes (natural layout, dense).
+/// filter, then subsample by `m / mo` on both axes (natural layout, dense). The reference
+/// for [`SparseFilter2d::fold`], and the kernel of transforms with dense filters.
 #[allow(clippy::too_many_arguments)]
 pub fn fold2<T: Real>(
     src: &[Cx<T>],
@@ -284,7 +284,6 @@ pub fn fold2<T: Real>(
     }
 }
 
-#[cfg(test)]
 /// Adjoint of [`fold2`] (scale 1): `acc[i, j] += h[i, j] g[i mod mo, j mod no]`.
 pub fn tile_add2<T: Real>(
     g: &[Cx<T>],

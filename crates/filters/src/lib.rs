@@ -30,6 +30,7 @@
 
 #![warn(missing_docs)]
 
+pub mod angular;
 pub mod bank1d;
 pub mod error;
 pub mod littlewood_paley;
@@ -39,6 +40,7 @@ pub mod solid_harmonic;
 pub mod wavelet;
 pub mod wavelet2d;
 
+pub use angular::{AngularBank, AngularFilter};
 pub use bank1d::{AndenLayout, Bank1dParams, Filter1d, FilterBank1d, FrequencyLayout, Reduction};
 pub use error::{FilterError, Result};
 pub use morlet2d::{Filter2d, FilterBank2d, Spectrum2d};

@@ -128,6 +128,48 @@ pub fn periodize_2d(h: &Spectrum2d, res: usize) -> Spectrum2d {
     }
 }
 
+/// The spectrum of `h` for a grid subsampled by 2^res, keeping the frequencies the coarse
+/// grid holds: those strictly inside its Nyquist band with weight 1, those on it (the
+/// `+-` Nyquist bins, which alias to one coarse bin) with weight 1/2 each, per axis.
+/// Unlike [`periodize_2d`] (Kymatio's, which keeps the negative Nyquist bin only) it
+/// commutes with rotations by 90 degrees and with `w -> -w`, which rigid-motion
+/// scattering's rotation invariance relies on.
+pub fn periodize_symmetric(h: &Spectrum2d, res: usize) -> Spectrum2d {
+    let (m, n) = (h.m, h.n);
+    let k = 1usize << res;
+    let (mo, no) = (m / k, n / k);
+    // Weight of fine bin `i` of an axis of length `len` folded to `len_o`.
+    let weight = |i: usize, len: usize, len_o: usize| -> f64 {
+        if k == 1 {
+            return 1.0;
+        }
+        let f = if i <= len / 2 { i } else { len - i };
+        match (2 * f).cmp(&len_o) {
+            std::cmp::Ordering::Less => 1.0,
+            std::cmp::Ordering::Equal => 0.5,
+            std::cmp::Ordering::Greater => 0.0,
+        }
+    };
+    let mut out = vec![0.0; mo * no];
+    for i in 0..m {
+        let wi = weight(i, m, mo);
+        if wi == 0.0 {
+            continue;
+        }
+        for j in 0..n {
+            let wj = weight(j, n, no);
+            if wj != 0.0 {
+                out[(i % mo) * no + j % no] += wi * wj * h.at(i, j);
+            }
+        }
+    }
+    Spectrum2d {
+        m: mo,
+        n: no,
+        data: out,
+    }
+}
+
 /// The number of resolutions Kymatio keeps of the wavelet of scale `j` in a bank of `big_j`
 /// scales: a second-order wavelet `j2` is applied at the resolutions `j1 < j2`.
 pub fn psi_levels(big_j: usize, j: usize) -> usize {
@@ -187,6 +229,59 @@ impl FilterBank2d {
         l: usize,
         wavelet: &dyn Wavelet2d,
     ) -> Result<Self> {
+        let angle = |t: usize| {
+            ((l as f64 - l as f64 / 2.0 - 1.0) as i64 - t as i64) as f64 * std::f64::consts::PI
+                / l as f64
+        };
+        Self::build(m, n, j, l, wavelet, &angle, l, periodize_2d)
+    }
+
+    /// The bank of rigid-motion scattering: `J` scales and `L` orientations over the whole
+    /// circle, angle `2 pi t / L` for index `t` (`L` even). The wavelet at `t + L/2` is the
+    /// mirror of the one at `t`. Each wavelet has the shape of a half-circle bank of `L/2`
+    /// orientations (for Morlet, slant `8 / L`), so `full_circle(.., 2 L, ..)` holds the
+    /// wavelets of `with_wavelet(.., L, ..)` and their mirrors.
+    ///
+    /// ```
+    /// use scattering_filters::{FilterBank2d, Morlet2d};
+    /// let bank = FilterBank2d::full_circle(32, 32, 3, 8, &Morlet2d)?;
+    /// assert_eq!(bank.psi.len(), 24);
+    /// // psi_(t + L/2)(w) = psi_t(-w)
+    /// let (a, b) = (&bank.psi[1].levels[0], &bank.psi[5].levels[0]);
+    /// assert!((a.at(3, 5) - b.at(32 - 3, 32 - 5)).abs() < 1e-12);
+    /// # Ok::<(), scattering_filters::FilterError>(())
+    /// ```
+    pub fn full_circle(
+        m: usize,
+        n: usize,
+        j: usize,
+        l: usize,
+        wavelet: &dyn Wavelet2d,
+    ) -> Result<Self> {
+        if l < 2 || !l.is_multiple_of(2) {
+            return Err(invalid(
+                "L",
+                format!("a full-circle bank needs an even number of angles, got {l}"),
+            ));
+        }
+        let angle = |t: usize| 2.0 * std::f64::consts::PI * t as f64 / l as f64;
+        Self::build(m, n, j, l, wavelet, &angle, l / 2, periodize_symmetric)
+    }
+
+    /// `J L` wavelets at the angles `angle(t)`, each built as in a bank of `shape_l`
+    /// orientations, stored at the resolutions Kymatio keeps by `periodize`, and the
+    /// low-pass.
+    #[allow(clippy::too_many_arguments)]
+    fn build(
+        m: usize,
+        n: usize,
+        j: usize,
+        l: usize,
+        wavelet: &dyn Wavelet2d,
+        angle: &(dyn Fn(usize) -> f64 + Sync),
+        shape_l: usize,
+        periodize: fn(&Spectrum2d, usize) -> Spectrum2d,
+    ) -> Result<Self> {
         if j == 0 || j > 12 {
             return Err(invalid("J", format!("must be in 1..=12, got {j}")));
         }
@@ -220,12 +315,9 @@ impl FilterBank2d {
             .into_par_iter()
             .map(|idx| {
                 let (jj, t) = (idx / l, idx % l);
-                let theta = ((l as f64 - l as f64 / 2.0 - 1.0) as i64 - t as i64) as f64
-                    * std::f64::consts::PI
-                    / l as f64;
-                let full = checked(wavelet.band_pass(m, n, jj, theta, l)?, "band-pass")?;
+                let full = checked(wavelet.band_pass(m, n, jj, angle(t), shape_l)?, "band-pass")?;
                 let levels = (0..psi_levels(big_j, jj))
-                    .map(|r| periodize_2d(&full, r))
+                    .map(|r| periodize(&full, r))
                     .collect();
                 Ok(Filter2d {
                     j: jj,
@@ -238,7 +330,7 @@ impl FilterBank2d {
         let phi = Filter2d {
             j: big_j,
             theta: 0,
-            levels: (0..big_j).map(|r| periodize_2d(&full, r)).collect(),
+            levels: (0..big_j).map(|r| periodize(&full, r)).collect(),
         };
         Ok(Self {
             m,
