@@ -34,12 +34,14 @@
 pub mod common;
 pub mod error;
 pub mod image;
+pub mod rigid;
 pub mod solid;
 pub mod time;
 
 pub use common::{Averaging, Padding, Parallelism, Transform};
 pub use error::{Result, TransformError};
 pub use image::{PathMeta2d, Scattering2d, Scattering2dParams};
+pub use rigid::{AngularAveraging, PathMetaRigid, RigidMotionParams, RigidMotionScattering};
 pub use scattering_engine::Real;
 pub use scattering_filters::Reduction;
 pub use solid::{

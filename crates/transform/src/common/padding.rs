@@ -46,6 +46,21 @@ pub(crate) fn pad_reflect_adjoint<T: num_traits::Float + std::ops::AddAssign>(
     }
 }
 
+/// 2D padding's index map, numpy `mode='reflect'` for any pad width: mirror without
+/// repeating the edge, periodically (the identity without padding).
+pub(crate) fn reflect_index(i: usize, pad: usize, n: usize) -> usize {
+    if n == 1 {
+        return 0;
+    }
+    let period = 2 * (n - 1) as i64;
+    let t = (i as i64 - pad as i64).rem_euclid(period);
+    if t < n as i64 {
+        t as usize
+    } else {
+        (period - t) as usize
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

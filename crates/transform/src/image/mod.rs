@@ -3,6 +3,7 @@
 //! and its backward pass (vector-Jacobian product).
 
 use crate::common::checks::{check_batch_shape, check_finite};
+use crate::common::padding::reflect_index;
 use crate::error::Result;
 use ndarray::parallel::prelude::*;
 use ndarray::ArrayView3;
@@ -74,20 +75,6 @@ pub struct Scattering2d<T: Real = f64> {
     pool: Pool<Workspace2d<T>>,
     /// The caller's parallelism setting.
     exec: crate::common::parallel::Executor,
-}
-
-/// numpy `mode='reflect'` for any pad width: mirror without repeating the edge, periodically.
-fn reflect_index(i: usize, pad: usize, n: usize) -> usize {
-    if n == 1 {
-        return 0;
-    }
-    let period = 2 * (n - 1) as i64;
-    let t = (i as i64 - pad as i64).rem_euclid(period);
-    if t < n as i64 {
-        t as usize
-    } else {
-        (period - t) as usize
-    }
 }
 
 impl<T: Real> Scattering2d<T> {
