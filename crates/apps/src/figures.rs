@@ -253,6 +253,93 @@ pub fn image_scattering_png(
             true,
         ));
     }
+    heat_panels(path, tmp, title, &panels)
+}
+
+/// Draws an image beside its rigid-motion scattering (`(channel, M', N')`, labelled by
+/// `meta`, with global angular averaging): order 1 as a column of maps per scale `j1`;
+/// order 2 as a matrix of spatial means, rows `(j1, j2)`, columns the relative angle
+/// `theta2` (blocks) by angular filter (low-pass, then `k` = 0, 1, ... with spins + and -).
+/// Both orders on log colour scales.
+pub fn rigid_scattering_png(
+    path: &Path,
+    tmp: &Path,
+    image: ArrayView2<f64>,
+    sx: ndarray::ArrayView3<f64>,
+    meta: &[scattering_transform::PathMetaRigid],
+    title: &str,
+) -> Result<(), AppError> {
+    register_font();
+    let (_, a, b) = sx.dim();
+    let order1: Vec<usize> = (0..meta.len()).filter(|&c| meta[c].order == 1).collect();
+    let mut panels: Vec<(String, Array2<f64>, bool)> =
+        vec![("input".into(), image.to_owned(), false)];
+    if !order1.is_empty() {
+        // A near-square grid of maps, j1 in reading order.
+        let cols = (order1.len() as f64).sqrt().ceil() as usize;
+        let rows = order1.len().div_ceil(cols);
+        let mut m = Array2::from_elem((rows * (a + 1), cols * (b + 1)), f64::NAN);
+        for (i, &c) in order1.iter().enumerate() {
+            let (r, q) = (i / cols, i % cols);
+            m.slice_mut(ndarray::s![
+                r * (a + 1)..r * (a + 1) + a,
+                q * (b + 1)..q * (b + 1) + b
+            ])
+            .assign(&sx.index_axis(ndarray::Axis(0), c));
+        }
+        panels.push((
+            format!(
+                "order 1: j1 = 0..{} in reading order (mean over angles)",
+                order1.len() - 1
+            ),
+            m,
+            true,
+        ));
+    }
+    let second: Vec<usize> = (0..meta.len()).filter(|&c| meta[c].order == 2).collect();
+    if !second.is_empty() {
+        let mut pairs: Vec<(Option<usize>, Option<usize>, Option<usize>)> = Vec::new();
+        let mut cols: Vec<(Option<usize>, Option<usize>, i8)> = Vec::new();
+        for &c in &second {
+            let p = &meta[c];
+            let row = (p.j1, p.j2, p.dj);
+            if !pairs.contains(&row) {
+                pairs.push(row);
+            }
+            let col = (p.theta2, p.k, p.spin);
+            if !cols.contains(&col) {
+                cols.push(col);
+            }
+        }
+        let mut m = Array2::from_elem((pairs.len(), cols.len()), f64::NAN);
+        for &c in &second {
+            let p = &meta[c];
+            let r = pairs.iter().position(|&q| q == (p.j1, p.j2, p.dj));
+            let k = cols.iter().position(|&q| q == (p.theta2, p.k, p.spin));
+            if let (Some(r), Some(k)) = (r, k) {
+                m[[r, k]] = sx
+                    .index_axis(ndarray::Axis(0), c)
+                    .mean()
+                    .unwrap_or(f64::NAN);
+            }
+        }
+        panels.push((
+            "order 2: rows (j1, j2), columns θ2 by angular filter".into(),
+            m,
+            true,
+        ));
+    }
+    heat_panels(path, tmp, title, &panels)
+}
+
+/// Heat-map panels side by side under a title: `(caption, values, log colour scale)`;
+/// NaN cells are left blank. Log panels span three decades below their maximum.
+fn heat_panels(
+    path: &Path,
+    tmp: &Path,
+    title: &str,
+    panels: &[(String, Array2<f64>, bool)],
+) -> Result<(), AppError> {
     let (width, height) = (500 * panels.len() as u32, 560u32);
     let root = BitMapBackend::new(tmp, (width, height)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| drawing_error(path, e))?;

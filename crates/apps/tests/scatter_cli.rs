@@ -354,3 +354,81 @@ fn solid_volume_batch() {
         "positive",
     );
 }
+
+#[test]
+fn rigid_png_npy_batch_labels_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("brick.npy");
+    let png = dir.path().join("brick_fig.png");
+    let img = repo("data/images/brick.png");
+    let (ok, err) = scatter(&[
+        "rigid",
+        "--input",
+        p(&img),
+        "--output",
+        p(&out),
+        "-J",
+        "3",
+        "-L",
+        "8",
+        "-K",
+        "2",
+        "--png",
+        p(&png),
+    ]);
+    assert!(ok, "{err}");
+    let got: ndarray::Array4<f64> = read_npy(&out).unwrap();
+    // 1 + J + J (J - 1) / 2 * L / 2 * (2 K + 1) channels.
+    assert_eq!(&got.shape()[..2], &[1, 1 + 3 + 3 * 4 * 5]);
+    assert_eq!(&std::fs::read(&png).unwrap()[1..4], b"PNG");
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.with_extension("meta.json")).unwrap())
+            .unwrap();
+    assert_eq!(meta["transform"], "rigid");
+    assert_eq!(meta["channels"].as_array().unwrap().len(), 64);
+    assert_eq!(meta["channels"][4]["order"], 2);
+    // A .npy batch gives the library's numbers.
+    let x = Array3::from_shape_fn((2, 16, 16), |(b, i, j)| ((b + i * j) as f64 * 0.1).sin());
+    let inp = dir.path().join("imgs.npy");
+    write_npy(&inp, &x).unwrap();
+    let out = dir.path().join("imgs_s.npy");
+    let args = [
+        "rigid",
+        "--input",
+        p(&inp),
+        "--output",
+        p(&out),
+        "-J",
+        "2",
+        "--padding",
+        "periodic",
+    ];
+    let (ok, err) = scatter(&args);
+    assert!(ok, "{err}");
+    let got: ndarray::Array4<f64> = read_npy(&out).unwrap();
+    let want = scattering_transform::RigidMotionParams::new((16, 16), 2)
+        .padding(scattering_transform::Padding::Periodic)
+        .build()
+        .unwrap()
+        .forward(x.view())
+        .unwrap();
+    assert_eq!(got, want);
+    // Bad parameters: one line, exit non-zero, nothing written.
+    let bad = dir.path().join("bad.npy");
+    let (ok, err) = scatter(&[
+        "rigid",
+        "--input",
+        p(&inp),
+        "--output",
+        p(&bad),
+        "-L",
+        "6",
+        "-K",
+        "3",
+    ]);
+    assert!(
+        !ok && err.contains("K") && err.trim().lines().count() == 1,
+        "{err}"
+    );
+    assert!(!bad.exists());
+}

@@ -9,7 +9,9 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{s, Array3, Axis};
-use scattering_apps::figures::{image_scattering_png, time_scattering_png, TimeAxis};
+use scattering_apps::figures::{
+    image_scattering_png, rigid_scattering_png, time_scattering_png, TimeAxis,
+};
 use scattering_apps::io::{
     gb, memory_budget_bytes, meta_path, prepare_destination, read_images, read_signals,
     read_volumes, Outputs,
@@ -17,8 +19,8 @@ use scattering_apps::io::{
 use scattering_apps::stream::{NpyTimeWriter, SignalStream};
 use scattering_apps::AppError;
 use scattering_transform::{
-    Averaging, BlockedScattering1d, Padding, Real, Scattering1d, Scattering1dParams,
-    Scattering2dParams, SolidHarmonicScattering3dParams,
+    AngularAveraging, Averaging, BlockedScattering1d, Padding, Real, RigidMotionParams,
+    Scattering1d, Scattering1dParams, Scattering2dParams, SolidHarmonicScattering3dParams,
 };
 use serde::Serialize;
 use std::path::PathBuf;
@@ -40,6 +42,9 @@ enum Kind {
     Time(TimeArgs),
     /// 2D scattering of images (.png, .jpg, or .npy of shape (M, N) or (batch, M, N)).
     Image(ImageArgs),
+    /// Rigid-motion (roto-translation) scattering of images, invariant to rotations
+    /// (.png, .jpg, or .npy of shape (M, N) or (batch, M, N)).
+    Rigid(RigidArgs),
     /// 3D solid harmonic scattering of volumes (.npy of shape (Z, Y, X) or (batch, Z, Y, X)).
     Solid(SolidArgs),
 }
@@ -73,6 +78,52 @@ struct ImageArgs {
     /// Also draw the first image beside its order-1 and order-2 mosaics as a PNG.
     #[arg(long)]
     png: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct RigidArgs {
+    /// Input image(s).
+    #[arg(long)]
+    input: PathBuf,
+    /// Output .npy of shape (batch, channel, M / 2^J, N / 2^J), float64; metadata beside it.
+    #[arg(long)]
+    output: PathBuf,
+    /// Number of spatial scales.
+    #[arg(short = 'J', long = "J", default_value_t = 3)]
+    j: usize,
+    /// Number of angles over [0, 2 pi) (even; divisible by 4 for 90-degree invariance).
+    #[arg(short = 'L', long = "L", default_value_t = 8)]
+    l: usize,
+    /// Number of angular wavelet scales (at most log2(L) - 1).
+    #[arg(short = 'K', long = "K", default_value_t = 2)]
+    k: usize,
+    /// Highest scattering order (0, 1 or 2).
+    #[arg(long, default_value_t = 2)]
+    max_order: usize,
+    /// Boundary handling (periodic needs sides divisible by 2^J).
+    #[arg(long, value_enum, default_value = "reflect")]
+    padding: PaddingArg,
+    /// Spatial averaging: local (low-pass at 2^J) or global (mean over the image).
+    #[arg(long, value_enum, default_value = "local")]
+    average: ImageAverageArg,
+    /// Angular averaging: global (rotation invariant) or window (keeps the L angles).
+    #[arg(long, value_enum, default_value = "global")]
+    angular: AngularArg,
+    /// Average every path over the first scale (Sifre and Mallat's scale-invariant variant).
+    #[arg(long)]
+    scale_invariant: bool,
+    /// Arithmetic of the transform (output is float64 either way).
+    #[arg(long, value_enum, default_value = "f64")]
+    precision: PrecisionArg,
+    /// Also draw the first image beside its order-1 maps and order-2 means as a PNG.
+    #[arg(long)]
+    png: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum AngularArg {
+    Global,
+    Window,
 }
 
 #[derive(clap::Args)]
@@ -534,6 +585,23 @@ struct ImageMeta<'a> {
 /// Transforms one chunk of images.
 type ChunkFn<'a> = dyn Fn(ndarray::ArrayView3<f64>) -> Result<ndarray::Array4<f64>, AppError> + 'a;
 
+/// Runs `f` on the images `x` in chunks of about 4 M pixels, with a progress bar, and
+/// joins the outputs.
+fn in_chunks(x: &Array3<f64>, f: &ChunkFn) -> Result<ndarray::Array4<f64>, AppError> {
+    let (count, m, n) = x.dim();
+    let chunk = ((1usize << 22) / (m * n)).clamp(1, 1024);
+    let bar = progress(count, chunk);
+    let mut parts = Vec::new();
+    for start in (0..count).step_by(chunk) {
+        let end = (start + chunk).min(count);
+        parts.push(f(x.slice(s![start..end, .., ..]))?);
+        bar.inc((end - start) as u64);
+    }
+    bar.finish_and_clear();
+    let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
+    ndarray::concatenate(Axis(0), &views).map_err(|e| AppError::Usage(e.to_string()))
+}
+
 fn image(args: ImageArgs) -> Result<(), AppError> {
     check_outputs(&args.output, args.png.as_deref())?;
     let x = read_images(&args.input)?;
@@ -550,31 +618,18 @@ fn image(args: ImageArgs) -> Result<(), AppError> {
             PaddingArg::Periodic => Padding::Periodic,
         });
     check_image_memory(&params, args.precision)?;
-    let chunk = ((1usize << 22) / (m * n)).clamp(1, 1024);
-    let bar = progress(x.dim().0, chunk);
-    let run = |f: &ChunkFn| {
-        let mut parts = Vec::new();
-        for start in (0..x.dim().0).step_by(chunk) {
-            let end = (start + chunk).min(x.dim().0);
-            parts.push(f(x.slice(s![start..end, .., ..]))?);
-            bar.inc((end - start) as u64);
-        }
-        let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
-        ndarray::concatenate(Axis(0), &views).map_err(|e| AppError::Usage(e.to_string()))
-    };
     let (out, meta, padded, precision) = match args.precision {
         PrecisionArg::F64 => {
             let s = params.clone().build()?;
-            let out = run(&|v| Ok(s.forward(v)?))?;
+            let out = in_chunks(&x, &|v| Ok(s.forward(v)?))?;
             (out, s.meta().to_vec(), s.padded_shape(), "f64")
         }
         PrecisionArg::F32 => {
             let s = params.clone().build_f32()?;
-            let out = run(&|v| Ok(s.forward(v)?.mapv(f64::from)))?;
+            let out = in_chunks(&x, &|v| Ok(s.forward(v)?.mapv(f64::from)))?;
             (out, s.meta().to_vec(), s.padded_shape(), "f32")
         }
     };
-    bar.finish_and_clear();
     let (b, c, h, w) = out.dim();
     let mut outputs = Outputs::new();
     outputs.npy(&args.output, &out)?;
@@ -606,6 +661,120 @@ fn image(args: ImageArgs) -> Result<(), AppError> {
     }
     outputs.commit()?;
     eprintln!("wrote {} ({b} x {c} x {h} x {w})", args.output.display());
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct RigidMeta<'a> {
+    transform: &'static str,
+    input: String,
+    shape: [usize; 4],
+    params: &'a RigidMotionParams,
+    padded_shape: (usize, usize),
+    precision: &'static str,
+    channels: &'a [scattering_transform::PathMetaRigid],
+}
+
+fn rigid(args: RigidArgs) -> Result<(), AppError> {
+    if args.png.is_some() && args.angular == AngularArg::Window {
+        return Err(AppError::Usage(
+            "--png draws the rotation invariants: use it with --angular global".into(),
+        ));
+    }
+    check_outputs(&args.output, args.png.as_deref())?;
+    let x = read_images(&args.input)?;
+    let (_, m, n) = x.dim();
+    let params = RigidMotionParams::new((m, n), args.j)
+        .l(args.l)
+        .k(args.k)
+        .max_order(args.max_order)
+        .average(match args.average {
+            ImageAverageArg::Local => Averaging::Local,
+            ImageAverageArg::Global => Averaging::Global,
+        })
+        .padding(match args.padding {
+            PaddingArg::Reflect => Padding::Reflect,
+            PaddingArg::Periodic => Padding::Periodic,
+        })
+        .angular(match args.angular {
+            AngularArg::Global => AngularAveraging::Global,
+            AngularArg::Window => AngularAveraging::Window,
+        })
+        .scale_invariant(args.scale_invariant);
+    check_rigid_memory(&params, args.precision)?;
+    let (out, meta, padded, precision) = match args.precision {
+        PrecisionArg::F64 => {
+            let s = params.clone().build()?;
+            let out = in_chunks(&x, &|v| Ok(s.forward(v)?))?;
+            (out, s.meta().to_vec(), s.padded_shape(), "f64")
+        }
+        PrecisionArg::F32 => {
+            let s = params.clone().build_f32()?;
+            let out = in_chunks(&x, &|v| Ok(s.forward(v)?.mapv(f64::from)))?;
+            (out, s.meta().to_vec(), s.padded_shape(), "f32")
+        }
+    };
+    let (b, c, h, w) = out.dim();
+    let mut outputs = Outputs::new();
+    outputs.npy(&args.output, &out)?;
+    outputs.json(
+        &meta_path(&args.output),
+        &RigidMeta {
+            transform: "rigid",
+            input: args.input.display().to_string(),
+            shape: [b, c, h, w],
+            params: &params,
+            padded_shape: padded,
+            precision,
+            channels: &meta,
+        },
+    )?;
+    if let Some(png) = &args.png {
+        let tmp = outputs.temp_path(png)?;
+        let title = format!(
+            "rigid-motion scattering: J = {}, L = {}, K = {}",
+            args.j, args.l, args.k
+        );
+        rigid_scattering_png(
+            png,
+            &tmp,
+            x.index_axis(Axis(0), 0),
+            out.index_axis(Axis(0), 0),
+            &meta,
+            &title,
+        )?;
+    }
+    outputs.commit()?;
+    eprintln!("wrote {} ({b} x {c} x {h} x {w})", args.output.display());
+    Ok(())
+}
+
+/// Refuses an image whose rigid-motion transform would not fit in the memory budget. Per
+/// padded pixel and thread, the workspace holds `L / 2` first-layer paths at every level
+/// (complex field, modulus, spectrum: about 27 L bytes in f64 over the levels) and `2 L`
+/// complex maps at level 1 (8 L bytes), with its FFT buffers (about 100 bytes).
+fn check_rigid_memory(params: &RigidMotionParams, precision: PrecisionArg) -> Result<(), AppError> {
+    let (m, n) = params.shape;
+    let side = |s: usize| ((s + (1 << params.j)) / (1 << params.j) + 1) * (1 << params.j);
+    let (mp, np) = (side(m), side(n));
+    let factor = match precision {
+        PrecisionArg::F64 => 1.0,
+        PrecisionArg::F32 => 0.5,
+    };
+    let threads = rayon::current_num_threads() as f64;
+    let per_pixel = (100.0 + 35.0 * params.l as f64) * threads * factor;
+    let need = (200u64 << 20) + (mp as f64 * np as f64 * per_pixel) as u64;
+    let budget = memory_budget_bytes();
+    if need > budget {
+        return Err(AppError::Usage(format!(
+            "a {m} x {n} image needs about {} for the rigid-motion transform with L = {}; {} may \
+             be used (SCATTERING_MEMORY_LIMIT_GB sets it): crop it into tiles, use \
+             --precision f32 or a smaller L",
+            gb(need),
+            params.l,
+            gb(budget)
+        )));
+    }
     Ok(())
 }
 
@@ -688,6 +857,7 @@ fn main() {
     let result = match cli.kind {
         Kind::Time(a) => time(a),
         Kind::Image(a) => image(a),
+        Kind::Rigid(a) => rigid(a),
         Kind::Solid(a) => solid(a),
     };
     if let Err(e) = result {
