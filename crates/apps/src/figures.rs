@@ -384,3 +384,71 @@ fn heat_panels(
     root.present().map_err(|e| drawing_error(path, e))?;
     Ok(())
 }
+
+/// A confusion matrix (rows: true class, columns: predicted class, counts), coloured by
+/// the fraction of each true class, with the counts written in the cells.
+pub fn confusion_png(
+    path: &Path,
+    tmp: &Path,
+    title: &str,
+    counts: ArrayView2<f64>,
+    classes: &[String],
+) -> Result<(), AppError> {
+    register_font();
+    let k = counts.nrows();
+    let side = (60 * k as u32 + 200).clamp(400, 1400);
+    let root = BitMapBackend::new(tmp, (side + 60, side)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| drawing_error(path, e))?;
+    let names: Vec<String> = classes.to_vec();
+    let label = move |v: &f64| -> String {
+        let i = v.floor();
+        if i >= 0.0 && (i as usize) < names.len() && (v - i - 0.5).abs() < 1e-9 {
+            names[i as usize].clone()
+        } else {
+            String::new()
+        }
+    };
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 18))
+        .margin(15)
+        .x_label_area_size(60)
+        .y_label_area_size(90)
+        .build_cartesian_2d(0f64..k as f64, 0f64..k as f64)
+        .map_err(|e| drawing_error(path, e))?;
+    let ylabel = label.clone();
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_labels(2 * k + 1)
+        .y_labels(2 * k + 1)
+        .x_label_formatter(&label)
+        .y_label_formatter(&|v: &f64| ylabel(&(k as f64 - v)))
+        .x_desc("predicted")
+        .y_desc("true")
+        .draw()
+        .map_err(|e| drawing_error(path, e))?;
+    for t in 0..k {
+        let total: f64 = counts.row(t).sum();
+        for p in 0..k {
+            let frac = counts[[t, p]] / total.max(1.0);
+            let y = (k - 1 - t) as f64;
+            let color = ViridisRGB::get_color(frac);
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(p as f64, y), (p as f64 + 1.0, y + 1.0)],
+                    color.filled(),
+                )))
+                .map_err(|e| drawing_error(path, e))?;
+            let ink = if frac > 0.6 { BLACK } else { WHITE };
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    format!("{}", counts[[t, p]].round()),
+                    (p as f64 + 0.35, y + 0.6),
+                    ("sans-serif", 14).into_font().color(&ink),
+                )))
+                .map_err(|e| drawing_error(path, e))?;
+        }
+    }
+    root.present().map_err(|e| drawing_error(path, e))?;
+    Ok(())
+}

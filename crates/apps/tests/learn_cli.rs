@@ -1,4 +1,5 @@
-//! End-to-end runs of the `mnist` and `quantum-chemistry` binaries on small data.
+//! End-to-end runs of the `mnist`, `quantum-chemistry` and `rotated-textures` binaries on
+//! small data.
 
 use scattering_apps::idx::write_idx;
 use std::path::Path;
@@ -251,4 +252,106 @@ fn quantum_chemistry_beats_the_mean_and_reports_both_feature_sets() {
         "computed first: {err}"
     );
     assert!(!bad_out.exists());
+}
+
+/// Rotated copies (bilinear, about the centre, central `size` square) of a committed
+/// texture, written as `{class}_{angle}.png`.
+fn write_rotated(dir: &Path, class: &str, angles: &[u32], size: u32) {
+    let src = image::open(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../data/textures/{class}.png")),
+    )
+    .unwrap()
+    .to_luma8();
+    let (w, h) = src.dimensions();
+    let (cy, cx) = ((h as f64 - 1.0) / 2.0, (w as f64 - 1.0) / 2.0);
+    let px = |y: f64, x: f64| src.get_pixel(x as u32, y as u32)[0] as f64;
+    for &a in angles {
+        let (c, s) = ((a as f64).to_radians().cos(), (a as f64).to_radians().sin());
+        let off = (size as f64 - 1.0) / 2.0;
+        let img = image::GrayImage::from_fn(size, size, |j, i| {
+            let (y, x) = (i as f64 - off, j as f64 - off);
+            let (sy, sx) = (cy + c * y - s * x, cx + s * y + c * x);
+            let (y0, x0) = (sy.floor(), sx.floor());
+            let (fy, fx) = (sy - y0, sx - x0);
+            let v = (1.0 - fy) * ((1.0 - fx) * px(y0, x0) + fx * px(y0, x0 + 1.0))
+                + fy * ((1.0 - fx) * px(y0 + 1.0, x0) + fx * px(y0 + 1.0, x0 + 1.0));
+            image::Luma([v.round() as u8])
+        });
+        img.save(dir.join(format!("{class}_{a:03}.png"))).unwrap();
+    }
+}
+
+#[test]
+fn rotated_textures_quick_run_on_rotated_copies() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for class in ["brick", "grass", "gravel"] {
+        write_rotated(&data, class, &[0, 30, 60], 160);
+    }
+    let out = dir.path().join("out");
+    let run = Command::new(env!("CARGO_BIN_EXE_rotated-textures"))
+        .args([
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .args(["--quick", "--patch", "64", "-L", "4"])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(m["classes"].as_array().unwrap().len(), 3);
+    assert_eq!(m["angles"], serde_json::json!([0, 30, 60]));
+    let protocols = m["protocols"].as_array().unwrap();
+    assert_eq!(protocols[0]["name"], "train_one_angle");
+    assert_eq!(protocols[1]["name"], "random_half");
+    let err = |p: usize, f: &str, c: &str| {
+        protocols[p]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["features"] == f && r["classifier"] == c)
+            .and_then(|r| r["error"].as_f64())
+            .unwrap()
+    };
+    for p in 0..2 {
+        for f in ["translation", "rigid_motion"] {
+            for c in ["affine", "logistic"] {
+                assert!((0.0..=1.0).contains(&err(p, f, c)));
+            }
+        }
+    }
+    // Three textures this different are told apart from one training angle.
+    assert!(err(0, "rigid_motion", "affine") < 0.2);
+    for f in [
+        "patches.png",
+        "error_by_angle.png",
+        "confusion_rigid_motion.png",
+        "table.md",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    // A folder without the naming is refused with a one-line cause, nothing written.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out2 = dir.path().join("out2");
+    let run = Command::new(env!("CARGO_BIN_EXE_rotated-textures"))
+        .args([
+            "--data",
+            empty.to_str().unwrap(),
+            "--out",
+            out2.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let msg = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success() && msg.contains("at least 2"), "{msg}");
+    assert!(!out2.join("metrics.json").exists());
 }
