@@ -103,12 +103,18 @@ impl AngularBank {
             let xi = 0.75 * PI / 2f64.powi(kk as i32);
             let sigma = xi / 3.0;
             // The correction is computed on the periodised bumps, so the mean is exactly 0.
-            let bump: Vec<f64> = (0..l).map(|m| periodic(&|w| gauss(w, xi, sigma), m)).collect();
+            let bump: Vec<f64> = (0..l)
+                .map(|m| periodic(&|w| gauss(w, xi, sigma), m))
+                .collect();
             let centred: Vec<f64> = (0..l)
                 .map(|m| periodic(&|w| gauss(w, 0.0, sigma), m))
                 .collect();
             let beta = bump[0] / centred[0];
-            let hat_up: Vec<f64> = bump.iter().zip(&centred).map(|(b, c)| b - beta * c).collect();
+            let hat_up: Vec<f64> = bump
+                .iter()
+                .zip(&centred)
+                .map(|(b, c)| b - beta * c)
+                .collect();
             // Spin -1 is the mirror: hat(-m).
             let hat_down: Vec<f64> = (0..l).map(|m| hat_up[(l - m) % l]).collect();
             raw.push((kk, 1, hat_up));
