@@ -41,6 +41,7 @@ pub mod cv;
 pub mod error;
 pub mod estimator;
 pub mod kernel_approx;
+pub mod kernel_classifier;
 pub mod kernel_ridge;
 pub mod linalg;
 pub mod logistic;
@@ -57,6 +58,7 @@ pub use cv::{
 pub use error::{LearnError, Result};
 pub use estimator::{Fit, Predict, Standardized, StandardizedModel, Targets};
 pub use kernel_approx::{Nystrom, NystromMap, RandomFourierFeatures, RandomFourierMap};
+pub use kernel_classifier::{median_sq_distance, NystromClassifier, NystromClassifierModel};
 pub use kernel_ridge::{Kernel, KernelRidge, KernelRidgeModel};
 pub use logistic::{Logistic, LogisticModel};
 pub use metrics::{error_rate, mae, rmse};
