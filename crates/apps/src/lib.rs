@@ -18,6 +18,7 @@ pub mod figures;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod idx;
+pub mod image_tar;
 pub mod io;
 pub mod molecules;
 pub mod plots;
