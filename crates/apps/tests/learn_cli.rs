@@ -355,3 +355,146 @@ fn rotated_textures_quick_run_on_rotated_copies() {
     assert!(!run.status.success() && msg.contains("at least 2"), "{msg}");
     assert!(!out2.join("metrics.json").exists());
 }
+
+/// A tar of 32 x 32 PNGs `{class}/{n}.png`: `flat` is a noisy uniform colour, `rows` and
+/// `cols` are stripes of random phase (told apart by orientation, not by colour).
+fn write_image_tar(path: &Path, per_class: usize, seed: u64) {
+    let mut state = seed.wrapping_add(1);
+    let mut rnd = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as usize
+    };
+    let mut b = tar::Builder::new(std::fs::File::create(path).unwrap());
+    for class in ["cols", "flat", "rows"] {
+        for n in 0..per_class {
+            let phase = rnd() % 6;
+            let tint = (rnd() % 80) as u8;
+            let mut noise = Vec::new();
+            for _ in 0..32 * 32 {
+                noise.push((rnd() % 40) as u8);
+            }
+            let img = image::RgbImage::from_fn(32, 32, |x, y| {
+                let on = match class {
+                    "rows" => (y as usize + phase) % 6 < 3,
+                    "cols" => (x as usize + phase) % 6 < 3,
+                    _ => false,
+                };
+                let v = if on { 180 } else { 60 } + noise[(y * 32 + x) as usize];
+                image::Rgb([v, v.saturating_sub(tint), v / 2 + tint])
+            });
+            let mut bytes = std::io::Cursor::new(Vec::new());
+            img.write_to(&mut bytes, image::ImageFormat::Png).unwrap();
+            let data = bytes.into_inner();
+            let mut h = tar::Header::new_ustar();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, format!("{class}/{n:04}.png"), data.as_slice())
+                .unwrap();
+        }
+    }
+    b.finish().unwrap();
+}
+
+#[test]
+fn cifar10_quick_run_on_a_synthetic_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = dir.path().join("train.tar");
+    let test = dir.path().join("test.tar");
+    write_image_tar(&train, 60, 1);
+    write_image_tar(&test, 10, 2);
+    let out = dir.path().join("out");
+    let run = Command::new(env!("CARGO_BIN_EXE_cifar10"))
+        .args(["--train", train.to_str().unwrap()])
+        .args(["--test", test.to_str().unwrap()])
+        .args(["--out", out.to_str().unwrap()])
+        .args(["--quick", "--tune", "30", "--landmarks", "40", "--no-cache"])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(m["classes"], serde_json::json!(["cols", "flat", "rows"]));
+    assert_eq!(m["test_size"], 30);
+    let results = m["results"].as_array().unwrap();
+    // 150 training images: the curve is 9, 37 and 150.
+    let top = results
+        .iter()
+        .map(|r| r["train_size"].as_u64().unwrap())
+        .max();
+    assert_eq!(top, Some(150));
+    for f in ["translation", "rigid_motion"] {
+        for c in ["logistic", "gaussian_nystrom"] {
+            let r = results
+                .iter()
+                .find(|r| r["features"] == f && r["classifier"] == c && r["train_size"] == 150)
+                .unwrap_or_else(|| panic!("{f}/{c} missing"));
+            let acc = r["accuracy"].as_f64().unwrap();
+            // Stripes against flat and rows against columns: scattering separates them.
+            assert!(acc >= 0.9, "{f}/{c}: accuracy {acc}");
+            assert!(r["seconds"].as_f64().unwrap() >= 0.0);
+        }
+    }
+    for f in [
+        "learning_curve.png",
+        "confusion.png",
+        "table.md",
+        "timings.json",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    // Held-out test split without --test, and errors as one line.
+    let run = Command::new(env!("CARGO_BIN_EXE_cifar10"))
+        .args(["--train", train.to_str().unwrap()])
+        .args(["--out", out.to_str().unwrap()])
+        .args([
+            "--quick",
+            "--validation",
+            "30",
+            "--tune",
+            "30",
+            "--no-cache",
+        ])
+        .args(["--features", "translation", "--landmarks", "40"])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(m["test_size"], 30);
+    assert_eq!(m["features"].as_object().unwrap().len(), 1);
+    for (args, needle) in [
+        (vec!["--features", "wavelets"], "--features"),
+        (vec!["--validation", "170"], "leave no training images"),
+        (vec!["--tune", "2"], "--tune"),
+    ] {
+        let run = Command::new(env!("CARGO_BIN_EXE_cifar10"))
+            .args(["--train", train.to_str().unwrap()])
+            .args(["--out", out.to_str().unwrap(), "--quick", "--no-cache"])
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(
+            !run.status.success() && err.contains(needle),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+    let run = Command::new(env!("CARGO_BIN_EXE_cifar10"))
+        .args(["--train", dir.path().join("none.tar").to_str().unwrap()])
+        .args(["--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+}
