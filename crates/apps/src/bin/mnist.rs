@@ -18,7 +18,9 @@ use scattering_apps::idx::{read_idx_images, read_idx_labels};
 use scattering_apps::io::Outputs;
 use scattering_apps::plots::{curves_png, Series};
 use scattering_apps::AppError;
-use scattering_learn::{error_rate, AffineSpace, Logistic, Standardizer};
+use scattering_learn::{
+    error_rate, AffineSpace, Logistic, NystromClassifier, NystromClassifierModel, Standardizer,
+};
 use scattering_transform::Scattering2dParams;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -62,9 +64,19 @@ struct Args {
         default_value = "pixels,scattering1,scattering2"
     )]
     features: Vec<String>,
-    /// Classifiers: logistic, affine.
+    /// Classifiers: logistic, affine, gaussian_nystrom (a Gaussian kernel through a Nystrom
+    /// map and one-vs-all ridge; width and penalty chosen on the last tenth of each
+    /// training set, then refitted on all of it).
     #[arg(long, value_delimiter = ',', default_value = "logistic,affine")]
     classifiers: Vec<String>,
+    /// Landmarks of the gaussian_nystrom classifier.
+    #[arg(long, default_value_t = 4000)]
+    landmarks: usize,
+    /// Sample the scattering twice as densely in each direction (Bruna and Mallat's
+    /// oversampling): the output grid of the image and of its copies moved by 2^(J-1)
+    /// pixels along each axis, interleaved (four times the features).
+    #[arg(long)]
+    oversample: bool,
     /// Number of scattering scales.
     #[arg(short = 'J', long = "J", default_value_t = 3)]
     j: usize,
@@ -129,6 +141,8 @@ struct FitTime {
 struct ScatParams {
     j: usize,
     l: usize,
+    /// Output grid sampled twice as densely (four offsets interleaved).
+    oversample: bool,
     scattering1_features: usize,
     scattering2_features: usize,
 }
@@ -144,10 +158,14 @@ fn bar(len: usize, what: &str) -> ProgressBar {
 
 /// Scattering of every image, flattened to (images, channels * h * w), with the order of
 /// every channel.
+/// With `oversample`, the output grid is sampled at the offsets `{0, 2^(J-1)}` along each
+/// axis (the image moved by that many pixels, zero-filled), laid out channel by channel:
+/// `[channel][offset][position]`, so a channel's columns stay together.
 fn scattering(
     images: &Array3<f64>,
     j: usize,
     l: usize,
+    oversample: bool,
 ) -> Result<(Array2<f64>, Vec<usize>), AppError> {
     let (n, m, w) = images.dim();
     let s = Scattering2dParams::new((m, w), j)
@@ -156,20 +174,69 @@ fn scattering(
         .build()?;
     let (c, h, v) = s.output_shape();
     let orders: Vec<usize> = s.meta().iter().map(|p| p.order).collect();
-    let mut out = Array2::zeros((n, c * h * v));
+    let half = 1usize << j.saturating_sub(1);
+    let offsets: Vec<(usize, usize)> = if oversample {
+        vec![(0, 0), (0, half), (half, 0), (half, half)]
+    } else {
+        vec![(0, 0)]
+    };
+    let no = offsets.len();
+    let mut out = Array2::zeros((n, c * no * h * v));
     let chunk = 512;
     let pb = bar(n, "images scattered");
     for start in (0..n).step_by(chunk) {
         let end = (start + chunk).min(n);
-        let sx = s.forward(images.slice(s![start..end, .., ..]))?;
-        let flat = sx
-            .into_shape_with_order((end - start, c * h * v))
-            .map_err(|e| AppError::Usage(e.to_string()))?;
-        out.slice_mut(s![start..end, ..]).assign(&flat);
+        let batch = images.slice(s![start..end, .., ..]);
+        for (o, &(dy, dx)) in offsets.iter().enumerate() {
+            // Content moved up and left by (dy, dx): the grid then samples (dy, dx) further on.
+            let moved = Array3::from_shape_fn(batch.dim(), |(b, i, k)| {
+                if i + dy < m && k + dx < w {
+                    batch[[b, i + dy, k + dx]]
+                } else {
+                    0.0
+                }
+            });
+            let sx = s.forward(moved.view())?;
+            for b in 0..end - start {
+                for ch in 0..c {
+                    let dst = (ch * no + o) * h * v;
+                    for (p, val) in sx.slice(s![b, ch, .., ..]).iter().enumerate() {
+                        out[[start + b, dst + p]] = *val;
+                    }
+                }
+            }
+        }
         pb.inc((end - start) as u64);
     }
     pb.finish_and_clear();
     Ok((out, orders))
+}
+
+/// The Gaussian-kernel classifier: width and penalty chosen with the last tenth of the
+/// rows held out, then fitted again on all rows with those values.
+fn nystrom_refit(
+    x: ArrayView2<f64>,
+    y: &[usize],
+    landmarks: usize,
+) -> Result<NystromClassifierModel, AppError> {
+    let n = x.nrows();
+    let cut = n - (n / 10).max(1);
+    let base = NystromClassifier {
+        n_landmarks: landmarks,
+        ..NystromClassifier::default()
+    };
+    let chosen = base.fit(
+        x.slice(s![..cut, ..]),
+        &y[..cut],
+        x.slice(s![cut.., ..]),
+        &y[cut..],
+    )?;
+    Ok(NystromClassifier {
+        gamma_scales: vec![chosen.gamma_scale],
+        alphas: vec![chosen.alpha],
+        ..base
+    }
+    .fit(x, y, x.slice(s![cut.., ..]), &y[cut..])?)
 }
 
 /// Columns of a flattened scattering output whose channel has order <= `max_order`.
@@ -192,9 +259,9 @@ fn run(args: Args) -> Result<(), AppError> {
         }
     }
     for c in &args.classifiers {
-        if !["logistic", "affine"].contains(&c.as_str()) {
+        if !["logistic", "affine", "gaussian_nystrom"].contains(&c.as_str()) {
             return Err(AppError::Usage(format!(
-                "unknown classifier '{c}' (logistic, affine)"
+                "unknown classifier '{c}' (logistic, affine, gaussian_nystrom)"
             )));
         }
     }
@@ -273,12 +340,18 @@ fn run(args: Args) -> Result<(), AppError> {
     let (scat, orders, cached) = if needs_scat {
         let cache = FeatureCache::new((!args.no_cache).then(|| args.cache.clone()))?;
         let key = fnv1a(
-            format!("mnist-scat2 J={} L={} {h}x{w}", args.j, args.l).as_bytes(),
+            format!(
+                "mnist-scat2 J={} L={} {h}x{w}{}",
+                args.j,
+                args.l,
+                if args.oversample { " oversampled" } else { "" }
+            )
+            .as_bytes(),
             hash_values(all.iter().copied()),
         );
         let mut orders = Vec::new();
         let (x, hit) = cache.get_or_compute("mnist-scattering", key, all.dim().0, || {
-            let (x, o) = scattering(&all, args.j, args.l)?;
+            let (x, o) = scattering(&all, args.j, args.l, args.oversample)?;
             orders = o;
             Ok(x)
         })?;
@@ -363,6 +436,10 @@ fn run(args: Args) -> Result<(), AppError> {
                         .fit(a.view(), y)?;
                         (model.predict(b.view())?, None, None)
                     }
+                    "gaussian_nystrom" => {
+                        let model = nystrom_refit(a.view(), y, args.landmarks)?;
+                        (model.predict(b.view())?, None, None)
+                    }
                     _ => {
                         let per_class = n / 10;
                         let grid: Vec<usize> = [
@@ -433,7 +510,12 @@ fn write_outputs(
     let mut sizes: Vec<usize> = results.iter().map(|r| r.train_size).collect();
     sizes.sort_unstable();
     sizes.dedup();
-    let mut table = format!("Test error (%) on {n_test} MNIST test images; scattering J={}, L={}, log(1e-3 + S), standardised.\n\n| training size |", args.j, args.l);
+    let mut table = format!(
+        "Test error (%) on {n_test} MNIST test images; scattering J={}, L={}{}, log(1e-3 + S), standardised.\n\n| training size |",
+        args.j,
+        args.l,
+        if args.oversample { ", oversampled by 2" } else { "" }
+    );
     for (f, c) in &cols {
         table += &format!(" {f} + {c} |");
     }
@@ -482,6 +564,7 @@ fn write_outputs(
             scattering: ScatParams {
                 j: args.j,
                 l: args.l,
+                oversample: args.oversample,
                 scattering1_features: dims.0,
                 scattering2_features: dims.1,
             },
