@@ -62,6 +62,25 @@ fn tomography_quick_reports_every_method_in_both_settings() {
         "{err}"
     );
     assert!(!bad.exists());
+    for (methods, needle) in [("scattering", "needs tv"), ("tv,wiener", "wiener")] {
+        let o = Command::new(env!("CARGO_BIN_EXE_tomography"))
+            .args([
+                "--quick",
+                "--methods",
+                methods,
+                "--out",
+                bad.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.trim().lines().count() == 1 && err.contains(needle),
+            "{err}"
+        );
+        assert!(!bad.exists());
+    }
 }
 
 fn metrics(dir: &std::path::Path) -> serde_json::Value {
