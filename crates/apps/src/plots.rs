@@ -45,6 +45,25 @@ fn bounds(series: &[Series], log: (bool, bool)) -> ((f64, f64), (f64, f64)) {
     (pad(x0, x1, log.0), pad(y0, y1, log.1))
 }
 
+/// A short axis label: three significant digits without trailing zeros, thousands as `k`
+/// from 10,000 up, exponents below 0.001 (log axes otherwise print `40000.0` beside `50000.0`).
+pub fn tick_label(v: f64) -> String {
+    let a = v.abs();
+    if !v.is_finite() || a == 0.0 {
+        return format!("{v}");
+    }
+    if a < 1e-3 {
+        return format!("{v:.0e}");
+    }
+    let (scaled, suffix) = if a >= 1e4 { (v / 1e3, "k") } else { (v, "") };
+    let digits = (2 - scaled.abs().log10().floor() as i32).max(0) as usize;
+    let mut t = format!("{scaled:.digits$}");
+    if t.contains('.') {
+        t = t.trim_end_matches('0').trim_end_matches('.').to_string();
+    }
+    t + suffix
+}
+
 /// Draws curves with markers and a legend; `log` selects logarithmic x and y axes.
 pub fn curves_png(
     path: &Path,
@@ -72,6 +91,8 @@ pub fn curves_png(
                 .x_desc(labels.0)
                 .y_desc(labels.1)
                 .label_style(("sans-serif", 15))
+                .x_label_formatter(&|v| tick_label(*v))
+                .y_label_formatter(&|v| tick_label(*v))
                 .draw()
                 .map_err(|e| drawing_error(path, e))?;
             for (k, s) in series.iter().enumerate() {
@@ -173,6 +194,24 @@ pub fn scatter_png(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tick_labels_are_short() {
+        let cases = [
+            (40000.0, "40k"),
+            (12500.0, "12.5k"),
+            (2656.0, "2656"),
+            (54.0, "54"),
+            (0.25, "0.25"),
+            (0.0123456, "0.0123"),
+            (-3.5, "-3.5"),
+            (0.0002, "2e-4"),
+            (0.0, "0"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(tick_label(v), want, "{v}");
+        }
+    }
 
     /// A figure that cannot be written names the file and the system's reason, not
     /// plotters' `Debug` output.
