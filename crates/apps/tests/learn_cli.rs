@@ -117,6 +117,61 @@ fn mnist_runs_caches_features_and_rejects_missing_files() {
         assert!(&bytes(f) == b, "{f} changed between runs");
     }
 
+    // The Gaussian kernel on the oversampled grid: four times the features, still separating.
+    let dense = dir.path().join("dense");
+    let o = Command::new(env!("CARGO_BIN_EXE_mnist"))
+        .args([
+            "--train-images",
+            dir.path().join("train-images").to_str().unwrap(),
+        ])
+        .args([
+            "--train-labels",
+            dir.path().join("train-labels").to_str().unwrap(),
+        ])
+        .args([
+            "--test-images",
+            dir.path().join("test-images").to_str().unwrap(),
+        ])
+        .args([
+            "--test-labels",
+            dir.path().join("test-labels").to_str().unwrap(),
+        ])
+        .args([
+            "--out",
+            dense.to_str().unwrap(),
+            "--no-cache",
+            "--oversample",
+        ])
+        .args([
+            "--features",
+            "scattering2",
+            "--classifiers",
+            "gaussian_nystrom",
+        ])
+        .args([
+            "--landmarks",
+            "60",
+            "--train-sizes",
+            "120",
+            "-J",
+            "2",
+            "-L",
+            "4",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let d: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dense.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(d["scattering"]["oversample"], true);
+    assert_eq!(
+        d["scattering"]["scattering2_features"].as_u64().unwrap(),
+        4 * m["scattering"]["scattering2_features"].as_u64().unwrap()
+    );
+    let row = &d["results"][0];
+    assert_eq!(row["classifier"], "gaussian_nystrom");
+    assert!(row["test_error"].as_f64().unwrap() < 0.1, "{row}");
+
     let bad_out = dir.path().join("bad");
     let bad = Command::new(env!("CARGO_BIN_EXE_mnist"))
         .args([
