@@ -172,6 +172,41 @@ fn mnist_runs_caches_features_and_rejects_missing_files() {
     assert_eq!(row["classifier"], "gaussian_nystrom");
     assert!(row["test_error"].as_f64().unwrap() < 0.1, "{row}");
 
+    // A run that would not fit in memory is refused before it starts, in one line.
+    let o = Command::new(env!("CARGO_BIN_EXE_mnist"))
+        .env("SCATTERING_MEMORY_LIMIT_GB", "0.0001")
+        .args([
+            "--train-images",
+            dir.path().join("train-images").to_str().unwrap(),
+        ])
+        .args([
+            "--train-labels",
+            dir.path().join("train-labels").to_str().unwrap(),
+        ])
+        .args([
+            "--test-images",
+            dir.path().join("test-images").to_str().unwrap(),
+        ])
+        .args([
+            "--test-labels",
+            dir.path().join("test-labels").to_str().unwrap(),
+        ])
+        .args([
+            "--out",
+            dense.join("refused").to_str().unwrap(),
+            "--no-cache",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let last = err.trim().lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("mnist: ") && last.contains("is available"),
+        "{err}"
+    );
+    assert!(!dense.join("refused").exists());
+
     let bad_out = dir.path().join("bad");
     let bad = Command::new(env!("CARGO_BIN_EXE_mnist"))
         .args([

@@ -15,7 +15,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{s, Array2, Array3, ArrayView2, Axis};
 use scattering_apps::cache::{fnv1a, hash_values, FeatureCache};
 use scattering_apps::idx::{read_idx_images, read_idx_labels};
-use scattering_apps::io::Outputs;
+use scattering_apps::io::{gb, memory_budget_bytes, Outputs};
 use scattering_apps::plots::{curves_png, Series};
 use scattering_apps::AppError;
 use scattering_learn::{
@@ -239,6 +239,41 @@ fn nystrom_refit(
     .fit(x, y, x.slice(s![cut.., ..]), &y[cut..])?)
 }
 
+/// Refuses a run whose features would not fit in memory: the scattering of every image
+/// (f64), the working copy of one feature set, its standardised copy, and the Nystrom
+/// maps (each `rows x landmarks`, three alive at once).
+fn check_memory(
+    args: &Args,
+    (h, w): (usize, usize),
+    rows: usize,
+    n_train: usize,
+) -> Result<(), AppError> {
+    let mut per_row = 0u64;
+    if args.features.iter().any(|f| f.starts_with("scattering")) {
+        let (c, a, b) = Scattering2dParams::new((h, w), args.j)
+            .l(args.l)
+            .max_order(2)
+            .build()?
+            .output_shape();
+        let offsets = if args.oversample { 4 } else { 1 };
+        per_row = (c * a * b * offsets) as u64 * 8 * 3;
+    }
+    per_row = per_row.max((h * w) as u64 * 8 * 3);
+    let mut need = per_row * rows as u64;
+    if args.classifiers.iter().any(|c| c == "gaussian_nystrom") {
+        need += n_train as u64 * args.landmarks.min(n_train) as u64 * 8 * 3;
+    }
+    let budget = memory_budget_bytes();
+    if need > budget {
+        return Err(AppError::Usage(format!(
+            "{rows} images need about {} for features and kernel maps, {} is available; use smaller --train-sizes, --test-limit or fewer --landmarks",
+            gb(need),
+            gb(budget)
+        )));
+    }
+    Ok(())
+}
+
 /// Columns of a flattened scattering output whose channel has order <= `max_order`.
 fn select_orders(x: ArrayView2<f64>, orders: &[usize], max_order: usize) -> Array2<f64> {
     let per = x.ncols() / orders.len().max(1);
@@ -337,7 +372,8 @@ fn run(args: Args) -> Result<(), AppError> {
     let (_, h, w) = all.dim();
     let t0 = Instant::now();
     let needs_scat = args.features.iter().any(|f| f.starts_with("scattering"));
-    let (scat, orders, cached) = if needs_scat {
+    check_memory(&args, (h, w), all.dim().0, n_train)?;
+    let (mut scat, orders, cached) = if needs_scat {
         let cache = FeatureCache::new((!args.no_cache).then(|| args.cache.clone()))?;
         let key = fnv1a(
             format!(
@@ -386,8 +422,12 @@ fn run(args: Args) -> Result<(), AppError> {
     let total = args.features.len() * args.classifiers.len() * sizes.len();
     let pb = bar(total, "fits");
     let mut dims = (0, 0);
-    for fname in &args.features {
-        let x = match fname.as_str() {
+    for (i, fname) in args.features.iter().enumerate() {
+        // The last feature set that reads the scattering takes it rather than copying it.
+        let reused = args.features[i + 1..]
+            .iter()
+            .any(|f| f.starts_with("scattering"));
+        let mut x = match fname.as_str() {
             "pixels" => flat_pixels().map_err(|e| AppError::Usage(e.to_string()))?,
             "scattering1" => select_orders(
                 scat.as_ref()
@@ -396,7 +436,8 @@ fn run(args: Args) -> Result<(), AppError> {
                 &orders,
                 1,
             ),
-            _ => scat.clone().unwrap_or_default(),
+            _ if reused => scat.clone().unwrap_or_default(),
+            _ => scat.take().unwrap_or_default(),
         };
         if fname == "scattering1" {
             dims.0 = x.ncols();
@@ -406,11 +447,9 @@ fn run(args: Args) -> Result<(), AppError> {
         // Scattering coefficients are positive with heavy tails; log(eps + S) makes the classes
         // closer to Gaussian, which suits both linear classifiers.
         let scat_feature = fname.starts_with("scattering");
-        let x = if scat_feature && !args.no_log {
-            x.mapv(|v| (v + 1e-3).ln())
-        } else {
-            x
-        };
+        if scat_feature && !args.no_log {
+            x.mapv_inplace(|v| (v + 1e-3).ln());
+        }
         let (xtr, xte) = (x.slice(s![..n_train, ..]), x.slice(s![n_train.., ..]));
         for &n in &sizes {
             // Pixels stay in [0, 1]: standardising would blow up the nearly constant border.
