@@ -218,7 +218,7 @@ fn stratified_holdout(labels: &[usize], held: usize, seed: u64) -> (Vec<usize>, 
         out.extend_from_slice(&idx[..take]);
         rest.extend_from_slice(&idx[take..]);
     }
-    out.truncate(held.max(0));
+    out.truncate(held);
     (rest, out)
 }
 

@@ -227,13 +227,16 @@ fn bar(len: usize, what: &str) -> ProgressBar {
     b
 }
 
+/// A batch transform of patches `(n, M, N)` to `(n, channels, 1, 1)`.
+type Forward<'a> = dyn Fn(ndarray::ArrayView3<f64>) -> Result<ndarray::Array4<f64>, AppError> + 'a;
+
 /// `log(S + 1e-4)` of the order-1 and order-2 channels of `forward` (global averaging),
 /// one row per patch.
 fn features(
     patches: &Array3<f64>,
     orders: &[usize],
     what: &str,
-    forward: &dyn Fn(ndarray::ArrayView3<f64>) -> Result<ndarray::Array4<f64>, AppError>,
+    forward: &Forward,
 ) -> Result<Array2<f64>, AppError> {
     let keep: Vec<usize> = (0..orders.len()).filter(|&c| orders[c] > 0).collect();
     let n = patches.dim().0;

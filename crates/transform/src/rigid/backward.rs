@@ -179,11 +179,12 @@ impl<T: Real> RigidMotionScattering<T> {
                                 for th in 0..n_theta {
                                     let gc = &full[(c + th) * per..(c + th + 1) * per];
                                     self.lowpass_adjoint(gc, j2, &mut gs.gw[..len2], &mut bufs);
-                                    for t in 0..l {
-                                        let a = self.avg[th][t];
-                                        for ((d, yv), &w) in gs.gy[t][..len2]
+                                    for ((gyt, yt), &a) in
+                                        gs.gy.iter_mut().zip(y.iter()).zip(&self.avg[th]).take(l)
+                                    {
+                                        for ((d, yv), &w) in gyt[..len2]
                                             .iter_mut()
-                                            .zip(&y[t][..len2])
+                                            .zip(&yt[..len2])
                                             .zip(&gs.gw[..len2])
                                         {
                                             let nrm = yv.norm();
