@@ -44,6 +44,15 @@ fn write_bars(dir: &Path, prefix: &str, n: usize, seed: u64) {
     write_idx(&dir.join(format!("{prefix}-labels")), &[n], &lab).unwrap();
 }
 
+/// `mnist` reading the four IDX files `write_bars` left in `dir`.
+fn mnist_on(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mnist"));
+    for f in ["train-images", "train-labels", "test-images", "test-labels"] {
+        c.arg(format!("--{f}")).arg(dir.join(f));
+    }
+    c
+}
+
 #[test]
 fn mnist_runs_caches_features_and_rejects_missing_files() {
     let dir = tempfile::tempdir().unwrap();
@@ -52,24 +61,8 @@ fn mnist_runs_caches_features_and_rejects_missing_files() {
     let out = dir.path().join("out");
     let cache = dir.path().join("cache");
     let run = |threads: &str| {
-        Command::new(env!("CARGO_BIN_EXE_mnist"))
+        mnist_on(dir.path())
             .env("RAYON_NUM_THREADS", threads)
-            .args([
-                "--train-images",
-                dir.path().join("train-images").to_str().unwrap(),
-            ])
-            .args([
-                "--train-labels",
-                dir.path().join("train-labels").to_str().unwrap(),
-            ])
-            .args([
-                "--test-images",
-                dir.path().join("test-images").to_str().unwrap(),
-            ])
-            .args([
-                "--test-labels",
-                dir.path().join("test-labels").to_str().unwrap(),
-            ])
             .args([
                 "--out",
                 out.to_str().unwrap(),
@@ -119,23 +112,7 @@ fn mnist_runs_caches_features_and_rejects_missing_files() {
 
     // The Gaussian kernel on the oversampled grid: four times the features, still separating.
     let dense = dir.path().join("dense");
-    let o = Command::new(env!("CARGO_BIN_EXE_mnist"))
-        .args([
-            "--train-images",
-            dir.path().join("train-images").to_str().unwrap(),
-        ])
-        .args([
-            "--train-labels",
-            dir.path().join("train-labels").to_str().unwrap(),
-        ])
-        .args([
-            "--test-images",
-            dir.path().join("test-images").to_str().unwrap(),
-        ])
-        .args([
-            "--test-labels",
-            dir.path().join("test-labels").to_str().unwrap(),
-        ])
+    let o = mnist_on(dir.path())
         .args([
             "--out",
             dense.to_str().unwrap(),
@@ -173,24 +150,8 @@ fn mnist_runs_caches_features_and_rejects_missing_files() {
     assert!(row["test_error"].as_f64().unwrap() < 0.1, "{row}");
 
     // A run that would not fit in memory is refused before it starts, in one line.
-    let o = Command::new(env!("CARGO_BIN_EXE_mnist"))
+    let o = mnist_on(dir.path())
         .env("SCATTERING_MEMORY_LIMIT_GB", "0.0001")
-        .args([
-            "--train-images",
-            dir.path().join("train-images").to_str().unwrap(),
-        ])
-        .args([
-            "--train-labels",
-            dir.path().join("train-labels").to_str().unwrap(),
-        ])
-        .args([
-            "--test-images",
-            dir.path().join("test-images").to_str().unwrap(),
-        ])
-        .args([
-            "--test-labels",
-            dir.path().join("test-labels").to_str().unwrap(),
-        ])
         .args([
             "--out",
             dense.join("refused").to_str().unwrap(),

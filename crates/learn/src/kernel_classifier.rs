@@ -12,6 +12,7 @@
 use crate::error::{check_features, check_finite2, check_rows, LearnError, Result};
 use crate::kernel_approx::{Nystrom, NystromMap};
 use crate::kernel_ridge::Kernel;
+use crate::metrics::error_rate;
 use crate::ridge::{LinearModel, Ridge};
 use ndarray::{Array2, ArrayView2};
 use rand::rngs::StdRng;
@@ -100,8 +101,7 @@ fn argmax(scores: &Array2<f64>, classes: &[usize]) -> Vec<usize> {
 }
 
 fn accuracy(pred: &[usize], truth: &[usize]) -> f64 {
-    let hits = pred.iter().zip(truth).filter(|(p, t)| p == t).count();
-    hits as f64 / truth.len().max(1) as f64
+    1.0 - error_rate(pred, truth)
 }
 
 impl NystromClassifier {
