@@ -1,7 +1,8 @@
 //! Criterion benchmark of rigid-motion scattering (issue 24): a batch of 256 RGB images of
 //! 32 x 32 (768 channels, each transformed on its own), J = 3, L = 8 angles over the
 //! circle, K = 2 angular scales, order 2, reflect padding, in f64 and f32; beside it the
-//! translation scattering (Scattering2d, J = 3, L = 8) of the same batch.
+//! translation scattering (Scattering2d, J = 3, L = 8) of the same batch, and the backward
+//! pass of 32 images.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use scattering_benches::image_batch;
@@ -25,6 +26,12 @@ fn rigid(c: &mut Criterion) {
     let t = Scattering2dParams::new((32, 32), 3).l(8).build().unwrap();
     g.bench_function("translation_rgb256_32_J3_L8_f64", |b| {
         b.iter(|| t.forward(x.view()).unwrap())
+    });
+    // The backward pass (vector-Jacobian product) of 32 of those images, f64.
+    let xb = image_batch(3 * 32, 32);
+    let sx = s64.forward(xb.view()).unwrap();
+    g.bench_function("backward_rgb32_32_J3_L8_K2_f64", |b| {
+        b.iter(|| s64.backward(xb.view(), sx.view()).unwrap())
     });
     g.finish();
 }
