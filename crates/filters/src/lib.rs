@@ -33,6 +33,7 @@
 pub mod angular;
 pub mod bank1d;
 pub mod error;
+pub mod frequential;
 pub mod littlewood_paley;
 pub mod morlet1d;
 pub mod morlet2d;
@@ -43,6 +44,7 @@ pub mod wavelet2d;
 pub use angular::{AngularBank, AngularFilter};
 pub use bank1d::{AndenLayout, Bank1dParams, Filter1d, FilterBank1d, FrequencyLayout, Reduction};
 pub use error::{FilterError, Result};
+pub use frequential::{frequential_lowpass, FrequentialBank, FrequentialFilter};
 pub use morlet2d::{Filter2d, FilterBank2d, Spectrum2d};
 pub use solid_harmonic::{FnRadial3d, GaussianHarmonic, RadialProfile3d, SolidHarmonicBank};
 pub use wavelet::{FnWavelet, Gabor, Morlet, Wavelet1d};
