@@ -34,6 +34,7 @@
 pub mod common;
 pub mod error;
 pub mod image;
+pub mod joint;
 pub mod rigid;
 pub mod solid;
 pub mod time;
@@ -41,6 +42,7 @@ pub mod time;
 pub use common::{Averaging, Padding, Parallelism, Transform};
 pub use error::{Result, TransformError};
 pub use image::{PathMeta2d, Scattering2d, Scattering2dParams};
+pub use joint::{JointFormat, PathMetaJoint, TimeFrequencyParams, TimeFrequencyScattering};
 pub use rigid::{AngularAveraging, PathMetaRigid, RigidMotionParams, RigidMotionScattering};
 pub use scattering_engine::Real;
 pub use scattering_filters::Reduction;

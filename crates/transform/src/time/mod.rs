@@ -19,7 +19,7 @@ mod backward;
 mod blocked;
 mod forward;
 mod params;
-mod plan;
+pub(crate) mod plan;
 
 pub use blocked::BlockedScattering1d;
 pub use params::Scattering1dParams;

@@ -73,7 +73,7 @@ impl Scattering1dParams {
 /// T needs it), so a very long signal's padding costs no allocation of its length; below
 /// 2^22 samples the rule is Kymatio's exactly, above it the support is the same (it spans
 /// a few T, far below the length measured on).
-pub(super) fn padding_of(
+pub(crate) fn padding_of(
     padding: Padding,
     n: usize,
     t: usize,
@@ -286,10 +286,10 @@ impl<T: Real> Scattering1d<T> {
     }
 }
 
-pub(super) fn ceil_log2(m: usize) -> usize {
+pub(crate) fn ceil_log2(m: usize) -> usize {
     (usize::BITS - (m.max(1) - 1).leading_zeros()) as usize
 }
 
-pub(super) fn floor_log2(m: usize) -> usize {
+pub(crate) fn floor_log2(m: usize) -> usize {
     (usize::BITS - 1 - m.leading_zeros()) as usize
 }

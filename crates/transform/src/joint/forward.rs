@@ -1,0 +1,379 @@
+//! The forward pass. FFTs are unnormalised; a filter applied to a spectrum of length `m`
+//! and folded carries the `1 / m` of the inverse FFT that follows.
+
+use super::*;
+use crate::common::driver::for_each_sample;
+use crate::common::homogeneity::Rescale;
+use crate::common::padding::reflect_source;
+use ndarray::parallel::prelude::*;
+use ndarray::{ArrayD, ArrayView1, ArrayView2, ArrayViewMut2, ArrayViewMutD, Axis, IxDyn};
+
+/// In-place FFT of `buf` with a plan of its length.
+pub(super) fn fft<T: Real>(
+    plans: &Plans<T>,
+    level: usize,
+    buf: &mut [Cx<T>],
+    scratch: &mut [Cx<T>],
+) {
+    plans.levels[level].fwd.process_with_scratch(buf, scratch);
+}
+
+/// In-place unnormalised inverse FFT.
+pub(super) fn ifft<T: Real>(
+    plans: &Plans<T>,
+    level: usize,
+    buf: &mut [Cx<T>],
+    scratch: &mut [Cx<T>],
+) {
+    plans.levels[level].inv.process_with_scratch(buf, scratch);
+}
+
+/// The time range a path's coefficients are read from, and where they go.
+#[derive(Clone, Copy)]
+pub(super) struct Span {
+    /// First time index kept, at the output level.
+    pub start: usize,
+    /// Number kept.
+    pub len: usize,
+}
+
+impl<T: Real> TimeFrequencyScattering<T> {
+    /// Coefficients of a batch `(B, N)`: `(B, channels, rows, time)` or `(B, channels, time)`.
+    pub fn forward<A: Copy + Into<f64> + Sync>(&self, x: ArrayView2<A>) -> Result<ArrayD<T>> {
+        crate::common::checks::check_batch_shape("input", x.shape(), &self.sample_dims(), None)?;
+        crate::common::checks::check_finite(&x)?;
+        let shape: Vec<usize> = std::iter::once(x.shape()[0])
+            .chain(self.output_shape())
+            .collect();
+        let mut out = ArrayD::zeros(IxDyn(&shape));
+        self.exec
+            .install(|| self.forward_checked(x, out.view_mut()));
+        Ok(out)
+    }
+
+    pub(super) fn forward_checked<A: Copy + Into<f64> + Sync>(
+        &self,
+        x: ArrayView2<A>,
+        out: ArrayViewMutD<T>,
+    ) {
+        for_each_sample(
+            x,
+            out,
+            || self.workspace(false),
+            |ws, _, sig, mut o, spread| {
+                let r = Rescale::of::<T, _>(sig.iter().copied());
+                self.first_layer(ws, sig, r);
+                self.zeroth_order(ws);
+                self.all_paths(ws, spread);
+                self.write_output(ws, o.view_mut());
+                r.output(o.iter_mut());
+            },
+        );
+    }
+
+    /// `ws.x`: the spectrum of the padded signal; `z1`, `u1h` for every `n1`.
+    pub(super) fn first_layer<A: Copy + Into<f64>>(
+        &self,
+        ws: &mut Workspace<T>,
+        sig: ArrayView1<A>,
+        r: Rescale,
+    ) {
+        let n = self.params.n;
+        for (i, c) in ws.x.iter_mut().enumerate() {
+            *c = Cx::new(
+                T::of(r.input(sig[reflect_source(i, self.pad_left, n)])),
+                T::zero(),
+            );
+        }
+        let sc = &mut ws.lines.scratch;
+        fft(&self.plans, 0, &mut ws.x, sc);
+        let scale = T::of(1.0 / self.n_pad as f64);
+        for ((p, z1), u1h) in self.psi1.iter().zip(&mut ws.z1).zip(&mut ws.u1h) {
+            p.h.fold(&ws.x, scale, z1);
+            ifft(&self.plans, p.k1, z1, sc);
+            for (u, z) in u1h.iter_mut().zip(z1.iter()) {
+                *u = Cx::new(z.norm(), T::zero());
+            }
+            fft(&self.plans, p.k1, u1h, sc);
+        }
+    }
+
+    /// The zeroth order into `ws.s0`: `x * phi`, or the sum of the padded signal.
+    fn zeroth_order(&self, ws: &mut Workspace<T>) {
+        if self.params.average == Averaging::Global {
+            ws.s0[0] = ws.x[0].re;
+            return;
+        }
+        let m = self.n_pad >> self.s;
+        let l = &mut ws.lines;
+        if let Some(phi) = &self.phi[0] {
+            phi.fold(&ws.x, T::of(1.0 / self.n_pad as f64), &mut l.line[..m]);
+        }
+        ifft(&self.plans, self.s, &mut l.line[..m], &mut l.scratch);
+        for (o, c) in ws.s0.iter_mut().zip(&l.line[self.crop.clone()]) {
+            *o = c.re;
+        }
+    }
+
+    /// The time range of the output, at the level of the averaged coefficients.
+    pub(super) fn span(&self) -> Span {
+        Span {
+            start: self.crop.start,
+            len: self.t_out,
+        }
+    }
+
+    /// Every joint path into `ws.paths`; with `spread`, the second-order groups run in
+    /// parallel.
+    fn all_paths(&self, ws: &mut Workspace<T>, spread: bool) {
+        let n_first = self
+            .groups
+            .first()
+            .map_or(self.paths.len(), |g| g.paths.start);
+        let first_end = self.paths.get(n_first).map_or(self.path_len, |p| p.offset);
+        let (first, rest) = ws.paths.split_at_mut(first_end);
+        self.first_order_stack(&ws.u1h, &mut ws.lines);
+        self.scatter_stack(&mut ws.lines, 0..n_first, first);
+        // Disjoint output blocks, one per group.
+        let mut blocks = Vec::with_capacity(self.groups.len());
+        let mut rest = rest;
+        for g in &self.groups {
+            let last = &self.paths[g.paths.end - 1];
+            let len = last.offset + last.rows * self.t_out - self.paths[g.paths.start].offset;
+            let (b, r) = rest.split_at_mut(len);
+            blocks.push(b);
+            rest = r;
+        }
+        let u1h = &ws.u1h;
+        if spread && self.groups.len() > 1 {
+            blocks
+                .into_par_iter()
+                .zip(self.groups.par_iter())
+                .for_each_init(
+                    || self.lines(false),
+                    |lines, (block, g)| {
+                        self.second_order_stack(u1h, g, lines);
+                        self.scatter_stack(lines, g.paths.clone(), block);
+                    },
+                );
+        } else {
+            for (block, g) in blocks.into_iter().zip(&self.groups) {
+                self.second_order_stack(u1h, g, &mut ws.lines);
+                self.scatter_stack(&mut ws.lines, g.paths.clone(), block);
+            }
+        }
+    }
+
+    /// `S1` stacked along log-frequency, `(t, N_fr)` at level `s`, then its spectrum
+    /// along `n1`.
+    pub(super) fn first_order_stack(&self, u1h: &[Vec<Cx<T>>], l: &mut Lines<T>) {
+        let (m, nf) = (self.n_pad >> self.s, self.n_fr);
+        let z = Cx::new(T::zero(), T::zero());
+        l.stack[..m * nf].iter_mut().for_each(|c| *c = z);
+        for (n1, (p, uh)) in self.psi1.iter().zip(u1h).enumerate() {
+            if let Some(phi) = &self.phi[p.k1] {
+                phi.fold(uh, T::of(1.0 / uh.len() as f64), &mut l.line[..m]);
+            }
+            ifft(&self.plans, self.s, &mut l.line[..m], &mut l.scratch);
+            for (t, c) in l.line[..m].iter().enumerate() {
+                l.stack[t * nf + n1] = Cx::new(c.re, T::zero());
+            }
+        }
+        for row in l.stack[..m * nf].chunks_exact_mut(nf) {
+            fft(&self.plans_fr, 0, row, &mut l.scratch);
+        }
+    }
+
+    /// `U1 * psi2` for the `n1` of group `g`, stacked `(t, N_fr)` at level `j2`, then its
+    /// spectrum along `n1`.
+    pub(super) fn second_order_stack(&self, u1h: &[Vec<Cx<T>>], g: &Group, l: &mut Lines<T>) {
+        let p2 = &self.psi2[g.n2];
+        let (m, nf) = (self.n_pad >> p2.j, self.n_fr);
+        let z = Cx::new(T::zero(), T::zero());
+        l.stack[..m * nf].iter_mut().for_each(|c| *c = z);
+        for (n1, (p1, uh)) in self.psi1.iter().zip(u1h).take(g.n1_max).enumerate() {
+            if let Some(h) = &p2.levels[p1.k1] {
+                h.fold(uh, T::of(1.0 / uh.len() as f64), &mut l.line[..m]);
+            }
+            ifft(&self.plans, p2.j, &mut l.line[..m], &mut l.scratch);
+            for (t, c) in l.line[..m].iter().enumerate() {
+                l.stack[t * nf + n1] = *c;
+            }
+        }
+        for row in l.stack[..m * nf].chunks_exact_mut(nf) {
+            fft(&self.plans_fr, 0, row, &mut l.scratch);
+        }
+    }
+
+    /// The time length and level of a path's stack.
+    pub(super) fn stack_level(&self, path: &Path) -> usize {
+        match path.group {
+            Some(g) => self.psi2[self.groups[g].n2].j,
+            None => self.s,
+        }
+    }
+
+    /// Frequential filtering of the stack, modulus and the two averagings, for the paths
+    /// `range` (all on this stack); coefficients into `out` (the paths' blocks in order).
+    pub(super) fn scatter_stack(
+        &self,
+        l: &mut Lines<T>,
+        range: std::ops::Range<usize>,
+        out: &mut [T],
+    ) {
+        let base = self.paths[range.start].offset;
+        for path in &self.paths[range] {
+            let block = &mut out[path.offset - base..path.offset - base + path.rows * self.t_out];
+            self.frequential_filter(l, path);
+            let mf = self.n_fr >> self.fr[path.n_fr].k_fr;
+            let level = self.stack_level(path);
+            let m = self.n_pad >> level;
+            for (u, y) in l.u[..m * mf].iter_mut().zip(&l.y[..m * mf]) {
+                *u = y.norm();
+            }
+            let averaged = self.time_average(l, path, m, mf);
+            let Lines {
+                u,
+                w,
+                line,
+                line2,
+                scratch,
+                ..
+            } = l;
+            let src: &[T] = if averaged { w } else { u };
+            self.frequency_average(src, mf, path, self.span(), block, line, line2, scratch);
+        }
+    }
+
+    /// `l.y (t, N_fr >> k_fr)`: the stack filtered along `n1` by the path's frequential
+    /// filter and subsampled by `2^k_fr`.
+    pub(super) fn frequential_filter(&self, l: &mut Lines<T>, path: &Path) {
+        let f = &self.fr[path.n_fr];
+        let nf = self.n_fr;
+        let mf = nf >> f.k_fr;
+        let m = self.n_pad >> self.stack_level(path);
+        let scale = T::of(1.0 / nf as f64);
+        for (src, dst) in l.stack[..m * nf]
+            .chunks_exact(nf)
+            .zip(l.y[..m * mf].chunks_exact_mut(mf))
+        {
+            f.h.fold(src, scale, dst);
+            ifft(&self.plans_fr, f.k_fr, dst, &mut l.scratch);
+        }
+    }
+
+    /// Time averaging of `l.u (m, mf)` into `l.w (m_s, mf)` for second-order paths (local)
+    /// and the sum over time (global, any order, into `l.w (1, mf)`). False when the path
+    /// is already averaged (first order, local): use `l.u`.
+    fn time_average(&self, l: &mut Lines<T>, path: &Path, m: usize, mf: usize) -> bool {
+        if self.params.average == Averaging::Global {
+            for r in 0..mf {
+                let mut acc = T::zero();
+                for t in 0..m {
+                    acc += l.u[t * mf + r];
+                }
+                l.w[r] = acc;
+            }
+            return true;
+        }
+        let Some(g) = path.group else {
+            return false;
+        };
+        let level = self.psi2[self.groups[g].n2].j;
+        let ms = self.n_pad >> self.s;
+        let scale = T::of(1.0 / m as f64);
+        for r in 0..mf {
+            for t in 0..m {
+                l.line[t] = Cx::new(l.u[t * mf + r], T::zero());
+            }
+            fft(&self.plans, level, &mut l.line[..m], &mut l.scratch);
+            if let Some(phi) = &self.phi[level] {
+                phi.fold(&l.line[..m], scale, &mut l.line2[..ms]);
+            }
+            ifft(&self.plans, self.s, &mut l.line2[..ms], &mut l.scratch);
+            for t in 0..ms {
+                l.w[t * mf + r] = l.line2[t].re;
+            }
+        }
+        true
+    }
+
+    /// Averaging along log-frequency of `w (t, mf)` at the kept time indices, into
+    /// `block (rows, t_out)`.
+    #[allow(clippy::too_many_arguments)]
+    fn frequency_average(
+        &self,
+        w: &[T],
+        mf: usize,
+        path: &Path,
+        span: Span,
+        block: &mut [T],
+        line: &mut [Cx<T>],
+        line2: &mut [Cx<T>],
+        scratch: &mut [Cx<T>],
+    ) {
+        let f = &self.fr[path.n_fr];
+        let t_out = self.t_out;
+        for tt in 0..span.len {
+            let t = span.start + tt;
+            let src = &w[t * mf..(t + 1) * mf];
+            if f.spin == 0 || self.params.average_fr == Averaging::None {
+                for (r, &v) in src.iter().enumerate().take(path.rows) {
+                    block[r * t_out + tt] = v;
+                }
+            } else if self.params.average_fr == Averaging::Global {
+                block[tt] = src.iter().fold(T::zero(), |a, &v| a + v);
+            } else {
+                for (c, &v) in line[..mf].iter_mut().zip(src) {
+                    *c = Cx::new(v, T::zero());
+                }
+                fft(&self.plans_fr, f.k_fr, &mut line[..mf], scratch);
+                let rows = path.rows;
+                self.phi_f[f.k_fr].fold(&line[..mf], T::of(1.0 / mf as f64), &mut line2[..rows]);
+                ifft(&self.plans_fr, self.s_fr, &mut line2[..rows], scratch);
+                for (r, c) in line2[..rows].iter().enumerate() {
+                    block[r * t_out + tt] = c.re;
+                }
+            }
+        }
+    }
+
+    /// The coefficients of one sample in the output layout.
+    fn write_output(&self, ws: &Workspace<T>, mut o: ArrayViewMutD<T>) {
+        let t_out = self.t_out;
+        match self.params.format {
+            JointFormat::Joint => {
+                for (c, ch) in self.channels.iter().enumerate() {
+                    if let Some((p, _)) = ch {
+                        let path = &self.paths[*p];
+                        let src = &ws.paths[path.offset..path.offset + path.rows * t_out];
+                        let mut dst = o.index_axis_mut(Axis(0), c);
+                        for (d, s) in dst.iter_mut().zip(src) {
+                            *d = *s;
+                        }
+                    }
+                }
+            }
+            JointFormat::Time => {
+                let mut o2: ArrayViewMut2<T> = match o.view_mut().into_dimensionality() {
+                    Ok(v) => v,
+                    Err(_) => return,
+                };
+                for (c, ch) in self.channels.iter().enumerate() {
+                    let src = match ch {
+                        None => &ws.s0[..],
+                        Some((p, row)) => {
+                            let path = &self.paths[*p];
+                            let r = row.unwrap_or(0);
+                            let start = path.offset + r * t_out;
+                            &ws.paths[start..start + t_out]
+                        }
+                    };
+                    for (d, s) in o2.row_mut(c).iter_mut().zip(src) {
+                        *d = *s;
+                    }
+                }
+            }
+        }
+    }
+}
