@@ -2,9 +2,10 @@
 //! process and prints one JSON line (median and all run times in seconds, filter-build
 //! time, peak resident memory in MiB), for `scripts/bench-vs-kymatio`.
 
-use scattering_benches::{image_batch, input_batch, IMAGE_CONFIGS, TIME_CONFIGS};
+use scattering_benches::{image_batch, input_batch, IMAGE_CONFIGS, JOINT_CONFIGS, TIME_CONFIGS};
 use scattering_transform::{
     Result, Scattering1dParams, Scattering2dParams, SolidHarmonicScattering3dParams,
+    TimeFrequencyParams,
 };
 use std::time::Instant;
 
@@ -62,6 +63,7 @@ fn main() {
     let Some(name) = args.get(1) else {
         let mut names: Vec<_> = TIME_CONFIGS.iter().map(|c| c.name).collect();
         names.extend(IMAGE_CONFIGS.iter().map(|c| c.name));
+        names.extend(JOINT_CONFIGS.iter().map(|c| c.name));
         names.push(SOLID_CONFIG);
         eprintln!(
             "usage: bench-time CONFIG [REPEATS] [f64|f32]; configs: {}",
@@ -87,6 +89,29 @@ fn main() {
         .unwrap_or_else(|e| fail(e));
         let p = SolidHarmonicScattering3dParams::new((64, 64, 64), 2, 2);
         if f32 {
+            measure(
+                name,
+                precision,
+                repeats,
+                || p.build_f32(),
+                |s| s.forward(x.view()),
+            );
+        } else {
+            measure(
+                name,
+                precision,
+                repeats,
+                || p.build(),
+                |s| s.forward(x.view()),
+            );
+        }
+    } else if let Some(cfg) = JOINT_CONFIGS.iter().find(|c| c.name == name) {
+        let x = input_batch(cfg.batch, cfg.n);
+        let p = TimeFrequencyParams::new(cfg.n, cfg.j, cfg.j_fr)
+            .q(cfg.q)
+            .q_fr(cfg.q_fr);
+        if f32 {
+            let x = x.mapv(|v| v as f32);
             measure(
                 name,
                 precision,

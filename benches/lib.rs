@@ -36,6 +36,48 @@ pub const TIME_CONFIGS: [TimeConfig; 2] = [
     },
 ];
 
+/// A benchmark configuration of joint time-frequency scattering.
+#[derive(Debug, Clone, Copy)]
+pub struct JointConfig {
+    /// Short name used in reports.
+    pub name: &'static str,
+    /// Time scales.
+    pub j: usize,
+    /// Signal length.
+    pub n: usize,
+    /// Wavelets per octave (Q1, Q2).
+    pub q: (usize, usize),
+    /// Frequential scales and wavelets per octave.
+    pub j_fr: usize,
+    /// Frequential wavelets per octave.
+    pub q_fr: usize,
+    /// Batch size.
+    pub batch: usize,
+}
+
+/// The configurations of the audio issue, timed against Kymatio's numpy JTFS: case A's
+/// parameters at N = 2^14, and J = 10, Q = (12, 2), J_fr = 4 at N = 2^16.
+pub const JOINT_CONFIGS: [JointConfig; 2] = [
+    JointConfig {
+        name: "JTFS_J6_N16384_Q8-2_Jfr3_B16",
+        j: 6,
+        n: 1 << 14,
+        q: (8, 2),
+        j_fr: 3,
+        q_fr: 2,
+        batch: 16,
+    },
+    JointConfig {
+        name: "JTFS_J10_N65536_Q12-2_Jfr4_B4",
+        j: 10,
+        n: 1 << 16,
+        q: (12, 2),
+        j_fr: 4,
+        q_fr: 1,
+        batch: 4,
+    },
+];
+
 /// A deterministic pseudo-random batch (a linear congruential generator: no dependency,
 /// the same numbers on every machine).
 pub fn input_batch(batch: usize, n: usize) -> Array2<f64> {

@@ -452,3 +452,190 @@ pub fn confusion_png(
     root.present().map_err(|e| drawing_error(path, e))?;
     Ok(())
 }
+
+/// What the figure of joint time-frequency scattering shows for one signal.
+pub struct JointFigure {
+    /// The first-order spin-0 path, `(log-frequency row, time)`, row 0 the highest
+    /// frequency: the scalogram smoothed along log-frequency.
+    pub scalogram: Array2<f64>,
+    /// Centre frequency (cycles per sample) of each scalogram row.
+    pub row_xi: Vec<f64>,
+    /// Time axis of the scalogram.
+    pub axis: TimeAxis,
+    /// Second-order energy by `(n2, frequential wavelet)`, for spin +1 and spin -1.
+    pub up: Array2<f64>,
+    /// See `up`.
+    pub down: Array2<f64>,
+    /// Temporal modulation frequency of each `n2` (cycles per sample), rows of `up`.
+    pub xi2: Vec<f64>,
+    /// Frequential wavelet centre frequencies in cycles per octave, columns of `up`.
+    pub xi_fr: Vec<f64>,
+}
+
+/// Draws joint time-frequency scattering: the smoothed scalogram on top, and below it the
+/// second-order energy of each path for spin +1 (rising frequencies) beside spin -1
+/// (falling), on one log colour scale, with each spin's share of the energy.
+pub fn joint_scattering_png(
+    path: &Path,
+    tmp: &Path,
+    fig: &JointFigure,
+    title: &str,
+) -> Result<(), AppError> {
+    register_font();
+    let root = BitMapBackend::new(tmp, (1400, 1100)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| drawing_error(path, e))?;
+    let root = root
+        .titled(title, ("sans-serif", 24))
+        .map_err(|e| drawing_error(path, e))?;
+    let (top, bottom) = root.split_vertically(480);
+    let hz = |xi: f64| match fig.axis.sample_rate {
+        Some(sr) => format!("{:.0} Hz", xi * sr as f64),
+        None => format!("{xi:.3}"),
+    };
+    // Scalogram.
+    {
+        let (data, group) = shrink_columns(fig.scalogram.view(), 1100);
+        let logs = data.mapv(|v| (v.abs() + 1e-12).log10());
+        let hi = logs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let lo = hi - 4.0;
+        let (rows, frames) = data.dim();
+        let t_of = |c: f64| -> f64 {
+            let samples = c * (group * fig.axis.stride) as f64;
+            fig.axis
+                .sample_rate
+                .map_or(samples, |sr| samples / sr as f64)
+        };
+        let mut chart = ChartBuilder::on(&top)
+            .caption(
+                "order 1, spin 0: the scalogram |x * ψλ1| * φT, smoothed along log-frequency",
+                ("sans-serif", 18),
+            )
+            .margin(8)
+            .x_label_area_size(40)
+            .y_label_area_size(90)
+            .build_cartesian_2d(0f64..t_of(frames as f64), 0f64..rows.max(1) as f64)
+            .map_err(|e| drawing_error(path, e))?;
+        let xi = fig.row_xi.clone();
+        // Labels at row centres, at most about 12 of them.
+        let step = rows.div_ceil(12).max(1);
+        let ylabel = move |r: &f64| -> String {
+            let i = r.floor();
+            if (r - i - 0.5).abs() > 1e-9 || i < 0.0 {
+                return String::new();
+            }
+            let idx = rows.saturating_sub(1 + i as usize);
+            if idx % step != 0 {
+                return String::new();
+            }
+            xi.get(idx).map_or_else(String::new, |v| hz(*v))
+        };
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc(if fig.axis.sample_rate.is_some() {
+                "time (s)"
+            } else {
+                "time (samples)"
+            })
+            .y_desc("λ1 centre frequency")
+            .y_labels(2 * rows + 1)
+            .y_label_formatter(&ylabel)
+            .label_style(("sans-serif", 14))
+            .draw()
+            .map_err(|e| drawing_error(path, e))?;
+        let cells = (0..rows).flat_map(|r| (0..frames).map(move |c| (r, c)));
+        chart
+            .draw_series(cells.map(|(r, c)| {
+                let v = ((logs[[r, c]] - lo) / (hi - lo)).clamp(0.0, 1.0);
+                let y = (rows - 1 - r) as f64;
+                Rectangle::new(
+                    [(t_of(c as f64), y), (t_of(c as f64 + 1.0), y + 1.0)],
+                    ViridisRGB::get_color(v).filled(),
+                )
+            }))
+            .map_err(|e| drawing_error(path, e))?;
+    }
+    // Spin energies on a shared scale.
+    let total = fig.up.sum() + fig.down.sum();
+    let logs = |a: &Array2<f64>| a.mapv(|v| (v + 1e-30).log10());
+    let (lu, ld) = (logs(&fig.up), logs(&fig.down));
+    let hi = lu
+        .iter()
+        .chain(ld.iter())
+        .cloned()
+        .fold(f64::NEG_INFINITY, f64::max);
+    let lo = hi - 4.0;
+    let halves = bottom.split_evenly((1, 2));
+    let share = |a: &Array2<f64>| 100.0 * a.sum() / total.max(f64::MIN_POSITIVE);
+    let panels = [
+        (
+            format!("spin +1 (rising): {:.1}% of order-2 energy", share(&fig.up)),
+            &lu,
+        ),
+        (
+            format!(
+                "spin -1 (falling): {:.1}% of order-2 energy",
+                share(&fig.down)
+            ),
+            &ld,
+        ),
+    ];
+    for ((caption, l), area) in panels.iter().zip(halves.iter()) {
+        let (rows, cols) = l.dim();
+        let mut chart = ChartBuilder::on(area)
+            .caption(caption, ("sans-serif", 18))
+            .margin(10)
+            .x_label_area_size(50)
+            .y_label_area_size(90)
+            .build_cartesian_2d(0f64..cols.max(1) as f64, 0f64..rows.max(1) as f64)
+            .map_err(|e| drawing_error(path, e))?;
+        let xi2 = fig.xi2.clone();
+        let xfr = fig.xi_fr.clone();
+        let sr = fig.axis.sample_rate;
+        let ylabel = move |r: &f64| -> String {
+            let i = r.floor();
+            if (r - i - 0.5).abs() > 1e-9 || i < 0.0 {
+                return String::new();
+            }
+            // Row 0 (the fastest modulation) at the top.
+            let idx = rows.saturating_sub(1 + i as usize);
+            xi2.get(idx).map_or_else(String::new, |v| match sr {
+                Some(s) => format!("{:.1} Hz", v * s as f64),
+                None => format!("{v:.4}"),
+            })
+        };
+        let xlabel = move |c: &f64| -> String {
+            let i = c.floor();
+            if (c - i - 0.5).abs() > 1e-9 || i < 0.0 {
+                return String::new();
+            }
+            xfr.get(i as usize)
+                .map_or_else(String::new, |v| format!("{v:.2}"))
+        };
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_labels(2 * cols + 1)
+            .y_labels(2 * rows + 1)
+            .x_label_formatter(&xlabel)
+            .y_label_formatter(&ylabel)
+            .x_desc("frequential wavelet (cycles per octave)")
+            .y_desc("λ2 temporal modulation")
+            .label_style(("sans-serif", 13))
+            .draw()
+            .map_err(|e| drawing_error(path, e))?;
+        let cells = (0..rows).flat_map(|r| (0..cols).map(move |c| (r, c)));
+        chart
+            .draw_series(cells.map(|(r, c)| {
+                let v = ((l[[r, c]] - lo) / (hi - lo)).clamp(0.0, 1.0);
+                let y = (rows - 1 - r) as f64;
+                Rectangle::new(
+                    [(c as f64, y), (c as f64 + 1.0, y + 1.0)],
+                    ViridisRGB::get_color(v).filled(),
+                )
+            }))
+            .map_err(|e| drawing_error(path, e))?;
+    }
+    root.present().map_err(|e| drawing_error(path, e))?;
+    Ok(())
+}

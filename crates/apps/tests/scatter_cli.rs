@@ -432,3 +432,80 @@ fn rigid_png_npy_batch_labels_and_errors() {
     );
     assert!(!bad.exists());
 }
+
+#[test]
+fn joint_equals_kymatio_on_case_a_draws_spins_and_refuses_bad_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let inp = repo("data/fixtures/kymatio-jtfs/case_a_input.npy");
+    let out = dir.path().join("jtfs.npy");
+    let png = dir.path().join("jtfs.png");
+    let (ok, err) = scatter(&[
+        "joint",
+        "--input",
+        p(&inp),
+        "--output",
+        p(&out),
+        "-J",
+        "6",
+        "-Q",
+        "8,2",
+        "--j-fr",
+        "3",
+        "--q-fr",
+        "2",
+        "--format",
+        "joint",
+        "--png",
+        p(&png),
+    ]);
+    assert!(ok, "{err}");
+    let got: ndarray::Array4<f64> = read_npy(&out).unwrap();
+    let want: ndarray::Array4<f64> =
+        read_npy(repo("data/fixtures/kymatio-jtfs/case_a_joint_output.npy")).unwrap();
+    assert_eq!(got.shape(), want.shape());
+    let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let e = got
+        .iter()
+        .zip(want.iter())
+        .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()))
+        / scale;
+    assert!(e < 1e-10, "relative error {e:e}");
+    assert_eq!(&std::fs::read(&png).unwrap()[1..4], b"PNG");
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.with_extension("meta.json")).unwrap())
+            .unwrap();
+    assert_eq!(meta["transform"], "joint");
+    assert_eq!(meta["channels"].as_array().unwrap().len(), 143);
+    assert_eq!(meta["channels"][8]["spin"], 0);
+    assert_eq!(meta["channels"][9]["spin"], 1);
+    // Time format, global time averaging: (batch, channel, 1).
+    let out2 = dir.path().join("jtfs_t.npy");
+    let (ok, err) = scatter(&[
+        "joint",
+        "--input",
+        p(&inp),
+        "--output",
+        p(&out2),
+        "-J",
+        "6",
+        "-T",
+        "global",
+    ]);
+    assert!(ok, "{err}");
+    let got: Array3<f64> = read_npy(&out2).unwrap();
+    assert_eq!(got.shape()[2], 1);
+    // Bad flags: one line, exit non-zero, nothing written.
+    for bad in [
+        vec!["-T", "soon"],
+        vec!["-F", "0", "--format", "joint"],
+        vec!["--stride", "3"],
+    ] {
+        let out3 = dir.path().join("bad.npy");
+        let mut args = vec!["joint", "--input", p(&inp), "--output", p(&out3)];
+        args.extend(bad.iter().copied());
+        let (ok, err) = scatter(&args);
+        assert!(!ok, "{bad:?} succeeded");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(!out3.exists());
+    }
+}

@@ -28,6 +28,59 @@ pub(super) fn ifft<T: Real>(
     plans.levels[level].inv.process_with_scratch(buf, scratch);
 }
 
+/// `stack (m, nf)`: the lines `(n1, m)` transposed, zero beyond `n1 < rows`; in blocks
+/// of time so that both sides stay in cache.
+fn transpose_into_stack<T: Real>(
+    lines: &[Cx<T>],
+    rows: usize,
+    m: usize,
+    nf: usize,
+    stack: &mut [Cx<T>],
+) {
+    const BLOCK: usize = 32;
+    let z = Cx::new(T::zero(), T::zero());
+    for t0 in (0..m).step_by(BLOCK) {
+        let t1 = (t0 + BLOCK).min(m);
+        for t in t0..t1 {
+            stack[t * nf + rows..(t + 1) * nf]
+                .iter_mut()
+                .for_each(|c| *c = z);
+        }
+        for n1 in 0..rows {
+            let line = &lines[n1 * m..(n1 + 1) * m];
+            for t in t0..t1 {
+                stack[t * nf + n1] = line[t];
+            }
+        }
+    }
+}
+
+/// `u (mf, m) = |y (m, mf)|`, transposed in blocks of time so that both sides stay in
+/// cache (the time averaging then reads contiguous rows).
+fn modulus_transposed<T: Real>(y: &[Cx<T>], m: usize, mf: usize, u: &mut [T]) {
+    const BLOCK: usize = 32;
+    let ld = row_stride(m);
+    for t0 in (0..m).step_by(BLOCK) {
+        let t1 = (t0 + BLOCK).min(m);
+        for r in 0..mf {
+            for t in t0..t1 {
+                let c = y[t * mf + r];
+                u[r * ld + t] = (c.re * c.re + c.im * c.im).sqrt();
+            }
+        }
+    }
+}
+
+/// Row stride of the `(mf, m)` modulus array: padded off a power of two, so the rows of a
+/// transposed block do not all fall in one cache set.
+pub(super) fn row_stride(m: usize) -> usize {
+    if m >= 64 {
+        m + 8
+    } else {
+        m
+    }
+}
+
 /// The time range a path's coefficients are read from, and where they go.
 #[derive(Clone, Copy)]
 pub(super) struct Span {
@@ -92,7 +145,8 @@ impl<T: Real> TimeFrequencyScattering<T> {
             p.h.fold(&ws.x, scale, z1);
             ifft(&self.plans, p.k1, z1, sc);
             for (u, z) in u1h.iter_mut().zip(z1.iter()) {
-                *u = Cx::new(z.norm(), T::zero());
+                // Not `norm()`: its overflow-safe `hypot` costs 8x a square root here.
+                *u = Cx::new((z.re * z.re + z.im * z.im).sqrt(), T::zero());
             }
             fft(&self.plans, p.k1, u1h, sc);
         }
@@ -168,20 +222,18 @@ impl<T: Real> TimeFrequencyScattering<T> {
     /// along `n1`.
     pub(super) fn first_order_stack(&self, u1h: &[Vec<Cx<T>>], l: &mut Lines<T>) {
         let (m, nf) = (self.n_pad >> self.s, self.n_fr);
-        let z = Cx::new(T::zero(), T::zero());
-        l.stack[..m * nf].iter_mut().for_each(|c| *c = z);
+        let n1_max = self.psi1.len();
         for (n1, (p, uh)) in self.psi1.iter().zip(u1h).enumerate() {
+            let line = &mut l.y[n1 * m..(n1 + 1) * m];
             if let Some(phi) = &self.phi[p.k1] {
-                phi.fold(uh, T::of(1.0 / uh.len() as f64), &mut l.line[..m]);
+                phi.fold(uh, T::of(1.0 / uh.len() as f64), line);
             }
-            ifft(&self.plans, self.s, &mut l.line[..m], &mut l.scratch);
-            for (t, c) in l.line[..m].iter().enumerate() {
-                l.stack[t * nf + n1] = Cx::new(c.re, T::zero());
-            }
+            ifft(&self.plans, self.s, line, &mut l.scratch);
+            // S1 is real: the imaginary part is rounding.
+            line.iter_mut().for_each(|c| c.im = T::zero());
         }
-        for row in l.stack[..m * nf].chunks_exact_mut(nf) {
-            fft(&self.plans_fr, 0, row, &mut l.scratch);
-        }
+        transpose_into_stack(&l.y[..n1_max * m], n1_max, m, nf, &mut l.stack[..m * nf]);
+        fft(&self.plans_fr, 0, &mut l.stack[..m * nf], &mut l.scratch);
     }
 
     /// `U1 * psi2` for the `n1` of group `g`, stacked `(t, N_fr)` at level `j2`, then its
@@ -189,20 +241,22 @@ impl<T: Real> TimeFrequencyScattering<T> {
     pub(super) fn second_order_stack(&self, u1h: &[Vec<Cx<T>>], g: &Group, l: &mut Lines<T>) {
         let p2 = &self.psi2[g.n2];
         let (m, nf) = (self.n_pad >> p2.j, self.n_fr);
-        let z = Cx::new(T::zero(), T::zero());
-        l.stack[..m * nf].iter_mut().for_each(|c| *c = z);
+        // Each n1's line into `l.y` (n1, t), then transposed into the stack (t, n1).
         for (n1, (p1, uh)) in self.psi1.iter().zip(u1h).take(g.n1_max).enumerate() {
+            let line = &mut l.y[n1 * m..(n1 + 1) * m];
             if let Some(h) = &p2.levels[p1.k1] {
-                h.fold(uh, T::of(1.0 / uh.len() as f64), &mut l.line[..m]);
+                h.fold(uh, T::of(1.0 / uh.len() as f64), line);
             }
-            ifft(&self.plans, p2.j, &mut l.line[..m], &mut l.scratch);
-            for (t, c) in l.line[..m].iter().enumerate() {
-                l.stack[t * nf + n1] = *c;
-            }
+            ifft(&self.plans, p2.j, line, &mut l.scratch);
         }
-        for row in l.stack[..m * nf].chunks_exact_mut(nf) {
-            fft(&self.plans_fr, 0, row, &mut l.scratch);
-        }
+        transpose_into_stack(
+            &l.y[..g.n1_max * m],
+            g.n1_max,
+            m,
+            nf,
+            &mut l.stack[..m * nf],
+        );
+        fft(&self.plans_fr, 0, &mut l.stack[..m * nf], &mut l.scratch);
     }
 
     /// The time length and level of a path's stack.
@@ -228,10 +282,18 @@ impl<T: Real> TimeFrequencyScattering<T> {
             let mf = self.n_fr >> self.fr[path.n_fr].k_fr;
             let level = self.stack_level(path);
             let m = self.n_pad >> level;
-            for (u, y) in l.u[..m * mf].iter_mut().zip(&l.y[..m * mf]) {
-                *u = y.norm();
-            }
+            modulus_transposed(&l.y[..m * mf], m, mf, &mut l.u);
             let averaged = self.time_average(l, path, m, mf);
+            // Row stride of what the frequency averaging reads.
+            let t_len = if averaged {
+                if self.params.average == Averaging::Global {
+                    1
+                } else {
+                    self.n_pad >> self.s
+                }
+            } else {
+                row_stride(m)
+            };
             let Lines {
                 u,
                 w,
@@ -241,7 +303,7 @@ impl<T: Real> TimeFrequencyScattering<T> {
                 ..
             } = l;
             let src: &[T] = if averaged { w } else { u };
-            self.frequency_average(src, mf, path, self.span(), block, line, line2, scratch);
+            self.frequency_average(src, mf, t_len, path, block, line, line2, scratch);
         }
     }
 
@@ -252,27 +314,23 @@ impl<T: Real> TimeFrequencyScattering<T> {
         let nf = self.n_fr;
         let mf = nf >> f.k_fr;
         let m = self.n_pad >> self.stack_level(path);
-        let scale = T::of(1.0 / nf as f64);
         for (src, dst) in l.stack[..m * nf]
             .chunks_exact(nf)
             .zip(l.y[..m * mf].chunks_exact_mut(mf))
         {
-            f.h.fold(src, scale, dst);
-            ifft(&self.plans_fr, f.k_fr, dst, &mut l.scratch);
+            f.fold.apply(src, dst);
         }
+        ifft(&self.plans_fr, f.k_fr, &mut l.y[..m * mf], &mut l.scratch);
     }
 
-    /// Time averaging of `l.u (m, mf)` into `l.w (m_s, mf)` for second-order paths (local)
-    /// and the sum over time (global, any order, into `l.w (1, mf)`). False when the path
-    /// is already averaged (first order, local): use `l.u`.
+    /// Time averaging of `l.u (mf, m)` into `l.w (mf, m_s)` for second-order paths
+    /// (local) and the sum over time (global, any order, into `l.w (mf, 1)`). False when
+    /// the path is already averaged (first order, local): use `l.u`.
     fn time_average(&self, l: &mut Lines<T>, path: &Path, m: usize, mf: usize) -> bool {
+        let ld = row_stride(m);
         if self.params.average == Averaging::Global {
-            for r in 0..mf {
-                let mut acc = T::zero();
-                for t in 0..m {
-                    acc += l.u[t * mf + r];
-                }
-                l.w[r] = acc;
+            for (w, row) in l.w[..mf].iter_mut().zip(l.u.chunks(ld)) {
+                *w = row[..m].iter().fold(T::zero(), |a, &v| a + v);
             }
             return true;
         }
@@ -282,31 +340,28 @@ impl<T: Real> TimeFrequencyScattering<T> {
         let level = self.psi2[self.groups[g].n2].j;
         let ms = self.n_pad >> self.s;
         let scale = T::of(1.0 / m as f64);
-        for r in 0..mf {
-            for t in 0..m {
-                l.line[t] = Cx::new(l.u[t * mf + r], T::zero());
-            }
-            fft(&self.plans, level, &mut l.line[..m], &mut l.scratch);
+        let (fine, coarse) = (&self.plans.levels[level], &self.plans.levels[self.s]);
+        for (row, w) in l.u.chunks(ld).zip(l.w[..ms * mf].chunks_exact_mut(ms)) {
+            // Real in, real out: half spectra.
+            l.rline[..m].copy_from_slice(&row[..m]);
+            fine.real_to_half(&mut l.rline[..m], &mut l.line[..m / 2 + 1], &mut l.scratch);
             if let Some(phi) = &self.phi[level] {
-                phi.fold(&l.line[..m], scale, &mut l.line2[..ms]);
+                phi.fold_half(&l.line[..m / 2 + 1], ms, scale, &mut l.line2[..ms / 2 + 1]);
             }
-            ifft(&self.plans, self.s, &mut l.line2[..ms], &mut l.scratch);
-            for t in 0..ms {
-                l.w[t * mf + r] = l.line2[t].re;
-            }
+            coarse.half_to_real(&mut l.line2[..ms / 2 + 1], &mut l.scratch, w);
         }
         true
     }
 
-    /// Averaging along log-frequency of `w (t, mf)` at the kept time indices, into
+    /// Averaging along log-frequency of `w (mf, t_len)` at the kept time indices, into
     /// `block (rows, t_out)`.
     #[allow(clippy::too_many_arguments)]
     fn frequency_average(
         &self,
         w: &[T],
         mf: usize,
+        t_len: usize,
         path: &Path,
-        span: Span,
         block: &mut [T],
         line: &mut [Cx<T>],
         line2: &mut [Cx<T>],
@@ -314,17 +369,18 @@ impl<T: Real> TimeFrequencyScattering<T> {
     ) {
         let f = &self.fr[path.n_fr];
         let t_out = self.t_out;
+        let span = self.span();
         for tt in 0..span.len {
             let t = span.start + tt;
-            let src = &w[t * mf..(t + 1) * mf];
+            let src = (0..mf).map(|r| w[r * t_len + t]);
             if f.spin == 0 || self.params.average_fr == Averaging::None {
-                for (r, &v) in src.iter().enumerate().take(path.rows) {
+                for (r, v) in src.enumerate().take(path.rows) {
                     block[r * t_out + tt] = v;
                 }
             } else if self.params.average_fr == Averaging::Global {
-                block[tt] = src.iter().fold(T::zero(), |a, &v| a + v);
+                block[tt] = src.fold(T::zero(), |a, v| a + v);
             } else {
-                for (c, &v) in line[..mf].iter_mut().zip(src) {
+                for (c, v) in line[..mf].iter_mut().zip(src) {
                     *c = Cx::new(v, T::zero());
                 }
                 fft(&self.plans_fr, f.k_fr, &mut line[..mf], scratch);

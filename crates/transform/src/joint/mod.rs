@@ -100,8 +100,40 @@ struct Psi2<T> {
 /// A frequential filter: spectrum on the `N_fr` axis, the subsampling after it.
 struct FrFilter<T> {
     h: SparseFilter<T>,
+    /// The filter-and-fold of one row, with the inverse FFT's `1 / N_fr`.
+    fold: FoldMap<T>,
     spin: i8,
     k_fr: usize,
+}
+
+/// Filtering a short spectrum and folding it by `2^k`, as a list of the bins that matter:
+/// frequential rows are short (tens to hundreds of bins) and many (one per time sample),
+/// so a flat loop beats [`SparseFilter::fold`]'s run bookkeeping.
+struct FoldMap<T> {
+    /// `(source bin, destination bin, weight)`.
+    entries: Vec<(u32, u32, T)>,
+}
+
+impl<T: Real> FoldMap<T> {
+    fn new(h: &[f64], m_out: usize, scale: f64) -> Self {
+        let peak = h.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        let entries = h
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.abs() > peak * 1e-14)
+            .map(|(i, &v)| (i as u32, (i % m_out) as u32, T::of(v * scale)))
+            .collect();
+        Self { entries }
+    }
+
+    /// `dst[i] = sum_f src[i + f m] h[i + f m] scale`.
+    fn apply(&self, src: &[Cx<T>], dst: &mut [Cx<T>]) {
+        dst.iter_mut()
+            .for_each(|c| *c = Cx::new(T::zero(), T::zero()));
+        for &(s, d, w) in &self.entries {
+            dst[d as usize] += src[s as usize] * w;
+        }
+    }
 }
 
 /// One joint path (a channel of the joint format).
@@ -357,6 +389,7 @@ impl<T: Real> TimeFrequencyScattering<T> {
             .iter()
             .map(|f| FrFilter {
                 h: SparseFilter::of(&f.h),
+                fold: FoldMap::new(&f.h, n_fr >> k_fr_of(f.j), 1.0 / n_fr as f64),
                 spin: f.spin,
                 k_fr: k_fr_of(f.j),
             })
@@ -611,6 +644,25 @@ impl<T: Real> TimeFrequencyScattering<T> {
         self.n_fr
     }
 
+    /// Bytes of the buffers one thread holds while transforming a sample (forward pass;
+    /// the backward pass holds about twice as much), to check a job's memory beforehand.
+    pub fn workspace_bytes(&self) -> usize {
+        let t_max = self
+            .groups
+            .iter()
+            .map(|g| self.n_pad >> self.psi2[g.n2].j)
+            .chain(std::iter::once(self.n_pad >> self.s))
+            .max()
+            .unwrap_or(1);
+        let u1: usize = self.psi1.iter().map(|p| self.n_pad >> p.k1).sum();
+        let reals = 2 * self.n_pad                      // x (complex)
+            + 4 * u1                                    // z1, u1h (complex)
+            + self.t_out + self.path_len                // s0, path blocks
+            + 6 * t_max * self.n_fr                     // stack, y (complex), u, w
+            + 4 * self.n_pad.max(self.n_fr); // line buffers
+        reals * std::mem::size_of::<T>()
+    }
+
     fn sample_dims(&self) -> Vec<usize> {
         vec![self.params.n]
     }
@@ -649,6 +701,7 @@ struct Lines<T> {
     /// Line buffers for the time and frequency low-passes.
     line: Vec<Cx<T>>,
     line2: Vec<Cx<T>>,
+    rline: Vec<T>,
     scratch: Vec<Cx<T>>,
     /// Backward only (empty in the forward pass): the gradient of the stack's spectrum,
     /// of the time-averaged and of the modulus coefficients.
@@ -673,10 +726,12 @@ impl<T: Real> TimeFrequencyScattering<T> {
         Lines {
             stack: vec![z; len],
             y: vec![z; len],
-            u: vec![T::zero(); len],
+            // Rows padded by `forward::row_stride`.
+            u: vec![T::zero(); len + 8 * self.n_fr],
             w: vec![T::zero(); len],
             line: vec![z; self.n_pad.max(self.n_fr)],
             line2: vec![z; self.n_pad.max(self.n_fr)],
+            rline: vec![T::zero(); self.n_pad],
             scratch: vec![z; self.plans.scratch_len.max(self.plans_fr.scratch_len)],
             gstack: if backward { vec![z; len] } else { Vec::new() },
             gw: if backward {

@@ -2,9 +2,12 @@
 //!
 //! ```text
 //! scatter time --input clip.wav --output out/clip.npy -J 8 -Q 8 --png out/clip.png
+//! scatter joint --input clip.wav --output out/joint.npy -J 8 -Q 8,2 --j-fr 3 --png out/joint.png
 //! ```
 //! writes `out/clip.npy` (batch, channel, time; float64, Kymatio's channel order),
 //! `out/clip.meta.json` (parameters and one label per channel) and the figure.
+
+mod joint;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -47,6 +50,9 @@ enum Kind {
     Rigid(RigidArgs),
     /// 3D solid harmonic scattering of volumes (.npy of shape (Z, Y, X) or (batch, Z, Y, X)).
     Solid(SolidArgs),
+    /// Joint time-frequency scattering of signals (.npy, .wav or .csv), Kymatio's
+    /// TimeFrequencyScattering: spin +1 paths follow rising frequencies, spin -1 falling.
+    Joint(joint::JointArgs),
 }
 
 #[derive(clap::Args)]
@@ -859,6 +865,7 @@ fn main() {
         Kind::Image(a) => image(a),
         Kind::Rigid(a) => rigid(a),
         Kind::Solid(a) => solid(a),
+        Kind::Joint(a) => joint::joint(a),
     };
     if let Err(e) = result {
         eprintln!("scatter: error: {e}");
