@@ -8,7 +8,6 @@ use super::forward::{fft, ifft};
 use super::*;
 use crate::common::driver::for_each_sample;
 use crate::common::homogeneity::Rescale;
-use crate::common::padding::reflect_source;
 use ndarray::{Array2, ArrayView2, ArrayViewD, ArrayViewMut1, ArrayViewMut2, Axis};
 use scattering_engine::fourier1d::modulus_backward;
 
@@ -58,7 +57,7 @@ impl<T: Real> TimeFrequencyScattering<T> {
     /// The output gradient of one sample into `ws.s0` and the path blocks `ws.paths`
     /// (rows the output does not show get zero).
     fn read_gradient(&self, ws: &mut Workspace<T>, g: ArrayViewD<T>) {
-        let t_out = self.t_out;
+        let t_out = self.layer.t_out;
         ws.paths.iter_mut().for_each(|v| *v = T::zero());
         ws.s0.iter_mut().for_each(|v| *v = T::zero());
         for (c, ch) in self.channels.iter().enumerate() {
@@ -83,7 +82,7 @@ impl<T: Real> TimeFrequencyScattering<T> {
     }
 
     /// Everything after the first layer, in reverse, into the input gradient `o`.
-    fn backward_one(&self, ws: &mut Workspace<T>, mut o: ArrayViewMut1<T>) {
+    fn backward_one(&self, ws: &mut Workspace<T>, o: ArrayViewMut1<T>) {
         let z = Cx::new(T::zero(), T::zero());
         for g in ws.gu1h.iter_mut() {
             g.iter_mut().for_each(|v| *v = z);
@@ -101,55 +100,23 @@ impl<T: Real> TimeFrequencyScattering<T> {
             self.scatter_stack_backward(l, g.paths.clone(), &ws.paths);
             self.second_order_stack_backward(l, g, &mut ws.gu1h);
         }
-        // First layer: gU1 = Re G gu1h, through the modulus, into the signal's spectrum
-        // (its buffer is free: the stacks are done).
+        // First layer, from the signal spectrum's gradient (its buffer is free: the
+        // stacks are done).
         let gx = &mut ws.x;
         gx.iter_mut().for_each(|c| *c = z);
-        let scale = T::of(1.0 / self.n_pad as f64);
-        for ((p, z1), gh) in self.psi1.iter().zip(&ws.z1).zip(ws.gu1h.iter_mut()) {
-            let m = gh.len();
-            ifft(&self.plans, p.k1, gh, &mut l.scratch);
-            for (g, c) in ws.gu1[..m].iter_mut().zip(gh.iter()) {
-                *g = c.re;
-            }
-            let gz = &mut l.line[..m];
-            modulus_backward(z1, &ws.gu1[..m], gz);
-            fft(&self.plans, p.k1, gz, &mut l.scratch);
-            gz.iter_mut().for_each(|c| *c *= scale);
-            p.h.tile_add(gz, gx);
+        if self.channels.first() == Some(&None) {
+            self.layer
+                .zeroth_order_backward(&ws.s0, gx, &mut l.line, &mut l.scratch);
         }
-        self.zeroth_order_backward(&ws.s0, gx, l);
-        ifft(&self.plans, 0, gx, &mut l.scratch);
-        o.fill(T::zero());
-        let n = self.params.n;
-        for (i, c) in gx.iter().enumerate() {
-            o[reflect_source(i, self.pad_left, n)] += c.re;
-        }
-    }
-
-    /// Adds the zeroth order's gradient to the signal spectrum's gradient `gx`.
-    fn zeroth_order_backward(&self, g0: &[T], gx: &mut [Cx<T>], l: &mut Lines<T>) {
-        if self.channels.first() != Some(&None) {
-            return;
-        }
-        if self.params.average == Averaging::Global {
-            // S0 = Re X[0], the sum of the padded signal.
-            gx[0].re += g0[0];
-            return;
-        }
-        let m = self.n_pad >> self.s;
-        let z = Cx::new(T::zero(), T::zero());
-        let line = &mut l.line[..m];
-        line.iter_mut().for_each(|c| *c = z);
-        for (c, &g) in line[self.crop.clone()].iter_mut().zip(g0) {
-            *c = Cx::new(g, T::zero());
-        }
-        fft(&self.plans, self.s, line, &mut l.scratch);
-        let scale = T::of(1.0 / self.n_pad as f64);
-        line.iter_mut().for_each(|c| *c *= scale);
-        if let Some(phi) = &self.phi[0] {
-            phi.tile_add(line, gx);
-        }
+        self.layer.first_layer_backward(
+            &ws.z1,
+            &mut ws.gu1h,
+            gx,
+            &mut ws.gu1,
+            &mut l.line,
+            &mut l.scratch,
+            o,
+        );
     }
 
     /// The gradient of the stack (time domain, `(t, N_fr)`, in `l.gstack`) from the
@@ -159,11 +126,11 @@ impl<T: Real> TimeFrequencyScattering<T> {
             return;
         };
         let nf = self.n_fr;
-        let m = self.n_pad >> self.stack_level(first);
+        let m = self.layer.len(self.stack_level(first));
         let z = Cx::new(T::zero(), T::zero());
         l.gstack[..m * nf].iter_mut().for_each(|c| *c = z);
         for path in &self.paths[range] {
-            let block = &grads[path.offset..path.offset + path.rows * self.t_out];
+            let block = &grads[path.offset..path.offset + path.rows * self.layer.t_out];
             let f = &self.fr[path.n_fr];
             let mf = nf >> f.k_fr;
             self.frequential_filter(l, path);
@@ -195,10 +162,14 @@ impl<T: Real> TimeFrequencyScattering<T> {
         block: &[T],
     ) -> bool {
         let f = &self.fr[path.n_fr];
-        let global = self.params.average == Averaging::Global;
+        let global = self.layer.global;
         let averaged = global || path.group.is_some();
         let span = self.span();
-        let t_len = if global { 1 } else { self.n_pad >> self.s };
+        let t_len = if global {
+            1
+        } else {
+            self.layer.len(self.layer.s)
+        };
         let Lines {
             gw,
             gu,
@@ -209,7 +180,7 @@ impl<T: Real> TimeFrequencyScattering<T> {
         } = l;
         let g = if averaged { gw } else { gu };
         g[..t_len * mf].iter_mut().for_each(|v| *v = T::zero());
-        let t_out = self.t_out;
+        let t_out = self.layer.t_out;
         for tt in 0..span.len {
             let t = span.start + tt;
             let dst = &mut g[t * mf..(t + 1) * mf];
@@ -251,7 +222,7 @@ impl<T: Real> TimeFrequencyScattering<T> {
         if !averaged {
             return;
         }
-        if self.params.average == Averaging::Global {
+        if self.layer.global {
             for t in 0..m {
                 l.gu[t * mf..(t + 1) * mf].copy_from_slice(&l.gw[..mf]);
             }
@@ -260,22 +231,24 @@ impl<T: Real> TimeFrequencyScattering<T> {
         let Some(g) = path.group else {
             return;
         };
-        let level = self.psi2[self.groups[g].n2].j;
-        let ms = self.n_pad >> self.s;
-        let z = Cx::new(T::zero(), T::zero());
-        let scale = T::of(1.0 / m as f64);
+        let level = self.layer.psi2[self.groups[g].n2].j;
+        let ms = self.layer.len(self.layer.s);
         for r in 0..mf {
+            // Column r of gw (t, mf) at level s, to column r of gu at level j2.
             for t in 0..ms {
-                l.line2[t] = Cx::new(l.gw[t * mf + r] * scale, T::zero());
+                l.rline[t] = l.gw[t * mf + r];
             }
-            fft(&self.plans, self.s, &mut l.line2[..ms], &mut l.scratch);
-            l.line[..m].iter_mut().for_each(|c| *c = z);
-            if let Some(phi) = &self.phi[level] {
-                phi.tile_add(&l.line2[..ms], &mut l.line[..m]);
-            }
-            ifft(&self.plans, level, &mut l.line[..m], &mut l.scratch);
+            let (g_in, g_out) = l.rline.split_at_mut(ms);
+            self.layer.lowpass_real_backward(
+                level,
+                g_in,
+                g_out,
+                &mut l.line,
+                &mut l.line2,
+                &mut l.scratch,
+            );
             for t in 0..m {
-                l.gu[t * mf + r] = l.line[t].re;
+                l.gu[t * mf + r] = g_out[t];
             }
         }
     }
@@ -283,38 +256,25 @@ impl<T: Real> TimeFrequencyScattering<T> {
     /// Adjoint of [`Self::first_order_stack`]'s averaging: the stack's gradient (real part)
     /// into `gu1h`.
     fn first_order_stack_backward(&self, l: &mut Lines<T>, gu1h: &mut [Vec<Cx<T>>]) {
-        let (m, nf) = (self.n_pad >> self.s, self.n_fr);
-        for (n1, (p, gh)) in self.psi1.iter().zip(gu1h.iter_mut()).enumerate() {
-            let scale = T::of(1.0 / gh.len() as f64);
+        let (m, nf) = (self.layer.len(self.layer.s), self.n_fr);
+        for (n1, gh) in gu1h.iter_mut().enumerate() {
             for t in 0..m {
-                l.line[t] = Cx::new(l.gstack[t * nf + n1].re * scale, T::zero());
+                l.line[t] = l.gstack[t * nf + n1];
             }
-            fft(&self.plans, self.s, &mut l.line[..m], &mut l.scratch);
-            if let Some(phi) = &self.phi[p.k1] {
-                phi.tile_add(&l.line[..m], gh);
-            }
+            self.layer
+                .s1_line_backward(n1, &mut l.line, gh, &mut l.scratch);
         }
     }
 
     /// Adjoint of [`Self::second_order_stack`]: the stack's gradient into `gu1h`.
     fn second_order_stack_backward(&self, l: &mut Lines<T>, g: &Group, gu1h: &mut [Vec<Cx<T>>]) {
-        let p2 = &self.psi2[g.n2];
-        let (m, nf) = (self.n_pad >> p2.j, self.n_fr);
-        for (n1, (p1, gh)) in self
-            .psi1
-            .iter()
-            .zip(gu1h.iter_mut())
-            .take(g.n1_max)
-            .enumerate()
-        {
-            let scale = T::of(1.0 / gh.len() as f64);
+        let (m, nf) = (self.layer.len(self.layer.psi2[g.n2].j), self.n_fr);
+        for (n1, gh) in gu1h.iter_mut().take(g.n1_max).enumerate() {
             for t in 0..m {
-                l.line[t] = l.gstack[t * nf + n1] * scale;
+                l.line[t] = l.gstack[t * nf + n1];
             }
-            fft(&self.plans, p2.j, &mut l.line[..m], &mut l.scratch);
-            if let Some(h) = &p2.levels[p1.k1] {
-                h.tile_add(&l.line[..m], gh);
-            }
+            self.layer
+                .y2_line_backward(n1, g.n2, &mut l.line, gh, &mut l.scratch);
         }
     }
 }

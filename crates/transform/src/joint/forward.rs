@@ -4,7 +4,6 @@
 use super::*;
 use crate::common::driver::for_each_sample;
 use crate::common::homogeneity::Rescale;
-use crate::common::padding::reflect_source;
 use ndarray::parallel::prelude::*;
 use ndarray::{ArrayD, ArrayView1, ArrayView2, ArrayViewMut2, ArrayViewMutD, Axis, IxDyn};
 
@@ -131,49 +130,23 @@ impl<T: Real> TimeFrequencyScattering<T> {
         sig: ArrayView1<A>,
         r: Rescale,
     ) {
-        let n = self.params.n;
-        for (i, c) in ws.x.iter_mut().enumerate() {
-            *c = Cx::new(
-                T::of(r.input(sig[reflect_source(i, self.pad_left, n)])),
-                T::zero(),
-            );
-        }
         let sc = &mut ws.lines.scratch;
-        fft(&self.plans, 0, &mut ws.x, sc);
-        let scale = T::of(1.0 / self.n_pad as f64);
-        for ((p, z1), u1h) in self.psi1.iter().zip(&mut ws.z1).zip(&mut ws.u1h) {
-            p.h.fold(&ws.x, scale, z1);
-            ifft(&self.plans, p.k1, z1, sc);
-            for (u, z) in u1h.iter_mut().zip(z1.iter()) {
-                // Not `norm()`: its overflow-safe `hypot` costs 8x a square root here.
-                *u = Cx::new((z.re * z.re + z.im * z.im).sqrt(), T::zero());
-            }
-            fft(&self.plans, p.k1, u1h, sc);
-        }
+        self.layer
+            .first_layer(sig, r, &mut ws.x, &mut ws.z1, &mut ws.u1h, sc);
     }
 
-    /// The zeroth order into `ws.s0`: `x * phi`, or the sum of the padded signal.
+    /// The zeroth order into `ws.s0`.
     fn zeroth_order(&self, ws: &mut Workspace<T>) {
-        if self.params.average == Averaging::Global {
-            ws.s0[0] = ws.x[0].re;
-            return;
-        }
-        let m = self.n_pad >> self.s;
         let l = &mut ws.lines;
-        if let Some(phi) = &self.phi[0] {
-            phi.fold(&ws.x, T::of(1.0 / self.n_pad as f64), &mut l.line[..m]);
-        }
-        ifft(&self.plans, self.s, &mut l.line[..m], &mut l.scratch);
-        for (o, c) in ws.s0.iter_mut().zip(&l.line[self.crop.clone()]) {
-            *o = c.re;
-        }
+        self.layer
+            .zeroth_order(&ws.x, &mut ws.s0, &mut l.line, &mut l.scratch);
     }
 
     /// The time range of the output, at the level of the averaged coefficients.
     pub(super) fn span(&self) -> Span {
         Span {
-            start: self.crop.start,
-            len: self.t_out,
+            start: self.layer.crop.start,
+            len: self.layer.t_out,
         }
     }
 
@@ -193,7 +166,7 @@ impl<T: Real> TimeFrequencyScattering<T> {
         let mut rest = rest;
         for g in &self.groups {
             let last = &self.paths[g.paths.end - 1];
-            let len = last.offset + last.rows * self.t_out - self.paths[g.paths.start].offset;
+            let len = last.offset + last.rows * self.layer.t_out - self.paths[g.paths.start].offset;
             let (b, r) = rest.split_at_mut(len);
             blocks.push(b);
             rest = r;
@@ -221,33 +194,25 @@ impl<T: Real> TimeFrequencyScattering<T> {
     /// `S1` stacked along log-frequency, `(t, N_fr)` at level `s`, then its spectrum
     /// along `n1`.
     pub(super) fn first_order_stack(&self, u1h: &[Vec<Cx<T>>], l: &mut Lines<T>) {
-        let (m, nf) = (self.n_pad >> self.s, self.n_fr);
-        let n1_max = self.psi1.len();
-        for (n1, (p, uh)) in self.psi1.iter().zip(u1h).enumerate() {
-            let line = &mut l.y[n1 * m..(n1 + 1) * m];
-            if let Some(phi) = &self.phi[p.k1] {
-                phi.fold(uh, T::of(1.0 / uh.len() as f64), line);
-            }
-            ifft(&self.plans, self.s, line, &mut l.scratch);
-            // S1 is real: the imaginary part is rounding.
-            line.iter_mut().for_each(|c| c.im = T::zero());
+        let (m, nf) = (self.layer.len(self.layer.s), self.n_fr);
+        let n1_max = self.layer.psi1.len();
+        // Each n1's line into `l.y` (n1, t), then transposed into the stack (t, n1).
+        for (n1, uh) in u1h.iter().enumerate() {
+            self.layer
+                .s1_line(n1, uh, &mut l.y[n1 * m..(n1 + 1) * m], &mut l.scratch);
         }
         transpose_into_stack(&l.y[..n1_max * m], n1_max, m, nf, &mut l.stack[..m * nf]);
+        // One call for all rows: rustfft transforms consecutive chunks of its length.
         fft(&self.plans_fr, 0, &mut l.stack[..m * nf], &mut l.scratch);
     }
 
     /// `U1 * psi2` for the `n1` of group `g`, stacked `(t, N_fr)` at level `j2`, then its
     /// spectrum along `n1`.
     pub(super) fn second_order_stack(&self, u1h: &[Vec<Cx<T>>], g: &Group, l: &mut Lines<T>) {
-        let p2 = &self.psi2[g.n2];
-        let (m, nf) = (self.n_pad >> p2.j, self.n_fr);
-        // Each n1's line into `l.y` (n1, t), then transposed into the stack (t, n1).
-        for (n1, (p1, uh)) in self.psi1.iter().zip(u1h).take(g.n1_max).enumerate() {
-            let line = &mut l.y[n1 * m..(n1 + 1) * m];
-            if let Some(h) = &p2.levels[p1.k1] {
-                h.fold(uh, T::of(1.0 / uh.len() as f64), line);
-            }
-            ifft(&self.plans, p2.j, line, &mut l.scratch);
+        let (m, nf) = (self.layer.len(self.layer.psi2[g.n2].j), self.n_fr);
+        for (n1, uh) in u1h.iter().take(g.n1_max).enumerate() {
+            self.layer
+                .y2_line(n1, g.n2, uh, &mut l.y[n1 * m..(n1 + 1) * m], &mut l.scratch);
         }
         transpose_into_stack(
             &l.y[..g.n1_max * m],
@@ -262,8 +227,8 @@ impl<T: Real> TimeFrequencyScattering<T> {
     /// The time length and level of a path's stack.
     pub(super) fn stack_level(&self, path: &Path) -> usize {
         match path.group {
-            Some(g) => self.psi2[self.groups[g].n2].j,
-            None => self.s,
+            Some(g) => self.layer.psi2[self.groups[g].n2].j,
+            None => self.layer.s,
         }
     }
 
@@ -277,19 +242,19 @@ impl<T: Real> TimeFrequencyScattering<T> {
     ) {
         let base = self.paths[range.start].offset;
         for path in &self.paths[range] {
-            let block = &mut out[path.offset - base..path.offset - base + path.rows * self.t_out];
+            let block =
+                &mut out[path.offset - base..path.offset - base + path.rows * self.layer.t_out];
             self.frequential_filter(l, path);
             let mf = self.n_fr >> self.fr[path.n_fr].k_fr;
-            let level = self.stack_level(path);
-            let m = self.n_pad >> level;
+            let m = self.layer.len(self.stack_level(path));
             modulus_transposed(&l.y[..m * mf], m, mf, &mut l.u);
             let averaged = self.time_average(l, path, m, mf);
             // Row stride of what the frequency averaging reads.
             let t_len = if averaged {
-                if self.params.average == Averaging::Global {
+                if self.layer.global {
                     1
                 } else {
-                    self.n_pad >> self.s
+                    self.layer.len(self.layer.s)
                 }
             } else {
                 row_stride(m)
@@ -313,7 +278,7 @@ impl<T: Real> TimeFrequencyScattering<T> {
         let f = &self.fr[path.n_fr];
         let nf = self.n_fr;
         let mf = nf >> f.k_fr;
-        let m = self.n_pad >> self.stack_level(path);
+        let m = self.layer.len(self.stack_level(path));
         for (src, dst) in l.stack[..m * nf]
             .chunks_exact(nf)
             .zip(l.y[..m * mf].chunks_exact_mut(mf))
@@ -328,7 +293,7 @@ impl<T: Real> TimeFrequencyScattering<T> {
     /// the path is already averaged (first order, local): use `l.u`.
     fn time_average(&self, l: &mut Lines<T>, path: &Path, m: usize, mf: usize) -> bool {
         let ld = row_stride(m);
-        if self.params.average == Averaging::Global {
+        if self.layer.global {
             for (w, row) in l.w[..mf].iter_mut().zip(l.u.chunks(ld)) {
                 *w = row[..m].iter().fold(T::zero(), |a, &v| a + v);
             }
@@ -337,18 +302,20 @@ impl<T: Real> TimeFrequencyScattering<T> {
         let Some(g) = path.group else {
             return false;
         };
-        let level = self.psi2[self.groups[g].n2].j;
-        let ms = self.n_pad >> self.s;
-        let scale = T::of(1.0 / m as f64);
-        let (fine, coarse) = (&self.plans.levels[level], &self.plans.levels[self.s]);
-        for (row, w) in l.u.chunks(ld).zip(l.w[..ms * mf].chunks_exact_mut(ms)) {
-            // Real in, real out: half spectra.
-            l.rline[..m].copy_from_slice(&row[..m]);
-            fine.real_to_half(&mut l.rline[..m], &mut l.line[..m / 2 + 1], &mut l.scratch);
-            if let Some(phi) = &self.phi[level] {
-                phi.fold_half(&l.line[..m / 2 + 1], ms, scale, &mut l.line2[..ms / 2 + 1]);
-            }
-            coarse.half_to_real(&mut l.line2[..ms / 2 + 1], &mut l.scratch, w);
+        let level = self.layer.psi2[self.groups[g].n2].j;
+        let ms = self.layer.len(self.layer.s);
+        let Lines {
+            u,
+            w,
+            rline,
+            line,
+            line2,
+            scratch,
+            ..
+        } = l;
+        for (row, w) in u.chunks(ld).zip(w[..ms * mf].chunks_exact_mut(ms)) {
+            self.layer
+                .lowpass_real(level, &row[..m], w, rline, line, line2, scratch);
         }
         true
     }
@@ -368,7 +335,7 @@ impl<T: Real> TimeFrequencyScattering<T> {
         scratch: &mut [Cx<T>],
     ) {
         let f = &self.fr[path.n_fr];
-        let t_out = self.t_out;
+        let t_out = self.layer.t_out;
         let span = self.span();
         for tt in 0..span.len {
             let t = span.start + tt;
@@ -396,7 +363,7 @@ impl<T: Real> TimeFrequencyScattering<T> {
 
     /// The coefficients of one sample in the output layout.
     fn write_output(&self, ws: &Workspace<T>, mut o: ArrayViewMutD<T>) {
-        let t_out = self.t_out;
+        let t_out = self.layer.t_out;
         match self.params.format {
             JointFormat::Joint => {
                 for (c, ch) in self.channels.iter().enumerate() {

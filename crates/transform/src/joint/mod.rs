@@ -20,16 +20,17 @@
 use crate::common::parallel::Executor;
 use crate::common::Averaging;
 use crate::error::{invalid, Result};
-use crate::time::plan::{floor_log2, padding_of};
+use crate::time::plan::floor_log2;
+use layer::{log2_exact, TimeLayer};
 use scattering_engine::fourier1d::{Plans, SparseFilter};
 use scattering_engine::{Cx, Real};
 use scattering_filters::frequential::frequential_lowpass;
-use scattering_filters::morlet1d::periodize;
-use scattering_filters::{Bank1dParams, FilterBank1d, FrequentialBank, Reduction};
+use scattering_filters::{FilterBank1d, FrequentialBank};
 use serde::Serialize;
 
 mod backward;
 mod forward;
+pub(crate) mod layer;
 mod params;
 
 pub use params::{JointFormat, TimeFrequencyParams};
@@ -82,19 +83,6 @@ pub struct PathMetaJoint {
     pub sigma_fr: Option<f64>,
     /// See `xi_fr`.
     pub j_fr: Option<usize>,
-}
-
-/// A first-order time wavelet: spectrum at the padded length, its scale, the level of `U1`.
-struct Psi1<T> {
-    h: SparseFilter<T>,
-    k1: usize,
-}
-
-/// A second-order time wavelet and its spectra at the levels of the `U1` it meets.
-struct Psi2<T> {
-    j: usize,
-    /// `levels[k1]`, present for the `k1` its paths use.
-    levels: Vec<Option<SparseFilter<T>>>,
 }
 
 /// A frequential filter: spectrum on the `N_fr` axis, the subsampling after it.
@@ -177,21 +165,10 @@ struct Group {
 /// ```
 pub struct TimeFrequencyScattering<T: Real = f64> {
     params: TimeFrequencyParams,
-    bank: FilterBank1d,
+    layer: TimeLayer<T>,
     fr_bank: FrequentialBank,
-    n_pad: usize,
-    pad_left: usize,
-    /// log2 of the time and log-frequency strides.
-    s: usize,
     s_fr: usize,
-    /// Crop of the time axis at level `s`.
-    crop: std::ops::Range<usize>,
-    t_out: usize,
     n_fr: usize,
-    /// Time low-pass `phi` at levels `0..=max_level`.
-    phi: Vec<Option<SparseFilter<T>>>,
-    psi1: Vec<Psi1<T>>,
-    psi2: Vec<Psi2<T>>,
     fr: Vec<FrFilter<T>>,
     /// Frequential averaging low-pass at levels `0..` (sum of folds).
     phi_f: Vec<SparseFilter<T>>,
@@ -202,64 +179,26 @@ pub struct TimeFrequencyScattering<T: Real = f64> {
     channels: Vec<Option<(usize, Option<usize>)>>,
     path_len: usize,
     meta: Vec<PathMetaJoint>,
-    plans: Plans<T>,
     plans_fr: Plans<T>,
     exec: Executor,
 }
 
-/// Whether `v` is a power of two; its log2.
-fn log2_exact(name: &'static str, v: usize) -> Result<usize> {
-    if v == 0 || !v.is_power_of_two() {
-        return Err(invalid(name, format!("must be a power of two, got {v}")));
-    }
-    Ok(floor_log2(v))
-}
-
 impl<T: Real> TimeFrequencyScattering<T> {
     fn new(params: TimeFrequencyParams) -> Result<Self> {
-        let (n, j, j_fr) = (params.n, params.j, params.j_fr);
-        if j == 0 || j > 24 {
-            return Err(invalid("J", format!("must be in 1..=24, got {j}")));
-        }
-        if n < (1 << j) {
-            return Err(invalid(
-                "N",
-                format!("signal length {n} is shorter than 2^J = {}", 1usize << j),
-            ));
-        }
+        let (j, j_fr) = (params.j, params.j_fr);
         if j_fr == 0 || j_fr > 12 {
             return Err(invalid("J_fr", format!("must be in 1..=12, got {j_fr}")));
         }
-        let t = match params.average {
-            Averaging::Local => params.t.unwrap_or(1 << j),
-            Averaging::Global => 1 << j,
-            Averaging::None => {
-                return Err(invalid(
-                    "average",
-                    "joint scattering averages in time locally or globally (Kymatio's T = 0 \
-                     gives no array output)",
-                ))
-            }
-        };
-        if t == 0 || t > n {
-            return Err(invalid("T", format!("must be in 1..=N = {n}, got {t}")));
-        }
-        let log2_t = floor_log2(t);
-        let s = match params.stride {
-            Some(v) => log2_exact("stride", v)?,
-            None => log2_t,
-        };
-        let mut bank_params = Bank1dParams::new(j, params.q, Some(t))?;
-        bank_params.reduction = Reduction::Sum;
-        let (n_pad, pad_left) = padding_of(crate::Padding::Reflect, n, t, bank_params.sigma_low())?;
-        if s > floor_log2(n_pad) {
-            return Err(invalid(
-                "stride",
-                format!("2^{s} exceeds the padded length {n_pad}"),
-            ));
-        }
-        let bank = FilterBank1d::new(n_pad, &bank_params)?;
-        let global = params.average == Averaging::Global;
+        let layer = TimeLayer::new(
+            params.n,
+            j,
+            params.q,
+            params.t,
+            params.stride,
+            params.average,
+            "joint scattering (Kymatio's T = 0 gives no array output)",
+        )?;
+        let bank = &layer.bank;
 
         // Log-frequency axis.
         let n_in_fr = (j + 1) * params.q.0;
@@ -309,79 +248,18 @@ impl<T: Real> TimeFrequencyScattering<T> {
             .max(s_fr);
         let phi_f_filter = frequential_lowpass(n_fr, f, max_level_fr)?;
 
-        // Time subsampling of every path.
-        let k1_of = |j1: usize| if global { j1 } else { j1.min(s) };
-        let psi1: Vec<Psi1<T>> = bank
-            .psi1
+        let mut groups: Vec<Group> = layer
+            .psi2
             .iter()
-            .map(|p| Psi1 {
-                h: SparseFilter::of(&p.levels[0]),
-                k1: k1_of(p.j),
+            .enumerate()
+            .filter(|(_, p)| p.n1_max > 0)
+            .map(|(n2, p)| Group {
+                n2,
+                n1_max: p.n1_max,
+                paths: 0..0,
             })
             .collect();
-        let mut max_level = s;
-        let mut psi2 = Vec::new();
-        let mut groups = Vec::new();
-        for (n2, p2) in bank.psi2.iter().enumerate() {
-            // psi1 scales never decrease along n1, so the n1 with j1 < j2 are a prefix.
-            let n1_max = bank.psi1.iter().take_while(|p1| p1.j < p2.j).count();
-            let mut levels = vec![None; p2.j + 1];
-            if n1_max > 0 {
-                if !global && p2.j > s {
-                    return Err(invalid(
-                        "stride",
-                        format!(
-                            "second-order wavelets reach scale 2^{}, beyond the stride 2^{s}; \
-                             use a stride of at least 2^{} (Kymatio refuses this too)",
-                            p2.j, p2.j
-                        ),
-                    ));
-                }
-                for p1 in &bank.psi1[..n1_max] {
-                    let k1 = k1_of(p1.j);
-                    if levels[k1].is_none() {
-                        levels[k1] = Some(SparseFilter::of(&periodize(
-                            &p2.levels[0],
-                            1 << k1,
-                            Reduction::Sum,
-                        )));
-                    }
-                }
-                max_level = max_level.max(p2.j);
-                groups.push(Group {
-                    n2,
-                    n1_max,
-                    paths: 0..0,
-                });
-            }
-            psi2.push(Psi2 { j: p2.j, levels });
-        }
-        for p in &psi1 {
-            if p.k1 > s {
-                return Err(invalid(
-                    "stride",
-                    format!(
-                        "first-order wavelets reach scale 2^{}, beyond the stride 2^{s}",
-                        p.k1
-                    ),
-                ));
-            }
-        }
-        if max_level > floor_log2(n_pad) || !n_pad.is_multiple_of(1 << max_level) {
-            return Err(invalid(
-                "J",
-                format!("the padded length {n_pad} cannot be subsampled by 2^{max_level}"),
-            ));
-        }
-        let phi_levels: Vec<Option<SparseFilter<T>>> = (0..=max_level)
-            .map(|k| {
-                Some(SparseFilter::of(&periodize(
-                    &bank.phi.levels[0],
-                    1 << k,
-                    Reduction::Sum,
-                )))
-            })
-            .collect();
+        let t_out = layer.t_out;
 
         // Frequential filters and the rows each path keeps.
         let fr: Vec<FrFilter<T>> = fr_bank
@@ -414,26 +292,6 @@ impl<T: Real> TimeFrequencyScattering<T> {
                 Averaging::None => 1 << jf,
             }
         };
-        let t_out = if global {
-            1
-        } else {
-            let (mut a, mut b) = (pad_left, pad_left + n);
-            for _ in 0..s {
-                a = a.div_ceil(2);
-                b = b.div_ceil(2);
-            }
-            b - a
-        };
-        let crop = if global {
-            0..1
-        } else {
-            let (mut a, mut b) = (pad_left, pad_left + n);
-            for _ in 0..s {
-                a = a.div_ceil(2);
-                b = b.div_ceil(2);
-            }
-            a..b
-        };
         let mut paths: Vec<Path> = Vec::new();
         let mut offset = 0;
         let mut push =
@@ -450,7 +308,7 @@ impl<T: Real> TimeFrequencyScattering<T> {
                 });
                 offset += rows * t_out;
             };
-        let n_psi1 = psi1.len();
+        let n_psi1 = layer.psi1.len();
         for (i, f) in fr.iter().enumerate() {
             if f.spin >= 0 {
                 push(&mut paths, None, i, n_psi1);
@@ -507,26 +365,17 @@ impl<T: Real> TimeFrequencyScattering<T> {
             }
         }
         let mut s_plan = Self {
-            plans: Plans::new(n_pad, max_level),
             plans_fr: Plans::new(n_fr, max_level_fr),
-            phi: phi_levels,
             phi_f: phi_f_filter
                 .levels
                 .iter()
                 .map(|h| SparseFilter::of(h))
                 .collect(),
             params,
-            bank,
+            layer,
             fr_bank,
-            n_pad,
-            pad_left,
-            s,
             s_fr,
-            crop,
-            t_out,
             n_fr,
-            psi1,
-            psi2,
             fr,
             paths,
             groups,
@@ -549,7 +398,7 @@ impl<T: Real> TimeFrequencyScattering<T> {
 
     /// Labels of the output channels.
     fn labels(&self) -> Vec<PathMetaJoint> {
-        let b = &self.bank;
+        let b = &self.layer.bank;
         self.channels
             .iter()
             .map(|ch| {
@@ -623,13 +472,13 @@ impl<T: Real> TimeFrequencyScattering<T> {
     /// Per-sample output shape: `[channels, rows, time]` (joint) or `[channels, time]`.
     pub fn output_shape(&self) -> Vec<usize> {
         match self.params.format {
-            JointFormat::Joint => vec![self.channels.len(), self.paths[0].rows, self.t_out],
-            JointFormat::Time => vec![self.channels.len(), self.t_out],
+            JointFormat::Joint => vec![self.channels.len(), self.paths[0].rows, self.layer.t_out],
+            JointFormat::Time => vec![self.channels.len(), self.layer.t_out],
         }
     }
     /// The time filter bank (at the padded length).
     pub fn bank(&self) -> &FilterBank1d {
-        &self.bank
+        &self.layer.bank
     }
     /// The frequential filter bank (at the log-frequency length `N_fr`).
     pub fn frequential_bank(&self) -> &FrequentialBank {
@@ -637,7 +486,7 @@ impl<T: Real> TimeFrequencyScattering<T> {
     }
     /// The padded time length and the left padding.
     pub fn padding(&self) -> (usize, usize) {
-        (self.n_pad, self.pad_left)
+        (self.layer.n_pad, self.layer.pad_left)
     }
     /// Length of the zero-padded log-frequency axis.
     pub fn n_fr(&self) -> usize {
@@ -650,16 +499,21 @@ impl<T: Real> TimeFrequencyScattering<T> {
         let t_max = self
             .groups
             .iter()
-            .map(|g| self.n_pad >> self.psi2[g.n2].j)
-            .chain(std::iter::once(self.n_pad >> self.s))
+            .map(|g| self.layer.n_pad >> self.layer.psi2[g.n2].j)
+            .chain(std::iter::once(self.layer.n_pad >> self.layer.s))
             .max()
             .unwrap_or(1);
-        let u1: usize = self.psi1.iter().map(|p| self.n_pad >> p.k1).sum();
-        let reals = 2 * self.n_pad                      // x (complex)
+        let u1: usize = self
+            .layer
+            .psi1
+            .iter()
+            .map(|p| self.layer.n_pad >> p.k1)
+            .sum();
+        let reals = 2 * self.layer.n_pad                      // x (complex)
             + 4 * u1                                    // z1, u1h (complex)
-            + self.t_out + self.path_len                // s0, path blocks
+            + self.layer.t_out + self.path_len                // s0, path blocks
             + 6 * t_max * self.n_fr                     // stack, y (complex), u, w
-            + 4 * self.n_pad.max(self.n_fr); // line buffers
+            + 4 * self.layer.n_pad.max(self.n_fr); // line buffers
         reals * std::mem::size_of::<T>()
     }
 
@@ -718,8 +572,8 @@ impl<T: Real> TimeFrequencyScattering<T> {
         let t_max = self
             .groups
             .iter()
-            .map(|g| self.n_pad >> self.psi2[g.n2].j)
-            .chain(std::iter::once(self.n_pad >> self.s))
+            .map(|g| self.layer.n_pad >> self.layer.psi2[g.n2].j)
+            .chain(std::iter::once(self.layer.n_pad >> self.layer.s))
             .max()
             .unwrap_or(1);
         let len = t_max * self.n_fr;
@@ -729,10 +583,10 @@ impl<T: Real> TimeFrequencyScattering<T> {
             // Rows padded by `forward::row_stride`.
             u: vec![T::zero(); len + 8 * self.n_fr],
             w: vec![T::zero(); len],
-            line: vec![z; self.n_pad.max(self.n_fr)],
-            line2: vec![z; self.n_pad.max(self.n_fr)],
-            rline: vec![T::zero(); self.n_pad],
-            scratch: vec![z; self.plans.scratch_len.max(self.plans_fr.scratch_len)],
+            line: vec![z; self.layer.n_pad.max(self.n_fr)],
+            line2: vec![z; self.layer.n_pad.max(self.n_fr)],
+            rline: vec![T::zero(); self.layer.n_pad],
+            scratch: vec![z; self.layer.plans.scratch_len.max(self.plans_fr.scratch_len)],
             gstack: if backward { vec![z; len] } else { Vec::new() },
             gw: if backward {
                 vec![T::zero(); len]
@@ -749,19 +603,33 @@ impl<T: Real> TimeFrequencyScattering<T> {
 
     fn workspace(&self, backward: bool) -> Workspace<T> {
         let z = Cx::new(T::zero(), T::zero());
-        let level = |k: usize| self.n_pad >> k;
+        let level = |k: usize| self.layer.n_pad >> k;
         Workspace {
-            x: vec![z; self.n_pad],
-            z1: self.psi1.iter().map(|p| vec![z; level(p.k1)]).collect(),
-            u1h: self.psi1.iter().map(|p| vec![z; level(p.k1)]).collect(),
-            s0: vec![T::zero(); self.t_out],
+            x: vec![z; self.layer.n_pad],
+            z1: self
+                .layer
+                .psi1
+                .iter()
+                .map(|p| vec![z; level(p.k1)])
+                .collect(),
+            u1h: self
+                .layer
+                .psi1
+                .iter()
+                .map(|p| vec![z; level(p.k1)])
+                .collect(),
+            s0: vec![T::zero(); self.layer.t_out],
             paths: vec![T::zero(); self.path_len],
             gu1h: if backward {
-                self.psi1.iter().map(|p| vec![z; level(p.k1)]).collect()
+                self.layer
+                    .psi1
+                    .iter()
+                    .map(|p| vec![z; level(p.k1)])
+                    .collect()
             } else {
                 Vec::new()
             },
-            gu1: vec![T::zero(); if backward { self.n_pad } else { 0 }],
+            gu1: vec![T::zero(); if backward { self.layer.n_pad } else { 0 }],
             lines: self.lines(backward),
         }
     }
