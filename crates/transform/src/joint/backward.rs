@@ -247,8 +247,8 @@ impl<T: Real> TimeFrequencyScattering<T> {
                 &mut l.line2,
                 &mut l.scratch,
             );
-            for t in 0..m {
-                l.gu[t * mf + r] = g_out[t];
+            for (t, &v) in g_out[..m].iter().enumerate() {
+                l.gu[t * mf + r] = v;
             }
         }
     }
