@@ -37,6 +37,7 @@ pub mod image;
 pub mod joint;
 pub mod rigid;
 pub mod solid;
+pub mod spiral;
 pub mod time;
 
 pub use common::{Averaging, Padding, Parallelism, Transform};
@@ -49,4 +50,5 @@ pub use scattering_filters::Reduction;
 pub use solid::{
     PathMeta3d, SolidHarmonicScattering3d, SolidHarmonicScattering3dParams, SolidScattering3dParams,
 };
+pub use spiral::{PathMetaSpiral, SpiralParams, SpiralScattering};
 pub use time::{BlockedScattering1d, PathMeta, PathMeta1d, Scattering1d, Scattering1dParams};

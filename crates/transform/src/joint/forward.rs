@@ -1,31 +1,12 @@
 //! The forward pass. FFTs are unnormalised; a filter applied to a spectrum of length `m`
 //! and folded carries the `1 / m` of the inverse FFT that follows.
 
+pub(super) use super::layer::{fft, ifft};
 use super::*;
 use crate::common::driver::for_each_sample;
 use crate::common::homogeneity::Rescale;
 use ndarray::parallel::prelude::*;
 use ndarray::{ArrayD, ArrayView1, ArrayView2, ArrayViewMut2, ArrayViewMutD, Axis, IxDyn};
-
-/// In-place FFT of `buf` with a plan of its length.
-pub(super) fn fft<T: Real>(
-    plans: &Plans<T>,
-    level: usize,
-    buf: &mut [Cx<T>],
-    scratch: &mut [Cx<T>],
-) {
-    plans.levels[level].fwd.process_with_scratch(buf, scratch);
-}
-
-/// In-place unnormalised inverse FFT.
-pub(super) fn ifft<T: Real>(
-    plans: &Plans<T>,
-    level: usize,
-    buf: &mut [Cx<T>],
-    scratch: &mut [Cx<T>],
-) {
-    plans.levels[level].inv.process_with_scratch(buf, scratch);
-}
 
 /// `stack (m, nf)`: the lines `(n1, m)` transposed, zero beyond `n1 < rows`; in blocks
 /// of time so that both sides stay in cache.

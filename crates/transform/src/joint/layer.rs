@@ -3,7 +3,6 @@
 //! the second-order wavelet coefficients `U1 * psi2` (complex, before any modulus), the
 //! time low-pass, and the adjoint of each.
 
-use super::forward::{fft, ifft};
 use crate::common::homogeneity::Rescale;
 use crate::common::padding::reflect_source;
 use crate::common::Averaging;
@@ -14,6 +13,26 @@ use scattering_engine::fourier1d::{modulus_backward, Plans, SparseFilter};
 use scattering_engine::{Cx, Real};
 use scattering_filters::morlet1d::periodize;
 use scattering_filters::{Bank1dParams, FilterBank1d, Reduction};
+
+/// In-place FFT of `buf` with a plan of its length.
+pub(crate) fn fft<T: Real>(
+    plans: &Plans<T>,
+    level: usize,
+    buf: &mut [Cx<T>],
+    scratch: &mut [Cx<T>],
+) {
+    plans.levels[level].fwd.process_with_scratch(buf, scratch);
+}
+
+/// In-place unnormalised inverse FFT.
+pub(crate) fn ifft<T: Real>(
+    plans: &Plans<T>,
+    level: usize,
+    buf: &mut [Cx<T>],
+    scratch: &mut [Cx<T>],
+) {
+    plans.levels[level].inv.process_with_scratch(buf, scratch);
+}
 
 /// A first-order time wavelet: spectrum at the padded length, the level of its `U1`.
 pub(crate) struct Psi1<T> {
