@@ -639,3 +639,139 @@ pub fn joint_scattering_png(
     root.present().map_err(|e| drawing_error(path, e))?;
     Ok(())
 }
+
+/// A labelled heat map of `values` (rows drawn top to bottom) on a log colour scale with
+/// four decades below the peak, in `area`.
+fn heat_panel(
+    path: &Path,
+    area: &DrawingArea<BitMapBackend, plotters::coord::Shift>,
+    caption: &str,
+    values: &Array2<f64>,
+    row_labels: &[String],
+    col_labels: &[String],
+    axes: (&str, &str),
+) -> Result<(), AppError> {
+    let (rows, cols) = values.dim();
+    let logs = values.mapv(|v| (v.abs() + 1e-30).log10());
+    let hi = logs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let lo = hi - 4.0;
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(50)
+        .y_label_area_size(100)
+        .build_cartesian_2d(0f64..cols.max(1) as f64, 0f64..rows.max(1) as f64)
+        .map_err(|e| drawing_error(path, e))?;
+    let centre = |v: &f64| -> Option<usize> {
+        let i = v.floor();
+        ((v - i - 0.5).abs() < 1e-9 && i >= 0.0).then_some(i as usize)
+    };
+    let rstep = rows.div_ceil(16).max(1);
+    let ylabel = |v: &f64| -> String {
+        centre(v)
+            .map(|i| rows.saturating_sub(1 + i))
+            .filter(|i| i % rstep == 0)
+            .and_then(|i| row_labels.get(i).cloned())
+            .unwrap_or_default()
+    };
+    let xlabel = |v: &f64| -> String {
+        centre(v)
+            .and_then(|i| col_labels.get(i).cloned())
+            .unwrap_or_default()
+    };
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_labels(2 * cols + 1)
+        .y_labels(2 * rows + 1)
+        .x_label_formatter(&xlabel)
+        .y_label_formatter(&ylabel)
+        .x_desc(axes.0)
+        .y_desc(axes.1)
+        .label_style(("sans-serif", 13))
+        .draw()
+        .map_err(|e| drawing_error(path, e))?;
+    let cells = (0..rows).flat_map(|r| (0..cols).map(move |c| (r, c)));
+    chart
+        .draw_series(cells.map(|(r, c)| {
+            let v = ((logs[[r, c]] - lo) / (hi - lo)).clamp(0.0, 1.0);
+            let y = (rows - 1 - r) as f64;
+            Rectangle::new(
+                [(c as f64, y), (c as f64 + 1.0, y + 1.0)],
+                ViridisRGB::get_color(v).filled(),
+            )
+        }))
+        .map_err(|e| drawing_error(path, e))?;
+    Ok(())
+}
+
+/// What the figure of spiral scattering shows for one signal.
+pub struct SpiralFigure {
+    /// First-order spiral energy by `(octave filter, chroma filter)`.
+    pub order1: Array2<f64>,
+    /// Second-order energy by `(n2, chroma filter)`, octave low-pass.
+    pub order2: Array2<f64>,
+    /// Signed chroma filter frequencies (cycles per octave), columns.
+    pub chroma: Vec<f64>,
+    /// Signed octave filter frequencies (cycles per octave), rows of `order1`.
+    pub octave: Vec<f64>,
+    /// Temporal modulation of each `n2` (cycles per sample), rows of `order2`.
+    pub xi2: Vec<f64>,
+    /// Sample rate, when known (rates in Hz then).
+    pub sample_rate: Option<u32>,
+}
+
+/// Draws spiral scattering: the first-order spiral energy by chroma and octave filter, and
+/// the second-order energy by temporal modulation and chroma filter, where a glissando
+/// draws its ridge (rate = speed x chroma frequency) on the spin of its direction.
+pub fn spiral_scattering_png(
+    path: &Path,
+    tmp: &Path,
+    fig: &SpiralFigure,
+    title: &str,
+) -> Result<(), AppError> {
+    register_font();
+    let root = BitMapBackend::new(tmp, (1400, 760)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| drawing_error(path, e))?;
+    let root = root
+        .titled(title, ("sans-serif", 24))
+        .map_err(|e| drawing_error(path, e))?;
+    let halves = root.split_evenly((1, 2));
+    let signed = |v: &f64| format!("{v:+.2}");
+    let chroma: Vec<String> = fig.chroma.iter().map(signed).collect();
+    let octave: Vec<String> = fig.octave.iter().map(signed).collect();
+    let xi2: Vec<String> = fig
+        .xi2
+        .iter()
+        .map(|v| match fig.sample_rate {
+            Some(sr) => format!("{:.1} Hz", v * sr as f64),
+            None => format!("{v:.2e}"),
+        })
+        .collect();
+    heat_panel(
+        path,
+        &halves[0],
+        "order 1: |S1 * chroma * octave| on the spiral",
+        &fig.order1,
+        &octave,
+        &chroma,
+        (
+            "chroma filter (cycles per octave)",
+            "octave filter (cycles per octave)",
+        ),
+    )?;
+    heat_panel(
+        path,
+        &halves[1],
+        "order 2: |U1 * ψλ2 * chroma| (octave low-pass)",
+        &fig.order2,
+        &xi2,
+        &chroma,
+        (
+            "chroma filter (cycles per octave)",
+            "λ2 temporal modulation",
+        ),
+    )?;
+    root.present().map_err(|e| drawing_error(path, e))?;
+    Ok(())
+}

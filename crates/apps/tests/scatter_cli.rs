@@ -509,3 +509,50 @@ fn joint_equals_kymatio_on_case_a_draws_spins_and_refuses_bad_flags() {
         assert!(!out3.exists());
     }
 }
+
+#[test]
+fn spiral_matches_the_library_draws_and_refuses_bad_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let x = signal(2048);
+    let inp = dir.path().join("x.npy");
+    write_npy(&inp, &x).unwrap();
+    let out = dir.path().join("sp.npy");
+    let png = dir.path().join("sp.png");
+    let (ok, err) = scatter(&[
+        "spiral",
+        "--input",
+        p(&inp),
+        "--output",
+        p(&out),
+        "-J",
+        "7",
+        "-Q",
+        "8,2",
+        "--png",
+        p(&png),
+    ]);
+    assert!(ok, "{err}");
+    let got: Array3<f64> = read_npy(&out).unwrap();
+    let want = scattering_transform::SpiralParams::new(2048, 7)
+        .q((8, 2))
+        .build()
+        .unwrap()
+        .forward(x.view())
+        .unwrap();
+    assert_eq!(got, want);
+    assert_eq!(&std::fs::read(&png).unwrap()[1..4], b"PNG");
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.with_extension("meta.json")).unwrap())
+            .unwrap();
+    assert_eq!(meta["transform"], "spiral");
+    assert_eq!(meta["channels"].as_array().unwrap().len(), got.shape()[1]);
+    for bad in [vec!["-T", "0"], vec!["--j-chroma", "5"], vec!["-Q", "2"]] {
+        let out3 = dir.path().join("bad.npy");
+        let mut args = vec!["spiral", "--input", p(&inp), "--output", p(&out3)];
+        args.extend(bad.iter().copied());
+        let (ok, err) = scatter(&args);
+        assert!(!ok, "{bad:?} succeeded");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(!out3.exists());
+    }
+}

@@ -365,6 +365,27 @@ impl<T: Real> SpiralScattering<T> {
         1 << self.layer.s
     }
 
+    /// Bytes of the buffers one thread holds while transforming a sample (forward pass;
+    /// the backward pass holds about twice as much), to check a job's memory beforehand.
+    pub fn workspace_bytes(&self) -> usize {
+        let level = |k: usize| self.layer.n_pad >> k;
+        let t_max = self
+            .groups
+            .iter()
+            .map(|&(n2, _)| level(self.layer.psi2[n2].j))
+            .chain(std::iter::once(level(self.layer.s)))
+            .max()
+            .unwrap_or(1);
+        let u1: usize = self.layer.psi1.iter().map(|p| level(p.k1)).sum();
+        let reals = 2 * self.layer.n_pad                // x (complex)
+            + 4 * u1                                    // z1, u1h (complex)
+            + 2 * t_max * self.grid_len()               // the grids (complex)
+            + t_max * self.pairs.len()                  // spiral means
+            + self.meta.len() * self.layer.t_out        // coefficients
+            + 6 * self.layer.n_pad; // line buffers
+        reals * std::mem::size_of::<T>()
+    }
+
     fn sample_dims(&self) -> Vec<usize> {
         vec![self.params.n]
     }

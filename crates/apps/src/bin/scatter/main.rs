@@ -8,6 +8,7 @@
 //! `out/clip.meta.json` (parameters and one label per channel) and the figure.
 
 mod joint;
+mod spiral;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -53,6 +54,9 @@ enum Kind {
     /// Joint time-frequency scattering of signals (.npy, .wav or .csv), Kymatio's
     /// TimeFrequencyScattering: spin +1 paths follow rising frequencies, spin -1 falling.
     Joint(joint::JointArgs),
+    /// Spiral scattering of signals (.npy, .wav or .csv): the scalogram rolled on the pitch
+    /// spiral (chroma within the octave, octave) and scattered along time, chroma and octave.
+    Spiral(spiral::SpiralArgs),
 }
 
 #[derive(clap::Args)]
@@ -866,6 +870,7 @@ fn main() {
         Kind::Rigid(a) => rigid(a),
         Kind::Solid(a) => solid(a),
         Kind::Joint(a) => joint::joint(a),
+        Kind::Spiral(a) => spiral::spiral(a),
     };
     if let Err(e) = result {
         eprintln!("scatter: error: {e}");
