@@ -593,6 +593,30 @@ impl Outputs {
         w.flush().map_err(|e| AppError::io(path, e))
     }
 
+    /// Writes a mono signal as a 16-bit PCM WAV file, scaled so that its peak sits at
+    /// 0.9 of full scale (a silent signal is written as zeros).
+    pub fn wav(&mut self, path: &Path, samples: &[f64], sample_rate: u32) -> Result<(), AppError> {
+        let tmp = self.temp_path(path)?;
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let err = |e: hound::Error| AppError::format(path, format!("cannot write WAV: {e}"));
+        let mut w = hound::WavWriter::create(&tmp, spec).map_err(err)?;
+        let peak = samples.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let gain = if peak > 0.0 && peak.is_finite() {
+            0.9 * f64::from(i16::MAX) / peak
+        } else {
+            0.0
+        };
+        for &v in samples {
+            w.write_sample((v * gain).round() as i16).map_err(err)?;
+        }
+        w.finalize().map_err(err)
+    }
+
     /// Writes a text file (tables, reports).
     pub fn text(&mut self, path: &Path, text: &str) -> Result<(), AppError> {
         let tmp = self.temp_path(path)?;

@@ -5,6 +5,7 @@
 use super::*;
 use crate::common::driver::for_each_sample;
 use crate::common::homogeneity::Rescale;
+use crate::joint::layer::fft;
 use ndarray::{Array2, ArrayView2, ArrayView3, ArrayViewMut2, Axis};
 use scattering_engine::fourier1d::modulus_backward;
 
@@ -55,38 +56,46 @@ impl<T: Real> SpiralScattering<T> {
     }
 
     /// `ws.ggrid`: the gradient of the grids (time domain) from that of the spiral means
-    /// `ws.v (pair, t)`, through the modulus, the pair filters and the 2D FFT.
+    /// `ws.v (pair, t)`, through the modulus, the chroma and octave filters and the 2D FFT.
     fn grid_backward(&self, ws: &mut Workspace<T>, m: usize) {
         let z = Cx::new(T::zero(), T::zero());
+        let (q1, no, lo, n_oct) = (self.params.q.0, self.n_oct_pad, self.oct_left, self.n_oct);
         let gl = self.grid_len();
-        let norm = T::of(1.0 / (self.params.q.0 * self.n_oct) as f64);
+        let norm = T::of(1.0 / (q1 * n_oct) as f64);
+        let nb = self.ho.len();
         ws.ggrid[..m * gl].iter_mut().for_each(|c| *c = z);
         for t in 0..m {
-            for (p, pair) in self.pairs.iter().enumerate() {
-                let spec = &ws.grid[t * gl..(t + 1) * gl];
-                for ((c, s), &h) in ws.cell.iter_mut().zip(spec).zip(&pair.h) {
-                    *c = s * h;
-                }
-                self.fft2(&mut ws.cell, true, &mut ws.line, &mut ws.scratch);
-                let g = ws.v[p * m + t] * norm;
-                let (no, lo) = (self.n_oct_pad, self.oct_left);
-                for row in ws.gu.chunks_exact_mut(no) {
-                    for (o, v) in row.iter_mut().enumerate() {
-                        *v = if (lo..lo + self.n_oct).contains(&o) {
-                            g
-                        } else {
-                            T::zero()
-                        };
+            self.octave_filtered(ws, t);
+            ws.gzt.iter_mut().for_each(|c| *c = z);
+            for a in 0..self.hc.len() {
+                for b in 0..nb {
+                    self.pair_on_spiral(ws, a, b);
+                    let g = ws.v[(a * nb + b) * m + t] * norm;
+                    ws.gu.iter_mut().for_each(|v| *v = g);
+                    // The cell's gradient, then through the chroma inverse FFT (adjoint:
+                    // the forward FFT) and the chroma filter.
+                    modulus_backward(&ws.cell, &ws.gu, &mut ws.gcell);
+                    fft(&self.plans_c, 0, &mut ws.gcell, &mut ws.scratch);
+                    let gzb = &mut ws.gzt[b * n_oct * q1..(b + 1) * n_oct * q1];
+                    for (row, src) in gzb.chunks_exact_mut(q1).zip(ws.gcell.chunks_exact(q1)) {
+                        for ((d, s), &h) in row.iter_mut().zip(src).zip(&self.hc[a]) {
+                            *d += s * h;
+                        }
                     }
                 }
-                modulus_backward(&ws.cell, &ws.gu, &mut ws.gcell);
-                self.fft2(&mut ws.gcell, false, &mut ws.line, &mut ws.scratch);
-                for ((a, g), &h) in ws.ggrid[t * gl..(t + 1) * gl]
-                    .iter_mut()
-                    .zip(&ws.gcell)
-                    .zip(&pair.h)
-                {
-                    *a += g * h;
+            }
+            // Through the octave restriction (zero elsewhere), inverse FFT and filter.
+            for (b, ho) in self.ho.iter().enumerate() {
+                for c in 0..q1 {
+                    ws.line[..no].iter_mut().for_each(|v| *v = z);
+                    for o in 0..n_oct {
+                        ws.line[lo + o] = ws.gzt[(b * n_oct + o) * q1 + c];
+                    }
+                    fft(&self.plans_o, 0, &mut ws.line[..no], &mut ws.scratch);
+                    let row = &mut ws.ggrid[t * gl + c * no..t * gl + (c + 1) * no];
+                    for ((d, s), &h) in row.iter_mut().zip(&ws.line[..no]).zip(ho) {
+                        *d += s * h;
+                    }
                 }
             }
             // Adjoint of the forward 2D FFT: the unnormalised inverse.
@@ -124,7 +133,7 @@ impl<T: Real> SpiralScattering<T> {
         }
         // Spiral paths: order 1 on S1's grid, then order 2 on each psi2's.
         let first = 1 + ws.u1h.len();
-        let n_pairs = self.pairs.len();
+        let n_pairs = self.n_pairs();
         let mut stages = vec![None];
         stages.extend(self.groups.iter().map(|&g| Some(g)));
         for (si, group) in stages.into_iter().enumerate() {

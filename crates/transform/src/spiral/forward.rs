@@ -59,7 +59,7 @@ impl<T: Real> SpiralScattering<T> {
             }
         }
         let first = 1 + ws.u1h.len();
-        let n_pairs = self.pairs.len();
+        let n_pairs = self.n_pairs();
         let ms = self.layer.len(self.layer.s);
         // Order 1 on the spiral: S1 is already averaged in time; crop or sum.
         self.grid_spectra(ws, None);
@@ -143,25 +143,55 @@ impl<T: Real> SpiralScattering<T> {
         m
     }
 
-    /// `ws.v (pair, t)`: the mean over the spiral of `|grid * pair|`, for `m` times.
-    fn spiral_means(&self, ws: &mut Workspace<T>, m: usize) {
+    /// `ws.zt (b, octave, chroma frequency)`: time `t`'s grid spectrum filtered along
+    /// octave by each octave filter, back in octaves, on the spiral's octaves only.
+    pub(super) fn octave_filtered(&self, ws: &mut Workspace<T>, t: usize) {
+        let (q1, no, lo, n_oct) = (self.params.q.0, self.n_oct_pad, self.oct_left, self.n_oct);
         let gl = self.grid_len();
-        let norm = T::of(1.0 / (self.params.q.0 * self.n_oct) as f64);
-        for t in 0..m {
-            for (p, pair) in self.pairs.iter().enumerate() {
-                let spec = &ws.grid[t * gl..(t + 1) * gl];
-                for ((c, s), &h) in ws.cell.iter_mut().zip(spec).zip(&pair.h) {
-                    *c = s * h;
+        for (b, ho) in self.ho.iter().enumerate() {
+            for c in 0..q1 {
+                let row = &ws.grid[t * gl + c * no..t * gl + (c + 1) * no];
+                for ((l, s), &h) in ws.line[..no].iter_mut().zip(row).zip(ho) {
+                    *l = s * h;
                 }
-                self.fft2(&mut ws.cell, true, &mut ws.line, &mut ws.scratch);
-                // The mean over the spiral itself, not its mirrored extension.
-                let (no, lo) = (self.n_oct_pad, self.oct_left);
-                let sum = ws.cell.chunks_exact(no).fold(T::zero(), |a, row| {
-                    row[lo..lo + self.n_oct]
+                ifft(&self.plans_o, 0, &mut ws.line[..no], &mut ws.scratch);
+                for o in 0..n_oct {
+                    ws.zt[(b * n_oct + o) * q1 + c] = ws.line[lo + o];
+                }
+            }
+        }
+    }
+
+    /// `ws.cell (octave, chroma)`: pair `(a, b)` on the spiral, from `ws.zt`.
+    pub(super) fn pair_on_spiral(&self, ws: &mut Workspace<T>, a: usize, b: usize) {
+        let (q1, n_oct) = (self.params.q.0, self.n_oct);
+        let zb = &ws.zt[b * n_oct * q1..(b + 1) * n_oct * q1];
+        for (row, src) in ws.cell.chunks_exact_mut(q1).zip(zb.chunks_exact(q1)) {
+            for ((c, s), &h) in row.iter_mut().zip(src).zip(&self.hc[a]) {
+                *c = s * h;
+            }
+        }
+        // Along chroma: one call over the octaves' rows.
+        ifft(&self.plans_c, 0, &mut ws.cell, &mut ws.scratch);
+    }
+
+    /// `ws.v (pair, t)`: the mean over the spiral of `|grid * pair|`, for `m` times. The
+    /// octave filtering is shared by the chroma filters, and only the spiral's own octaves
+    /// go on to the chroma filtering.
+    fn spiral_means(&self, ws: &mut Workspace<T>, m: usize) {
+        let norm = T::of(1.0 / (self.params.q.0 * self.n_oct) as f64);
+        let nb = self.ho.len();
+        for t in 0..m {
+            self.octave_filtered(ws, t);
+            for a in 0..self.hc.len() {
+                for b in 0..nb {
+                    self.pair_on_spiral(ws, a, b);
+                    let sum = ws
+                        .cell
                         .iter()
-                        .fold(a, |a, c| a + (c.re * c.re + c.im * c.im).sqrt())
-                });
-                ws.v[p * m + t] = sum * norm;
+                        .fold(T::zero(), |s, c| s + (c.re * c.re + c.im * c.im).sqrt());
+                    ws.v[(a * nb + b) * m + t] = sum * norm;
+                }
             }
         }
     }

@@ -142,12 +142,6 @@ impl SpiralParams {
     }
 }
 
-/// A pair of spiral filters as products of spectra on the `(chroma, octave)` grid.
-struct Pair<T> {
-    /// `h_a[c] h_b[o] / (Q1 N_oct)` at `c * n_oct + o`, the inverse FFT's scale included.
-    h: Vec<T>,
-}
-
 /// Spiral scattering, built once for a signal length and applied to batches. Input
 /// `(B, N)`, output `(B, channels, time)`.
 ///
@@ -173,7 +167,10 @@ pub struct SpiralScattering<T: Real = f64> {
     oct_src: Vec<usize>,
     /// Channels on the spiral (the whole octaves of the constant-Q part of the bank).
     n_geo: usize,
-    pairs: Vec<Pair<T>>,
+    /// Chroma filters `h_a / Q1` and octave filters `h_b / N_oct` (each with its inverse
+    /// FFT's scale). A pair `(a, b)` is channel `a * n_octave_filters + b`.
+    hc: Vec<Vec<T>>,
+    ho: Vec<Vec<T>>,
     /// `psi2` indices with at least one spiral channel below them, and how many.
     groups: Vec<(usize, usize)>,
     meta: Vec<PathMetaSpiral>,
@@ -242,8 +239,17 @@ impl<T: Real> SpiralScattering<T> {
             .collect();
         let chroma = FrequentialBank::new(q1, params.j_chroma, 1)?;
         let octave = FrequentialBank::new(n_oct_pad, params.j_octave, 1)?;
-        let scale = 1.0 / (q1 * n_oct_pad) as f64;
-        let mut pairs = Vec::new();
+        let cast = |h: &[f64], scale: f64| h.iter().map(|&v| T::of(v * scale)).collect();
+        let hc = chroma
+            .filters
+            .iter()
+            .map(|f| cast(&f.h, 1.0 / q1 as f64))
+            .collect();
+        let ho = octave
+            .filters
+            .iter()
+            .map(|f| cast(&f.h, 1.0 / n_oct_pad as f64))
+            .collect();
         let mut meta = vec![PathMetaSpiral {
             order: 0,
             n1: None,
@@ -263,15 +269,6 @@ impl<T: Real> SpiralScattering<T> {
                 xi: Some(p.xi),
                 ..meta[0].clone()
             });
-        }
-        for a in &chroma.filters {
-            for b in &octave.filters {
-                let h = (0..q1)
-                    .flat_map(|c| (0..n_oct_pad).map(move |o| (c, o)))
-                    .map(|(c, o)| T::of(a.h[c] * b.h[o] * scale))
-                    .collect();
-                pairs.push(Pair { h });
-            }
         }
         for (ia, a) in chroma.filters.iter().enumerate() {
             for (ib, b) in octave.filters.iter().enumerate() {
@@ -325,7 +322,8 @@ impl<T: Real> SpiralScattering<T> {
             oct_left,
             oct_src,
             n_geo,
-            pairs,
+            hc,
+            ho,
             groups,
             meta,
             exec: Executor::new(crate::Parallelism::Global)?,
@@ -380,7 +378,7 @@ impl<T: Real> SpiralScattering<T> {
         let reals = 2 * self.layer.n_pad                // x (complex)
             + 4 * u1                                    // z1, u1h (complex)
             + 2 * t_max * self.grid_len()               // the grids (complex)
-            + t_max * self.pairs.len()                  // spiral means
+            + t_max * self.n_pairs()                    // spiral means
             + self.meta.len() * self.layer.t_out        // coefficients
             + 6 * self.layer.n_pad; // line buffers
         reals * std::mem::size_of::<T>()
@@ -391,6 +389,11 @@ impl<T: Real> SpiralScattering<T> {
     }
     fn coefficient_dims(&self) -> Vec<usize> {
         self.output_shape()
+    }
+
+    /// Number of (chroma filter, octave filter) pairs.
+    fn n_pairs(&self) -> usize {
+        self.hc.len() * self.ho.len()
     }
 
     /// Grid points `(chroma, octave)`.
@@ -435,10 +438,12 @@ impl<T: Real> SpiralScattering<T> {
             gu1: vec![T::zero(); if backward { self.layer.n_pad } else { 0 }],
             grid: vec![z; t_max * self.grid_len()],
             ggrid: per_path(vec![z; t_max * self.grid_len()]),
-            cell: vec![z; self.grid_len()],
-            gcell: vec![z; self.grid_len()],
-            gu: vec![T::zero(); self.grid_len()],
-            v: vec![T::zero(); t_max * self.pairs.len()],
+            zt: vec![z; self.ho.len() * self.n_oct * self.params.q.0],
+            gzt: vec![z; self.ho.len() * self.n_oct * self.params.q.0],
+            cell: vec![z; self.n_oct * self.params.q.0],
+            gcell: vec![z; self.n_oct * self.params.q.0],
+            gu: vec![T::zero(); self.n_oct * self.params.q.0],
+            v: vec![T::zero(); t_max * self.n_pairs()],
             out: vec![T::zero(); self.meta.len() * self.layer.t_out],
             line: vec![z; self.layer.n_pad],
             line2: vec![z; self.layer.n_pad],
@@ -467,7 +472,12 @@ struct Workspace<T> {
     grid: Vec<Cx<T>>,
     /// Backward: the gradient of the grid spectra.
     ggrid: Vec<Cx<T>>,
-    /// One grid, and (backward) its gradient and that of its modulus.
+    /// One time's grid filtered along octave by each octave filter, on the spiral's
+    /// octaves, `(b, octave, chroma frequency)`, and (backward) its gradient.
+    zt: Vec<Cx<T>>,
+    gzt: Vec<Cx<T>>,
+    /// One pair's output on the spiral `(octave, chroma)`, and (backward) the gradient of
+    /// its modulus.
     cell: Vec<Cx<T>>,
     gcell: Vec<Cx<T>>,
     gu: Vec<T>,
