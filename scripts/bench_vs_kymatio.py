@@ -22,6 +22,37 @@ IMAGE_CONFIGS = [  # must match benches/lib.rs IMAGE_CONFIGS
 ]
 SOLID_CONFIG = dict(name="3D_J2_L2_64cube_B1", J=2, side=64, L=2, batch=1)
 
+JOINT_CONFIGS = [  # must match benches/lib.rs JOINT_CONFIGS; spec_batch: the reference's batch
+    dict(name="JTFS_J6_N16384_Q8-2_Jfr3_B16", J=6, N=2**14, Q=(8, 2), J_fr=3, Q_fr=2, batch=16,
+         spec_batch=16),
+    # At batch 4 the numpy reference needs more than this machine's 24 GiB (killed at 24 GB):
+    # it is timed on one signal and compared per signal.
+    dict(name="JTFS_J10_N65536_Q12-2_Jfr4_B4", J=10, N=2**16, Q=(12, 2), J_fr=4, Q_fr=1, batch=4,
+         spec_batch=1),
+]
+
+# Kymatio main's TimeFrequencyScattering is not on the package registry (its releases stop
+# at 0.3.0). The reference folder's jtfs_numpy_spec.py, a stand-alone numpy implementation
+# that reproduces Kymatio main's outputs to 1.7e-15 with the same FFT-based algorithm on the
+# same numpy backend, stands in for it.
+SPEC_CHILD = r"""
+import json, resource, sys, time
+import numpy as np
+cfg = json.loads(sys.argv[1]); repeats = int(sys.argv[2]); sys.path.insert(0, sys.argv[3])
+from jtfs_numpy_spec import JTFS
+t0 = time.perf_counter()
+S = JTFS(J=cfg["J"], J_fr=cfg["J_fr"], Q=tuple(cfg["Q"]), shape=cfg["N"], Q_fr=cfg["Q_fr"])
+build = time.perf_counter() - t0
+x = np.random.default_rng(0).uniform(-1, 1, (cfg["spec_batch"], cfg["N"]))
+times = []
+for _ in range(repeats):
+    t = time.perf_counter(); S(x); times.append(time.perf_counter() - t)
+times.sort()
+print(json.dumps(dict(name=cfg["name"], median_s=times[len(times) // 2], build_s=build,
+      times_s=times, peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+      numpy=np.__version__)))
+"""
+
 KYMATIO_IMAGE_CHILD = r"""
 import json, resource, sys, time, warnings
 warnings.simplefilter("ignore")
@@ -119,12 +150,81 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
+JTFS_BEGIN, JTFS_END = "<!-- jtfs: scripts/bench-vs-kymatio -->", "<!-- /jtfs -->"
+
+
+def jtfs_section(a):
+    """The joint time-frequency table, or a line saying why it is missing."""
+    lines = [JTFS_BEGIN, "", "## Joint time-frequency scattering, forward pass", ""]
+    spec = os.path.join(a.jtfs_spec or "", "jtfs_numpy_spec.py")
+    if not a.jtfs_spec or not os.path.exists(spec):
+        return lines + [
+            "Not measured in this run: pass `--jtfs-spec DIR` (the folder of the Kymatio JTFS "
+            "reference, with `jtfs_numpy_spec.py`).", "", JTFS_END]
+    lines += [
+        "Kymatio main's `TimeFrequencyScattering` is not on the package registry; the reference's",
+        "stand-alone numpy implementation (`jtfs_numpy_spec.py`, equal to Kymatio main to 1.7e-15,",
+        "same algorithm on the same numpy backend) stands in for it, timed once per configuration",
+        "(a run takes minutes). Throughput is signals per second; both outputs are float64.",
+        "",
+        "| configuration | reference batch | reference (s) | reference signals/s | ours batch "
+        "| ours f64 (s) | signals/s | speed-up | ours f32 (s) | speed-up "
+        "| peak MiB reference / f64 / f32 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for cfg in JOINT_CONFIGS:
+        print(f"{cfg['name']}: numpy reference ...", file=sys.stderr)
+        k = run_json([sys.executable, "-c", SPEC_CHILD, json.dumps(cfg), "1", a.jtfs_spec])
+        print(f"{cfg['name']}: scattering-rs ...", file=sys.stderr)
+        reps = str(max(1, min(a.repeats, 3)))
+        r64 = run_json([a.ours, cfg["name"], reps, "f64"])
+        r32 = run_json([a.ours, cfg["name"], reps, "f32"])
+        kt = cfg["spec_batch"] / k["median_s"]
+        t64, t32 = cfg["batch"] / r64["median_s"], cfg["batch"] / r32["median_s"]
+        lines.append(
+            f"| J={cfg['J']}, N=2^{cfg['N'].bit_length() - 1}, Q={tuple(cfg['Q'])}, "
+            f"J_fr={cfg['J_fr']}, Q_fr={cfg['Q_fr']} | {cfg['spec_batch']} | {k['median_s']:.1f} "
+            f"| {kt:.3f} | {cfg['batch']} | {r64['median_s']:.2f} | {t64:.3f} | {t64 / kt:.1f}x "
+            f"| {r32['median_s']:.2f} | {t32 / kt:.1f}x "
+            f"| {k['peak_rss_mib']:.0f} / {r64['peak_rss_mib']:.0f} / {r32['peak_rss_mib']:.0f} |"
+        )
+    lines += [
+        "",
+        "The reference computes on one core; ours on both (batch over threads). Peak memory is",
+        "the process's resident high-water mark; the reference's grows with its batch.",
+        "",
+        JTFS_END,
+    ]
+    return lines
+
+
+def replace_jtfs(out, section):
+    """Writes `section` in place of the JTFS section of `out` (or appends it)."""
+    old = open(out).read() if os.path.exists(out) else ""
+    text = "\n".join(section)
+    if JTFS_BEGIN in old and JTFS_END in old:
+        new = old[:old.index(JTFS_BEGIN)] + text + old[old.index(JTFS_END) + len(JTFS_END):]
+    else:
+        new = old.rstrip("\n") + "\n\n" + text + "\n"
+    with open(out + ".tmp", "w") as f:
+        f.write(new)
+    os.replace(out + ".tmp", out)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--ours", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--jtfs-spec", help="folder of the Kymatio JTFS reference (jtfs_numpy_spec.py)")
+    ap.add_argument("--only-jtfs", action="store_true",
+                    help="time joint scattering only and rewrite only its section of --out")
     a = ap.parse_args()
+    if a.only_jtfs:
+        section = jtfs_section(a)
+        replace_jtfs(a.out, section)
+        print("\n".join(section))
+        return
     rows = []
     for cfg in CONFIGS:
         print(f"{cfg['name']}: kymatio ...", file=sys.stderr)
@@ -247,6 +347,7 @@ def main():
             old = f.read()
         if marker in old:
             kept = old[old.index(marker):]
+    lines += [""] + jtfs_section(a) + [""]
     with open(a.out + ".tmp", "w") as f:
         f.write("\n".join(lines))
         if kept:

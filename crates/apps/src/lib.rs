@@ -12,6 +12,7 @@
 
 #![warn(missing_docs)]
 
+pub mod audio;
 pub mod cache;
 pub mod error;
 pub mod figures;

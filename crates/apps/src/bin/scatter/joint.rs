@@ -2,7 +2,7 @@
 
 use super::{check_outputs, parse_q, PrecisionArg};
 use ndarray::{Array2, ArrayD, Axis};
-use scattering_apps::figures::{joint_scattering_png, JointFigure, TimeAxis};
+use scattering_apps::figures::{joint_scattering_png, JointFigure};
 use scattering_apps::io::{gb, memory_budget_bytes, meta_path, read_signals, Outputs};
 use scattering_apps::AppError;
 use scattering_transform::{
@@ -162,13 +162,13 @@ pub fn joint(args: JointArgs) -> Result<(), AppError> {
         PrecisionArg::F64 => {
             let s = p.clone().build()?;
             let out = transform(&s, &signals.data)?;
-            let fig = figure(&s, &out, signals.sample_rate);
+            let fig = JointFigure::of(&s, out.index_axis(Axis(0), 0), signals.sample_rate);
             (out, s.meta().to_vec(), s.padding().0, s.n_fr(), fig, "f64")
         }
         PrecisionArg::F32 => {
             let s = p.clone().build_f32()?;
             let out = transform(&s, &signals.data)?;
-            let fig = figure(&s, &out, signals.sample_rate);
+            let fig = JointFigure::of(&s, out.index_axis(Axis(0), 0), signals.sample_rate);
             (out, s.meta().to_vec(), s.padding().0, s.n_fr(), fig, "f32")
         }
     };
@@ -210,93 +210,4 @@ pub fn joint(args: JointArgs) -> Result<(), AppError> {
             .map_or_else(String::new, |p| format!(" and {}", p.display()))
     );
     Ok(())
-}
-
-/// The rows of channel `c` of one sample's coefficients: `(rows, time)` in the joint
-/// format, one row in the time format.
-fn rows_of(sx: &ArrayD<f64>, c: usize) -> Array2<f64> {
-    let v = sx.index_axis(Axis(0), c);
-    match v.ndim() {
-        2 => v
-            .into_dimensionality::<ndarray::Ix2>()
-            .map_or_else(|_| Array2::zeros((0, 0)), |a| a.to_owned()),
-        _ => {
-            let r = v.iter().copied().collect::<Vec<f64>>();
-            Array2::from_shape_vec((1, r.len()), r).unwrap_or_else(|_| Array2::zeros((0, 0)))
-        }
-    }
-}
-
-/// The figure's data for the first signal of `out`.
-fn figure<T: Real>(
-    s: &TimeFrequencyScattering<T>,
-    out: &ArrayD<f64>,
-    sr: Option<u32>,
-) -> JointFigure {
-    let sx = out.index_axis(Axis(0), 0).to_owned();
-    let meta = s.meta();
-    let bank = s.bank();
-    let fr = &s.frequential_bank().filters;
-    let n_w = (fr.len() - 1) / 2;
-    let q1 = s.params().q.0 as f64;
-    // Scalogram: the first-order spin-0 path, rows that cover wavelets (not padding).
-    let mut rows: Vec<Vec<f64>> = Vec::new();
-    let mut row_xi = Vec::new();
-    for (c, m) in meta.iter().enumerate() {
-        if m.order != 1 || m.n_fr != Some(0) {
-            continue;
-        }
-        let r = rows_of(&sx, c);
-        let spacing = if r.nrows() > 1 {
-            s.n_fr() / r.nrows()
-        } else {
-            0
-        };
-        for (i, row) in r.axis_iter(Axis(0)).enumerate() {
-            let n1 = m.n1_sampled.unwrap_or(i * spacing);
-            if let Some(p) = bank.psi1.get(n1) {
-                rows.push(row.to_vec());
-                row_xi.push(p.xi);
-            }
-        }
-    }
-    let t_len = rows.first().map_or(0, Vec::len);
-    let scalogram = Array2::from_shape_fn((rows.len(), t_len), |(r, t)| rows[r][t]);
-    // Second-order energy by (n2, frequential wavelet) and spin.
-    let n2s: Vec<usize> = {
-        let mut v: Vec<usize> = meta.iter().filter_map(|m| m.n2).collect();
-        v.dedup();
-        v
-    };
-    let mut up = Array2::zeros((n2s.len(), n_w));
-    let mut down = Array2::zeros((n2s.len(), n_w));
-    for (c, m) in meta.iter().enumerate() {
-        let (Some(n2), Some(n_fr)) = (m.n2, m.n_fr) else {
-            continue;
-        };
-        let Some(r) = n2s.iter().position(|&v| v == n2) else {
-            continue;
-        };
-        let e: f64 = sx.index_axis(Axis(0), c).iter().map(|v| v * v).sum();
-        match m.spin {
-            1 => up[[r, n_fr - 1]] += e,
-            -1 => down[[r, n_fr - 1 - n_w]] += e,
-            _ => {}
-        }
-    }
-    let stride = s.params().stride.unwrap_or(
-        1usize << (usize::BITS - 1 - s.params().t.unwrap_or(1 << s.params().j).leading_zeros()),
-    );
-    JointFigure {
-        scalogram,
-        row_xi,
-        axis: TimeAxis {
-            stride,
-            sample_rate: sr,
-        },
-        up,
-        down,
-        xi2: n2s.iter().map(|&n2| bank.psi2[n2].xi).collect(),
-        xi_fr: fr[1..=n_w].iter().map(|f| f.xi * q1).collect(),
-    }
 }

@@ -102,13 +102,13 @@ pub fn spiral(args: SpiralArgs) -> Result<(), AppError> {
         PrecisionArg::F64 => {
             let s = p.clone().build()?;
             let out = transform(&s, &signals.data)?;
-            let fig = figure(&s, &out, signals.sample_rate);
+            let fig = SpiralFigure::of(&s, out.index_axis(Axis(0), 0), signals.sample_rate);
             (out, s.meta().to_vec(), s.spiral_size(), fig, "f64")
         }
         PrecisionArg::F32 => {
             let s = p.clone().build_f32()?;
             let out = transform(&s, &signals.data)?;
-            let fig = figure(&s, &out, signals.sample_rate);
+            let fig = SpiralFigure::of(&s, out.index_axis(Axis(0), 0), signals.sample_rate);
             (out, s.meta().to_vec(), s.spiral_size(), fig, "f32")
         }
     };
@@ -143,42 +143,4 @@ pub fn spiral(args: SpiralArgs) -> Result<(), AppError> {
     outputs.commit()?;
     eprintln!("wrote {} ({b} x {c} x {t})", args.output.display());
     Ok(())
-}
-
-/// The figure's data for the first signal of `out`.
-fn figure<T: Real>(s: &SpiralScattering<T>, out: &Array3<f64>, sr: Option<u32>) -> SpiralFigure {
-    let sx = out.index_axis(Axis(0), 0);
-    let q1 = s.params().q.0 as f64;
-    let chroma: Vec<f64> = s.chroma_bank().filters.iter().map(|f| f.xi * q1).collect();
-    let octave: Vec<f64> = s.octave_bank().filters.iter().map(|f| f.xi).collect();
-    let n2s: Vec<usize> = {
-        let mut v: Vec<usize> = s.meta().iter().filter_map(|m| m.n2).collect();
-        v.dedup();
-        v
-    };
-    let mut order1 = Array2::zeros((octave.len(), chroma.len()));
-    let mut order2 = Array2::zeros((n2s.len(), chroma.len()));
-    for (c, m) in s.meta().iter().enumerate() {
-        let (Some(a), Some(b)) = (m.chroma, m.octave) else {
-            continue;
-        };
-        let e: f64 = sx.index_axis(Axis(0), c).iter().map(|v| v * v).sum();
-        match m.n2 {
-            None => order1[[b, a]] += e,
-            Some(n2) if m.spin_octave == 0 => {
-                if let Some(r) = n2s.iter().position(|&v| v == n2) {
-                    order2[[r, a]] += e;
-                }
-            }
-            _ => {}
-        }
-    }
-    SpiralFigure {
-        order1,
-        order2,
-        chroma,
-        octave,
-        xi2: n2s.iter().map(|&n2| s.bank().psi2[n2].xi).collect(),
-        sample_rate: sr,
-    }
 }
