@@ -48,13 +48,15 @@ pub enum AppError {
 }
 
 impl AppError {
-    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+    /// A file that could not be read or written.
+    pub fn io(path: &std::path::Path, source: std::io::Error) -> Self {
         AppError::Io {
             path: path.to_path_buf(),
             source,
         }
     }
-    pub(crate) fn format(path: &std::path::Path, reason: impl Into<String>) -> Self {
+    /// A file whose content is not what it should be.
+    pub fn format(path: &std::path::Path, reason: impl Into<String>) -> Self {
         AppError::Format {
             path: path.to_path_buf(),
             reason: reason.into(),

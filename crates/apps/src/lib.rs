@@ -14,6 +14,7 @@
 
 pub mod audio;
 pub mod cache;
+pub mod classify;
 pub mod error;
 pub mod figures;
 #[doc(hidden)]
@@ -21,6 +22,7 @@ pub mod fuzzing;
 pub mod idx;
 pub mod image_tar;
 pub mod io;
+pub mod mfcc;
 pub mod molecules;
 pub mod plots;
 pub mod stream;

@@ -86,3 +86,108 @@ fn shepard_risset_refuses_sounds_too_short_for_the_speed() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none());
 }
+
+/// Writes a 16-bit mono WAV at 8 kHz.
+fn write_wav(path: &std::path::Path, x: &[f64]) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for v in x {
+        w.write_sample((v * 20000.0) as i16).unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+#[test]
+fn audio_classify_tells_rising_from_falling_sweeps_across_speakers() {
+    // Three "speakers" (base pitches) say "up" (a rising sweep) or "down" (falling, over
+    // the same octave) six times each, at different lengths. Leave-one-speaker-out: joint
+    // scattering, whose spins tell the direction, gets most of them right (86% when
+    // written), while features of the averaged spectrum (MFCC, time scattering) stay near
+    // chance: both directions cover the same frequencies.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for (s, base) in [("a", 300.0), ("b", 420.0), ("c", 560.0)] {
+        for n in 0..6 {
+            let len = 2400 + 300 * n;
+            for (label, dir_sign) in [("up", 1.0), ("down", -1.0)] {
+                let x: Vec<f64> = (0..len)
+                    .map(|t| {
+                        let tt = t as f64 / 8000.0;
+                        let dur = len as f64 / 8000.0;
+                        // One octave over the clip between `base` and `2 base`, up or
+                        // down: the same frequencies either way, only the order differs.
+                        let v = dir_sign / dur;
+                        let f0 = if dir_sign > 0.0 { base } else { 2.0 * base };
+                        let phase = 2.0 * std::f64::consts::PI * f0 * (2f64.powf(v * tt) - 1.0)
+                            / (v * std::f64::consts::LN_2);
+                        let ramp = (t.min(len - 1 - t) as f64 / 80.0).min(1.0);
+                        0.5 * ramp * phase.sin()
+                    })
+                    .collect();
+                write_wav(&data.join(format!("{label}_{s}_{n}.wav")), &x);
+            }
+        }
+    }
+    let out = dir.path().join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_audio-classify"))
+        .args([
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--no-progress",
+            "--length",
+            "4096",
+            "-J",
+            "7",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let m: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(m["task"], "digits");
+    let rows = m["results"].as_array().unwrap();
+    assert_eq!(rows.len(), 8);
+    let acc = |f: &str, c: &str| {
+        rows.iter()
+            .find(|r| r["features"] == f && r["classifier"] == c)
+            .and_then(|r| r["accuracy"].as_f64())
+            .unwrap()
+    };
+    let joint = acc("joint", "logistic");
+    assert!(joint >= 0.75, "{rows:?}");
+    assert!(joint >= acc("mfcc", "logistic") + 0.2, "{rows:?}");
+    assert!(joint >= acc("time", "logistic") + 0.2, "{rows:?}");
+    assert_eq!(rows[0]["per_speaker"].as_object().unwrap().len(), 3);
+    assert!(out.join("confusion.png").exists() && out.join("table.md").exists());
+    // A test folder with a label the training data lacks is refused in one line.
+    let bad = dir.path().join("bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    write_wav(&bad.join("sideways_a_0.wav"), &[0.1; 3000]);
+    let o = Command::new(env!("CARGO_BIN_EXE_audio-classify"))
+        .args([
+            "--data",
+            data.to_str().unwrap(),
+            "--test-data",
+            bad.to_str().unwrap(),
+            "--out",
+            dir.path().join("out2").to_str().unwrap(),
+            "--no-progress",
+            "--length",
+            "4096",
+            "-J",
+            "7",
+        ])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert_eq!(String::from_utf8_lossy(&o.stderr).trim().lines().count(), 1);
+    assert!(!dir.path().join("out2").exists());
+}

@@ -26,13 +26,14 @@
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use ndarray::{s, Array2, Array3, ArrayView2, Axis};
+use ndarray::{s, Array2, Array3, Axis};
+use scattering_apps::classify::fit_predict;
 use scattering_apps::figures::confusion_png;
 use scattering_apps::io::{read_images, Outputs};
 use scattering_apps::plots::{curves_png, Series};
 use scattering_apps::synthesis::{image_grid_png, Panel};
 use scattering_apps::AppError;
-use scattering_learn::{error_rate, AffineSpace, Fit, GridSearch, Logistic, Predict, Standardizer};
+use scattering_learn::error_rate;
 use scattering_transform::{Averaging, RigidMotionParams, Scattering2dParams};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -257,47 +258,6 @@ fn features(
     Ok(out)
 }
 
-/// Fits a classifier on `train` rows and predicts the `test` rows.
-fn classify(
-    classifier: &str,
-    x: ArrayView2<f64>,
-    y: &[usize],
-    train: &[usize],
-    test: &[usize],
-) -> Result<Vec<usize>, AppError> {
-    let (xtr, xte) = (x.select(Axis(0), train), x.select(Axis(0), test));
-    let ytr: Vec<usize> = train.iter().map(|&i| y[i]).collect();
-    let st = Standardizer::fit(xtr.view())?;
-    let (xtr, xte) = (st.transform(xtr.view())?, st.transform(xte.view())?);
-    let per_class = ytr.len() / (ytr.iter().max().map_or(1, |m| m + 1));
-    Ok(match classifier {
-        "affine" => {
-            // Dimensions that leave a few rows per class in each CV fold.
-            let cap = (per_class * 3 / 4).saturating_sub(1).max(1);
-            let dims: Vec<usize> = [1, 2, 4, 8, 16, 32, 64]
-                .into_iter()
-                .filter(|&d| d <= cap)
-                .collect();
-            AffineSpace::new(dims, 4)
-                .fit(xtr.view(), &ytr)?
-                .predict(xte.view())?
-        }
-        _ => {
-            let candidates = [0.1, 1.0, 10.0]
-                .map(|alpha| Logistic {
-                    alpha,
-                    ..Logistic::default()
-                })
-                .to_vec();
-            let search: GridSearch<Logistic, [usize]> =
-                GridSearch::new(candidates, 4, 0, |t: &[usize], p: &[usize]| {
-                    error_rate(p, t)
-                });
-            search.fit(xtr.view(), &ytr[..])?.predict(xte.view())?
-        }
-    })
-}
-
 fn mean_std(v: &[f64]) -> (f64, f64) {
     let m = v.iter().sum::<f64>() / v.len().max(1) as f64;
     let var = v.iter().map(|e| (e - m).powi(2)).sum::<f64>() / v.len().max(1) as f64;
@@ -386,7 +346,7 @@ fn run(args: Args) -> Result<(), AppError> {
             for a in 0..n_angles {
                 let train: Vec<usize> = (0..n).filter(|&i| data.angle_of[i] == a).collect();
                 let test: Vec<usize> = (0..n).filter(|&i| data.angle_of[i] != a).collect();
-                let pred = classify(cl, x.view(), y, &train, &test)?;
+                let pred = fit_predict(cl, x.view(), y, &train, &test)?;
                 let truth: Vec<usize> = test.iter().map(|&i| y[i]).collect();
                 runs.push(error_rate(&pred, &truth));
                 for (&p, &t) in pred.iter().zip(&truth) {
@@ -438,7 +398,7 @@ fn run(args: Args) -> Result<(), AppError> {
             let mut runs = Vec::new();
             for &seed in &seeds {
                 let (train, test) = half_split(y, seed);
-                let pred = classify(cl, x.view(), y, &train, &test)?;
+                let pred = fit_predict(cl, x.view(), y, &train, &test)?;
                 let truth: Vec<usize> = test.iter().map(|&i| y[i]).collect();
                 runs.push(error_rate(&pred, &truth));
                 pb.inc(1);
