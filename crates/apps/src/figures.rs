@@ -558,91 +558,59 @@ pub fn joint_scattering_png(
     }
     // Spin energies on a shared scale.
     let total = fig.up.sum() + fig.down.sum();
-    let logs = |a: &Array2<f64>| a.mapv(|v| (v + 1e-30).log10());
-    let (lu, ld) = (logs(&fig.up), logs(&fig.down));
-    let hi = lu
+    let peak = fig
+        .up
         .iter()
-        .chain(ld.iter())
-        .cloned()
-        .fold(f64::NEG_INFINITY, f64::max);
-    let lo = hi - 4.0;
-    let halves = bottom.split_evenly((1, 2));
+        .chain(fig.down.iter())
+        .fold(0.0f64, |m, v| m.max(v.abs()));
     let share = |a: &Array2<f64>| 100.0 * a.sum() / total.max(f64::MIN_POSITIVE);
-    let panels = [
+    let rates: Vec<String> = fig
+        .xi2
+        .iter()
+        .map(|v| match fig.axis.sample_rate {
+            Some(s) => format!("{:.1} Hz", v * s as f64),
+            None => format!("{v:.4}"),
+        })
+        .collect();
+    let fr: Vec<String> = fig.xi_fr.iter().map(|v| format!("{v:.2}")).collect();
+    let halves = bottom.split_evenly((1, 2));
+    for ((caption, values), area) in [
         (
             format!("spin +1 (rising): {:.1}% of order-2 energy", share(&fig.up)),
-            &lu,
+            &fig.up,
         ),
         (
             format!(
                 "spin -1 (falling): {:.1}% of order-2 energy",
                 share(&fig.down)
             ),
-            &ld,
+            &fig.down,
         ),
-    ];
-    for ((caption, l), area) in panels.iter().zip(halves.iter()) {
-        let (rows, cols) = l.dim();
-        let mut chart = ChartBuilder::on(area)
-            .caption(caption, ("sans-serif", 18))
-            .margin(10)
-            .x_label_area_size(50)
-            .y_label_area_size(90)
-            .build_cartesian_2d(0f64..cols.max(1) as f64, 0f64..rows.max(1) as f64)
-            .map_err(|e| drawing_error(path, e))?;
-        let xi2 = fig.xi2.clone();
-        let xfr = fig.xi_fr.clone();
-        let sr = fig.axis.sample_rate;
-        let ylabel = move |r: &f64| -> String {
-            let i = r.floor();
-            if (r - i - 0.5).abs() > 1e-9 || i < 0.0 {
-                return String::new();
-            }
-            // Row 0 (the fastest modulation) at the top.
-            let idx = rows.saturating_sub(1 + i as usize);
-            xi2.get(idx).map_or_else(String::new, |v| match sr {
-                Some(s) => format!("{:.1} Hz", v * s as f64),
-                None => format!("{v:.4}"),
-            })
-        };
-        let xlabel = move |c: &f64| -> String {
-            let i = c.floor();
-            if (c - i - 0.5).abs() > 1e-9 || i < 0.0 {
-                return String::new();
-            }
-            xfr.get(i as usize)
-                .map_or_else(String::new, |v| format!("{v:.2}"))
-        };
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_labels(2 * cols + 1)
-            .y_labels(2 * rows + 1)
-            .x_label_formatter(&xlabel)
-            .y_label_formatter(&ylabel)
-            .x_desc("frequential wavelet (cycles per octave)")
-            .y_desc("λ2 temporal modulation")
-            .label_style(("sans-serif", 13))
-            .draw()
-            .map_err(|e| drawing_error(path, e))?;
-        let cells = (0..rows).flat_map(|r| (0..cols).map(move |c| (r, c)));
-        chart
-            .draw_series(cells.map(|(r, c)| {
-                let v = ((l[[r, c]] - lo) / (hi - lo)).clamp(0.0, 1.0);
-                let y = (rows - 1 - r) as f64;
-                Rectangle::new(
-                    [(c as f64, y), (c as f64 + 1.0, y + 1.0)],
-                    ViridisRGB::get_color(v).filled(),
-                )
-            }))
-            .map_err(|e| drawing_error(path, e))?;
+    ]
+    .iter()
+    .zip(halves.iter())
+    {
+        heat_panel(
+            path,
+            area,
+            caption,
+            values,
+            &rates,
+            &fr,
+            (
+                "frequential wavelet (cycles per octave)",
+                "λ2 temporal modulation",
+            ),
+            Some(peak),
+        )?;
     }
     root.present().map_err(|e| drawing_error(path, e))?;
     Ok(())
 }
 
 /// A labelled heat map of `values` (rows drawn top to bottom) on a log colour scale with
-/// four decades below the peak, in `area`.
+/// four decades below the peak (`peak`, or the panel's own), in `area`.
+#[allow(clippy::too_many_arguments)]
 fn heat_panel(
     path: &Path,
     area: &DrawingArea<BitMapBackend, plotters::coord::Shift>,
@@ -651,10 +619,14 @@ fn heat_panel(
     row_labels: &[String],
     col_labels: &[String],
     axes: (&str, &str),
+    peak: Option<f64>,
 ) -> Result<(), AppError> {
     let (rows, cols) = values.dim();
     let logs = values.mapv(|v| (v.abs() + 1e-30).log10());
-    let hi = logs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let hi = peak.map_or_else(
+        || logs.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+        |p| (p + 1e-30).log10(),
+    );
     let lo = hi - 4.0;
     let mut chart = ChartBuilder::on(area)
         .caption(caption, ("sans-serif", 18))
@@ -760,6 +732,7 @@ pub fn spiral_scattering_png(
             "chroma filter (cycles per octave)",
             "octave filter (cycles per octave)",
         ),
+        None,
     )?;
     heat_panel(
         path,
@@ -772,6 +745,7 @@ pub fn spiral_scattering_png(
             "chroma filter (cycles per octave)",
             "λ2 temporal modulation",
         ),
+        None,
     )?;
     root.present().map_err(|e| drawing_error(path, e))?;
     Ok(())

@@ -1,30 +1,22 @@
 //! Joint time-frequency scattering: conformance with Kymatio main (case A of
 //! data/fixtures/kymatio-jtfs), labels, and the properties the construction implies.
 
+mod common;
+
 use ndarray::{Array2, ArrayD, Axis};
 use ndarray_npy::read_npy;
 use scattering_transform::{JointFormat, TimeFrequencyParams, Transform};
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../data/fixtures/kymatio-jtfs")
-        .join(name)
+    common::fixture("kymatio-jtfs", name)
 }
 
 fn json(name: &str) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
 }
 
-/// Max absolute error over the max absolute reference value.
-fn rel_err(a: &ArrayD<f64>, b: &ArrayD<f64>) -> f64 {
-    assert_eq!(a.shape(), b.shape());
-    let scale = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    a.iter()
-        .zip(b)
-        .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()))
-        / scale
-}
+use common::rel_err;
 
 fn case_a(format: JointFormat) -> TimeFrequencyParams {
     TimeFrequencyParams::new(2048, 6, 3)
@@ -112,48 +104,9 @@ fn noise(b: usize, n: usize, seed: u64) -> Array2<f64> {
     Array2::from_shape_fn((b, n), |_| StandardNormal.sample(&mut rng))
 }
 
-/// Worst relative gap between `<backward(x, g), v>` and the central difference of
-/// `<S x, g>` along `v`, over random directions and single coordinates.
-fn gradient_gap(s: &scattering_transform::TimeFrequencyScattering, x: &Array2<f64>) -> f64 {
-    use rand::{rngs::StdRng, SeedableRng};
-    use rand_distr::{Distribution, StandardNormal};
-    let mut rng = StdRng::seed_from_u64(3);
-    let shape: Vec<usize> = std::iter::once(x.nrows()).chain(s.output_shape()).collect();
-    let g = ArrayD::from_shape_fn(ndarray::IxDyn(&shape), |_| StandardNormal.sample(&mut rng));
-    let grad = s.backward(x.view(), g.view()).unwrap();
-    let f = |y: &Array2<f64>| -> f64 {
-        s.forward(y.view())
-            .unwrap()
-            .iter()
-            .zip(g.iter())
-            .map(|(a, b)| a * b)
-            .sum()
-    };
-    let eps = 1e-5;
-    let n = x.ncols();
-    let mut dirs: Vec<Array2<f64>> = (0..3).map(|i| noise(x.nrows(), n, 20 + i)).collect();
-    for idx in [0, n / 3, n - 1] {
-        let mut e = Array2::zeros(x.raw_dim());
-        e[[0, idx]] = 1.0;
-        dirs.push(e);
-    }
-    let mut worst = 0.0f64;
-    for v in dirs {
-        let fd = (f(&(x + &(&v * eps))) - f(&(x - &(&v * eps)))) / (2.0 * eps);
-        let an: f64 = grad.iter().zip(v.iter()).map(|(a, b)| a * b).sum();
-        let scale = an
-            .abs()
-            .max(fd.abs())
-            .max(1e-3 * grad.iter().map(|v| v.abs()).sum::<f64>() / n as f64);
-        worst = worst.max((an - fd).abs() / scale);
-    }
-    worst
-}
-
 #[test]
 fn gradients_match_finite_differences_in_every_mode() {
     use scattering_transform::Averaging;
-    let x = noise(2, 300, 1);
     let base = || TimeFrequencyParams::new(300, 4, 2).q((4, 2)).q_fr(1);
     let cases = [
         ("joint", base().format(JointFormat::Joint)),
@@ -165,7 +118,7 @@ fn gradients_match_finite_differences_in_every_mode() {
     ];
     for (name, p) in cases {
         let s = p.build().unwrap();
-        let e = gradient_gap(&s, &x);
+        let e = common::gradient_error(&s, 2);
         eprintln!("{name}: {e:e}");
         assert!(e <= 1e-5, "{name}: relative error {e:e}");
     }

@@ -1,6 +1,8 @@
 //! Spiral scattering: the time layers equal time scattering's, gradients, and what the
 //! spiral must see in Shepard tones and Shepard-Risset glissandos.
 
+mod common;
+
 use ndarray::{Array2, Array3, Axis};
 use scattering_transform::{Averaging, Scattering1dParams, SpiralParams, SpiralScattering};
 use std::f64::consts::PI;
@@ -170,44 +172,8 @@ fn glissandos_peak_at_the_rate_their_speed_implies_on_the_spin_of_their_directio
     }
 }
 
-/// Worst relative gap between `<backward(x, g), v>` and the central difference of
-/// `<S x, g>` along `v`.
-fn gradient_gap(s: &SpiralScattering, x: &Array2<f64>) -> f64 {
-    let shape = (x.nrows(), s.meta().len(), s.output_shape()[1]);
-    let g = Array3::from_shape_fn(shape, |(b, c, t)| ((b * 7 + c * 3 + t) as f64 * 0.37).sin());
-    let grad = s.backward(x.view(), g.view()).unwrap();
-    let f = |y: &Array2<f64>| -> f64 {
-        s.forward(y.view())
-            .unwrap()
-            .iter()
-            .zip(g.iter())
-            .map(|(a, b)| a * b)
-            .sum()
-    };
-    let eps = 1e-5;
-    let n = x.ncols();
-    let mut dirs: Vec<Array2<f64>> = (0..3).map(|i| noise(x.nrows(), n, 30 + i)).collect();
-    for idx in [0, n / 2, n - 1] {
-        let mut e = Array2::zeros(x.raw_dim());
-        e[[0, idx]] = 1.0;
-        dirs.push(e);
-    }
-    let mut worst = 0.0f64;
-    for v in dirs {
-        let fd = (f(&(x + &(&v * eps))) - f(&(x - &(&v * eps)))) / (2.0 * eps);
-        let an: f64 = grad.iter().zip(v.iter()).map(|(a, b)| a * b).sum();
-        let scale = an
-            .abs()
-            .max(fd.abs())
-            .max(1e-3 * grad.iter().map(|v| v.abs()).sum::<f64>() / n as f64);
-        worst = worst.max((an - fd).abs() / scale);
-    }
-    worst
-}
-
 #[test]
 fn gradients_match_finite_differences() {
-    let x = noise(2, 700, 5);
     for avg in [Averaging::Local, Averaging::Global] {
         let s = SpiralParams::new(700, 5)
             .q((4, 2))
@@ -216,7 +182,7 @@ fn gradients_match_finite_differences() {
             .average(avg)
             .build()
             .unwrap();
-        let e = gradient_gap(&s, &x);
+        let e = common::gradient_error(&s, 2);
         eprintln!("{avg:?}: {e:e}");
         assert!(e <= 1e-5, "{avg:?}: relative error {e:e}");
     }

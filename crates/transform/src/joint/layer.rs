@@ -211,6 +211,18 @@ impl<T: Real> TimeLayer<T> {
         })
     }
 
+    /// The longest time axis a stack of coefficients has: `S1` at level `s`, `U1 * psi2`
+    /// at level `j2` for the `psi2` with paths.
+    pub fn t_max(&self) -> usize {
+        self.psi2
+            .iter()
+            .filter(|p| p.n1_max > 0)
+            .map(|p| self.len(p.j))
+            .chain(std::iter::once(self.len(self.s)))
+            .max()
+            .unwrap_or(1)
+    }
+
     /// Length at subsampling level `k`.
     pub fn len(&self, k: usize) -> usize {
         self.n_pad >> k

@@ -496,13 +496,7 @@ impl<T: Real> TimeFrequencyScattering<T> {
     /// Bytes of the buffers one thread holds while transforming a sample (forward pass;
     /// the backward pass holds about twice as much), to check a job's memory beforehand.
     pub fn workspace_bytes(&self) -> usize {
-        let t_max = self
-            .groups
-            .iter()
-            .map(|g| self.layer.n_pad >> self.layer.psi2[g.n2].j)
-            .chain(std::iter::once(self.layer.n_pad >> self.layer.s))
-            .max()
-            .unwrap_or(1);
+        let t_max = self.layer.t_max();
         let u1: usize = self
             .layer
             .psi1
@@ -569,13 +563,7 @@ impl<T: Real> TimeFrequencyScattering<T> {
         let z = Cx::new(T::zero(), T::zero());
         // The longest time axis a stack holds: first order at level s, second order at
         // level j2.
-        let t_max = self
-            .groups
-            .iter()
-            .map(|g| self.layer.n_pad >> self.layer.psi2[g.n2].j)
-            .chain(std::iter::once(self.layer.n_pad >> self.layer.s))
-            .max()
-            .unwrap_or(1);
+        let t_max = self.layer.t_max();
         let len = t_max * self.n_fr;
         Lines {
             stack: vec![z; len],

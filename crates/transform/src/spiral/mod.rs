@@ -367,13 +367,7 @@ impl<T: Real> SpiralScattering<T> {
     /// the backward pass holds about twice as much), to check a job's memory beforehand.
     pub fn workspace_bytes(&self) -> usize {
         let level = |k: usize| self.layer.n_pad >> k;
-        let t_max = self
-            .groups
-            .iter()
-            .map(|&(n2, _)| level(self.layer.psi2[n2].j))
-            .chain(std::iter::once(level(self.layer.s)))
-            .max()
-            .unwrap_or(1);
+        let t_max = self.layer.t_max();
         let u1: usize = self.layer.psi1.iter().map(|p| level(p.k1)).sum();
         let reals = 2 * self.layer.n_pad                // x (complex)
             + 4 * u1                                    // z1, u1h (complex)
@@ -404,13 +398,7 @@ impl<T: Real> SpiralScattering<T> {
     fn workspace(&self, backward: bool) -> Workspace<T> {
         let z = Cx::new(T::zero(), T::zero());
         let level = |k: usize| self.layer.n_pad >> k;
-        let t_max = self
-            .groups
-            .iter()
-            .map(|&(n2, _)| level(self.layer.psi2[n2].j))
-            .chain(std::iter::once(level(self.layer.s)))
-            .max()
-            .unwrap_or(1);
+        let t_max = self.layer.t_max();
         let per_path = |v: Vec<Cx<T>>| if backward { v } else { Vec::new() };
         Workspace {
             x: vec![z; self.layer.n_pad],

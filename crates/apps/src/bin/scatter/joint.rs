@@ -1,9 +1,9 @@
 //! `scatter joint`: joint time-frequency scattering of signals.
 
-use super::{check_outputs, parse_q, PrecisionArg};
+use super::{check_outputs, check_transform_memory, parse_q, PrecisionArg};
 use ndarray::{Array2, ArrayD, Axis};
 use scattering_apps::figures::{joint_scattering_png, JointFigure};
-use scattering_apps::io::{gb, memory_budget_bytes, meta_path, read_signals, Outputs};
+use scattering_apps::io::{meta_path, read_signals, Outputs};
 use scattering_apps::AppError;
 use scattering_transform::{
     Averaging, JointFormat, PathMetaJoint, Real, TimeFrequencyParams, TimeFrequencyScattering,
@@ -129,20 +129,12 @@ fn params(args: &JointArgs, n: usize) -> Result<TimeFrequencyParams, AppError> {
 /// Refuses a job whose output and buffers would not fit in the memory budget.
 fn check_memory<T: Real>(s: &TimeFrequencyScattering<T>, batch: usize) -> Result<(), AppError> {
     let per_sample: usize = s.output_shape().iter().product();
-    let threads = rayon::current_num_threads() as u64;
-    let need =
-        (batch * per_sample * 16) as u64 + threads * s.workspace_bytes() as u64 + (100 << 20);
-    let budget = memory_budget_bytes();
-    if need > budget {
-        return Err(AppError::Usage(format!(
-            "joint scattering of this input needs about {} and {} may be used \
-             (SCATTERING_MEMORY_LIMIT_GB sets it): cut the signal into shorter pieces, lower J \
-             or Q, or use --precision f32",
-            gb(need),
-            gb(budget)
-        )));
-    }
-    Ok(())
+    check_transform_memory(
+        "joint scattering",
+        batch * per_sample,
+        s.workspace_bytes(),
+        "cut the signal into shorter pieces, lower J or Q, or use --precision f32",
+    )
 }
 
 fn transform<T: Real>(

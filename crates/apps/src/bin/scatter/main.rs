@@ -564,6 +564,28 @@ fn draw_time(
     time_scattering_png(png, &tmp, sx, meta, axis, &title)
 }
 
+/// Refuses a transform whose output (`values` float64s, kept twice while converted) and
+/// per-thread buffers (`workspace` bytes) would not fit in the memory budget.
+fn check_transform_memory(
+    what: &str,
+    values: usize,
+    workspace: usize,
+    advice: &str,
+) -> Result<(), AppError> {
+    let threads = rayon::current_num_threads() as u64;
+    let need = 16 * values as u64 + threads * workspace as u64 + (100 << 20);
+    let budget = memory_budget_bytes();
+    if need > budget {
+        return Err(AppError::Usage(format!(
+            "{what} of this input needs about {} and {} may be used \
+             (SCATTERING_MEMORY_LIMIT_GB sets it): {advice}",
+            gb(need),
+            gb(budget)
+        )));
+    }
+    Ok(())
+}
+
 /// The output must be a `.npy`, and it and the figure must be writable: checked before the
 /// computation, not after it.
 fn check_outputs(output: &std::path::Path, png: Option<&std::path::Path>) -> Result<(), AppError> {

@@ -1,9 +1,9 @@
 //! `scatter spiral`: spiral scattering of signals.
 
-use super::{check_outputs, parse_q, PrecisionArg};
+use super::{check_outputs, check_transform_memory, parse_q, PrecisionArg};
 use ndarray::{Array2, Array3, Axis};
 use scattering_apps::figures::{spiral_scattering_png, SpiralFigure};
-use scattering_apps::io::{gb, memory_budget_bytes, meta_path, read_signals, Outputs};
+use scattering_apps::io::{meta_path, read_signals, Outputs};
 use scattering_apps::AppError;
 use scattering_transform::{Averaging, PathMetaSpiral, Real, SpiralParams, SpiralScattering};
 use serde::Serialize;
@@ -79,17 +79,12 @@ fn transform<T: Real>(
     s: &SpiralScattering<T>,
     data: &Array2<f64>,
 ) -> Result<Array3<f64>, AppError> {
-    let out = data.nrows() * s.meta().len() * s.output_shape()[1] * 16;
-    let need = (out + rayon::current_num_threads() * s.workspace_bytes()) as u64 + (100 << 20);
-    let budget = memory_budget_bytes();
-    if need > budget {
-        return Err(AppError::Usage(format!(
-            "spiral scattering of this input needs about {} and {} may be used \
-             (SCATTERING_MEMORY_LIMIT_GB sets it): cut the signal into shorter pieces or lower J",
-            gb(need),
-            gb(budget)
-        )));
-    }
+    check_transform_memory(
+        "spiral scattering",
+        data.nrows() * s.meta().len() * s.output_shape()[1],
+        s.workspace_bytes(),
+        "cut the signal into shorter pieces or lower J",
+    )?;
     Ok(s.forward(data.view())?.mapv(|v| v.as_f64()))
 }
 
