@@ -22,6 +22,7 @@ fn shepard_risset_quick_writes_sounds_figures_and_the_spiral_numbers() {
         "spiral_falling.png",
         "joint_rising.png",
         "joint_falling.png",
+        "joint_scale.png",
         "table.md",
     ] {
         assert!(out.join(f).exists(), "{f} missing");
@@ -85,6 +86,19 @@ fn shepard_risset_refuses_sounds_too_short_for_the_speed() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none());
+}
+
+/// The feature dimension of `features` in a run's metrics.
+fn m_dim(out: &std::path::Path, features: &str) -> u64 {
+    let m: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    m["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["features"] == features)
+        .and_then(|r| r["dimension"].as_u64())
+        .unwrap()
 }
 
 /// Writes a 16-bit mono WAV at 8 kHz.
@@ -167,6 +181,38 @@ fn audio_classify_tells_rising_from_falling_sweeps_across_speakers() {
     assert!(joint >= acc("time", "logistic") + 0.2, "{rows:?}");
     assert_eq!(rows[0]["per_speaker"].as_object().unwrap().len(), 3);
     assert!(out.join("confusion.png").exists() && out.join("table.md").exists());
+    // Time frames: one feature per channel and frame.
+    let out_f = dir.path().join("out_frames");
+    let o = Command::new(env!("CARGO_BIN_EXE_audio-classify"))
+        .args([
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out_f.to_str().unwrap(),
+            "--no-progress",
+            "--length",
+            "4096",
+            "-J",
+            "7",
+            "--frames",
+            "2",
+            "--features",
+            "time",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let m: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_f.join("metrics.json")).unwrap())
+            .unwrap();
+    let rows = m["results"].as_array().unwrap();
+    assert_eq!(m["frames"], 2);
+    let global_dim = m_dim(&out, "time");
+    assert_eq!(
+        rows[0]["dimension"].as_u64().unwrap(),
+        2 * global_dim,
+        "{rows:?}"
+    );
     // A test folder with a label the training data lacks is refused in one line.
     let bad = dir.path().join("bad");
     std::fs::create_dir_all(&bad).unwrap();

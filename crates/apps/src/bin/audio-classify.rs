@@ -62,6 +62,11 @@ struct Args {
     /// Small run: at most 8 clips per label and speaker.
     #[arg(long)]
     quick: bool,
+    /// Time frames of the scattering features: 1 averages over the whole window
+    /// (translation invariant); K > 1 averages over K segments of `length / K` samples
+    /// (a power of two), which keeps the order of a word's sounds.
+    #[arg(long, default_value_t = 1)]
+    frames: usize,
     /// Feature sets, comma-separated (mfcc, time, joint, spiral).
     #[arg(long, default_value = "mfcc,time,joint,spiral")]
     features: String,
@@ -214,14 +219,63 @@ fn log_features(
 }
 
 /// Features of every clip for one feature set.
+/// The scattering features averaged over segments of `t` samples.
+fn framed_features(
+    name: &str,
+    x: &Array2<f64>,
+    j: usize,
+    t: usize,
+) -> Result<Array2<f64>, AppError> {
+    let n = x.ncols();
+    let sx = match name {
+        "time" => Scattering1dParams::new(n, j)
+            .q((8, 1))
+            .t(t)
+            .build()?
+            .forward(x.view())?,
+        "joint" => TimeFrequencyParams::new(n, j, 3)
+            .q((8, 2))
+            .t(t)
+            .average_fr(Averaging::Global)
+            .build()?
+            .forward(x.view())?
+            .into_dimensionality::<ndarray::Ix3>()
+            .map_err(|e| AppError::Usage(e.to_string()))?,
+        "spiral" => SpiralParams::new(n, j)
+            .q((8, 2))
+            .t(t)
+            .build()?
+            .forward(x.view())?,
+        other => {
+            return Err(AppError::Usage(format!(
+                "unknown feature set `{other}`: expected mfcc, time, joint or spiral"
+            )))
+        }
+    };
+    Ok(log_frames(sx.view()))
+}
+
+/// `ln(1e-6 + S)` of locally averaged coefficients `(clips, channels, frames)`, flattened
+/// to `(clips, channels x frames)`.
+fn log_frames(s: ndarray::ArrayView3<f64>) -> Array2<f64> {
+    let (b, c, t) = s.dim();
+    Array2::from_shape_fn((b, c * t), |(i, k)| {
+        (1e-6 + s[[i, k / t, k % t]].max(0.0)).ln()
+    })
+}
+
 fn features(
     name: &str,
     x: &Array2<f64>,
     spans: &[std::ops::Range<usize>],
     sr: f64,
     j: usize,
+    frames: usize,
 ) -> Result<Array2<f64>, AppError> {
     let n = x.ncols();
+    if frames > 1 && name != "mfcc" {
+        return framed_features(name, x, j, n / frames);
+    }
     // Global averages over the window, as means over each clip.
     let per_sample = 1.0 / n as f64;
     Ok(match name {
@@ -296,6 +350,7 @@ struct Metrics {
     clips: usize,
     test_clips: usize,
     window: usize,
+    frames: usize,
     sample_rate: u32,
     results: Vec<Row>,
 }
@@ -382,7 +437,7 @@ fn run(a: Args) -> Result<(), AppError> {
     for set in &sets {
         pb.set_message(set.clone());
         let tf = Instant::now();
-        let f = features(set, &x, &spans, sr, a.j)?;
+        let f = features(set, &x, &spans, sr, a.j, a.frames)?;
         let feature_seconds = tf.elapsed().as_secs_f64();
         for classifier in ["logistic", "affine"] {
             let tc = Instant::now();
@@ -450,13 +505,14 @@ fn run(a: Args) -> Result<(), AppError> {
         clips: n_train,
         test_clips: owned.len() - n_train,
         window: a.length,
+        frames: a.frames,
         sample_rate: train.sample_rate,
         results,
     };
     let mut table = format!(
-        "Spoken digits, {protocol}: {} clips at {} Hz, windows of {} samples, J = {}.\n\n\
+        "Spoken digits, {protocol}: {} clips at {} Hz, windows of {} samples, J = {}, {} time frame(s).\n\n\
          | features | classifier | dimension | accuracy (%) | class-average error | seconds |\n|---|---|---:|---:|---:|---:|\n",
-        metrics.clips, metrics.sample_rate, a.length, a.j
+        metrics.clips, metrics.sample_rate, a.length, a.j, a.frames
     );
     for r in &metrics.results {
         table += &format!(

@@ -194,7 +194,9 @@ fn run(a: Args) -> Result<(), AppError> {
     pb.inc(1);
     let up = shepard_risset(n, fs, f0, speed, env);
     let down = shepard_risset(n, fs, f0, -speed, env);
-    let scale = shepard_scale(fs, f0, 24, seconds / 24.0, true, env);
+    let mut scale = shepard_scale(fs, f0, 24, seconds / 24.0, true, env);
+    // The steps round to whole samples: pad (or cut) to the transforms' length.
+    scale.resize(n, 0.0);
     let tone = shepard_tone(n, fs, f0, env);
     // The octave comparison under a broad envelope (3 octaves), so that what varies along
     // octaves is the partials' placement, not the envelope.
@@ -271,20 +273,17 @@ fn run(a: Args) -> Result<(), AppError> {
     let shepard_share = share(&flat_tone)?;
     let stretched_share = share(&stretched)?;
     pb.inc(1);
-    let scale_b = batch(&scale[..n.min(scale.len())]).map_err(to_err);
-    if let Ok(xb) = scale_b {
-        if xb.ncols() == n {
-            let jx = joint.forward(xb.view())?.index_axis_move(Axis(0), 0);
-            let fig = a.out.join("joint_scale.png");
-            let tmp = out.temp_path(&fig)?;
-            joint_scattering_png(
-                &fig,
-                &tmp,
-                &JointFigure::of(&joint, jx.view(), Some(sr)),
-                "Shepard scale, 24 rising semitones: joint scattering",
-            )?;
-        }
-    }
+    let jx = joint
+        .forward(batch(&scale).map_err(to_err)?.view())?
+        .index_axis_move(Axis(0), 0);
+    let fig = a.out.join("joint_scale.png");
+    let tmp = out.temp_path(&fig)?;
+    joint_scattering_png(
+        &fig,
+        &tmp,
+        &JointFigure::of(&joint, jx.view(), Some(sr)),
+        "Shepard scale, 24 rising semitones: joint scattering",
+    )?;
     pb.finish_and_clear();
     let metrics = Metrics {
         sample_rate: sr,
