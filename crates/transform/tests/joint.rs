@@ -282,6 +282,19 @@ fn parallel_and_sequential_runs_agree() {
         .forward(x.view())
         .unwrap();
     assert!(rel_err(&a, &b) < 1e-14);
+    // The backward pass sums its parallel parts in a fixed order: the same bits on one
+    // thread or many, for one sample (paths spread) or a batch.
+    let p = TimeFrequencyParams::new(2048, 6, 3).q((8, 2));
+    let par = p.clone().build().unwrap();
+    let seq = p
+        .build()
+        .unwrap()
+        .with_parallelism(Parallelism::Sequential)
+        .unwrap();
+    let g = par.forward(x.view()).unwrap();
+    let gp = par.backward(x.view(), g.view()).unwrap();
+    let gs = seq.backward(x.view(), g.view()).unwrap();
+    assert_eq!(gp, gs);
 }
 
 #[test]

@@ -6,9 +6,10 @@
 
 use super::forward::{fft, ifft};
 use super::*;
-use crate::common::driver::for_each_sample;
+use crate::common::driver::{for_each_sample, reduction_chunk};
 use crate::common::homogeneity::Rescale;
 use ndarray::{Array2, ArrayView2, ArrayViewD, ArrayViewMut1, ArrayViewMut2, Axis};
+use rayon::prelude::*;
 use scattering_engine::fourier1d::modulus_backward;
 
 impl<T: Real> TimeFrequencyScattering<T> {
@@ -45,11 +46,11 @@ impl<T: Real> TimeFrequencyScattering<T> {
             x,
             out,
             || self.workspace(true),
-            |ws, b, sig, o, _| {
+            |ws, b, sig, o, spread| {
                 let r = Rescale::of::<T, _>(sig.iter().copied());
                 self.first_layer(ws, sig, r);
                 self.read_gradient(ws, grad.index_axis(Axis(0), b));
-                self.backward_one(ws, o);
+                self.backward_one(ws, o, spread);
             },
         );
     }
@@ -82,7 +83,8 @@ impl<T: Real> TimeFrequencyScattering<T> {
     }
 
     /// Everything after the first layer, in reverse, into the input gradient `o`.
-    fn backward_one(&self, ws: &mut Workspace<T>, o: ArrayViewMut1<T>) {
+    /// With `spread`, the second-order groups run in parallel.
+    fn backward_one(&self, ws: &mut Workspace<T>, o: ArrayViewMut1<T>, spread: bool) {
         let z = Cx::new(T::zero(), T::zero());
         for g in ws.gu1h.iter_mut() {
             g.iter_mut().for_each(|v| *v = z);
@@ -95,10 +97,31 @@ impl<T: Real> TimeFrequencyScattering<T> {
         self.first_order_stack(&ws.u1h, l);
         self.scatter_stack_backward(l, 0..n_first, &ws.paths);
         self.first_order_stack_backward(l, &mut ws.gu1h);
-        for g in &self.groups {
-            self.second_order_stack(&ws.u1h, g, l);
-            self.scatter_stack_backward(l, g.paths.clone(), &ws.paths);
-            self.second_order_stack_backward(l, g, &mut ws.gu1h);
+        // Second order in at most eight chunks of groups, each into its own gradient, summed
+        // in chunk order: the result does not depend on the number of threads.
+        let size = reduction_chunk(self.groups.len());
+        let (u1h, grads) = (&ws.u1h, &ws.paths);
+        let chunk = |chunk: &[Group], l: &mut Lines<T>| -> Vec<Vec<Cx<T>>> {
+            let mut acc: Vec<Vec<Cx<T>>> = u1h.iter().map(|v| vec![z; v.len()]).collect();
+            for g in chunk {
+                self.second_order_stack(u1h, g, l);
+                self.scatter_stack_backward(l, g.paths.clone(), grads);
+                self.second_order_stack_backward(l, g, &mut acc);
+            }
+            acc
+        };
+        let parts: Vec<Vec<Vec<Cx<T>>>> = if spread && self.groups.len() > size {
+            self.groups
+                .par_chunks(size)
+                .map_init(|| self.lines(true), |l, c| chunk(c, l))
+                .collect()
+        } else {
+            self.groups.chunks(size).map(|c| chunk(c, l)).collect()
+        };
+        for acc in parts {
+            for (d, s) in ws.gu1h.iter_mut().zip(acc) {
+                d.iter_mut().zip(s).for_each(|(a, b)| *a += b);
+            }
         }
         // First layer, from the signal spectrum's gradient (its buffer is free: the
         // stacks are done).
