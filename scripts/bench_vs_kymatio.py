@@ -347,6 +347,9 @@ def main():
             old = f.read()
         if marker in old:
             kept = old[old.index(marker):]
+            # The JTFS section is regenerated above; a copy left in the kept part goes.
+            if JTFS_BEGIN in kept and JTFS_END in kept:
+                kept = kept[:kept.index(JTFS_BEGIN)] + kept[kept.index(JTFS_END) + len(JTFS_END):]
     lines += [""] + jtfs_section(a) + [""]
     with open(a.out + ".tmp", "w") as f:
         f.write("\n".join(lines))
