@@ -334,3 +334,50 @@ fn bad_parameters_and_inputs_are_typed_errors() {
         Err(TransformError::NonFinite { .. })
     ));
 }
+
+#[test]
+fn every_accepted_configuration_runs_and_refusals_are_errors() {
+    // A sweep of parameters: each one either builds and gives finite coefficients of the
+    // announced shape (and a finite gradient), or is refused with a typed error; none panics.
+    use scattering_transform::{Averaging, TransformError};
+    let mut built = 0;
+    for &n in &[100usize, 777, 2048] {
+        let x = noise(1, n, n as u64);
+        for j in [1usize, 3, 6, 9] {
+            for j_fr in [1usize, 2, 4] {
+                for q in [(1usize, 1usize), (4, 2), (12, 1)] {
+                    for (avg, avg_fr) in [
+                        (Averaging::Local, Averaging::Local),
+                        (Averaging::Global, Averaging::Global),
+                        (Averaging::Local, Averaging::None),
+                    ] {
+                        for format in [JointFormat::Time, JointFormat::Joint] {
+                            let p = TimeFrequencyParams::new(n, j, j_fr)
+                                .q(q)
+                                .average(avg)
+                                .average_fr(avg_fr)
+                                .format(format);
+                            match p.clone().build() {
+                                Ok(s) => {
+                                    let sx = s.forward(x.view()).unwrap();
+                                    let want: Vec<usize> =
+                                        std::iter::once(1).chain(s.output_shape()).collect();
+                                    assert_eq!(sx.shape(), &want[..], "{p:?}");
+                                    assert!(sx.iter().all(|v| v.is_finite()), "{p:?}");
+                                    let g = s.backward(x.view(), sx.view()).unwrap();
+                                    assert!(g.iter().all(|v| v.is_finite()), "{p:?}");
+                                    built += 1;
+                                }
+                                Err(TransformError::InvalidParameter { .. })
+                                | Err(TransformError::Filter(_)) => {}
+                                Err(e) => panic!("{p:?}: {e:?}"),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("{built} configurations built and ran");
+    assert!(built > 50);
+}

@@ -258,3 +258,40 @@ fn bad_parameters_and_inputs_are_typed_errors() {
         Err(TransformError::NonFinite { .. })
     ));
 }
+
+#[test]
+fn every_accepted_configuration_runs_and_refusals_are_errors() {
+    use scattering_transform::TransformError;
+    let mut built = 0;
+    for &n in &[300usize, 2048] {
+        let x = noise(1, n, 3);
+        for j in [2usize, 5, 8] {
+            for q in [(4usize, 1usize), (8, 2), (12, 1)] {
+                for (jc, jo) in [(1usize, 1usize), (2, 2), (3, 3)] {
+                    for avg in [Averaging::Local, Averaging::Global] {
+                        let p = SpiralParams::new(n, j)
+                            .q(q)
+                            .j_chroma(jc)
+                            .j_octave(jo)
+                            .average(avg);
+                        match p.clone().build() {
+                            Ok(s) => {
+                                let sx = s.forward(x.view()).unwrap();
+                                assert_eq!(sx.shape()[1], s.meta().len(), "{p:?}");
+                                assert!(sx.iter().all(|v| v.is_finite()), "{p:?}");
+                                let g = s.backward(x.view(), sx.view()).unwrap();
+                                assert!(g.iter().all(|v| v.is_finite()), "{p:?}");
+                                built += 1;
+                            }
+                            Err(TransformError::InvalidParameter { .. })
+                            | Err(TransformError::Filter(_)) => {}
+                            Err(e) => panic!("{p:?}: {e:?}"),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("{built} configurations built and ran");
+    assert!(built > 10);
+}
