@@ -5,9 +5,9 @@ use numpy::{Element, IntoPyArray, PyArrayDyn, PyReadonlyArrayDyn};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use scattering_transform::{
-    Averaging, Padding, Parallelism, Scattering1d, Scattering1dParams, Scattering2d,
-    Scattering2dParams, SolidHarmonicScattering3d, SolidHarmonicScattering3dParams, Transform,
-    TransformError,
+    Averaging, JointFormat, Padding, Parallelism, Scattering1d, Scattering1dParams, Scattering2d,
+    Scattering2dParams, SolidHarmonicScattering3d, SolidHarmonicScattering3dParams,
+    TimeFrequencyParams, TimeFrequencyScattering, Transform, TransformError,
 };
 use std::sync::OnceLock;
 
@@ -390,6 +390,89 @@ transform_class!(HarmonicScattering3DCore, {
     }
 });
 
+/// Joint time-frequency scattering (`scattering_rs.TimeFrequencyScattering` wraps it).
+#[pyclass(frozen, module = "scattering_rs._core")]
+struct TimeFrequencyScatteringCore {
+    inner: Pair<TimeFrequencyScattering<f64>, TimeFrequencyScattering<f32>>,
+}
+
+transform_class!(TimeFrequencyScatteringCore, {
+    #[new]
+    #[pyo3(signature = (n, j, j_fr, q1, q2, q_fr, t, average, stride, f, average_fr, stride_fr, format, n_threads))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        n: usize,
+        j: usize,
+        j_fr: usize,
+        q1: usize,
+        q2: usize,
+        q_fr: usize,
+        t: Option<usize>,
+        average: &str,
+        stride: Option<usize>,
+        f: Option<usize>,
+        average_fr: &str,
+        stride_fr: Option<usize>,
+        format: &str,
+        n_threads: Option<usize>,
+    ) -> PyResult<Self> {
+        let format = match format {
+            "time" => JointFormat::Time,
+            "joint" => JointFormat::Joint,
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "format must be 'time' or 'joint', got {format:?}"
+                )))
+            }
+        };
+        let mut p = TimeFrequencyParams::new(n, j, j_fr)
+            .q((q1, q2))
+            .q_fr(q_fr)
+            .average(averaging(average)?)
+            .average_fr(averaging(average_fr)?)
+            .format(format);
+        if let Some(t) = t {
+            p = p.t(t);
+        }
+        if let Some(s) = stride {
+            p = p.stride(s);
+        }
+        if let Some(f) = f {
+            p = p.f(f);
+        }
+        if let Some(s) = stride_fr {
+            p = p.stride_fr(s);
+        }
+        Ok(Self {
+            inner: Pair::new(p, parallelism(n_threads)?, |p| p.build(), |p| p.build_f32())?,
+        })
+    }
+
+    /// One tuple `(order, n2, n_fr, spin, n1, row, n1_max, n1_stride)` per output channel
+    /// (-1 where a field does not apply), in output order.
+    #[allow(clippy::type_complexity)]
+    fn paths(&self) -> Vec<(usize, i64, i64, i8, i64, i64, i64, i64)> {
+        let o = |v: Option<usize>| v.map_or(-1, |v| v as i64);
+        self.inner
+            .f64
+            .meta()
+            .iter()
+            .map(|m| {
+                (
+                    m.order,
+                    o(m.n2),
+                    o(m.n_fr),
+                    m.spin,
+                    o(m.n1),
+                    o(m.row),
+                    o(m.n1_max),
+                    o(m.n1_stride),
+                )
+            })
+            .collect()
+    }
+});
+
 fn averaging(a: &str) -> PyResult<Averaging> {
     match a {
         "local" => Ok(Averaging::Local),
@@ -417,6 +500,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Scattering1DCore>()?;
     m.add_class::<Scattering2DCore>()?;
     m.add_class::<HarmonicScattering3DCore>()?;
+    m.add_class::<TimeFrequencyScatteringCore>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -16,6 +16,12 @@ parameters. ``scattering_rs.sklearn`` has a scikit-learn transformer and
 """
 
 from ._core import __version__
-from ._frontend import HarmonicScattering3D, Scattering1D, Scattering2D
+from ._frontend import HarmonicScattering3D, Scattering1D, Scattering2D, TimeFrequencyScattering
 
-__all__ = ["Scattering1D", "Scattering2D", "HarmonicScattering3D", "__version__"]
+__all__ = [
+    "Scattering1D",
+    "Scattering2D",
+    "HarmonicScattering3D",
+    "TimeFrequencyScattering",
+    "__version__",
+]

@@ -66,6 +66,7 @@ def _native(kind: str, args: Tuple) -> Any:
         "1d": _core.Scattering1DCore,
         "2d": _core.Scattering2DCore,
         "3d": _core.HarmonicScattering3DCore,
+        "jtfs": _core.TimeFrequencyScatteringCore,
     }[kind]
     return cls(*args)
 
@@ -377,3 +378,93 @@ class HarmonicScattering3D(_Transform):
             "l": np.arange(self._params["L"] + 1),
             "integral_powers": np.array(self._params["integral_powers"]),
         }
+
+
+class TimeFrequencyScattering(_Transform):
+    """Joint time-frequency scattering, Kymatio's ``TimeFrequencyScattering`` (main branch,
+    commit 11552ed5), equal to it to 1e-14 in both formats.
+
+    Parameters
+    ----------
+    J, J_fr, Q, shape
+        As Kymatio (positional in that order): time scales ``2**J``, frequential scales
+        ``2**J_fr`` (in first-order channels), wavelets per octave ``Q`` (int or
+        ``(Q1, Q2)``), signal length.
+    T : int, 'global' or None
+        Time averaging width (default ``2**J``) or ``'global'`` (sum over time).
+    stride : int or None
+        Time subsampling, a power of two (default ``2**floor(log2 T)``).
+    Q_fr : int
+        Frequential wavelets per octave.
+    F : int, 'global', 0 or None
+        Log-frequency averaging width (default ``2**J_fr``), ``'global'``, or 0 (none;
+        ``format='time'`` only).
+    stride_fr : int or None
+        Log-frequency subsampling, a power of two.
+    format : 'time' or 'joint'
+        ``'time'``: ``(..., channels, time)`` with the zeroth order first; ``'joint'``:
+        ``(..., paths, log-frequency rows, time)``.
+    n_threads : int or None
+        Threads per call.
+    """
+
+    _kind = "jtfs"
+
+    def __init__(
+        self,
+        J: int,
+        J_fr: int,
+        Q: Union[int, Sequence[int]],
+        shape: Union[int, Sequence[int]],
+        T: Union[int, str, None] = None,
+        stride: Optional[int] = None,
+        Q_fr: Union[int, Sequence[int]] = 1,
+        F: Union[int, str, None] = None,
+        stride_fr: Optional[int] = None,
+        format: str = "time",
+        n_threads: Optional[int] = None,
+    ) -> None:
+        J, J_fr = _int("J", J), _int("J_fr", J_fr)
+        (n,) = _shape("shape", shape, 1)
+        if isinstance(Q, numbers.Integral):
+            q = (_int("Q", Q, 1), 1)
+        elif len(Q) == 1:
+            q = (_int("Q", Q[0], 1), 1)
+        else:
+            q = _shape("Q", Q, 2)
+        q_fr = _int("Q_fr", Q_fr if isinstance(Q_fr, numbers.Integral) else Q_fr[0], 1)
+        if T == "global":
+            mode, t = "global", None
+        elif T is None:
+            mode, t = "local", None
+        else:
+            mode, t = "local", _int("T", T, 1)
+        if F == "global":
+            mode_fr, f = "global", None
+        elif F is None:
+            mode_fr, f = "local", None
+        elif _int("F", F) == 0:
+            mode_fr, f = "none", None
+        else:
+            mode_fr, f = "local", _int("F", F, 1)
+        stride = None if stride is None else _int("stride", stride, 1)
+        stride_fr = None if stride_fr is None else _int("stride_fr", stride_fr, 1)
+        if n_threads is not None:
+            n_threads = _int("n_threads", n_threads, 1)
+        params = dict(
+            J=J, J_fr=J_fr, Q=q, shape=n, T=T, stride=stride, Q_fr=q_fr, F=F,
+            stride_fr=stride_fr, format=format, n_threads=n_threads,
+        )
+        super().__init__(
+            params,
+            (n, J, J_fr, q[0], q[1], q_fr, t, mode, stride, f, mode_fr, stride_fr,
+             str(format), n_threads),
+        )
+
+    def meta(self) -> Dict[str, Any]:
+        """One label per output channel: ``order``, ``n2``, ``n_fr``, ``spin``, ``n1``
+        (Kymatio's label of a ``'time'`` row), ``row``, ``n1_max`` and ``n1_stride``, as
+        integer arrays (-1 where a field does not apply)."""
+        paths = self._native.paths()
+        names = ["order", "n2", "n_fr", "spin", "n1", "row", "n1_max", "n1_stride"]
+        return {k: np.array([p[i] for p in paths], dtype=np.int64) for i, k in enumerate(names)}
