@@ -7,7 +7,8 @@ use pyo3::prelude::*;
 use scattering_transform::{
     Averaging, JointFormat, Padding, Parallelism, Scattering1d, Scattering1dParams, Scattering2d,
     Scattering2dParams, SolidHarmonicScattering3d, SolidHarmonicScattering3dParams,
-    TimeFrequencyParams, TimeFrequencyScattering, Transform, TransformError,
+    SpiralParams, SpiralScattering, TimeFrequencyParams, TimeFrequencyScattering, Transform,
+    TransformError,
 };
 use std::sync::OnceLock;
 
@@ -473,6 +474,64 @@ transform_class!(TimeFrequencyScatteringCore, {
     }
 });
 
+/// Spiral scattering (`scattering_rs.SpiralScattering` wraps it).
+#[pyclass(frozen, module = "scattering_rs._core")]
+struct SpiralScatteringCore {
+    inner: Pair<SpiralScattering<f64>, SpiralScattering<f32>>,
+}
+
+transform_class!(SpiralScatteringCore, {
+    #[new]
+    #[pyo3(signature = (n, j, q1, q2, j_chroma, j_octave, t, average, n_threads))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        n: usize,
+        j: usize,
+        q1: usize,
+        q2: usize,
+        j_chroma: usize,
+        j_octave: usize,
+        t: Option<usize>,
+        average: &str,
+        n_threads: Option<usize>,
+    ) -> PyResult<Self> {
+        let mut p = SpiralParams::new(n, j)
+            .q((q1, q2))
+            .j_chroma(j_chroma)
+            .j_octave(j_octave)
+            .average(averaging(average)?);
+        if let Some(t) = t {
+            p = p.t(t);
+        }
+        Ok(Self {
+            inner: Pair::new(p, parallelism(n_threads)?, |p| p.build(), |p| p.build_f32())?,
+        })
+    }
+
+    /// One tuple `(order, n1, n2, chroma, octave, spin_chroma, spin_octave)` per output
+    /// channel (-1 where a field does not apply), in output order.
+    #[allow(clippy::type_complexity)]
+    fn paths(&self) -> Vec<(usize, i64, i64, i64, i64, i8, i8)> {
+        let o = |v: Option<usize>| v.map_or(-1, |v| v as i64);
+        self.inner
+            .f64
+            .meta()
+            .iter()
+            .map(|m| {
+                (
+                    m.order,
+                    o(m.n1),
+                    o(m.n2),
+                    o(m.chroma),
+                    o(m.octave),
+                    m.spin_chroma,
+                    m.spin_octave,
+                )
+            })
+            .collect()
+    }
+});
+
 fn averaging(a: &str) -> PyResult<Averaging> {
     match a {
         "local" => Ok(Averaging::Local),
@@ -501,6 +560,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Scattering2DCore>()?;
     m.add_class::<HarmonicScattering3DCore>()?;
     m.add_class::<TimeFrequencyScatteringCore>()?;
+    m.add_class::<SpiralScatteringCore>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

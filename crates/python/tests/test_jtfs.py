@@ -67,3 +67,34 @@ def test_bad_parameters_raise_value_error():
     S = TimeFrequencyScattering(4, 2, 4, 256)
     with pytest.raises(ValueError):
         S(np.zeros((2, 255)))
+
+
+def test_spiral_equals_the_cli_and_has_gradients(scatter_bin, tmp_path):
+    import subprocess
+
+    from scattering_rs import SpiralScattering
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 2048))
+    S = SpiralScattering(7, 2048, Q=(8, 2))
+    sx = S(x)
+    assert sx.shape == (2,) + S.output_shape
+    meta = S.meta()
+    assert len(meta["order"]) == sx.shape[1]
+    assert set(meta["spin_chroma"]) == {-1, 0, 1}
+    inp, out = tmp_path / "x.npy", tmp_path / "sp.npy"
+    np.save(inp, x)
+    subprocess.run(
+        [str(scatter_bin), "spiral", "--input", str(inp), "--output", str(out), "-J", "7",
+         "-Q", "8,2"],
+        check=True, capture_output=True,
+    )
+    assert np.array_equal(np.load(out), sx)
+    g = rng.standard_normal(sx.shape)
+    v = rng.standard_normal(x.shape)
+    an = float(np.sum(S.backward(x, g) * v))
+    h = 1e-5
+    fd = float(np.sum((S(x + h * v) - S(x - h * v)) * g)) / (2 * h)
+    assert abs(an - fd) <= 1e-5 * max(abs(an), abs(fd))
+    with pytest.raises(ValueError):
+        SpiralScattering(7, 2048, Q=2)

@@ -16,12 +16,19 @@ parameters. ``scattering_rs.sklearn`` has a scikit-learn transformer and
 """
 
 from ._core import __version__
-from ._frontend import HarmonicScattering3D, Scattering1D, Scattering2D, TimeFrequencyScattering
+from ._frontend import (
+    HarmonicScattering3D,
+    Scattering1D,
+    Scattering2D,
+    SpiralScattering,
+    TimeFrequencyScattering,
+)
 
 __all__ = [
     "Scattering1D",
     "Scattering2D",
     "HarmonicScattering3D",
     "TimeFrequencyScattering",
+    "SpiralScattering",
     "__version__",
 ]

@@ -67,6 +67,7 @@ def _native(kind: str, args: Tuple) -> Any:
         "2d": _core.Scattering2DCore,
         "3d": _core.HarmonicScattering3DCore,
         "jtfs": _core.TimeFrequencyScatteringCore,
+        "spiral": _core.SpiralScatteringCore,
     }[kind]
     return cls(*args)
 
@@ -467,4 +468,61 @@ class TimeFrequencyScattering(_Transform):
         integer arrays (-1 where a field does not apply)."""
         paths = self._native.paths()
         names = ["order", "n2", "n_fr", "spin", "n1", "row", "n1_max", "n1_stride"]
+        return {k: np.array([p[i] for p in paths], dtype=np.int64) for i, k in enumerate(names)}
+
+
+class SpiralScattering(_Transform):
+    """Spiral scattering (Lostanlen and Mallat): time scattering's first order, then the
+    scalogram rolled on the pitch spiral (``Q1`` chroma bins per octave) and scattered along
+    time, chroma and octave, averaged over the spiral. Output ``(..., channels, time)``.
+
+    Parameters
+    ----------
+    J : int
+        Largest time scale ``2**J``.
+    shape : int or (int,)
+        Signal length.
+    Q : int or (int, int)
+        Wavelets per octave; ``Q1`` (4 to 64) is the number of chroma bins.
+    J_chroma, J_octave : int
+        Scales of the chroma and octave wavelets (``2**J_chroma <= Q1``).
+    T : int, 'global' or None
+        Time averaging width (default ``2**J``) or ``'global'``.
+    n_threads : int or None
+        Threads per call.
+    """
+
+    _kind = "spiral"
+
+    def __init__(
+        self,
+        J: int,
+        shape: Union[int, Sequence[int]],
+        Q: Union[int, Sequence[int]] = 12,
+        J_chroma: int = 2,
+        J_octave: int = 2,
+        T: Union[int, str, None] = None,
+        n_threads: Optional[int] = None,
+    ) -> None:
+        J = _int("J", J)
+        (n,) = _shape("shape", shape, 1)
+        q = (_int("Q", Q, 1), 1) if isinstance(Q, numbers.Integral) else _shape("Q", Q, 2)
+        jc, jo = _int("J_chroma", J_chroma), _int("J_octave", J_octave)
+        if T == "global":
+            mode, t = "global", None
+        elif T is None:
+            mode, t = "local", None
+        else:
+            mode, t = "local", _int("T", T, 1)
+        if n_threads is not None:
+            n_threads = _int("n_threads", n_threads, 1)
+        params = dict(J=J, shape=n, Q=q, J_chroma=jc, J_octave=jo, T=T, n_threads=n_threads)
+        super().__init__(params, (n, J, q[0], q[1], jc, jo, t, mode, n_threads))
+
+    def meta(self) -> Dict[str, Any]:
+        """One label per output channel: ``order``, ``n1`` (time scattering's first order),
+        ``n2``, ``chroma`` and ``octave`` (filter indices), ``spin_chroma``,
+        ``spin_octave``, as integer arrays (-1 where a field does not apply)."""
+        paths = self._native.paths()
+        names = ["order", "n1", "n2", "chroma", "octave", "spin_chroma", "spin_octave"]
         return {k: np.array([p[i] for p in paths], dtype=np.int64) for i, k in enumerate(names)}
