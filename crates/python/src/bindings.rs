@@ -6,9 +6,8 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use scattering_transform::{
     Averaging, JointFormat, Padding, Parallelism, Scattering1d, Scattering1dParams, Scattering2d,
-    Scattering2dParams, SolidHarmonicScattering3d, SolidHarmonicScattering3dParams,
-    SpiralParams, SpiralScattering, TimeFrequencyParams, TimeFrequencyScattering, Transform,
-    TransformError,
+    Scattering2dParams, SolidHarmonicScattering3d, SolidHarmonicScattering3dParams, SpiralParams,
+    SpiralScattering, TimeFrequencyParams, TimeFrequencyScattering, Transform, TransformError,
 };
 use std::sync::OnceLock;
 
