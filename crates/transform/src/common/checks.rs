@@ -45,3 +45,23 @@ pub(crate) fn check_batch_shape(
         got: format!("{got:?}"),
     })
 }
+/// Checks the arguments of a vector-Jacobian product: `x` is `(batch, input...)`, `grad`
+/// is `(batch, output...)` with the same batch, both finite; returns the batch size.
+pub(crate) fn check_vjp<A, G, DA, DG>(
+    x: &ArrayView<'_, A, DA>,
+    grad: &ArrayView<'_, G, DG>,
+    input: &[usize],
+    output: &[usize],
+) -> Result<usize>
+where
+    A: Copy + Into<f64>,
+    G: Copy + Into<f64>,
+    DA: Dimension + RemoveAxis,
+    DG: Dimension + RemoveAxis,
+{
+    let b = check_batch_shape("input", x.shape(), input, None)?;
+    check_batch_shape("output gradient", grad.shape(), output, Some(b))?;
+    check_finite(x)?;
+    check_finite(grad)?;
+    Ok(b)
+}

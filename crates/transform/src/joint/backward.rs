@@ -20,16 +20,8 @@ impl<T: Real> TimeFrequencyScattering<T> {
         x: ArrayView2<A>,
         grad: ArrayViewD<T>,
     ) -> Result<Array2<T>> {
-        use crate::common::checks::{check_batch_shape, check_finite};
-        let b = check_batch_shape("input", x.shape(), &self.sample_dims(), None)?;
-        check_batch_shape(
-            "output gradient",
-            grad.shape(),
-            &self.output_shape(),
-            Some(b),
-        )?;
-        check_finite(&x)?;
-        check_finite(&grad)?;
+        let b =
+            crate::common::checks::check_vjp(&x, &grad, &self.sample_dims(), &self.output_shape())?;
         let mut out = Array2::zeros((b, self.params.n));
         self.exec
             .install(|| self.backward_checked(x, grad, out.view_mut()));

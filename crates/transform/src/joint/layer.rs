@@ -49,6 +49,17 @@ pub(crate) struct Psi2<T> {
     pub n1_max: usize,
 }
 
+/// The first layer's buffers of one sample: the padded signal (then its spectrum),
+/// `z1[n1]` and `u1h[n1]` at level `k1`, and for the backward pass the gradient of
+/// `u1h` and of one `U1` (empty in the forward pass).
+pub(crate) struct FirstBuffers<T> {
+    pub x: Vec<Cx<T>>,
+    pub z1: Vec<Vec<Cx<T>>>,
+    pub u1h: Vec<Vec<Cx<T>>>,
+    pub gu1h: Vec<Vec<Cx<T>>>,
+    pub gu1: Vec<T>,
+}
+
 /// The time layers of a joint or spiral scattering transform.
 pub(crate) struct TimeLayer<T: Real> {
     pub n: usize,
@@ -221,6 +232,20 @@ impl<T: Real> TimeLayer<T> {
             .chain(std::iter::once(self.len(self.s)))
             .max()
             .unwrap_or(1)
+    }
+
+    /// Zeroed [`FirstBuffers`], the gradients only when `backward`.
+    pub fn buffers(&self, backward: bool) -> FirstBuffers<T> {
+        let z = Cx::new(T::zero(), T::zero());
+        let per_n1 =
+            || -> Vec<Vec<Cx<T>>> { self.psi1.iter().map(|p| vec![z; self.len(p.k1)]).collect() };
+        FirstBuffers {
+            x: vec![z; self.n_pad],
+            z1: per_n1(),
+            u1h: per_n1(),
+            gu1h: if backward { per_n1() } else { Vec::new() },
+            gu1: vec![T::zero(); if backward { self.n_pad } else { 0 }],
+        }
     }
 
     /// Length at subsampling level `k`.

@@ -21,7 +21,7 @@ use crate::common::parallel::Executor;
 use crate::common::Averaging;
 use crate::error::{invalid, Result};
 use crate::time::plan::floor_log2;
-use layer::{log2_exact, TimeLayer};
+use layer::{log2_exact, FirstBuffers, TimeLayer};
 use scattering_engine::fourier1d::{Plans, SparseFilter};
 use scattering_engine::{Cx, Real};
 use scattering_filters::frequential::frequential_lowpass;
@@ -590,34 +590,21 @@ impl<T: Real> TimeFrequencyScattering<T> {
     }
 
     fn workspace(&self, backward: bool) -> Workspace<T> {
-        let z = Cx::new(T::zero(), T::zero());
-        let level = |k: usize| self.layer.n_pad >> k;
+        let FirstBuffers {
+            x,
+            z1,
+            u1h,
+            gu1h,
+            gu1,
+        } = self.layer.buffers(backward);
         Workspace {
-            x: vec![z; self.layer.n_pad],
-            z1: self
-                .layer
-                .psi1
-                .iter()
-                .map(|p| vec![z; level(p.k1)])
-                .collect(),
-            u1h: self
-                .layer
-                .psi1
-                .iter()
-                .map(|p| vec![z; level(p.k1)])
-                .collect(),
+            x,
+            z1,
+            u1h,
             s0: vec![T::zero(); self.layer.t_out],
             paths: vec![T::zero(); self.path_len],
-            gu1h: if backward {
-                self.layer
-                    .psi1
-                    .iter()
-                    .map(|p| vec![z; level(p.k1)])
-                    .collect()
-            } else {
-                Vec::new()
-            },
-            gu1: vec![T::zero(); if backward { self.layer.n_pad } else { 0 }],
+            gu1h,
+            gu1,
             lines: self.lines(backward),
         }
     }

@@ -23,7 +23,7 @@
 use crate::common::parallel::Executor;
 use crate::common::Averaging;
 use crate::error::{invalid, Result};
-use crate::joint::layer::TimeLayer;
+use crate::joint::layer::{FirstBuffers, TimeLayer};
 use scattering_engine::fourier1d::Plans;
 use scattering_engine::{Cx, Real};
 use scattering_filters::{FilterBank1d, FrequentialBank};
@@ -397,33 +397,21 @@ impl<T: Real> SpiralScattering<T> {
 
     fn workspace(&self, backward: bool) -> Workspace<T> {
         let z = Cx::new(T::zero(), T::zero());
-        let level = |k: usize| self.layer.n_pad >> k;
+        let FirstBuffers {
+            x,
+            z1,
+            u1h,
+            gu1h,
+            gu1,
+        } = self.layer.buffers(backward);
         let t_max = self.layer.t_max();
         let per_path = |v: Vec<Cx<T>>| if backward { v } else { Vec::new() };
         Workspace {
-            x: vec![z; self.layer.n_pad],
-            z1: self
-                .layer
-                .psi1
-                .iter()
-                .map(|p| vec![z; level(p.k1)])
-                .collect(),
-            u1h: self
-                .layer
-                .psi1
-                .iter()
-                .map(|p| vec![z; level(p.k1)])
-                .collect(),
-            gu1h: if backward {
-                self.layer
-                    .psi1
-                    .iter()
-                    .map(|p| vec![z; level(p.k1)])
-                    .collect()
-            } else {
-                Vec::new()
-            },
-            gu1: vec![T::zero(); if backward { self.layer.n_pad } else { 0 }],
+            x,
+            z1,
+            u1h,
+            gu1h,
+            gu1,
             grid: vec![z; t_max * self.grid_len()],
             ggrid: per_path(vec![z; t_max * self.grid_len()]),
             zt: vec![z; self.ho.len() * self.n_oct * self.params.q.0],
