@@ -88,11 +88,30 @@ fn shepard_risset_refuses_sounds_too_short_for_the_speed() {
     assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none());
 }
 
+/// Runs `audio-classify` on `data` into `out` with windows of 4096 samples, J = 7, and
+/// the `extra` arguments.
+fn classify(data: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_audio-classify"))
+        .args([
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .args(["--no-progress", "--length", "4096", "-J", "7"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// The metrics.json a run wrote.
+fn metrics(out: &std::path::Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap()
+}
+
 /// The feature dimension of `features` in a run's metrics.
 fn m_dim(out: &std::path::Path, features: &str) -> u64 {
-    let m: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
-    m["results"]
+    metrics(out)["results"]
         .as_array()
         .unwrap()
         .iter()
@@ -149,23 +168,9 @@ fn audio_classify_tells_rising_from_falling_sweeps_across_speakers() {
         }
     }
     let out = dir.path().join("out");
-    let o = Command::new(env!("CARGO_BIN_EXE_audio-classify"))
-        .args([
-            "--data",
-            data.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--no-progress",
-            "--length",
-            "4096",
-            "-J",
-            "7",
-        ])
-        .output()
-        .unwrap();
+    let o = classify(&data, &out, &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let m: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let m = metrics(&out);
     assert_eq!(m["task"], "digits");
     let rows = m["results"].as_array().unwrap();
     assert_eq!(rows.len(), 8);
@@ -183,28 +188,9 @@ fn audio_classify_tells_rising_from_falling_sweeps_across_speakers() {
     assert!(out.join("confusion.png").exists() && out.join("table.md").exists());
     // Time frames: one feature per channel and frame.
     let out_f = dir.path().join("out_frames");
-    let o = Command::new(env!("CARGO_BIN_EXE_audio-classify"))
-        .args([
-            "--data",
-            data.to_str().unwrap(),
-            "--out",
-            out_f.to_str().unwrap(),
-            "--no-progress",
-            "--length",
-            "4096",
-            "-J",
-            "7",
-            "--frames",
-            "2",
-            "--features",
-            "time",
-        ])
-        .output()
-        .unwrap();
+    let o = classify(&data, &out_f, &["--frames", "2", "--features", "time"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let m: Value =
-        serde_json::from_str(&std::fs::read_to_string(out_f.join("metrics.json")).unwrap())
-            .unwrap();
+    let m = metrics(&out_f);
     let rows = m["results"].as_array().unwrap();
     assert_eq!(m["frames"], 2);
     let global_dim = m_dim(&out, "time");
@@ -217,22 +203,11 @@ fn audio_classify_tells_rising_from_falling_sweeps_across_speakers() {
     let bad = dir.path().join("bad");
     std::fs::create_dir_all(&bad).unwrap();
     write_wav(&bad.join("sideways_a_0.wav"), &[0.1; 3000]);
-    let o = Command::new(env!("CARGO_BIN_EXE_audio-classify"))
-        .args([
-            "--data",
-            data.to_str().unwrap(),
-            "--test-data",
-            bad.to_str().unwrap(),
-            "--out",
-            dir.path().join("out2").to_str().unwrap(),
-            "--no-progress",
-            "--length",
-            "4096",
-            "-J",
-            "7",
-        ])
-        .output()
-        .unwrap();
+    let o = classify(
+        &data,
+        &dir.path().join("out2"),
+        &["--test-data", bad.to_str().unwrap()],
+    );
     assert!(!o.status.success());
     assert_eq!(String::from_utf8_lossy(&o.stderr).trim().lines().count(), 1);
     assert!(!dir.path().join("out2").exists());
