@@ -416,19 +416,13 @@ fn run(a: Args) -> Result<(), AppError> {
     let sr = f64::from(train.sample_rate.max(1));
     let k = labels.len();
     // All clips in one matrix: training rows first, then the test rows.
-    let mut all: Vec<&Clip> = train.clips.iter().collect();
-    if let Some(t) = &test {
-        all.extend(t.clips.iter());
-    }
     let n_train = train.clips.len();
-    let owned: Vec<Clip> = all
-        .iter()
-        .map(|c| Clip {
-            label: c.label,
-            speaker: c.speaker,
-            samples: c.samples.clone(),
-        })
-        .collect();
+    let sample_rate = train.sample_rate;
+    let has_test = test.is_some();
+    let mut owned = train.clips;
+    if let Some(t) = test {
+        owned.extend(t.clips);
+    }
     let (x, spans) = windows(&owned, a.length);
     let y: Vec<usize> = owned.iter().map(|c| c.label).collect();
     let pb = progress_bar(sets.len() as u64, "features", !a.no_progress);
@@ -443,30 +437,26 @@ fn run(a: Args) -> Result<(), AppError> {
             let tc = Instant::now();
             let mut pred = vec![0usize; owned.len()];
             let mut per_speaker = BTreeMap::new();
-            let eval: Vec<usize> = match &test {
-                Some(_) => {
-                    let tr: Vec<usize> = (0..n_train).collect();
-                    let te: Vec<usize> = (n_train..owned.len()).collect();
+            let eval: Vec<usize> = if has_test {
+                let tr: Vec<usize> = (0..n_train).collect();
+                let te: Vec<usize> = (n_train..owned.len()).collect();
+                let p = fit_predict(classifier, f.view(), &y, &tr, &te)?;
+                for (&i, q) in te.iter().zip(p) {
+                    pred[i] = q;
+                }
+                te
+            } else {
+                for &s in &train_speakers {
+                    let (te, tr): (Vec<usize>, Vec<usize>) =
+                        (0..n_train).partition(|&i| owned[i].speaker == s);
                     let p = fit_predict(classifier, f.view(), &y, &tr, &te)?;
+                    let right = te.iter().zip(&p).filter(|(&i, &q)| y[i] == q).count();
+                    per_speaker.insert(speakers[s].clone(), right as f64 / te.len().max(1) as f64);
                     for (&i, q) in te.iter().zip(p) {
                         pred[i] = q;
                     }
-                    te
                 }
-                None => {
-                    for &s in &train_speakers {
-                        let (te, tr): (Vec<usize>, Vec<usize>) =
-                            (0..n_train).partition(|&i| owned[i].speaker == s);
-                        let p = fit_predict(classifier, f.view(), &y, &tr, &te)?;
-                        let right = te.iter().zip(&p).filter(|(&i, &q)| y[i] == q).count();
-                        per_speaker
-                            .insert(speakers[s].clone(), right as f64 / te.len().max(1) as f64);
-                        for (&i, q) in te.iter().zip(p) {
-                            pred[i] = q;
-                        }
-                    }
-                    (0..n_train).collect()
-                }
+                (0..n_train).collect()
             };
             let p: Vec<usize> = eval.iter().map(|&i| pred[i]).collect();
             let t: Vec<usize> = eval.iter().map(|&i| y[i]).collect();
@@ -492,7 +482,7 @@ fn run(a: Args) -> Result<(), AppError> {
         pb.inc(1);
     }
     pb.finish_and_clear();
-    let protocol = if test.is_some() {
+    let protocol = if has_test {
         "train on --data, test on --test-data".to_string()
     } else {
         format!("leave one speaker out ({} speakers)", train_speakers.len())
@@ -506,7 +496,7 @@ fn run(a: Args) -> Result<(), AppError> {
         test_clips: owned.len() - n_train,
         window: a.length,
         frames: a.frames,
-        sample_rate: train.sample_rate,
+        sample_rate,
         results,
     };
     let mut table = format!(
