@@ -35,6 +35,6 @@ pub use microcanonical::{Microcanonical, Progress, Synthesis};
 pub use processes::{fbm, mrw};
 pub use representation::{
     Concat, EnvelopeCorrelations2d, L1Norm, L2Norm, PowerSpectrum, Representation,
-    ScatteringMoments, ScatteringMoments1d, ScatteringMoments2d,
+    ScatteringMoments, ScatteringMoments1d, ScatteringMoments2d, Weighted,
 };
 pub use turbulence::{Turbulence, TurbulenceParams};

@@ -133,6 +133,13 @@ impl Microcanonical {
         self.run(phi, target, x0, None)
     }
 
+    /// The white-noise start of [`Microcanonical::sample`] for signals of `n` values
+    /// (seeded by `self.seed`, standard deviation `self.init_std`): to continue a descent
+    /// from where another stopped with [`Microcanonical::sample_from`].
+    pub fn start(&self, n: usize) -> Vec<f64> {
+        self.white_noise(n, self.seed)
+    }
+
     fn white_noise(&self, n: usize, seed: u64) -> Vec<f64> {
         let mut rng = StdRng::seed_from_u64(seed);
         (0..n)

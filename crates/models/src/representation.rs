@@ -330,6 +330,76 @@ impl Representation for Concat {
     }
 }
 
+/// Moments of another representation, each multiplied by its own weight: `w ⊙ Φ(x)`.
+/// Descent on `‖w ⊙ (Φx − μ)‖²` with `w = 1 / |μ|` (see [`Weighted::relative`]) matches
+/// every moment to the same relative accuracy, so that the small second-order scattering
+/// moments count as much as the large first-order ones.
+///
+/// ```
+/// use scattering_models::{Representation, ScatteringMoments1d, Weighted};
+///
+/// let phi = ScatteringMoments1d::new(256, 4, 2)?;
+/// let x: Vec<f64> = (0..256).map(|i| ((i * 13) % 7) as f64 - 3.0).collect();
+/// let mu = phi.forward(&x)?;
+/// let w = Weighted::relative(Box::new(phi), &mu, 1e-6)?;
+/// // At the target every weighted moment is ±1 (or 0 where the moment is 0).
+/// assert!(w.forward(&x)?.iter().all(|v| v.abs() <= 1.0 + 1e-12));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Weighted {
+    inner: Box<dyn Representation>,
+    w: Vec<f64>,
+}
+
+impl Weighted {
+    /// `w ⊙ inner(x)`; `w` has one finite weight per moment.
+    pub fn new(inner: Box<dyn Representation>, w: Vec<f64>) -> Result<Self> {
+        check_len("weights", w.len(), inner.output_len())?;
+        check_finite("weights", &w)?;
+        Ok(Self { inner, w })
+    }
+
+    /// Weights `1 / max(|μ_k|, floor · max_k |μ_k|)`: relative errors per moment, with
+    /// moments below `floor` times the largest weighted as if they were at that level (so
+    /// that moments at numerical-noise level do not dominate).
+    pub fn relative(inner: Box<dyn Representation>, target: &[f64], floor: f64) -> Result<Self> {
+        check_len("target", target.len(), inner.output_len())?;
+        check_finite("target", target)?;
+        if !(floor.is_finite() && floor > 0.0) {
+            return Err(ModelError::Param(format!(
+                "the weight floor must be positive, got {floor}"
+            )));
+        }
+        let top = target.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        let low = (floor * top).max(f64::MIN_POSITIVE);
+        let w = target.iter().map(|v| 1.0 / v.abs().max(low)).collect();
+        Self::new(inner, w)
+    }
+
+    /// The weights.
+    pub fn weights(&self) -> &[f64] {
+        &self.w
+    }
+}
+
+impl Representation for Weighted {
+    fn input_len(&self) -> usize {
+        self.inner.input_len()
+    }
+    fn output_len(&self) -> usize {
+        self.w.len()
+    }
+    fn forward(&self, x: &[f64]) -> Result<Vec<f64>> {
+        let m = self.inner.forward(x)?;
+        Ok(m.iter().zip(&self.w).map(|(a, b)| a * b).collect())
+    }
+    fn backward(&self, x: &[f64], v: &[f64]) -> Result<Vec<f64>> {
+        check_len("cotangent", v.len(), self.w.len())?;
+        let wv: Vec<f64> = v.iter().zip(&self.w).map(|(a, b)| a * b).collect();
+        self.inner.backward(x, &wv)
+    }
+}
+
 /// Envelope-intensity correlations of an image: `mean((x − x̄) · |x * ψ_j,θ|)` for every
 /// wavelet of the 2D Morlet bank (periodic). Scattering moments cannot tell `x` from
 /// `2x̄ − x` (the modulus forgets the sign); these odd moments say whether edges sit on bright

@@ -4,9 +4,12 @@
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use scattering_models::{
     Concat, EnvelopeCorrelations2d, L1Norm, L2Norm, Microcanonical, PowerSpectrum, Representation,
-    ScatteringMoments, ScatteringMoments1d, ScatteringMoments2d,
+    ScatteringMoments, ScatteringMoments1d, ScatteringMoments2d, Weighted,
 };
-use scattering_transform::{Scattering1dParams, SolidHarmonicScattering3dParams};
+use scattering_transform::{
+    Averaging, Scattering1dParams, SolidHarmonicScattering3dParams, SpiralParams,
+    TimeFrequencyParams,
+};
 
 /// Relative error between the VJP `(∂Φ/∂x)ᵀ v` and central differences of `v · Φ(x)`.
 fn vjp_error(phi: &dyn Representation, seed: u64) -> f64 {
@@ -79,6 +82,38 @@ fn backward_passes_match_finite_differences() {
                 ])
                 .unwrap(),
             ),
+        ),
+        (
+            "weighted",
+            Box::new(
+                Weighted::new(
+                    Box::new(ScatteringMoments1d::new(64, 3, 2).unwrap()),
+                    (0..ScatteringMoments1d::new(64, 3, 2).unwrap().output_len())
+                        .map(|k| 1.0 + k as f64)
+                        .collect(),
+                )
+                .unwrap(),
+            ),
+        ),
+        (
+            "joint time-frequency moments (any Transform)",
+            Box::new(ScatteringMoments::from_transform(
+                TimeFrequencyParams::new(256, 4, 2)
+                    .q((4, 1))
+                    .average(Averaging::Global)
+                    .build()
+                    .unwrap(),
+            )),
+        ),
+        (
+            "spiral moments (any Transform)",
+            Box::new(ScatteringMoments::from_transform(
+                SpiralParams::new(256, 4)
+                    .q((4, 1))
+                    .average(Averaging::Global)
+                    .build()
+                    .unwrap(),
+            )),
         ),
     ];
     for (name, phi) in &reps {
@@ -188,6 +223,25 @@ fn bad_inputs_are_errors() {
     );
     assert!(Concat::new(vec![]).is_err());
     assert!(Concat::new(vec![Box::new(L2Norm { n: 4 }), Box::new(L1Norm { n: 5 })]).is_err());
+    assert!(Weighted::new(Box::new(L2Norm { n: 4 }), vec![1.0, 2.0]).is_err());
+    assert!(Weighted::new(Box::new(L2Norm { n: 4 }), vec![f64::INFINITY]).is_err());
+    assert!(Weighted::relative(Box::new(L2Norm { n: 4 }), &[1.0], 0.0).is_err());
+    assert!(Weighted::relative(Box::new(L2Norm { n: 4 }), &[f64::NAN], 1e-3).is_err());
+}
+
+#[test]
+fn relative_weights_make_every_moment_count_the_same() {
+    // Moments 100 and 0.01 off by 1% each: the weighted residuals are equal, and a zero
+    // moment is weighted at the floor rather than infinitely.
+    let phi = Weighted::relative(
+        Box::new(Concat::new(vec![Box::new(L2Norm { n: 2 }), Box::new(L1Norm { n: 2 })]).unwrap()),
+        &[100.0, 0.01],
+        1e-6,
+    )
+    .unwrap();
+    assert_eq!(phi.weights(), &[0.01, 100.0]);
+    let z = Weighted::relative(Box::new(L2Norm { n: 2 }), &[0.0], 1e-3).unwrap();
+    assert!(z.weights()[0].is_finite());
 }
 
 #[test]
