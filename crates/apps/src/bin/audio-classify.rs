@@ -1,11 +1,21 @@
 //! `audio-classify`: classification of real recordings with MFCC, time scattering, joint
 //! time-frequency scattering and spiral scattering.
 //!
-//! `--task digits` reads any folder of `{label}_{speaker}_{n}.wav` (the Free Spoken Digit
-//! Dataset names its files `{digit}_{speaker}_{n}.wav`) and measures speaker-independent
-//! accuracy: leave one speaker out, over the speakers present, or train on `--data` and
-//! test on `--test-data`. Each clip is centred in a window of `--length` samples (cropped
-//! or zero-padded) and scaled to unit RMS; the scattering features are averaged over the
+//! Every task reads a folder of `{label}_{group}_{n}.wav` and holds out one group at a
+//! time (leave one group out, over the groups present), or trains on `--data` and tests
+//! on `--test-data`:
+//! - `--task digits`: the group is the speaker (the Free Spoken Digit Dataset names its
+//!   files `{digit}_{speaker}_{n}.wav`): speaker-independent accuracy.
+//! - `--task drums`: the group is the drum kit (`scripts/fetch-data drums` writes
+//!   `{class}_{kit}_{n}.wav` from Debian's hydrogen-drumkits): no kit is in both train and
+//!   test.
+//! - `--task instruments`: the group is the octave (`scripts/fetch-data instruments`
+//!   writes `{instrument}_o{octave}_{midi}.wav` from the FluidR3 GM soundfont): the notes
+//!   of the held-out octave are pitches the classifier never heard (pitch invariance).
+//!
+//! Each clip is placed in a window of `--length` samples (spoken words centred, drum hits
+//! and notes from their onset; cropped or zero-padded) and scaled to unit RMS; the
+//! scattering features are averaged over the
 //! whole window (translation invariant), log-compressed, and standardised on the training
 //! rows; MFCC are 13 coefficients and their deltas, mean and standard deviation over
 //! 25 ms frames. Classifiers: multinomial logistic regression and Bruna and Mallat's
@@ -14,7 +24,9 @@
 //! ```text
 //! audio-classify --task digits --data DIR --out out/audio-classify/digits
 //! audio-classify --task digits --data DIR --test-data DIR2 --out OUT
-//! audio-classify --task digits --data DIR --out OUT --quick     # 8 clips per digit and speaker
+//! audio-classify --task digits --data DIR --out OUT --quick     # 8 clips per label and group
+//! audio-classify --task drums --data data/cache/drums --out OUT
+//! audio-classify --task instruments --data data/cache/instruments --out OUT
 //! ```
 
 use clap::{Parser, ValueEnum};
@@ -34,8 +46,53 @@ use std::time::Instant;
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
 enum Task {
-    /// Spoken digits, speaker-independent.
+    /// Spoken digits, speaker-independent (group: speaker).
     Digits,
+    /// Drum sounds, kit-independent (group: kit).
+    Drums,
+    /// Instrument notes, pitch-independent (group: octave).
+    Instruments,
+}
+
+impl Task {
+    fn name(self) -> &'static str {
+        match self {
+            Task::Digits => "digits",
+            Task::Drums => "drums",
+            Task::Instruments => "instruments",
+        }
+    }
+
+    /// What a group of recordings is.
+    fn group(self) -> &'static str {
+        match self {
+            Task::Digits => "speaker",
+            Task::Drums => "kit",
+            Task::Instruments => "octave",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Task::Digits => "Spoken digits",
+            Task::Drums => "Drum sounds",
+            Task::Instruments => "Instrument notes",
+        }
+    }
+
+    /// Default window and J: one second at 8 kHz for words; 0.74 s at 22,050 Hz for
+    /// hits and notes, with modulations up to 2^9 samples (23 ms).
+    fn defaults(self) -> (usize, usize) {
+        match self {
+            Task::Digits => (8192, 8),
+            Task::Drums | Task::Instruments => (16384, 9),
+        }
+    }
+
+    /// Words sit anywhere in their recording; hits and notes start at their onset.
+    fn onset_aligned(self) -> bool {
+        !matches!(self, Task::Digits)
+    }
 }
 
 #[derive(Parser)]
@@ -44,22 +101,24 @@ struct Args {
     /// The task.
     #[arg(long, value_enum, default_value = "digits")]
     task: Task,
-    /// Folder of `{label}_{speaker}_{n}.wav` recordings.
+    /// Folder of `{label}_{group}_{n}.wav` recordings.
     #[arg(long)]
     data: PathBuf,
-    /// A separate test folder with the same naming (default: leave one speaker out).
+    /// A separate test folder with the same naming (default: leave one group out).
     #[arg(long)]
     test_data: Option<PathBuf>,
     /// Output directory.
     #[arg(long, default_value = "out/audio-classify")]
     out: PathBuf,
-    /// Window length in samples (clips are centred, cropped or zero-padded).
-    #[arg(long, default_value_t = 8192)]
-    length: usize,
-    /// Largest time scale 2^J of the scattering features.
-    #[arg(short = 'J', long = "J", default_value_t = 8)]
-    j: usize,
-    /// Small run: at most 8 clips per label and speaker.
+    /// Window length in samples (default: 8192 for digits, 16384 for drums and
+    /// instruments).
+    #[arg(long)]
+    length: Option<usize>,
+    /// Largest time scale 2^J of the scattering features (default: 8 for digits, 9 for
+    /// drums and instruments).
+    #[arg(short = 'J', long = "J")]
+    j: Option<usize>,
+    /// Small run: at most 8 clips per label and group.
     #[arg(long)]
     quick: bool,
     /// Time frames of the scattering features: 1 averages over the whole window
@@ -78,7 +137,7 @@ struct Args {
 /// One recording.
 struct Clip {
     label: usize,
-    speaker: usize,
+    group: usize,
     samples: Vec<f64>,
 }
 
@@ -88,7 +147,7 @@ struct Dataset {
     sample_rate: u32,
 }
 
-/// `{label}_{speaker}_{n}.wav` → `(label, speaker, n)`.
+/// `{label}_{group}_{n}.wav` → `(label, group, n)`.
 fn parse_name(path: &Path) -> Option<(String, String, u32)> {
     if path.extension()?.to_str()? != "wav" {
         return None;
@@ -96,17 +155,17 @@ fn parse_name(path: &Path) -> Option<(String, String, u32)> {
     let stem = path.file_stem()?.to_str()?;
     let mut parts = stem.rsplitn(3, '_');
     let n = parts.next()?.parse().ok()?;
-    let speaker = parts.next()?.to_string();
+    let group = parts.next()?.to_string();
     let label = parts.next()?.to_string();
-    Some((label, speaker, n))
+    Some((label, group, n))
 }
 
-/// Reads the recordings of `dir`, with label and speaker indices into the given name
-/// lists (extended with new names when `grow`).
+/// Reads the recordings of `dir`, with label and group indices into the given name
+/// lists (extended with new labels when `grow_labels`).
 fn load(
     dir: &Path,
     labels: &mut Vec<String>,
-    speakers: &mut Vec<String>,
+    groups: &mut Vec<String>,
     grow_labels: bool,
     quick: bool,
 ) -> Result<Dataset, AppError> {
@@ -120,11 +179,17 @@ fn load(
         .collect();
     files.sort();
     if quick {
-        files.retain(|f| f.2 < 8);
+        // The first 8 of each label and group.
+        let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+        files.retain(|f| {
+            let c = seen.entry((f.0.clone(), f.1.clone())).or_insert(0);
+            *c += 1;
+            *c <= 8
+        });
     }
     if files.is_empty() {
         return Err(AppError::Usage(format!(
-            "{}: no recordings named {{label}}_{{speaker}}_{{n}}.wav",
+            "{}: no recordings named {{label}}_{{group}}_{{n}}.wav",
             dir.display()
         )));
     }
@@ -162,12 +227,12 @@ fn load(
             .data
             .mean_axis(Axis(0))
             .map_or_else(Vec::new, |m| m.to_vec());
-        if !speakers.contains(&s) {
-            speakers.push(s.clone());
+        if !groups.contains(&s) {
+            groups.push(s.clone());
         }
         clips.push(Clip {
             label: labels.iter().position(|x| *x == l).unwrap_or(0),
-            speaker: speakers.iter().position(|x| *x == s).unwrap_or(0),
+            group: groups.iter().position(|x| *x == s).unwrap_or(0),
             samples: mono,
         });
     }
@@ -177,14 +242,21 @@ fn load(
     })
 }
 
-/// The clips centred in windows of `n` samples, scaled to unit RMS: `(clips, n)`, and
-/// the range of each clip's own samples in its window.
-fn windows(clips: &[Clip], n: usize) -> (Array2<f64>, Vec<std::ops::Range<usize>>) {
+/// The clips in windows of `n` samples (centred, or from their first sample when
+/// `from_onset`), scaled to unit RMS: `(clips, n)`, and the range of each clip's own
+/// samples in its window.
+fn windows(
+    clips: &[Clip],
+    n: usize,
+    from_onset: bool,
+) -> (Array2<f64>, Vec<std::ops::Range<usize>>) {
     let mut x = Array2::zeros((clips.len(), n));
     let mut spans = Vec::with_capacity(clips.len());
     for (mut row, c) in x.axis_iter_mut(Axis(0)).zip(clips) {
         let len = c.samples.len();
-        let (src, dst) = if len >= n {
+        let (src, dst) = if from_onset {
+            (0, 0)
+        } else if len >= n {
             ((len - n) / 2, 0)
         } else {
             (0, (n - len) / 2)
@@ -335,9 +407,9 @@ struct Row {
     accuracy: f64,
     class_average_error: f64,
     seconds: f64,
-    /// Accuracy on each held-out speaker (leave-one-speaker-out).
+    /// Accuracy on each held-out group (leave one group out).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    per_speaker: BTreeMap<String, f64>,
+    per_group: BTreeMap<String, f64>,
     dimension: usize,
 }
 
@@ -346,7 +418,9 @@ struct Metrics {
     task: &'static str,
     protocol: String,
     labels: Vec<String>,
-    speakers: Vec<String>,
+    /// What a group is: speaker, kit or octave.
+    group: &'static str,
+    groups: Vec<String>,
     clips: usize,
     test_clips: usize,
     window: usize,
@@ -375,11 +449,14 @@ fn scores(pred: &[usize], truth: &[usize], k: usize) -> (f64, f64, Array2<f64>) 
 
 fn run(a: Args) -> Result<(), AppError> {
     let t0 = Instant::now();
-    if a.length < (1 << a.j) {
+    let task = a.task;
+    let (length, j) = {
+        let (l, j) = task.defaults();
+        (a.length.unwrap_or(l), a.j.unwrap_or(j))
+    };
+    if j >= usize::BITS as usize || length < (1 << j) {
         return Err(AppError::Usage(format!(
-            "--length {} is shorter than 2^J = {}",
-            a.length,
-            1usize << a.j
+            "--length {length} is shorter than 2^J (J = {j})"
         )));
     }
     let sets: Vec<String> = a
@@ -387,10 +464,10 @@ fn run(a: Args) -> Result<(), AppError> {
         .split(',')
         .map(|s| s.trim().to_string())
         .collect();
-    let (mut labels, mut speakers) = (Vec::new(), Vec::new());
-    let train = load(&a.data, &mut labels, &mut speakers, true, a.quick)?;
+    let (mut labels, mut groups) = (Vec::new(), Vec::new());
+    let train = load(&a.data, &mut labels, &mut groups, true, a.quick)?;
     let test = match &a.test_data {
-        Some(d) => Some(load(d, &mut labels, &mut speakers, false, a.quick)?),
+        Some(d) => Some(load(d, &mut labels, &mut groups, false, a.quick)?),
         None => None,
     };
     if let Some(t) = &test {
@@ -401,17 +478,17 @@ fn run(a: Args) -> Result<(), AppError> {
             )));
         }
     }
-    let train_speakers: Vec<usize> = {
-        let mut v: Vec<usize> = train.clips.iter().map(|c| c.speaker).collect();
+    let train_groups: Vec<usize> = {
+        let mut v: Vec<usize> = train.clips.iter().map(|c| c.group).collect();
         v.sort();
         v.dedup();
         v
     };
-    if test.is_none() && train_speakers.len() < 2 {
-        return Err(AppError::Usage(
-            "leave-one-speaker-out needs recordings of at least two speakers (or --test-data)"
-                .into(),
-        ));
+    let noun = task.group();
+    if test.is_none() && train_groups.len() < 2 {
+        return Err(AppError::Usage(format!(
+            "leaving one {noun} out needs recordings of at least two {noun}s (or --test-data)"
+        )));
     }
     let sr = f64::from(train.sample_rate.max(1));
     let k = labels.len();
@@ -423,7 +500,7 @@ fn run(a: Args) -> Result<(), AppError> {
     if let Some(t) = test {
         owned.extend(t.clips);
     }
-    let (x, spans) = windows(&owned, a.length);
+    let (x, spans) = windows(&owned, length, task.onset_aligned());
     let y: Vec<usize> = owned.iter().map(|c| c.label).collect();
     let pb = progress_bar(sets.len() as u64, "features", !a.no_progress);
     let mut results = Vec::new();
@@ -431,12 +508,12 @@ fn run(a: Args) -> Result<(), AppError> {
     for set in &sets {
         pb.set_message(set.clone());
         let tf = Instant::now();
-        let f = features(set, &x, &spans, sr, a.j, a.frames)?;
+        let f = features(set, &x, &spans, sr, j, a.frames)?;
         let feature_seconds = tf.elapsed().as_secs_f64();
         for classifier in ["logistic", "affine"] {
             let tc = Instant::now();
             let mut pred = vec![0usize; owned.len()];
-            let mut per_speaker = BTreeMap::new();
+            let mut per_group = BTreeMap::new();
             let eval: Vec<usize> = if has_test {
                 let tr: Vec<usize> = (0..n_train).collect();
                 let te: Vec<usize> = (n_train..owned.len()).collect();
@@ -446,12 +523,12 @@ fn run(a: Args) -> Result<(), AppError> {
                 }
                 te
             } else {
-                for &s in &train_speakers {
+                for &g in &train_groups {
                     let (te, tr): (Vec<usize>, Vec<usize>) =
-                        (0..n_train).partition(|&i| owned[i].speaker == s);
+                        (0..n_train).partition(|&i| owned[i].group == g);
                     let p = fit_predict(classifier, f.view(), &y, &tr, &te)?;
                     let right = te.iter().zip(&p).filter(|(&i, &q)| y[i] == q).count();
-                    per_speaker.insert(speakers[s].clone(), right as f64 / te.len().max(1) as f64);
+                    per_group.insert(groups[g].clone(), right as f64 / te.len().max(1) as f64);
                     for (&i, q) in te.iter().zip(p) {
                         pred[i] = q;
                     }
@@ -475,7 +552,7 @@ fn run(a: Args) -> Result<(), AppError> {
                 accuracy: acc,
                 class_average_error: cae,
                 seconds: feature_seconds + tc.elapsed().as_secs_f64(),
-                per_speaker,
+                per_group,
                 dimension: f.ncols(),
             });
         }
@@ -485,24 +562,30 @@ fn run(a: Args) -> Result<(), AppError> {
     let protocol = if has_test {
         "train on --data, test on --test-data".to_string()
     } else {
-        format!("leave one speaker out ({} speakers)", train_speakers.len())
+        format!("leave one {noun} out ({} {noun}s)", train_groups.len())
     };
     let metrics = Metrics {
-        task: "digits",
+        task: task.name(),
         protocol: protocol.clone(),
         labels: labels.clone(),
-        speakers: speakers.clone(),
+        group: noun,
+        groups: groups.clone(),
         clips: n_train,
         test_clips: owned.len() - n_train,
-        window: a.length,
+        window: length,
         frames: a.frames,
         sample_rate,
         results,
     };
     let mut table = format!(
-        "Spoken digits, {protocol}: {} clips at {} Hz, windows of {} samples, J = {}, {} time frame(s).\n\n\
+        "{}, {protocol}: {} clips at {} Hz, windows of {} samples, J = {}, {} time frame(s).\n\n\
          | features | classifier | dimension | accuracy (%) | class-average error | seconds |\n|---|---|---:|---:|---:|---:|\n",
-        metrics.clips, metrics.sample_rate, a.length, a.j, a.frames
+        task.title(),
+        metrics.clips,
+        metrics.sample_rate,
+        length,
+        j,
+        a.frames
     );
     for r in &metrics.results {
         table += &format!(
@@ -523,7 +606,11 @@ fn run(a: Args) -> Result<(), AppError> {
         confusion_png(
             &png,
             &tmp,
-            &format!("spoken digits, {name}: {:.1}% ({protocol})", 100.0 * acc),
+            &format!(
+                "{}, {name}: {:.1}% ({protocol})",
+                task.title().to_lowercase(),
+                100.0 * acc
+            ),
             conf.view(),
             &labels,
         )?;
