@@ -884,3 +884,105 @@ impl SpiralFigure {
         }
     }
 }
+
+/// Cochleagrams side by side (`(caption, (bands, frames) envelopes)`, low bands in row
+/// 0), on one log colour scale (four decades below the largest value of all panels), the
+/// band centres `centres` (Hz) on the vertical axis and time over `seconds`.
+pub fn cochleagrams_png(
+    path: &Path,
+    tmp: &Path,
+    title: &str,
+    panels: &[(String, Array2<f64>)],
+    centres: &[f64],
+    seconds: f64,
+) -> Result<(), AppError> {
+    register_font();
+    let peak = panels
+        .iter()
+        .flat_map(|(_, a)| a.iter().cloned())
+        .fold(0.0f64, f64::max);
+    let width = (430 * panels.len().max(1)) as u32;
+    let root = BitMapBackend::new(tmp, (width, 480)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| drawing_error(path, e))?;
+    let root = root
+        .titled(title, ("sans-serif", 22))
+        .map_err(|e| drawing_error(path, e))?;
+    let areas = root.split_evenly((1, panels.len().max(1)));
+    for ((caption, a), area) in panels.iter().zip(areas.iter()) {
+        // heat_panel draws row 0 at the top: high bands first.
+        let flipped = Array2::from_shape_fn(a.dim(), |(r, c)| a[[a.nrows() - 1 - r, c]]);
+        let rows: Vec<String> = (0..a.nrows())
+            .map(|r| {
+                let f = centres.get(a.nrows() - 1 - r).copied().unwrap_or(0.0);
+                if f >= 1000.0 {
+                    format!("{:.1} kHz", f / 1000.0)
+                } else {
+                    format!("{f:.0} Hz")
+                }
+            })
+            .collect();
+        let cols = a.ncols();
+        let step = cols.div_ceil(5).max(1);
+        let col_labels: Vec<String> = (0..cols)
+            .map(|c| {
+                if c % step == 0 {
+                    format!("{:.2}", seconds * c as f64 / cols.max(1) as f64)
+                } else {
+                    String::new()
+                }
+            })
+            .collect();
+        heat_panel(
+            path,
+            area,
+            caption,
+            &flipped,
+            &rows,
+            &col_labels,
+            ("time (s)", "subband"),
+            Some(peak),
+        )?;
+    }
+    root.present().map_err(|e| drawing_error(path, e))?;
+    Ok(())
+}
+
+/// Square matrices side by side (`(caption, matrix)`) on one linear colour scale from
+/// `range.0` to `range.1`, row 0 at the top, e.g. envelope correlations between subbands.
+pub fn matrices_png(
+    path: &Path,
+    tmp: &Path,
+    title: &str,
+    panels: &[(String, Array2<f64>)],
+    range: (f64, f64),
+) -> Result<(), AppError> {
+    register_font();
+    let width = (400 * panels.len().max(1)) as u32;
+    let root = BitMapBackend::new(tmp, (width, 440)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| drawing_error(path, e))?;
+    let root = root
+        .titled(title, ("sans-serif", 22))
+        .map_err(|e| drawing_error(path, e))?;
+    let areas = root.split_evenly((1, panels.len().max(1)));
+    for ((caption, a), area) in panels.iter().zip(areas.iter()) {
+        let (rows, cols) = a.dim();
+        let mut chart = ChartBuilder::on(area)
+            .caption(caption.as_str(), ("sans-serif", 16))
+            .margin(12)
+            .build_cartesian_2d(0f64..cols.max(1) as f64, 0f64..rows.max(1) as f64)
+            .map_err(|e| drawing_error(path, e))?;
+        let cells = (0..rows).flat_map(|r| (0..cols).map(move |c| (r, c)));
+        chart
+            .draw_series(cells.map(|(r, c)| {
+                let v = ((a[[r, c]] - range.0) / (range.1 - range.0).max(1e-300)).clamp(0.0, 1.0);
+                let y = (rows - 1 - r) as f64;
+                Rectangle::new(
+                    [(c as f64, y), (c as f64 + 1.0, y + 1.0)],
+                    ViridisRGB::get_color(v).filled(),
+                )
+            }))
+            .map_err(|e| drawing_error(path, e))?;
+    }
+    root.present().map_err(|e| drawing_error(path, e))?;
+    Ok(())
+}

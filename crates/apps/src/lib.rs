@@ -27,5 +27,6 @@ pub mod molecules;
 pub mod plots;
 pub mod stream;
 pub mod synthesis;
+pub mod texture_stats;
 
 pub use error::AppError;

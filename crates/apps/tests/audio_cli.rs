@@ -184,7 +184,7 @@ fn audio_classify_tells_rising_from_falling_sweeps_across_speakers() {
     assert!(joint >= 0.75, "{rows:?}");
     assert!(joint >= acc("mfcc", "logistic") + 0.2, "{rows:?}");
     assert!(joint >= acc("time", "logistic") + 0.2, "{rows:?}");
-    assert_eq!(rows[0]["per_speaker"].as_object().unwrap().len(), 3);
+    assert_eq!(rows[0]["per_group"].as_object().unwrap().len(), 3);
     assert!(out.join("confusion.png").exists() && out.join("table.md").exists());
     // Time frames: one feature per channel and frame.
     let out_f = dir.path().join("out_frames");
@@ -210,5 +210,175 @@ fn audio_classify_tells_rising_from_falling_sweeps_across_speakers() {
     );
     assert!(!o.status.success());
     assert_eq!(String::from_utf8_lossy(&o.stderr).trim().lines().count(), 1);
+    assert!(!dir.path().join("out2").exists());
+}
+
+/// Writes a 16-bit mono WAV at `rate` Hz.
+fn write_wav_at(path: &std::path::Path, x: &[f64], rate: u32) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for v in x {
+        w.write_sample((v * 20000.0) as i16).unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+#[test]
+fn audio_classify_instruments_holds_out_whole_octaves() {
+    // Two "instruments" at every semitone of two octaves: a plucked tone (all harmonics,
+    // fast decay) and a bowed one (odd harmonics, slow attack, sustained). Named
+    // `{instrument}_o{octave}_{midi}.wav` as scripts/fetch-data writes them: the classifier
+    // is trained on one octave and tested on the other, pitches it never heard.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("notes");
+    std::fs::create_dir_all(&data).unwrap();
+    let sr = 8000.0;
+    for midi in 48..72 {
+        let f0 = 440.0 * 2f64.powf((midi as f64 - 69.0) / 12.0);
+        for (name, odd_only, attack, decay) in
+            [("plucked", false, 0.002, 8.0), ("bowed", true, 0.15, 0.5)]
+        {
+            let x: Vec<f64> = (0..3000)
+                .map(|t| {
+                    let tt = t as f64 / sr;
+                    let env = (tt / attack).min(1.0) * (-decay * tt).exp();
+                    let v: f64 = (1..8)
+                        .filter(|h| !odd_only || h % 2 == 1)
+                        .filter(|&h| h as f64 * f0 < 0.45 * sr)
+                        .map(|h| (2.0 * std::f64::consts::PI * h as f64 * f0 * tt).sin() / h as f64)
+                        .sum();
+                    0.4 * env * v
+                })
+                .collect();
+            let octave = midi / 12 - 1;
+            write_wav_at(&data.join(format!("{name}_o{octave}_{midi}.wav")), &x, 8000);
+        }
+    }
+    let out = dir.path().join("out");
+    let o = classify(
+        &data,
+        &out,
+        &["--task", "instruments", "--features", "mfcc,time,joint"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let m = metrics(&out);
+    assert_eq!(m["task"], "instruments");
+    assert_eq!(m["group"], "octave");
+    assert_eq!(m["protocol"], "leave one octave out (2 octaves)");
+    let rows = m["results"].as_array().unwrap();
+    assert_eq!(rows.len(), 6);
+    for r in rows {
+        assert_eq!(r["per_group"].as_object().unwrap().len(), 2, "{r}");
+    }
+    // Joint scattering averaged over the whole log-frequency axis (F global) is invariant
+    // to transposition, so it carries the timbre to the unheard octave; time scattering's
+    // spectrum moves with the pitch (about 56% when written).
+    let acc = |f: &str| {
+        rows.iter()
+            .find(|r| r["features"] == f && r["classifier"] == "logistic")
+            .and_then(|r| r["accuracy"].as_f64())
+            .unwrap()
+    };
+    assert!(acc("joint") >= 0.9, "{rows:?}");
+    assert!(acc("joint") >= acc("time") + 0.2, "{rows:?}");
+    // One group only: the protocol cannot hold any out.
+    let one = dir.path().join("one");
+    std::fs::create_dir_all(&one).unwrap();
+    for f in std::fs::read_dir(&data).unwrap().flatten() {
+        let name = f.file_name().into_string().unwrap();
+        if name.contains("_o3_") {
+            std::fs::copy(f.path(), one.join(&name)).unwrap();
+        }
+    }
+    let o = classify(&one, &dir.path().join("out1"), &["--task", "instruments"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("two octaves"), "{err}");
+}
+
+#[test]
+fn audio_textures_quick_writes_sounds_figures_and_statistics() {
+    // Two textures at 8 kHz: noise switched on for 1/8 of every 256 samples in all bands
+    // at once (sparse envelopes, like applause or crackling), and plain noise. The
+    // scattering syntheses keep the bursts, the Gaussian model (same spectrum, random
+    // phases) cannot: its envelope moments are further from the gated original's.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("textures");
+    std::fs::create_dir_all(&data).unwrap();
+    let mut state = 12345u64;
+    let mut noise = || {
+        // A small LCG is enough for test noise; the sum of 4 uniforms is near Gaussian.
+        (0..4)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+            })
+            .sum::<f64>()
+    };
+    let gated: Vec<f64> = (0..6000)
+        .map(|t| if t % 256 < 32 { 0.5 } else { 0.02 } * noise())
+        .collect();
+    let plain: Vec<f64> = (0..6000).map(|_| 0.1 * noise()).collect();
+    write_wav_at(&data.join("gated.wav"), &gated, 8000);
+    write_wav_at(&data.join("plain.wav"), &plain, 8000);
+    let out = dir.path().join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_audio-textures"))
+        .args([
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .args(["--no-progress", "--quick", "--length", "2048", "-J", "6"])
+        .args(["--iters", "60", "--joint-iters", "4"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for t in ["gated", "plain"] {
+        for f in ["original", "time", "joint", "gaussian"] {
+            let wav = hound::WavReader::open(out.join(t).join(format!("{f}.wav"))).unwrap();
+            assert_eq!(wav.spec().sample_rate, 8000);
+            assert_eq!(wav.len(), 2048);
+        }
+        assert!(out.join(format!("{t}_cochleagrams.png")).exists());
+        assert!(out.join(format!("{t}_correlations.png")).exists());
+    }
+    let m = metrics(&out);
+    assert_eq!(m["summary"]["textures"], 2);
+    let gated = m["textures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "gated")
+        .unwrap();
+    let d = |model: &str, stat: &str| gated["distances"][model][stat].as_f64().unwrap();
+    assert!(
+        d("time", "envelope_moments") < 0.8 * d("gaussian", "envelope_moments"),
+        "{gated}"
+    );
+    assert!(
+        gated["models"]["time"]["moment_rel_error"]
+            .as_f64()
+            .unwrap()
+            < 0.1
+    );
+    // A recording shorter than the excerpt is refused in one line, and nothing is written.
+    let o = Command::new(env!("CARGO_BIN_EXE_audio-textures"))
+        .args(["--data", data.to_str().unwrap()])
+        .args(["--out", dir.path().join("out2").to_str().unwrap()])
+        .args(["--no-progress", "--length", "8192", "-J", "6"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("shorter than --length"), "{err}");
     assert!(!dir.path().join("out2").exists());
 }
