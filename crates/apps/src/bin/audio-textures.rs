@@ -303,6 +303,12 @@ fn synthesise(
         }
     }
     progress(iters - done);
+    if !error.is_finite() {
+        // No iteration ran (`--iters 0`): the error of the start itself.
+        let r: Vec<f64> = w.forward(&x)?.iter().zip(&wt).map(|(a, b)| a - b).collect();
+        let scale = wt.iter().map(|v| v * v).sum::<f64>().max(f64::MIN_POSITIVE);
+        error = (r.iter().map(|v| v * v).sum::<f64>() / scale).sqrt();
+    }
     Ok((
         x,
         ModelRun {
