@@ -333,6 +333,28 @@ pub fn rigid_scattering_png(
     heat_panels(path, tmp, title, &panels)
 }
 
+/// A region of a bitmap figure.
+type Area<'a> = DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>;
+
+/// A white canvas of `n` panels of `panel` pixels side by side under `title`: the titled
+/// root (to `present`) and the panel areas.
+fn panel_row<'a>(
+    path: &Path,
+    tmp: &'a Path,
+    panel: (u32, u32),
+    title: &str,
+    n: usize,
+) -> Result<(Area<'a>, Vec<Area<'a>>), AppError> {
+    let n = n.max(1);
+    let root = BitMapBackend::new(tmp, (panel.0 * n as u32, panel.1)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| drawing_error(path, e))?;
+    let root = root
+        .titled(title, ("sans-serif", 22))
+        .map_err(|e| drawing_error(path, e))?;
+    let areas = root.split_evenly((1, n));
+    Ok((root, areas))
+}
+
 /// Heat-map panels side by side under a title: `(caption, values, log colour scale)`;
 /// NaN cells are left blank. Log panels span three decades below their maximum.
 fn heat_panels(
@@ -341,13 +363,7 @@ fn heat_panels(
     title: &str,
     panels: &[(String, Array2<f64>, bool)],
 ) -> Result<(), AppError> {
-    let (width, height) = (500 * panels.len() as u32, 560u32);
-    let root = BitMapBackend::new(tmp, (width, height)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| drawing_error(path, e))?;
-    let root = root
-        .titled(title, ("sans-serif", 22))
-        .map_err(|e| drawing_error(path, e))?;
-    let areas = root.split_evenly((1, panels.len()));
+    let (root, areas) = panel_row(path, tmp, (500, 560), title, panels.len())?;
     for ((caption, data, log), area) in panels.iter().zip(areas.iter()) {
         let (rows, cols) = data.dim();
         let vals = data.mapv(|v| if *log { (v.abs() + 1e-12).log10() } else { v });
@@ -901,13 +917,7 @@ pub fn cochleagrams_png(
         .iter()
         .flat_map(|(_, a)| a.iter().cloned())
         .fold(0.0f64, f64::max);
-    let width = (430 * panels.len().max(1)) as u32;
-    let root = BitMapBackend::new(tmp, (width, 480)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| drawing_error(path, e))?;
-    let root = root
-        .titled(title, ("sans-serif", 22))
-        .map_err(|e| drawing_error(path, e))?;
-    let areas = root.split_evenly((1, panels.len().max(1)));
+    let (root, areas) = panel_row(path, tmp, (430, 480), title, panels.len())?;
     for ((caption, a), area) in panels.iter().zip(areas.iter()) {
         // heat_panel draws row 0 at the top: high bands first.
         let flipped = Array2::from_shape_fn(a.dim(), |(r, c)| a[[a.nrows() - 1 - r, c]]);
@@ -957,13 +967,7 @@ pub fn matrices_png(
     range: (f64, f64),
 ) -> Result<(), AppError> {
     register_font();
-    let width = (400 * panels.len().max(1)) as u32;
-    let root = BitMapBackend::new(tmp, (width, 440)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| drawing_error(path, e))?;
-    let root = root
-        .titled(title, ("sans-serif", 22))
-        .map_err(|e| drawing_error(path, e))?;
-    let areas = root.split_evenly((1, panels.len().max(1)));
+    let (root, areas) = panel_row(path, tmp, (400, 440), title, panels.len())?;
     for ((caption, a), area) in panels.iter().zip(areas.iter()) {
         let (rows, cols) = a.dim();
         let mut chart = ChartBuilder::on(area)

@@ -122,17 +122,7 @@ fn m_dim(out: &std::path::Path, features: &str) -> u64 {
 
 /// Writes a 16-bit mono WAV at 8 kHz.
 fn write_wav(path: &std::path::Path, x: &[f64]) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 8000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for v in x {
-        w.write_sample((v * 20000.0) as i16).unwrap();
-    }
-    w.finalize().unwrap();
+    write_wav_at(path, x, 8000);
 }
 
 #[test]

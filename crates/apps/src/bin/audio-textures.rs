@@ -138,9 +138,8 @@ fn read_mono(path: &Path) -> Result<(Vec<f64>, u32), AppError> {
     Ok((mono, rate))
 }
 
-/// A babble of `talkers` voices: each a random sequence of the digit recordings with
-/// short random pauses, from a random offset; the voices summed, `n` samples.
-fn babble(dir: &Path, talkers: usize, n: usize, seed: u64) -> Result<(Vec<f64>, u32), AppError> {
+/// The `.wav` files of `dir`, sorted.
+fn wav_files(dir: &Path) -> Result<Vec<PathBuf>, AppError> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| AppError::io(dir, e))?
         .flatten()
@@ -148,6 +147,13 @@ fn babble(dir: &Path, talkers: usize, n: usize, seed: u64) -> Result<(Vec<f64>, 
         .filter(|p| p.extension().is_some_and(|e| e == "wav"))
         .collect();
     files.sort();
+    Ok(files)
+}
+
+/// A babble of `talkers` voices: each a random sequence of the digit recordings with
+/// short random pauses, from a random offset; the voices summed, `n` samples.
+fn babble(dir: &Path, talkers: usize, n: usize, seed: u64) -> Result<(Vec<f64>, u32), AppError> {
+    let files = wav_files(dir)?;
     if files.is_empty() || talkers == 0 {
         return Err(AppError::Usage(format!(
             "{}: the babble needs at least one .wav recording and one talker",
@@ -504,19 +510,13 @@ fn run(a: Args) -> Result<(), AppError> {
         None => None,
     };
     if let Some(d) = &data {
-        let mut found: Vec<PathBuf> = std::fs::read_dir(d)
-            .map_err(|e| AppError::io(d, e))?
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "wav"))
-            .collect();
+        let found = wav_files(d)?;
         if found.is_empty() {
             return Err(AppError::Usage(format!(
                 "{}: no .wav recordings",
                 d.display()
             )));
         }
-        found.sort();
         paths.extend(found);
     }
     if a.quick {
