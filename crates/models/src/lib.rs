@@ -24,6 +24,7 @@ pub mod macrocanonical;
 pub mod microcanonical;
 pub mod processes;
 pub mod representation;
+pub mod spectra;
 pub mod stats;
 pub mod turbulence;
 
@@ -37,4 +38,5 @@ pub use representation::{
     Concat, EnvelopeCorrelations2d, L1Norm, L2Norm, PowerSpectrum, Representation,
     ScatteringMoments, ScatteringMoments1d, ScatteringMoments2d, Weighted,
 };
+pub use spectra::{ScatteringSpectra1d, SpectraKind, SpectraLabel};
 pub use turbulence::{Turbulence, TurbulenceParams};

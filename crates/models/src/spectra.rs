@@ -1,0 +1,394 @@
+//! Wavelet scattering spectra of 1D signals (Morel, Rochette and Mallat, "Scale dependencies
+//! and self-similar models with wavelet scattering spectra", 2023): a few hundred moments
+//! that hold a process's power spectrum, its sparsity, and the dependencies across scales
+//! that make it intermittent or time-asymmetric.
+//!
+//! With `W_j = x * ψ_j` (analytic Morlet wavelets, one per octave, finest first), `P_j`
+//! the mean of `|W_j|²` and `M_j = |W_j|`, the moments of a periodic signal are
+//! - **power**: `P_j` divided by the wavelet's mean squared response, the spectral density
+//!   in octave `j` (flat for white noise), and the same for the low-pass `φ` that covers
+//!   the frequencies below the last wavelet;
+//! - **sparsity**: `mean(M_j) / sqrt(P_j)`, `sqrt(π)/2 ≈ 0.886` for a Gaussian process,
+//!   smaller for a sparse one;
+//! - **phase-modulus cross-spectrum**: `mean(W_j · conj(M_a * ψ_j)) / sqrt(P_j P_a)` for
+//!   every finer octave `a < j`, its real and imaginary parts. It vanishes for a process
+//!   symmetric under `x → -x`; its phase measures time asymmetry (leverage);
+//! - **modulus cross-spectrum**: `mean((M_a * ψ_j) · conj(M_b * ψ_j)) / sqrt(P_a P_b)` for
+//!   `a ≤ b < j`, real and imaginary parts (real only when `a = b`): how the envelopes of
+//!   two octaves vary together at the slower scale `j`, which is what intermittency is.
+//!
+//! Every cross moment is a sum over frequencies (Parseval), `Σ_k ψ_j(k)² Â(k) conj(B̂(k))`,
+//! so the cost is `2J + 1` FFTs forward and as many backward, whatever the number of
+//! moments. The vector-Jacobian product is exact (tested against finite differences).
+
+use crate::error::{check_finite, check_len, ModelError, Result};
+use crate::representation::Representation;
+use num_complex::Complex64;
+use scattering_engine::fourier2d::Fft2d;
+use scattering_filters::{Bank1dParams, FilterBank1d};
+
+/// What a moment of [`ScatteringSpectra1d`] measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpectraKind {
+    /// Spectral density in octave `j` (`scales = [j]`); `j = J` is the low-pass.
+    Power,
+    /// `mean|W_j| / sqrt(P_j)` (`scales = [j]`).
+    Sparsity,
+    /// Phase-modulus cross-spectrum (`scales = [a, j]`, `a < j`).
+    PhaseModulus,
+    /// Modulus cross-spectrum (`scales = [a, b, j]`, `a ≤ b < j`).
+    Modulus,
+}
+
+/// The label of one moment of [`ScatteringSpectra1d`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpectraLabel {
+    /// The statistic.
+    pub kind: SpectraKind,
+    /// The octaves involved (0 is the finest), as described under [`SpectraKind`].
+    pub scales: Vec<usize>,
+    /// The imaginary part of a complex moment (the real part when `false`).
+    pub imaginary: bool,
+}
+
+/// Wavelet scattering spectra of periodic signals of length `n`, `J` octaves (see the
+/// [module documentation](self) for the moments).
+///
+/// ```
+/// use scattering_models::{Representation, ScatteringSpectra1d, SpectraKind};
+/// use rand::{rngs::StdRng, SeedableRng};
+/// use rand_distr::{Distribution, StandardNormal};
+///
+/// let phi = ScatteringSpectra1d::new(4096, 6)?;
+/// let mut rng = StdRng::seed_from_u64(1);
+/// let x: Vec<f64> = (0..4096).map(|_| StandardNormal.sample(&mut rng)).collect();
+/// let m = phi.forward(&x)?;
+/// // White noise: a flat spectral density, and the sparsity of a Gaussian.
+/// for (v, l) in m.iter().zip(phi.labels()) {
+///     match l.kind {
+///         SpectraKind::Power if l.scales[0] < 4 => assert!((v - 1.0).abs() < 0.3),
+///         SpectraKind::Sparsity => assert!((v - 0.886).abs() < 0.1),
+///         _ => {}
+///     }
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct ScatteringSpectra1d {
+    n: usize,
+    /// `ψ_j(k)`, finest first, real analytic spectra in DFT bin order.
+    psi: Vec<Vec<f64>>,
+    /// `ψ_j(k)²`.
+    psi2: Vec<Vec<f64>>,
+    /// `φ(k)²`.
+    phi2: Vec<f64>,
+    /// Mean squared response of each wavelet, then of the low-pass.
+    gain: Vec<f64>,
+    labels: Vec<SpectraLabel>,
+    fft: Fft2d<f64>,
+}
+
+/// Raw moments before the normalisation.
+struct Raw {
+    /// `P_j` for the wavelets, then the low-pass power.
+    p: Vec<f64>,
+    /// `mean|W_j|`.
+    m: Vec<f64>,
+    /// Unnormalised cross moments, in label order.
+    cross: Vec<Complex64>,
+}
+
+/// Intermediate signals the backward pass reuses.
+struct Fields {
+    x_hat: Vec<Complex64>,
+    w: Vec<Vec<Complex64>>,
+    m_hat: Vec<Vec<Complex64>>,
+}
+
+impl ScatteringSpectra1d {
+    /// Spectra of signals of length `n` (at least `2^(J+1)`) with `j` octaves of Morlet
+    /// wavelets (Q = 1, Kymatio's first-order bank) and the low-pass of width `2^J`.
+    pub fn new(n: usize, j: usize) -> Result<Self> {
+        if j == 0 || j > 24 || n < (2usize << j) {
+            return Err(ModelError::Param(format!(
+                "scattering spectra need 1 <= J <= 24 and n >= 2^(J+1), got J = {j}, n = {n}"
+            )));
+        }
+        let params =
+            Bank1dParams::new(j, (1, 1), None).map_err(|e| ModelError::Param(e.to_string()))?;
+        let bank = FilterBank1d::new(n, &params).map_err(|e| ModelError::Param(e.to_string()))?;
+        let psi: Vec<Vec<f64>> = bank.psi1.iter().map(|f| f.levels[0].clone()).collect();
+        let sq = |v: &[f64]| v.iter().map(|a| a * a).collect::<Vec<f64>>();
+        let psi2: Vec<Vec<f64>> = psi.iter().map(|p| sq(p)).collect();
+        let phi2 = sq(&bank.phi.levels[0]);
+        let gain: Vec<f64> = psi2
+            .iter()
+            .chain(std::iter::once(&phi2))
+            .map(|h| h.iter().sum::<f64>() / n as f64)
+            .collect();
+        let nj = psi.len();
+        let mut labels = Vec::new();
+        for s in 0..=nj {
+            labels.push(label(SpectraKind::Power, vec![s], false));
+        }
+        for s in 0..nj {
+            labels.push(label(SpectraKind::Sparsity, vec![s], false));
+        }
+        for (kind, scales) in cross_pairs(nj) {
+            labels.push(label(kind, scales.clone(), false));
+            if !(kind == SpectraKind::Modulus && scales[0] == scales[1]) {
+                labels.push(label(kind, scales, true));
+            }
+        }
+        Ok(Self {
+            n,
+            psi,
+            psi2,
+            phi2,
+            gain,
+            labels,
+            fft: Fft2d::new(1, n),
+        })
+    }
+
+    /// The label of every moment, in output order.
+    pub fn labels(&self) -> &[SpectraLabel] {
+        &self.labels
+    }
+
+    /// Number of octaves (wavelets).
+    pub fn octaves(&self) -> usize {
+        self.psi.len()
+    }
+
+    fn fields(&self, x: &[f64]) -> Fields {
+        let mut x_hat: Vec<Complex64> = x.iter().map(|&v| Complex64::new(v, 0.0)).collect();
+        self.fft.process(&mut x_hat, false);
+        let mut w = Vec::with_capacity(self.psi.len());
+        let mut m_hat = Vec::with_capacity(self.psi.len());
+        for psi in &self.psi {
+            let mut wj: Vec<Complex64> = x_hat.iter().zip(psi).map(|(a, h)| a * h).collect();
+            self.fft.process(&mut wj, true);
+            let mut mj: Vec<Complex64> = wj.iter().map(|c| Complex64::new(c.norm(), 0.0)).collect();
+            self.fft.process(&mut mj, false);
+            w.push(wj);
+            m_hat.push(mj);
+        }
+        Fields { x_hat, w, m_hat }
+    }
+
+    fn raw(&self, f: &Fields) -> Raw {
+        let n = self.n as f64;
+        let mut p: Vec<f64> =
+            f.w.iter()
+                .map(|w| w.iter().map(Complex64::norm_sqr).sum::<f64>() / n)
+                .collect();
+        p.push(
+            f.x_hat
+                .iter()
+                .zip(&self.phi2)
+                .map(|(a, h)| a.norm_sqr() * h)
+                .sum::<f64>()
+                / (n * n),
+        );
+        let m =
+            f.w.iter()
+                .map(|w| w.iter().map(|c| c.norm()).sum::<f64>() / n)
+                .collect();
+        let cross = cross_pairs(self.psi.len())
+            .into_iter()
+            .map(|(kind, s)| {
+                let j = *s.last().unwrap_or(&0);
+                let (a, b) = match kind {
+                    SpectraKind::PhaseModulus => (&f.x_hat, &f.m_hat[s[0]]),
+                    _ => (&f.m_hat[s[0]], &f.m_hat[s[1]]),
+                };
+                inner(&self.psi2[j], a, b) / (n * n)
+            })
+            .collect();
+        Raw { p, m, cross }
+    }
+
+    /// The normalising power `sqrt(P_a P_b)` of a cross moment.
+    fn pair_power(kind: SpectraKind, s: &[usize]) -> (usize, usize) {
+        match kind {
+            SpectraKind::PhaseModulus => (s[1], s[0]),
+            _ => (s[0], s[1]),
+        }
+    }
+}
+
+fn label(kind: SpectraKind, scales: Vec<usize>, imaginary: bool) -> SpectraLabel {
+    SpectraLabel {
+        kind,
+        scales,
+        imaginary,
+    }
+}
+
+/// The cross moments in output order: phase-modulus `(a, j)` for `a < j`, then modulus
+/// `(a, b, j)` for `a ≤ b < j`, ordered by `j` first.
+fn cross_pairs(nj: usize) -> Vec<(SpectraKind, Vec<usize>)> {
+    let mut v = Vec::new();
+    for j in 1..nj {
+        for a in 0..j {
+            v.push((SpectraKind::PhaseModulus, vec![a, j]));
+        }
+    }
+    for j in 1..nj {
+        for a in 0..j {
+            for b in a..j {
+                v.push((SpectraKind::Modulus, vec![a, b, j]));
+            }
+        }
+    }
+    v
+}
+
+/// `Σ_k h(k) a(k) conj(b(k))`.
+fn inner(h: &[f64], a: &[Complex64], b: &[Complex64]) -> Complex64 {
+    h.iter()
+        .zip(a.iter().zip(b))
+        .map(|(w, (p, q))| p * q.conj() * w)
+        .sum()
+}
+
+/// The guard below which a power counts as zero (a constant signal, a silent band).
+const TINY: f64 = 1e-300;
+
+impl Representation for ScatteringSpectra1d {
+    fn input_len(&self) -> usize {
+        self.n
+    }
+
+    fn output_len(&self) -> usize {
+        self.labels.len()
+    }
+
+    fn forward(&self, x: &[f64]) -> Result<Vec<f64>> {
+        check_len("signal", x.len(), self.n)?;
+        check_finite("signal", x)?;
+        let r = self.raw(&self.fields(x));
+        let nj = self.psi.len();
+        let mut out = Vec::with_capacity(self.labels.len());
+        out.extend(r.p.iter().zip(&self.gain).map(|(p, g)| p / g));
+        out.extend((0..nj).map(|j| r.m[j] / r.p[j].max(TINY).sqrt()));
+        for ((kind, s), c) in cross_pairs(nj).into_iter().zip(&r.cross) {
+            let (a, b) = Self::pair_power(kind, &s);
+            let z = c / (r.p[a] * r.p[b]).max(TINY).sqrt();
+            out.push(z.re);
+            if !(kind == SpectraKind::Modulus && s[0] == s[1]) {
+                out.push(z.im);
+            }
+        }
+        Ok(out)
+    }
+
+    fn backward(&self, x: &[f64], v: &[f64]) -> Result<Vec<f64>> {
+        check_len("signal", x.len(), self.n)?;
+        check_finite("signal", x)?;
+        check_len("cotangent", v.len(), self.labels.len())?;
+        let n = self.n as f64;
+        let nj = self.psi.len();
+        let f = self.fields(x);
+        let r = self.raw(&f);
+        // Cotangents of the raw moments, through the normalisation.
+        let mut up: Vec<f64> = v[..=nj]
+            .iter()
+            .zip(&self.gain)
+            .map(|(vi, g)| vi / g)
+            .collect();
+        let mut um = vec![0.0; nj];
+        for j in 0..nj {
+            let vs = v[nj + 1 + j];
+            let pj = r.p[j].max(TINY);
+            um[j] += vs / pj.sqrt();
+            up[j] -= 0.5 * vs * (r.m[j] / pj) / pj.sqrt();
+        }
+        let mut k = 2 * nj + 1;
+        let pairs = cross_pairs(nj);
+        let mut uc = Vec::with_capacity(pairs.len());
+        for ((kind, s), c) in pairs.iter().zip(&r.cross) {
+            let (a, b) = Self::pair_power(*kind, s);
+            let d = (r.p[a] * r.p[b]).max(TINY).sqrt();
+            let diag = *kind == SpectraKind::Modulus && s[0] == s[1];
+            let vr = v[k];
+            let vi = if diag { 0.0 } else { v[k + 1] };
+            k += if diag { 1 } else { 2 };
+            let u = Complex64::new(vr, vi) / d;
+            uc.push(u);
+            // d(c / sqrt(P_a P_b)) / dP_a = -(1/2) z / P_a, the same for b.
+            let z = c / d;
+            let dz = -0.5 * (vr * z.re + vi * z.im);
+            up[a] += dz / r.p[a].max(TINY);
+            up[b] += dz / r.p[b].max(TINY);
+        }
+        // Fourier-domain accumulators: of the gradient in x, and in each modulus M_a.
+        let mut gx: Vec<Complex64> = f
+            .x_hat
+            .iter()
+            .zip(&self.phi2)
+            .map(|(a, h)| a * (2.0 * up[nj] * h / n))
+            .collect();
+        let mut gm: Vec<Vec<Complex64>> = vec![vec![Complex64::new(0.0, 0.0); self.n]; nj];
+        for ((kind, s), u) in pairs.iter().zip(&uc) {
+            let j = s[s.len() - 1];
+            let h = &self.psi2[j];
+            // L = Re(conj(u) Σ h Â conj(B̂)) / n² with real signals a, b: a's gradient is
+            // Re(ifft(u h B̂)) / n and b's is Re(ifft(conj(u) h Â)) / n (normalised inverse).
+            let (ua, ub) = (u / n, u.conj() / n);
+            let a_idx = s[0];
+            match *kind {
+                SpectraKind::PhaseModulus => {
+                    let b = &f.m_hat[a_idx];
+                    for ((g, w), q) in gx.iter_mut().zip(h).zip(b) {
+                        *g += ua * q * w;
+                    }
+                    let ga = &mut gm[a_idx];
+                    for ((g, w), q) in ga.iter_mut().zip(h).zip(&f.x_hat) {
+                        *g += ub * q * w;
+                    }
+                }
+                _ => {
+                    let b_idx = s[1];
+                    for ((g, w), q) in gm[a_idx].iter_mut().zip(h).zip(&f.m_hat[b_idx]) {
+                        *g += ua * q * w;
+                    }
+                    // Split the borrow: `b_idx` may equal `a_idx`, so read first.
+                    let add: Vec<Complex64> = h
+                        .iter()
+                        .zip(&f.m_hat[a_idx])
+                        .map(|(w, q)| ub * q * w)
+                        .collect();
+                    for (g, d) in gm[b_idx].iter_mut().zip(add) {
+                        *g += d;
+                    }
+                }
+            }
+        }
+        // Through M_j = |W_j| and the power and l1 terms to W_j, then to x.
+        for j in 0..nj {
+            let mut g = std::mem::take(&mut gm[j]);
+            self.fft.process(&mut g, true);
+            let mut gw: Vec<Complex64> = f.w[j]
+                .iter()
+                .zip(&g)
+                .map(|(w, gmj)| {
+                    let a = w.norm();
+                    let unit = if a > 0.0 {
+                        w / a
+                    } else {
+                        Complex64::new(0.0, 0.0)
+                    };
+                    unit * (gmj.re + um[j] / n) + w * (2.0 * up[j] / n)
+                })
+                .collect();
+            self.fft.process(&mut gw, false);
+            for ((acc, q), h) in gx.iter_mut().zip(&gw).zip(&self.psi[j]) {
+                *acc += q * h;
+            }
+        }
+        // Every term above was accumulated so that the gradient is Re(ifft(gx)).
+        self.fft.process(&mut gx, true);
+        Ok(gx.iter().map(|c| c.re).collect())
+    }
+}

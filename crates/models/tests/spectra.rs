@@ -1,0 +1,156 @@
+//! Wavelet scattering spectra: the backward pass against finite differences, block by block,
+//! and the known values on Gaussian and intermittent processes.
+
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use rand_distr::StandardNormal;
+use scattering_models::{mrw, Representation, ScatteringSpectra1d, SpectraKind};
+
+/// Relative error of the directional derivative of `v · Φ` (central differences) against
+/// the VJP, with `v` nonzero only on the moments `keep` selects.
+fn vjp_error(phi: &ScatteringSpectra1d, seed: u64, keep: impl Fn(SpectraKind) -> bool) -> f64 {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let x: Vec<f64> = (0..phi.input_len())
+        .map(|_| rng.sample(StandardNormal))
+        .collect();
+    let v: Vec<f64> = phi
+        .labels()
+        .iter()
+        .map(|l| {
+            if keep(l.kind) {
+                rng.random_range(-1.0..1.0)
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let g = phi.backward(&x, &v).unwrap();
+    let f = |y: &[f64]| -> f64 {
+        phi.forward(y)
+            .unwrap()
+            .iter()
+            .zip(&v)
+            .map(|(a, b)| a * b)
+            .sum()
+    };
+    let d: Vec<f64> = (0..x.len()).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let h = 1e-5;
+    let plus: Vec<f64> = x.iter().zip(&d).map(|(a, b)| a + h * b).collect();
+    let minus: Vec<f64> = x.iter().zip(&d).map(|(a, b)| a - h * b).collect();
+    let fd = (f(&plus) - f(&minus)) / (2.0 * h);
+    let an: f64 = g.iter().zip(&d).map(|(a, b)| a * b).sum();
+    (fd - an).abs() / an.abs().max(1e-12)
+}
+
+#[test]
+fn backward_matches_finite_differences_for_every_kind_of_moment() {
+    let phi = ScatteringSpectra1d::new(256, 5).unwrap();
+    for (name, kind) in [
+        ("power", SpectraKind::Power),
+        ("sparsity", SpectraKind::Sparsity),
+        ("phase-modulus", SpectraKind::PhaseModulus),
+        ("modulus", SpectraKind::Modulus),
+    ] {
+        for seed in 0..3 {
+            let e = vjp_error(&phi, seed, |k| k == kind);
+            assert!(e < 1e-5, "{name}, seed {seed}: relative error {e:e}");
+        }
+    }
+    let e = vjp_error(&phi, 9, |_| true);
+    assert!(e < 1e-5, "all moments: relative error {e:e}");
+}
+
+fn white(n: usize, seed: u64) -> Vec<f64> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..n).map(|_| rng.sample(StandardNormal)).collect()
+}
+
+/// Mean of each moment over `k` realisations.
+fn mean_moments(phi: &ScatteringSpectra1d, k: u64, draw: impl Fn(u64) -> Vec<f64>) -> Vec<f64> {
+    let mut acc = vec![0.0; phi.output_len()];
+    for s in 0..k {
+        for (a, m) in acc.iter_mut().zip(phi.forward(&draw(s)).unwrap()) {
+            *a += m / k as f64;
+        }
+    }
+    acc
+}
+
+#[test]
+fn white_noise_has_a_flat_spectrum_gaussian_sparsity_and_no_phase_modulus_correlation() {
+    let n = 1 << 14;
+    let phi = ScatteringSpectra1d::new(n, 8).unwrap();
+    let m = mean_moments(&phi, 4, |s| white(n, s));
+    let j = phi.octaves();
+    let gauss = std::f64::consts::PI.sqrt() / 2.0;
+    for (v, l) in m.iter().zip(phi.labels()) {
+        match l.kind {
+            // The density of unit white noise is 1 in every band (the coarsest bands hold
+            // fewer independent coefficients, hence the wider tolerance there).
+            SpectraKind::Power => {
+                let tol = if l.scales[0] + 2 >= j { 0.25 } else { 0.05 };
+                assert!((v - 1.0).abs() < tol, "power {:?}: {v}", l.scales);
+            }
+            SpectraKind::Sparsity if l.scales[0] + 2 < j => {
+                assert!((v - gauss).abs() < 0.02, "sparsity {:?}: {v}", l.scales)
+            }
+            SpectraKind::PhaseModulus if l.scales[1] + 2 < j => {
+                assert!(v.abs() < 0.05, "phase-modulus {:?}: {v}", l.scales)
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn an_intermittent_walk_is_sparse_and_its_envelopes_correlate_across_scales() {
+    // Increments of an MRW (λ² = 0.04, integral scale n/4) against white noise: sparser in
+    // every fine band, and the envelopes of two fine octaves vary together at a coarse one.
+    let n = 1 << 14;
+    let phi = ScatteringSpectra1d::new(n, 8).unwrap();
+    let incr = |s: u64| {
+        let mut rng = StdRng::seed_from_u64(100 + s);
+        let w = mrw(n + 1, 0.04, n / 4, 1.0, &mut rng).unwrap();
+        w.windows(2).map(|p| p[1] - p[0]).collect::<Vec<f64>>()
+    };
+    let m = mean_moments(&phi, 4, incr);
+    let g = mean_moments(&phi, 4, |s| white(n, s));
+    let at = |v: &[f64], kind, scales: &[usize], im: bool| {
+        phi.labels()
+            .iter()
+            .position(|l| l.kind == kind && l.scales == scales && l.imaginary == im)
+            .map(|i| v[i])
+            .unwrap()
+    };
+    for j in 0..4 {
+        let (a, b) = (
+            at(&m, SpectraKind::Sparsity, &[j], false),
+            at(&g, SpectraKind::Sparsity, &[j], false),
+        );
+        assert!(a < b - 0.05, "octave {j}: MRW sparsity {a} vs Gaussian {b}");
+    }
+    let (a, b) = (
+        at(&m, SpectraKind::Modulus, &[0, 1, 5], false),
+        at(&g, SpectraKind::Modulus, &[0, 1, 5], false),
+    );
+    assert!(
+        a > 3.0 * b.abs(),
+        "envelope correlation: MRW {a} vs Gaussian {b}"
+    );
+}
+
+#[test]
+fn bad_input_is_an_error() {
+    assert!(ScatteringSpectra1d::new(64, 6).is_err());
+    assert!(ScatteringSpectra1d::new(256, 0).is_err());
+    let phi = ScatteringSpectra1d::new(256, 4).unwrap();
+    assert!(phi.forward(&[0.0; 255]).is_err());
+    let mut x = white(256, 1);
+    x[3] = f64::NAN;
+    assert!(phi.forward(&x).is_err());
+    assert!(phi.backward(&white(256, 1), &[0.0; 3]).is_err());
+    // A constant signal has no wavelet energy: finite moments and gradient, no NaN.
+    let c = vec![1.0; 256];
+    assert!(phi.forward(&c).unwrap().iter().all(|v| v.is_finite()));
+    let v = vec![1.0; phi.output_len()];
+    assert!(phi.backward(&c, &v).unwrap().iter().all(|v| v.is_finite()));
+}
