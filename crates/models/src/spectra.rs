@@ -5,6 +5,7 @@
 //!
 //! With `W_j = x * ψ_j` (analytic Morlet wavelets, one per octave, finest first), `P_j`
 //! the mean of `|W_j|²` and `M_j = |W_j|`, the moments of a periodic signal are
+//! - **mean** of the signal;
 //! - **power**: `P_j` divided by the wavelet's mean squared response, the spectral density
 //!   in octave `j` (flat for white noise), and the same for the low-pass `φ` that covers
 //!   the frequencies below the last wavelet;
@@ -18,8 +19,8 @@
 //!   two octaves vary together at the slower scale `j`, which is what intermittency is.
 //!
 //! Every cross moment is a sum over frequencies (Parseval), `Σ_k ψ_j(k)² Â(k) conj(B̂(k))`,
-//! so the cost is `2J + 1` FFTs forward and as many backward, whatever the number of
-//! moments. The vector-Jacobian product is exact (tested against finite differences).
+//! restricted to the band where `ψ_j` lives, so the cost is `2J + 1` FFTs forward and as
+//! many backward, plus `O(J² n)` products at most, whatever the number of moments. The vector-Jacobian product is exact (tested against finite differences).
 
 use crate::error::{check_finite, check_len, ModelError, Result};
 use crate::representation::Representation;
@@ -28,8 +29,10 @@ use scattering_engine::fourier2d::Fft2d;
 use scattering_filters::{Bank1dParams, FilterBank1d};
 
 /// What a moment of [`ScatteringSpectra1d`] measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SpectraKind {
+    /// The mean of the signal (`scales` empty).
+    Mean,
     /// Spectral density in octave `j` (`scales = [j]`); `j = J` is the low-pass.
     Power,
     /// `mean|W_j| / sqrt(P_j)` (`scales = [j]`).
@@ -79,6 +82,9 @@ pub struct ScatteringSpectra1d {
     psi: Vec<Vec<f64>>,
     /// `ψ_j(k)²`.
     psi2: Vec<Vec<f64>>,
+    /// The bins where `ψ_j(k)²` is above `1e-16` of its peak (the wavelets are analytic
+    /// and smooth: one interval each).
+    band: Vec<std::ops::Range<usize>>,
     /// `φ(k)²`.
     phi2: Vec<f64>,
     /// Mean squared response of each wavelet, then of the low-pass.
@@ -125,8 +131,18 @@ impl ScatteringSpectra1d {
             .chain(std::iter::once(&phi2))
             .map(|h| h.iter().sum::<f64>() / n as f64)
             .collect();
+        let band = psi2
+            .iter()
+            .map(|h| {
+                let top = h.iter().fold(0.0f64, |a, v| a.max(*v));
+                let keep = |v: &f64| *v > 1e-16 * top;
+                let lo = h.iter().position(keep).unwrap_or(0);
+                let hi = h.iter().rposition(keep).map_or(lo, |i| i + 1);
+                lo..hi
+            })
+            .collect();
         let nj = psi.len();
-        let mut labels = Vec::new();
+        let mut labels = vec![label(SpectraKind::Mean, Vec::new(), false)];
         for s in 0..=nj {
             labels.push(label(SpectraKind::Power, vec![s], false));
         }
@@ -143,6 +159,7 @@ impl ScatteringSpectra1d {
             n,
             psi,
             psi2,
+            band,
             phi2,
             gain,
             labels,
@@ -202,7 +219,8 @@ impl ScatteringSpectra1d {
                     SpectraKind::PhaseModulus => (&f.x_hat, &f.m_hat[s[0]]),
                     _ => (&f.m_hat[s[0]], &f.m_hat[s[1]]),
                 };
-                inner(&self.psi2[j], a, b) / (n * n)
+                let r = self.band[j].clone();
+                inner(&self.psi2[j][r.clone()], &a[r.clone()], &b[r]) / (n * n)
             })
             .collect();
         Raw { p, m, cross }
@@ -270,6 +288,7 @@ impl Representation for ScatteringSpectra1d {
         let r = self.raw(&self.fields(x));
         let nj = self.psi.len();
         let mut out = Vec::with_capacity(self.labels.len());
+        out.push(x.iter().sum::<f64>() / self.n as f64);
         out.extend(r.p.iter().zip(&self.gain).map(|(p, g)| p / g));
         out.extend((0..nj).map(|j| r.m[j] / r.p[j].max(TINY).sqrt()));
         for ((kind, s), c) in cross_pairs(nj).into_iter().zip(&r.cross) {
@@ -291,7 +310,8 @@ impl Representation for ScatteringSpectra1d {
         let nj = self.psi.len();
         let f = self.fields(x);
         let r = self.raw(&f);
-        // Cotangents of the raw moments, through the normalisation.
+        // Cotangents of the raw moments, through the normalisation; the mean comes first.
+        let (v_mean, v) = (v[0], &v[1..]);
         let mut up: Vec<f64> = v[..=nj]
             .iter()
             .zip(&self.gain)
@@ -304,7 +324,7 @@ impl Representation for ScatteringSpectra1d {
             um[j] += vs / pj.sqrt();
             up[j] -= 0.5 * vs * (r.m[j] / pj) / pj.sqrt();
         }
-        let mut k = 2 * nj + 1;
+        let mut k = 2 * nj + 1; // into `v` past the mean
         let pairs = cross_pairs(nj);
         let mut uc = Vec::with_capacity(pairs.len());
         for ((kind, s), c) in pairs.iter().zip(&r.cross) {
@@ -329,38 +349,36 @@ impl Representation for ScatteringSpectra1d {
             .zip(&self.phi2)
             .map(|(a, h)| a * (2.0 * up[nj] * h / n))
             .collect();
+        // The mean's gradient, 1/n everywhere, is the DC bin under the normalised inverse.
+        gx[0] += v_mean;
         let mut gm: Vec<Vec<Complex64>> = vec![vec![Complex64::new(0.0, 0.0); self.n]; nj];
         for ((kind, s), u) in pairs.iter().zip(&uc) {
             let j = s[s.len() - 1];
-            let h = &self.psi2[j];
+            let r = self.band[j].clone();
+            let h = &self.psi2[j][r.clone()];
             // L = Re(conj(u) Σ h Â conj(B̂)) / n² with real signals a, b: a's gradient is
             // Re(ifft(u h B̂)) / n and b's is Re(ifft(conj(u) h Â)) / n (normalised inverse).
             let (ua, ub) = (u / n, u.conj() / n);
             let a_idx = s[0];
             match *kind {
                 SpectraKind::PhaseModulus => {
-                    let b = &f.m_hat[a_idx];
-                    for ((g, w), q) in gx.iter_mut().zip(h).zip(b) {
+                    let b = &f.m_hat[a_idx][r.clone()];
+                    for ((g, w), q) in gx[r.clone()].iter_mut().zip(h).zip(b) {
                         *g += ua * q * w;
                     }
-                    let ga = &mut gm[a_idx];
-                    for ((g, w), q) in ga.iter_mut().zip(h).zip(&f.x_hat) {
+                    let ga = &mut gm[a_idx][r.clone()];
+                    for ((g, w), q) in ga.iter_mut().zip(h).zip(&f.x_hat[r]) {
                         *g += ub * q * w;
                     }
                 }
                 _ => {
                     let b_idx = s[1];
-                    for ((g, w), q) in gm[a_idx].iter_mut().zip(h).zip(&f.m_hat[b_idx]) {
+                    let (mb, ma) = (&f.m_hat[b_idx][r.clone()], &f.m_hat[a_idx][r.clone()]);
+                    for ((g, w), q) in gm[a_idx][r.clone()].iter_mut().zip(h).zip(mb) {
                         *g += ua * q * w;
                     }
-                    // Split the borrow: `b_idx` may equal `a_idx`, so read first.
-                    let add: Vec<Complex64> = h
-                        .iter()
-                        .zip(&f.m_hat[a_idx])
-                        .map(|(w, q)| ub * q * w)
-                        .collect();
-                    for (g, d) in gm[b_idx].iter_mut().zip(add) {
-                        *g += d;
+                    for ((g, w), q) in gm[b_idx][r].iter_mut().zip(h).zip(ma) {
+                        *g += ub * q * w;
                     }
                 }
             }

@@ -45,6 +45,7 @@ fn vjp_error(phi: &ScatteringSpectra1d, seed: u64, keep: impl Fn(SpectraKind) ->
 fn backward_matches_finite_differences_for_every_kind_of_moment() {
     let phi = ScatteringSpectra1d::new(256, 5).unwrap();
     for (name, kind) in [
+        ("mean", SpectraKind::Mean),
         ("power", SpectraKind::Power),
         ("sparsity", SpectraKind::Sparsity),
         ("phase-modulus", SpectraKind::PhaseModulus),
@@ -84,6 +85,7 @@ fn white_noise_has_a_flat_spectrum_gaussian_sparsity_and_no_phase_modulus_correl
     let gauss = std::f64::consts::PI.sqrt() / 2.0;
     for (v, l) in m.iter().zip(phi.labels()) {
         match l.kind {
+            SpectraKind::Mean => assert!(v.abs() < 0.05, "mean: {v}"),
             // The density of unit white noise is 1 in every band (the coarsest bands hold
             // fewer independent coefficients, hence the wider tolerance there).
             SpectraKind::Power => {
