@@ -148,8 +148,33 @@ fn multifractal_reports_scaling_exponents_and_the_maximum_entropy_fit() {
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let ex = experiments(&out);
+    // mrw, mrw spectra, fbm, fbm spectra.
+    assert_eq!(ex.len(), 4);
+    let ex: Vec<_> = ex
+        .into_iter()
+        .filter(|e| e.get("zeta_theory").is_some())
+        .collect();
     assert_eq!(ex.len(), 2);
     for e in &ex {
+        let fid = &e["fidelity"];
+        for stat in [
+            "increment_flatness_small",
+            "increment_flatness_mid",
+            "increment_flatness_large",
+            "zeta_max_abs_error",
+        ] {
+            for model in [
+                "original",
+                "scattering_spectra",
+                "scattering_moments",
+                "gaussian",
+            ] {
+                assert!(
+                    fid[stat][model].as_f64().unwrap().is_finite(),
+                    "{stat} {model}: {e}"
+                );
+            }
+        }
         let theory = e["zeta_theory"].as_array().unwrap();
         let orig = e["zeta_original"].as_array().unwrap();
         // ζ(2) of the generated originals is near its theoretical value (1.0 for the MRW,
