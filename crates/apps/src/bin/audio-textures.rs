@@ -6,7 +6,8 @@
 //! Each texture is an excerpt of `--length` samples from the middle of a recording,
 //! standardised. The syntheses descend, with L-BFGS, the squared relative error of every
 //! moment (each moment weighted by the inverse of its target value, so that second-order
-//! moments count as much as first-order ones):
+//! moments count as much as first-order ones; the time and JTFS parts of the joint model
+//! are weighted each against its own targets):
 //! - time: `Scattering1d` with global averaging and periodic boundaries (Q = 8, J), from
 //!   white noise, `--iters` iterations;
 //! - joint: the same moments plus JTFS (Q = 8, J, J_fr = 3, T global, F local, in single
@@ -210,17 +211,18 @@ fn time_moments(n: usize, j: usize) -> Result<Box<dyn Representation>, AppError>
     Ok(Box::new(ScatteringMoments::from_transform(s)))
 }
 
-/// The time moments and the JTFS moments.
-fn joint_moments(n: usize, j: usize) -> Result<Box<dyn Representation>, AppError> {
+/// The time moments and the JTFS moments, as two parts weighted each on its own (the
+/// JTFS global averages are sums over time, about `n` times the time moments' means).
+fn joint_moments(n: usize, j: usize) -> Result<Vec<Box<dyn Representation>>, AppError> {
     let s = TimeFrequencyParams::new(n, j, 3)
         .q((8, 1))
         .average(Averaging::Global)
         .format(JointFormat::Time)
         .build_f32()?;
-    Ok(Box::new(Concat::new(vec![
+    Ok(vec![
         time_moments(n, j)?,
         Box::new(ScatteringMoments::from_transform(s)),
-    ])?))
+    ])
 }
 
 #[derive(Serialize)]
@@ -248,18 +250,23 @@ struct Done {
     sounds: Vec<(String, Vec<f64>)>,
 }
 
-/// A synthesis matching `phi`'s moments of `x`, `iters` iterations from `start` (white
-/// noise when `None`).
+/// A synthesis matching the moments of `x` under every part of `parts`, `iters`
+/// iterations from `start` (white noise when `None`). Each part's moments are weighted
+/// relative to its own targets, so no part's scale drowns another's.
 fn synthesise(
-    phi: Box<dyn Representation>,
+    parts: Vec<Box<dyn Representation>>,
     x: &[f64],
     m: Model,
     iters: u64,
     start: Option<Vec<f64>>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(Vec<f64>, ModelRun), AppError> {
-    let target = phi.forward(x)?;
-    let w = Weighted::relative(phi, &target, 1e-4)?;
+    let mut weighted: Vec<Box<dyn Representation>> = Vec::with_capacity(parts.len());
+    for phi in parts {
+        let target = phi.forward(x)?;
+        weighted.push(Box::new(Weighted::relative(phi, &target, 1e-4)?));
+    }
+    let w = Concat::new(weighted)?;
     let wt = w.forward(x)?;
     let clock = Instant::now();
     let mut done = 0u64;
@@ -328,7 +335,14 @@ fn synthesise(
 
 fn run_texture(t: &Texture, m: Model, progress: &(dyn Fn(u64) + Sync)) -> Result<Done, AppError> {
     let n = t.x.len();
-    let (xt, time) = synthesise(time_moments(n, m.j)?, &t.x, m, m.iters, None, progress)?;
+    let (xt, time) = synthesise(
+        vec![time_moments(n, m.j)?],
+        &t.x,
+        m,
+        m.iters,
+        None,
+        progress,
+    )?;
     let (xj, joint) = synthesise(
         joint_moments(n, m.j)?,
         &t.x,
