@@ -126,7 +126,21 @@ struct Args {
     /// (a power of two), which keeps the order of a word's sounds.
     #[arg(long, default_value_t = 1)]
     frames: usize,
-    /// Feature sets, comma-separated (mfcc, time, joint, spiral).
+    /// Largest log-frequency scale `2^J_fr` of the joint features, in first-order
+    /// channels (8 per octave).
+    #[arg(long = "j-fr", default_value_t = 3)]
+    j_fr: usize,
+    /// Averaging of the joint features along log-frequency: `global` (transposition
+    /// invariant) or a width in first-order channels (keeps the spectral envelope at that
+    /// resolution).
+    #[arg(short = 'F', long = "F", default_value = "global")]
+    f: String,
+    /// Second-order wavelets per octave of the joint and spiral features.
+    #[arg(long = "q2", default_value_t = 2)]
+    q2: usize,
+    /// Feature sets, comma-separated: mfcc, time, joint, spiral, and joint-s1 (time
+    /// scattering's first order, unaveraged along log-frequency, with the joint second
+    /// order: Andén, Lostanlen and Mallat's 2019 layout).
     #[arg(long, default_value = "mfcc,time,joint,spiral")]
     features: String,
     /// No progress bar.
@@ -290,37 +304,64 @@ fn log_features(
     f
 }
 
-/// Features of every clip for one feature set.
+/// The scattering parameters shared by the feature sets.
+struct Config {
+    /// Largest time scale `2^J`.
+    j: usize,
+    /// Largest log-frequency scale of the joint features.
+    j_fr: usize,
+    /// Log-frequency averaging width of the joint features (`None`: global).
+    f: Option<usize>,
+    /// Second-order wavelets per octave (joint and spiral).
+    q2: usize,
+}
+
+impl Config {
+    /// Joint time-frequency scattering of `n` samples with these settings.
+    fn joint(&self, n: usize) -> TimeFrequencyParams {
+        let p = TimeFrequencyParams::new(n, self.j, self.j_fr).q((8, self.q2));
+        match self.f {
+            Some(f) => p.f(f),
+            None => p.average_fr(Averaging::Global),
+        }
+    }
+}
+
 /// The scattering features averaged over segments of `t` samples.
 fn framed_features(
     name: &str,
     x: &Array2<f64>,
-    j: usize,
+    c: &Config,
     t: usize,
 ) -> Result<Array2<f64>, AppError> {
     let n = x.ncols();
+    let j = c.j;
     let sx = match name {
         "time" => Scattering1dParams::new(n, j)
             .q((8, 1))
             .t(t)
             .build()?
             .forward(x.view())?,
-        "joint" => TimeFrequencyParams::new(n, j, 3)
-            .q((8, 2))
+        "joint" => c
+            .joint(n)
             .t(t)
-            .average_fr(Averaging::Global)
             .build()?
             .forward(x.view())?
             .into_dimensionality::<ndarray::Ix3>()
             .map_err(|e| AppError::Usage(e.to_string()))?,
         "spiral" => SpiralParams::new(n, j)
-            .q((8, 2))
+            .q((8, c.q2))
             .t(t)
             .build()?
             .forward(x.view())?,
+        "joint-s1" => {
+            return Err(AppError::Usage(
+                "joint-s1 features average over the whole window: use --frames 1".into(),
+            ))
+        }
         other => {
             return Err(AppError::Usage(format!(
-                "unknown feature set `{other}`: expected mfcc, time, joint or spiral"
+                "unknown feature set `{other}`: expected mfcc, time, joint, joint-s1 or spiral"
             )))
         }
     };
@@ -336,17 +377,19 @@ fn log_frames(s: ndarray::ArrayView3<f64>) -> Array2<f64> {
     })
 }
 
+/// Features of every clip for one feature set.
 fn features(
     name: &str,
     x: &Array2<f64>,
     spans: &[std::ops::Range<usize>],
     sr: f64,
-    j: usize,
+    c: &Config,
     frames: usize,
 ) -> Result<Array2<f64>, AppError> {
     let n = x.ncols();
+    let j = c.j;
     if frames > 1 && name != "mfcc" {
-        return framed_features(name, x, j, n / frames);
+        return framed_features(name, x, c, n / frames);
     }
     // Global averages over the window, as means over each clip.
     let per_sample = 1.0 / n as f64;
@@ -373,11 +416,7 @@ fn features(
             log_features(s.forward(x.view())?.view(), spans, per_sample)
         }
         "joint" => {
-            let s = TimeFrequencyParams::new(n, j, 3)
-                .q((8, 2))
-                .average(Averaging::Global)
-                .average_fr(Averaging::Global)
-                .build()?;
+            let s = c.joint(n).average(Averaging::Global).build()?;
             let sx = s.forward(x.view())?;
             let sx = sx
                 .into_dimensionality::<ndarray::Ix3>()
@@ -385,16 +424,38 @@ fn features(
             // Kymatio's global averaging sums over the padded time axis.
             log_features(sx.view(), spans, 1.0)
         }
+        "joint-s1" => {
+            // First order of time scattering, then the joint paths of order 2 only.
+            let s1 = Scattering1dParams::new(n, j)
+                .max_order(1)
+                .average(Averaging::Global)
+                .build()?;
+            let a = log_features(s1.forward(x.view())?.view(), spans, per_sample);
+            let s = c.joint(n).average(Averaging::Global).build()?;
+            let keep: Vec<usize> = s
+                .meta()
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| m.order == 2)
+                .map(|(i, _)| i)
+                .collect();
+            let sx = s.forward(x.view())?;
+            let sx = sx
+                .into_dimensionality::<ndarray::Ix3>()
+                .map_err(|e| AppError::Usage(e.to_string()))?;
+            let b = log_features(sx.select(Axis(1), &keep).view(), spans, 1.0);
+            ndarray::concatenate![Axis(1), a, b]
+        }
         "spiral" => {
             let s = SpiralParams::new(n, j)
-                .q((8, 2))
+                .q((8, c.q2))
                 .average(Averaging::Global)
                 .build()?;
             log_features(s.forward(x.view())?.view(), spans, 1.0)
         }
         other => {
             return Err(AppError::Usage(format!(
-                "unknown feature set `{other}`: expected mfcc, time, joint or spiral"
+                "unknown feature set `{other}`: expected mfcc, time, joint, joint-s1 or spiral"
             )))
         }
     })
@@ -425,6 +486,12 @@ struct Metrics {
     test_clips: usize,
     window: usize,
     frames: usize,
+    /// Largest time scale `2^J`.
+    j: usize,
+    /// The joint features' `J_fr`, `F` (`global` or a width) and `Q2`.
+    j_fr: usize,
+    f: String,
+    q2: usize,
     sample_rate: u32,
     results: Vec<Row>,
 }
@@ -502,13 +569,24 @@ fn run(a: Args) -> Result<(), AppError> {
     }
     let (x, spans) = windows(&owned, length, task.onset_aligned());
     let y: Vec<usize> = owned.iter().map(|c| c.label).collect();
+    let config = Config {
+        j,
+        j_fr: a.j_fr,
+        f: match a.f.as_str() {
+            "global" => None,
+            w => Some(w.parse().map_err(|_| {
+                AppError::Usage(format!("-F {w}: expected `global` or a width in channels"))
+            })?),
+        },
+        q2: a.q2,
+    };
     let pb = progress_bar(sets.len() as u64, "features", !a.no_progress);
     let mut results = Vec::new();
     let mut best: Option<(f64, String, Array2<f64>)> = None;
     for set in &sets {
         pb.set_message(set.clone());
         let tf = Instant::now();
-        let f = features(set, &x, &spans, sr, j, a.frames)?;
+        let f = features(set, &x, &spans, sr, &config, a.frames)?;
         let feature_seconds = tf.elapsed().as_secs_f64();
         for classifier in ["logistic", "affine"] {
             let tc = Instant::now();
@@ -574,18 +652,25 @@ fn run(a: Args) -> Result<(), AppError> {
         test_clips: owned.len() - n_train,
         window: length,
         frames: a.frames,
+        j,
+        j_fr: a.j_fr,
+        f: a.f.clone(),
+        q2: a.q2,
         sample_rate,
         results,
     };
     let mut table = format!(
-        "{}, {protocol}: {} clips at {} Hz, windows of {} samples, J = {}, {} time frame(s).\n\n\
+        "{}, {protocol}: {} clips at {} Hz, windows of {} samples, J = {}, {} time frame(s); joint: J_fr = {}, F = {}, Q2 = {}.\n\n\
          | features | classifier | dimension | accuracy (%) | class-average error | seconds |\n|---|---|---:|---:|---:|---:|\n",
         task.title(),
         metrics.clips,
         metrics.sample_rate,
         length,
         j,
-        a.frames
+        a.frames,
+        a.j_fr,
+        a.f,
+        a.q2
     );
     for r in &metrics.results {
         table += &format!(
