@@ -276,6 +276,47 @@ fn audio_classify_instruments_holds_out_whole_octaves() {
     };
     assert!(acc("joint") >= 0.9, "{rows:?}");
     assert!(acc("joint") >= acc("time") + 0.2, "{rows:?}");
+    // Local log-frequency averaging keeps a row per octave band: more joint features than
+    // F global; joint-s1 adds time scattering's first order to the joint second order.
+    let out_f = dir.path().join("out_f8");
+    let o = classify(
+        &data,
+        &out_f,
+        &[
+            "--task",
+            "instruments",
+            "--features",
+            "joint,joint-s1",
+            "-F",
+            "8",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let m8 = metrics(&out_f);
+    assert_eq!(m8["f"], "8");
+    assert!(m_dim(&out_f, "joint") > m_dim(&out, "joint"), "{m8}");
+    assert!(m_dim(&out_f, "joint-s1") > m_dim(&out, "time") / 4, "{m8}");
+    for (args, needle) in [
+        (vec!["--task", "instruments", "-F", "wide"], "-F wide"),
+        (
+            vec![
+                "--task",
+                "instruments",
+                "--frames",
+                "2",
+                "--features",
+                "joint-s1",
+            ],
+            "--frames 1",
+        ),
+    ] {
+        let bad_out = dir.path().join("out_bad");
+        let o = classify(&data, &bad_out, &args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains(needle), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(!bad_out.join("metrics.json").exists());
+    }
     // One group only: the protocol cannot hold any out.
     let one = dir.path().join("one");
     std::fs::create_dir_all(&one).unwrap();
