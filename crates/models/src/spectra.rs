@@ -25,7 +25,7 @@
 use crate::error::{check_finite, check_len, ModelError, Result};
 use crate::representation::Representation;
 use num_complex::Complex64;
-use scattering_engine::fourier2d::Fft2d;
+use scattering_engine::fourier1d::Plans;
 use scattering_filters::{Bank1dParams, FilterBank1d};
 
 /// What a moment of [`ScatteringSpectra1d`] measures.
@@ -80,17 +80,17 @@ pub struct ScatteringSpectra1d {
     n: usize,
     /// `ψ_j(k)`, finest first, real analytic spectra in DFT bin order.
     psi: Vec<Vec<f64>>,
-    /// `ψ_j(k)²`.
-    psi2: Vec<Vec<f64>>,
-    /// The bins where `ψ_j(k)²` is above `1e-16` of its peak (the wavelets are analytic
-    /// and smooth: one interval each).
-    band: Vec<std::ops::Range<usize>>,
+    /// The bins where `ψ_j(k)²` is above `1e-12` of its peak, and its values there: the
+    /// cross moments are sums over these bins only (a few for the coarse octaves).
+    band: Vec<(Vec<usize>, Vec<f64>)>,
     /// `φ(k)²`.
     phi2: Vec<f64>,
     /// Mean squared response of each wavelet, then of the low-pass.
     gain: Vec<f64>,
     labels: Vec<SpectraLabel>,
-    fft: Fft2d<f64>,
+    plans: Plans<f64>,
+    /// Workspaces of finished calls, reused by the next (one per concurrent caller).
+    pool: std::sync::Mutex<Vec<Work>>,
 }
 
 /// Raw moments before the normalisation.
@@ -108,6 +108,16 @@ struct Fields {
     x_hat: Vec<Complex64>,
     w: Vec<Vec<Complex64>>,
     m_hat: Vec<Vec<Complex64>>,
+}
+
+/// Every buffer one evaluation needs, kept between calls: allocating and freeing these
+/// (each above the allocator's mmap threshold) every call cost more than the FFTs, in
+/// page faults and TLB shootdowns.
+struct Work {
+    f: Fields,
+    gm: Vec<Vec<Complex64>>,
+    gw: Vec<Complex64>,
+    scratch: Vec<Complex64>,
 }
 
 impl ScatteringSpectra1d {
@@ -135,10 +145,11 @@ impl ScatteringSpectra1d {
             .iter()
             .map(|h| {
                 let top = h.iter().fold(0.0f64, |a, v| a.max(*v));
-                let keep = |v: &f64| *v > 1e-16 * top;
-                let lo = h.iter().position(keep).unwrap_or(0);
-                let hi = h.iter().rposition(keep).map_or(lo, |i| i + 1);
-                lo..hi
+                h.iter()
+                    .enumerate()
+                    .filter(|(_, v)| **v > 1e-12 * top)
+                    .map(|(k, v)| (k, *v))
+                    .unzip()
             })
             .collect();
         let nj = psi.len();
@@ -158,13 +169,25 @@ impl ScatteringSpectra1d {
         Ok(Self {
             n,
             psi,
-            psi2,
             band,
             phi2,
             gain,
             labels,
-            fft: Fft2d::new(1, n),
+            plans: Plans::new(n, 0),
+            pool: std::sync::Mutex::new(Vec::new()),
         })
+    }
+
+    /// In-place FFT of `n` values; the inverse is normalised (divided by `n`).
+    fn fft(&self, a: &mut [Complex64], inverse: bool, scratch: &mut [Complex64]) {
+        let p = &self.plans.levels[0];
+        if inverse {
+            p.inv.process_with_scratch(a, scratch);
+            let s = 1.0 / self.n as f64;
+            a.iter_mut().for_each(|v| *v *= s);
+        } else {
+            p.fwd.process_with_scratch(a, scratch);
+        }
     }
 
     /// The label of every moment, in output order.
@@ -177,20 +200,48 @@ impl ScatteringSpectra1d {
         self.psi.len()
     }
 
-    fn fields(&self, x: &[f64]) -> Fields {
-        let mut x_hat: Vec<Complex64> = x.iter().map(|&v| Complex64::new(v, 0.0)).collect();
-        self.fft.process(&mut x_hat, false);
-        let mut w = Vec::with_capacity(self.psi.len());
-        let mut m_hat = Vec::with_capacity(self.psi.len());
-        for psi in &self.psi {
-            let mut wj: Vec<Complex64> = x_hat.iter().zip(psi).map(|(a, h)| a * h).collect();
-            self.fft.process(&mut wj, true);
-            let mut mj: Vec<Complex64> = wj.iter().map(|c| Complex64::new(c.norm(), 0.0)).collect();
-            self.fft.process(&mut mj, false);
-            w.push(wj);
-            m_hat.push(mj);
+    /// A workspace from the pool, or a new one.
+    fn take(&self) -> Work {
+        let reused = self.pool.lock().ok().and_then(|mut p| p.pop());
+        reused.unwrap_or_else(|| {
+            let z = vec![Complex64::new(0.0, 0.0); self.n];
+            let nj = self.psi.len();
+            Work {
+                f: Fields {
+                    x_hat: z.clone(),
+                    w: vec![z.clone(); nj],
+                    m_hat: vec![z.clone(); nj],
+                },
+                gm: vec![z.clone(); nj],
+                gw: z,
+                scratch: vec![Complex64::new(0.0, 0.0); self.plans.scratch_len],
+            }
+        })
+    }
+
+    fn give(&self, w: Work) {
+        if let Ok(mut p) = self.pool.lock() {
+            p.push(w);
         }
-        Fields { x_hat, w, m_hat }
+    }
+
+    /// `x̂`, `W_j = x * ψ_j` and the spectra of `M_j = |W_j|`, into `w.f`.
+    fn fields(&self, x: &[f64], w: &mut Work) {
+        let Work { f, scratch, .. } = w;
+        for (a, v) in f.x_hat.iter_mut().zip(x) {
+            *a = Complex64::new(*v, 0.0);
+        }
+        self.fft(&mut f.x_hat, false, scratch);
+        for ((psi, wj), mj) in self.psi.iter().zip(&mut f.w).zip(&mut f.m_hat) {
+            for ((o, a), h) in wj.iter_mut().zip(&f.x_hat).zip(psi) {
+                *o = a * h;
+            }
+            self.fft(wj, true, scratch);
+            for (o, c) in mj.iter_mut().zip(wj.iter()) {
+                *o = Complex64::new(c.norm_sqr().sqrt(), 0.0);
+            }
+            self.fft(mj, false, scratch);
+        }
     }
 
     fn raw(&self, f: &Fields) -> Raw {
@@ -209,7 +260,7 @@ impl ScatteringSpectra1d {
         );
         let m =
             f.w.iter()
-                .map(|w| w.iter().map(|c| c.norm()).sum::<f64>() / n)
+                .map(|w| w.iter().map(|c| c.norm_sqr().sqrt()).sum::<f64>() / n)
                 .collect();
         let cross = cross_pairs(self.psi.len())
             .into_iter()
@@ -219,8 +270,8 @@ impl ScatteringSpectra1d {
                     SpectraKind::PhaseModulus => (&f.x_hat, &f.m_hat[s[0]]),
                     _ => (&f.m_hat[s[0]], &f.m_hat[s[1]]),
                 };
-                let r = self.band[j].clone();
-                inner(&self.psi2[j][r.clone()], &a[r.clone()], &b[r]) / (n * n)
+                let (idx, h) = &self.band[j];
+                inner(idx, h, a, b) / (n * n)
             })
             .collect();
         Raw { p, m, cross }
@@ -262,12 +313,19 @@ fn cross_pairs(nj: usize) -> Vec<(SpectraKind, Vec<usize>)> {
     v
 }
 
-/// `Σ_k h(k) a(k) conj(b(k))`.
-fn inner(h: &[f64], a: &[Complex64], b: &[Complex64]) -> Complex64 {
-    h.iter()
-        .zip(a.iter().zip(b))
-        .map(|(w, (p, q))| p * q.conj() * w)
+/// `Σ_k h(k) a(k) conj(b(k))` over the bins `idx` (`h` given there).
+fn inner(idx: &[usize], h: &[f64], a: &[Complex64], b: &[Complex64]) -> Complex64 {
+    idx.iter()
+        .zip(h)
+        .map(|(&k, w)| a[k] * b[k].conj() * w)
         .sum()
+}
+
+/// `acc(k) += c h(k) b(k)` over the bins `idx`.
+fn scatter_add(acc: &mut [Complex64], idx: &[usize], h: &[f64], c: Complex64, b: &[Complex64]) {
+    for (&k, w) in idx.iter().zip(h) {
+        acc[k] += c * b[k] * w;
+    }
 }
 
 /// The guard below which a power counts as zero (a constant signal, a silent band).
@@ -285,7 +343,10 @@ impl Representation for ScatteringSpectra1d {
     fn forward(&self, x: &[f64]) -> Result<Vec<f64>> {
         check_len("signal", x.len(), self.n)?;
         check_finite("signal", x)?;
-        let r = self.raw(&self.fields(x));
+        let mut work = self.take();
+        self.fields(x, &mut work);
+        let r = self.raw(&work.f);
+        self.give(work);
         let nj = self.psi.len();
         let mut out = Vec::with_capacity(self.labels.len());
         out.push(x.iter().sum::<f64>() / self.n as f64);
@@ -308,8 +369,10 @@ impl Representation for ScatteringSpectra1d {
         check_len("cotangent", v.len(), self.labels.len())?;
         let n = self.n as f64;
         let nj = self.psi.len();
-        let f = self.fields(x);
-        let r = self.raw(&f);
+        let mut work = self.take();
+        self.fields(x, &mut work);
+        let Work { f, gm, gw, scratch } = &mut work;
+        let r = self.raw(f);
         // Cotangents of the raw moments, through the normalisation; the mean comes first.
         let (v_mean, v) = (v[0], &v[1..]);
         let mut up: Vec<f64> = v[..=nj]
@@ -351,62 +414,50 @@ impl Representation for ScatteringSpectra1d {
             .collect();
         // The mean's gradient, 1/n everywhere, is the DC bin under the normalised inverse.
         gx[0] += v_mean;
-        let mut gm: Vec<Vec<Complex64>> = vec![vec![Complex64::new(0.0, 0.0); self.n]; nj];
+        for g in gm.iter_mut() {
+            g.fill(Complex64::new(0.0, 0.0));
+        }
         for ((kind, s), u) in pairs.iter().zip(&uc) {
             let j = s[s.len() - 1];
-            let r = self.band[j].clone();
-            let h = &self.psi2[j][r.clone()];
+            let (idx, h) = &self.band[j];
             // L = Re(conj(u) Σ h Â conj(B̂)) / n² with real signals a, b: a's gradient is
             // Re(ifft(u h B̂)) / n and b's is Re(ifft(conj(u) h Â)) / n (normalised inverse).
             let (ua, ub) = (u / n, u.conj() / n);
             let a_idx = s[0];
             match *kind {
                 SpectraKind::PhaseModulus => {
-                    let b = &f.m_hat[a_idx][r.clone()];
-                    for ((g, w), q) in gx[r.clone()].iter_mut().zip(h).zip(b) {
-                        *g += ua * q * w;
-                    }
-                    let ga = &mut gm[a_idx][r.clone()];
-                    for ((g, w), q) in ga.iter_mut().zip(h).zip(&f.x_hat[r]) {
-                        *g += ub * q * w;
-                    }
+                    scatter_add(&mut gx, idx, h, ua, &f.m_hat[a_idx]);
+                    scatter_add(&mut gm[a_idx], idx, h, ub, &f.x_hat);
                 }
                 _ => {
                     let b_idx = s[1];
-                    let (mb, ma) = (&f.m_hat[b_idx][r.clone()], &f.m_hat[a_idx][r.clone()]);
-                    for ((g, w), q) in gm[a_idx][r.clone()].iter_mut().zip(h).zip(mb) {
-                        *g += ua * q * w;
-                    }
-                    for ((g, w), q) in gm[b_idx][r].iter_mut().zip(h).zip(ma) {
-                        *g += ub * q * w;
-                    }
+                    scatter_add(&mut gm[a_idx], idx, h, ua, &f.m_hat[b_idx]);
+                    scatter_add(&mut gm[b_idx], idx, h, ub, &f.m_hat[a_idx]);
                 }
             }
         }
         // Through M_j = |W_j| and the power and l1 terms to W_j, then to x.
         for j in 0..nj {
-            let mut g = std::mem::take(&mut gm[j]);
-            self.fft.process(&mut g, true);
-            let mut gw: Vec<Complex64> = f.w[j]
-                .iter()
-                .zip(&g)
-                .map(|(w, gmj)| {
-                    let a = w.norm();
-                    let unit = if a > 0.0 {
-                        w / a
-                    } else {
-                        Complex64::new(0.0, 0.0)
-                    };
-                    unit * (gmj.re + um[j] / n) + w * (2.0 * up[j] / n)
-                })
-                .collect();
-            self.fft.process(&mut gw, false);
-            for ((acc, q), h) in gx.iter_mut().zip(&gw).zip(&self.psi[j]) {
+            let g = &mut gm[j];
+            self.fft(g, true, scratch);
+            for ((o, w), gmj) in gw.iter_mut().zip(&f.w[j]).zip(g.iter()) {
+                let a = w.norm_sqr().sqrt();
+                let unit = if a > 0.0 {
+                    w / a
+                } else {
+                    Complex64::new(0.0, 0.0)
+                };
+                *o = unit * (gmj.re + um[j] / n) + w * (2.0 * up[j] / n);
+            }
+            self.fft(gw, false, scratch);
+            for ((acc, q), h) in gx.iter_mut().zip(gw.iter()).zip(&self.psi[j]) {
                 *acc += q * h;
             }
         }
         // Every term above was accumulated so that the gradient is Re(ifft(gx)).
-        self.fft.process(&mut gx, true);
-        Ok(gx.iter().map(|c| c.re).collect())
+        self.fft(&mut gx, true, scratch);
+        let out = gx.iter().map(|c| c.re).collect();
+        self.give(work);
+        Ok(out)
     }
 }
