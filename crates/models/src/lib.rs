@@ -33,7 +33,7 @@ pub use error::{ModelError, Result};
 pub use ising::{autocorrelation_time, Ising, BETA_CRITICAL};
 pub use macrocanonical::{Macrocanonical, MaxEntFit};
 pub use microcanonical::{Microcanonical, Progress, Synthesis};
-pub use processes::{fbm, mrw};
+pub use processes::{fbm, mrw, skewed_mrw};
 pub use representation::{
     Concat, EnvelopeCorrelations2d, L1Norm, L2Norm, PowerSpectrum, Representation,
     ScatteringMoments, ScatteringMoments1d, ScatteringMoments2d, Weighted,

@@ -107,6 +107,79 @@ pub fn mrw(
     Ok(out)
 }
 
+/// The skewed multifractal random walk of Pochart and Bouchaud (2002): the MRW's log-volatility
+/// `ω` minus a causal memory of past shocks, `ω̃(t) = ω(t) − Σ_{0<τ<T} K₀ τ^{−α} ε(t − τ)`,
+/// increments `σ ε(t) e^{ω̃(t)}`. A negative shock raises the volatility that follows it
+/// (leverage): `E[δx(t) δx(t + τ)²] < 0` for `0 < τ < T`, which a time-symmetric model cannot
+/// hold. `k0 = 0` is [`mrw`]. Returns the walk (cumulative sum, starting at 0).
+pub fn skewed_mrw(
+    n: usize,
+    lambda2: f64,
+    integral_scale: usize,
+    k0: f64,
+    alpha: f64,
+    rng: &mut impl Rng,
+) -> Result<Vec<f64>> {
+    let valid = (0.0..0.5).contains(&lambda2)
+        && (2..=n).contains(&integral_scale)
+        && n >= 4
+        && k0.is_finite()
+        && k0 >= 0.0
+        && alpha.is_finite()
+        && alpha > 0.0;
+    if !valid {
+        return Err(ModelError::Param(format!(
+            "skewed MRW needs 0 <= λ² < 0.5, 2 <= T <= n, K0 >= 0, α > 0; got λ² = {lambda2}, T = {integral_scale}, n = {n}, K0 = {k0}, α = {alpha}"
+        )));
+    }
+    let t = integral_scale as f64;
+    let cov = |k: usize| {
+        if k < integral_scale {
+            lambda2 * (t / (k as f64 + 1.0)).ln()
+        } else {
+            0.0
+        }
+    };
+    let m = n - 1;
+    let (omega, _) = stationary_gaussian(m, cov, rng);
+    let eps: Vec<f64> = (0..m).map(|_| StandardNormal.sample(rng)).collect();
+    // The causal memory Σ K(τ) ε(t − τ), a linear convolution (zero-padded FFT).
+    let len = (2 * m).next_power_of_two();
+    let kernel = |tau: usize| {
+        if tau >= 1 && tau < integral_scale {
+            k0 * (tau as f64).powf(-alpha)
+        } else {
+            0.0
+        }
+    };
+    let mut planner = FftPlanner::new();
+    let (fwd, inv) = (planner.plan_fft_forward(len), planner.plan_fft_inverse(len));
+    let mut a: Vec<Complex64> = (0..len)
+        .map(|i| Complex64::new(if i < m { eps[i] } else { 0.0 }, 0.0))
+        .collect();
+    let mut k: Vec<Complex64> = (0..len)
+        .map(|i| Complex64::new(if i < m { kernel(i) } else { 0.0 }, 0.0))
+        .collect();
+    fwd.process(&mut a);
+    fwd.process(&mut k);
+    a.iter_mut().zip(&k).for_each(|(x, y)| *x *= y);
+    inv.process(&mut a);
+    // E e^{2ω̃} = 1: the MRW's mean, and the memory's variance Σ K² taken off as well.
+    let k2: f64 = (1..integral_scale.min(m))
+        .map(|tau| kernel(tau).powi(2))
+        .sum();
+    let mean = -lambda2 * t.ln() - k2;
+    let mut out = Vec::with_capacity(n);
+    out.push(0.0);
+    let mut acc = 0.0;
+    for i in 0..m {
+        let memory = a[i].re / len as f64;
+        acc += eps[i] * (omega[i] - memory + mean).exp();
+        out.push(acc);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +242,29 @@ mod tests {
         slope(&lx, &var)
     }
 
+    /// Mean over `1 <= τ <= lags` of `E[δx(t) δx(t + τ)²] / E[δx²]²`, over realisations.
+    fn mean_leverage(k0: f64, rng: &mut StdRng) -> f64 {
+        let mut acc = 0.0;
+        for _ in 0..8 {
+            let w = skewed_mrw(1 << 14, 0.04, 4096, k0, 0.5, rng).unwrap();
+            let d: Vec<f64> = w.windows(2).map(|p| p[1] - p[0]).collect();
+            acc += crate::stats::leverage(&d, 16).unwrap().iter().sum::<f64>() / 16.0 / 8.0;
+        }
+        acc
+    }
+
+    #[test]
+    fn skewed_mrw_has_leverage_and_the_symmetric_one_none() {
+        let mut rng = StdRng::seed_from_u64(5);
+        let skewed = mean_leverage(0.1, &mut rng);
+        let symmetric = mean_leverage(0.0, &mut rng);
+        assert!(skewed < -0.05, "skewed MRW leverage {skewed}");
+        assert!(symmetric.abs() < 0.03, "symmetric MRW leverage {symmetric}");
+        assert!(crate::stats::leverage(&[1.0, 2.0], 2).is_err());
+        assert!(crate::stats::leverage(&[1.0; 10], 2).is_err());
+        assert!(crate::stats::leverage(&[1.0, f64::NAN, 0.0], 1).is_err());
+    }
+
     #[test]
     fn mrw_second_log_cumulant_is_minus_lambda2() {
         // Var ln|X(t + τ) − X(t)| = −c₂ ln τ + const for τ below the integral scale, c₂ = −λ².
@@ -179,6 +275,7 @@ mod tests {
         let flat = log_variance_slope(0.0, &mut rng);
         assert!(flat.abs() < 0.015, "λ² = 0 slope {flat}");
         assert!(mrw(100, 0.6, 50, 1.0, &mut rng).is_err());
+        assert!(skewed_mrw(100, 0.04, 50, -0.1, 0.5, &mut rng).is_err());
         assert!(fbm(100, 1.0, &mut rng).is_err());
     }
 }

@@ -14,6 +14,36 @@ fn sorted(v: &[f64]) -> Vec<f64> {
     s
 }
 
+/// The leverage function `L(τ) = E[x(t) x(t + τ)²] / E[x²]²` of increments `x`, for
+/// `τ = 1..=max_lag` (mean removed first): how a move predicts the volatility that follows
+/// it. Zero for any process symmetric in time or under `x → -x`; negative for the skewed
+/// MRW and for stock returns.
+pub fn leverage(x: &[f64], max_lag: usize) -> Result<Vec<f64>> {
+    if max_lag == 0 || x.len() <= max_lag {
+        return Err(ModelError::Param(format!(
+            "leverage needs 1 <= max_lag < the number of increments, got {max_lag} and {}",
+            x.len()
+        )));
+    }
+    if !x.iter().all(|v| v.is_finite()) {
+        return Err(ModelError::NonFinite("increments"));
+    }
+    let n = x.len() as f64;
+    let m = x.iter().sum::<f64>() / n;
+    let c: Vec<f64> = x.iter().map(|v| v - m).collect();
+    let var = c.iter().map(|v| v * v).sum::<f64>() / n;
+    if var <= 0.0 {
+        return Err(ModelError::Param("leverage of constant increments".into()));
+    }
+    Ok((1..=max_lag)
+        .map(|tau| {
+            let k = c.len() - tau;
+            let s: f64 = (0..k).map(|t| c[t] * c[t + tau] * c[t + tau]).sum();
+            s / k as f64 / (var * var)
+        })
+        .collect())
+}
+
 /// Wasserstein-1 distance between the empirical distributions of `a` and `b`:
 /// `∫ |F_a⁻¹(u) − F_b⁻¹(u)| du`, evaluated at `max(len)` quantile midpoints.
 pub fn wasserstein1(a: &[f64], b: &[f64]) -> Result<f64> {

@@ -3,7 +3,7 @@
 
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use rand_distr::StandardNormal;
-use scattering_models::{mrw, Representation, ScatteringSpectra1d, SpectraKind};
+use scattering_models::{mrw, skewed_mrw, Representation, ScatteringSpectra1d, SpectraKind};
 
 /// Relative error of the directional derivative of `v · Φ` (central differences) against
 /// the VJP, with `v` nonzero only on the moments `keep` selects.
@@ -155,4 +155,31 @@ fn bad_input_is_an_error() {
     assert!(phi.forward(&c).unwrap().iter().all(|v| v.is_finite()));
     let v = vec![1.0; phi.output_len()];
     assert!(phi.backward(&c, &v).unwrap().iter().all(|v| v.is_finite()));
+}
+
+#[test]
+fn leverage_shows_in_the_imaginary_phase_modulus_cross_spectrum() {
+    // Pochart and Bouchaud's skewed MRW (a falling walk raises the volatility that follows)
+    // has a negative imaginary phase-modulus cross-spectrum at every pair of octaves; the
+    // time-symmetric MRW has none (Morel, Rochette and Mallat 2023, section 4).
+    let n = 1 << 14;
+    let phi = ScatteringSpectra1d::new(n, 8).unwrap();
+    let mean_im = |k0: f64| {
+        let incr = |s: u64| {
+            let mut rng = StdRng::seed_from_u64(300 + s);
+            let w = skewed_mrw(n + 1, 0.04, n / 4, k0, 0.5, &mut rng).unwrap();
+            w.windows(2).map(|p| p[1] - p[0]).collect::<Vec<f64>>()
+        };
+        let m = mean_moments(&phi, 4, incr);
+        let im: Vec<f64> = m
+            .iter()
+            .zip(phi.labels())
+            .filter(|(_, l)| l.kind == SpectraKind::PhaseModulus && l.imaginary && l.scales[1] <= 6)
+            .map(|(v, _)| *v)
+            .collect();
+        im.iter().sum::<f64>() / im.len() as f64
+    };
+    let (skewed, symmetric) = (mean_im(0.1), mean_im(0.0));
+    assert!(skewed < -0.02, "skewed MRW: {skewed}");
+    assert!(symmetric.abs() < 0.01, "symmetric MRW: {symmetric}");
 }
