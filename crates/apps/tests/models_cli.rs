@@ -148,13 +148,13 @@ fn multifractal_reports_scaling_exponents_and_the_maximum_entropy_fit() {
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let ex = experiments(&out);
-    // mrw, mrw spectra, fbm, fbm spectra.
-    assert_eq!(ex.len(), 4);
+    // mrw, skewed-mrw and fbm, each with its spectra synthesis.
+    assert_eq!(ex.len(), 6);
     let ex: Vec<_> = ex
         .into_iter()
         .filter(|e| e.get("zeta_theory").is_some())
         .collect();
-    assert_eq!(ex.len(), 2);
+    assert_eq!(ex.len(), 3);
     for e in &ex {
         let fid = &e["fidelity"];
         for stat in [
@@ -162,6 +162,7 @@ fn multifractal_reports_scaling_exponents_and_the_maximum_entropy_fit() {
             "increment_flatness_mid",
             "increment_flatness_large",
             "zeta_max_abs_error",
+            "leverage",
         ] {
             for model in [
                 "original",

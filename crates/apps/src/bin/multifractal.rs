@@ -1,5 +1,6 @@
-//! `multifractal`: 1D processes with known scaling, the multifractal random walk (MRW) and
-//! fractional Brownian motion (fBm), synthesised from the scattering moments of their
+//! `multifractal`: 1D processes with known scaling, the multifractal random walk (MRW), its
+//! skewed variant with leverage (Pochart and Bouchaud) and fractional Brownian motion
+//! (fBm), synthesised from the scattering moments of their
 //! increments and from their wavelet scattering spectra ([`ScatteringSpectra1d`]: power,
 //! sparsity, phase-modulus and modulus cross-spectra), beside the Gaussian model with the
 //! same spectrum; plus a maximum-entropy (macrocanonical) model of the MRW fitted with MALA
@@ -11,8 +12,8 @@
 //! ```
 //! `metrics.json` adds the structure-function exponents ζ(q), q = 1..5, of the walks (theory,
 //! originals, syntheses, Gaussian model), the flatness of the increments, a `fidelity`
-//! object (increment flatness at lags 1, sqrt(n/16) and n/16, and the largest ζ(q) error,
-//! for the originals and each model), and the macrocanonical fit's moment mismatch. Figures: `walks.png`, `zeta.png`, `loss.png`.
+//! object (increment flatness at lags 1, sqrt(n/16) and n/16, the largest ζ(q) error and
+//! the leverage, for the originals and each model), and the macrocanonical fit's moment mismatch. Figures: `walks.png`, `zeta.png`, `loss.png`.
 
 use clap::Parser;
 use rand::{rngs::StdRng, SeedableRng};
@@ -20,9 +21,9 @@ use scattering_apps::io::Outputs;
 use scattering_apps::plots::{curves_png, Series};
 use scattering_apps::synthesis::{flatness, synthesise, table, Report, Settings};
 use scattering_apps::AppError;
-use scattering_models::stats::{structure_exponents, wasserstein1};
+use scattering_models::stats::{leverage, structure_exponents, wasserstein1};
 use scattering_models::{
-    fbm, mrw, Concat, L2Norm, Macrocanonical, Representation, ScatteringMoments1d,
+    fbm, mrw, skewed_mrw, Concat, L2Norm, Macrocanonical, Representation, ScatteringMoments1d,
     ScatteringSpectra1d, SpectraKind, Weighted,
 };
 use serde_json::json;
@@ -46,6 +47,12 @@ struct Args {
     /// MRW intermittency λ².
     #[arg(long, default_value_t = 0.04)]
     lambda2: f64,
+    /// Skewed MRW: strength K0 of the leverage kernel `K0 τ^-α`.
+    #[arg(long, default_value_t = 0.1)]
+    k0: f64,
+    /// Skewed MRW: decay α of the leverage kernel.
+    #[arg(long, default_value_t = 0.5)]
+    alpha: f64,
     /// fBm Hurst exponent.
     #[arg(long, default_value_t = 0.7)]
     hurst: f64,
@@ -67,6 +74,8 @@ struct Args {
 }
 
 const QS: [f64; 5] = [1.0, 2.0, 3.0, 4.0, 5.0];
+/// Lags over which the leverage is averaged.
+const LEVERAGE_LAGS: usize = 16;
 
 fn cumsum(x: &[f64]) -> Vec<f64> {
     let mut acc = 0.0;
@@ -175,11 +184,13 @@ fn run(a: Args) -> Result<(), AppError> {
     let mut walks = Vec::new();
     let mut zeta_curves = Vec::new();
     let mut mrw_increments = Vec::new();
-    for kind in ["mrw", "fbm"] {
+    for kind in ["mrw", "skewed-mrw", "fbm"] {
         let originals = (0..reals)
             .map(|_| {
                 let walk = if kind == "mrw" {
                     mrw(n + 1, a.lambda2, integral, 1.0, &mut rng)?
+                } else if kind == "skewed-mrw" {
+                    skewed_mrw(n + 1, a.lambda2, integral, a.k0, a.alpha, &mut rng)?
                 } else {
                     fbm(n + 1, a.hurst, &mut rng)?
                 };
@@ -189,7 +200,7 @@ fn run(a: Args) -> Result<(), AppError> {
         let theory: Vec<f64> = QS
             .iter()
             .map(|&q| {
-                if kind == "mrw" {
+                if kind != "fbm" {
                     (0.5 + a.lambda2) * q - a.lambda2 * q * q / 2.0
                 } else {
                     q * a.hurst
@@ -237,6 +248,21 @@ fn run(a: Args) -> Result<(), AppError> {
                 }),
             );
         }
+        // Leverage: the mean of E[x(t) x(t + τ)²] / E[x²]² over τ = 1..=16.
+        let lev = |xs: &[&[f64]]| -> Result<f64, AppError> {
+            let mut acc = 0.0;
+            for x in xs {
+                acc += leverage(x, LEVERAGE_LAGS)?.iter().sum::<f64>()
+                    / (LEVERAGE_LAGS * xs.len()) as f64;
+            }
+            Ok(acc)
+        };
+        fidelity.insert(
+            "leverage".into(),
+            json!({"lags": LEVERAGE_LAGS, "original": lev(&refs)?,
+                   "scattering_spectra": lev(&[&sp.synthesis])?,
+                   "scattering_moments": lev(&[&o.synthesis])?, "gaussian": lev(&[&o.gaussian])?}),
+        );
         let max_err = |z: &[f64]| {
             z.iter()
                 .zip(&z_orig)
@@ -378,7 +404,7 @@ fn run(a: Args) -> Result<(), AppError> {
         &zeta_curves,
         (false, false),
     )?;
-    // Offsets keep the eight walks apart.
+    // Offsets keep the twelve walks apart.
     let mut offset = 0.0;
     let series: Vec<Series> = walks
         .into_iter()
