@@ -183,3 +183,24 @@ fn leverage_shows_in_the_imaginary_phase_modulus_cross_spectrum() {
     assert!(skewed < -0.02, "skewed MRW: {skewed}");
     assert!(symmetric.abs() < 0.01, "symmetric MRW: {symmetric}");
 }
+
+#[test]
+fn every_frequency_up_to_nyquist_is_seen_by_a_power_moment() {
+    // The wavelets and the low-pass cover [0, 1/2] (their squared responses sum to at least
+    // 0.28 of the peak there), so no energy of a start can hide from the moments: a pure
+    // tone at any bin, Nyquist and the lowest included, shows in some band power.
+    let n = 1024;
+    let phi = ScatteringSpectra1d::new(n, 7).unwrap();
+    for k in [1, 7, n / 16, n / 4, 3 * n / 8, n / 2 - 1, n / 2] {
+        let x: Vec<f64> = (0..n)
+            .map(|t| (2.0 * std::f64::consts::PI * (k * t) as f64 / n as f64).cos())
+            .collect();
+        let m = phi.forward(&x).unwrap();
+        let top = m
+            .iter()
+            .zip(phi.labels())
+            .filter(|(_, l)| l.kind == SpectraKind::Power)
+            .fold(0.0f64, |a, (v, _)| a.max(*v));
+        assert!(top > 0.1, "bin {k}: largest band density {top}");
+    }
+}
