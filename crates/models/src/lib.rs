@@ -38,5 +38,7 @@ pub use representation::{
     Concat, EnvelopeCorrelations2d, L1Norm, L2Norm, PowerSpectrum, Representation,
     ScatteringMoments, ScatteringMoments1d, ScatteringMoments2d, Weighted,
 };
-pub use spectra::{ScatteringSpectra1d, SpectraKind, SpectraLabel};
+pub use spectra::{
+    ScatteringSpectra, ScatteringSpectra1d, ScatteringSpectra2d, SpectraKind, SpectraLabel,
+};
 pub use turbulence::{Turbulence, TurbulenceParams};

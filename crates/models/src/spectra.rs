@@ -1,9 +1,11 @@
-//! Wavelet scattering spectra of 1D signals (Morel, Rochette and Mallat, "Scale dependencies
-//! and self-similar models with wavelet scattering spectra", 2023): a few hundred moments
-//! that hold a process's power spectrum, its sparsity, and the dependencies across scales
-//! that make it intermittent or time-asymmetric.
+//! Wavelet scattering spectra of signals and images (Morel, Rochette and Mallat, "Scale
+//! dependencies and self-similar models with wavelet scattering spectra", 2023; Cheng,
+//! Morel, Allys, Ménard and Mallat, "Scattering spectra models for physics", 2024): a few
+//! hundred moments that hold a process's power spectrum, its sparsity, and the
+//! dependencies across scales that make it intermittent or time-asymmetric.
 //!
-//! With `W_j = x * ψ_j` (analytic Morlet wavelets, one per octave, finest first), `P_j`
+//! With `W_j = x * ψ_j` (Morlet wavelets, one per octave, finest first, and in 2D one per
+//! octave and orientation), `P_j`
 //! the mean of `|W_j|²` and `M_j = |W_j|`, the moments of a periodic signal are
 //! - **mean** of the signal;
 //! - **power**: `P_j` divided by the wavelet's mean squared response, the spectral density
@@ -26,7 +28,8 @@ use crate::error::{check_finite, check_len, ModelError, Result};
 use crate::representation::Representation;
 use num_complex::Complex64;
 use scattering_engine::fourier1d::Plans;
-use scattering_filters::{Bank1dParams, FilterBank1d};
+use scattering_engine::fourier2d::Plans2d;
+use scattering_filters::{Bank1dParams, FilterBank1d, FilterBank2d};
 
 /// What a moment of [`ScatteringSpectra1d`] measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,19 +46,23 @@ pub enum SpectraKind {
     Modulus,
 }
 
-/// The label of one moment of [`ScatteringSpectra1d`].
+/// The label of one moment of [`ScatteringSpectra`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpectraLabel {
     /// The statistic.
     pub kind: SpectraKind,
     /// The octaves involved (0 is the finest), as described under [`SpectraKind`].
     pub scales: Vec<usize>,
+    /// In 2D, the orientation index of each wavelet, in the order of `scales` (empty in 1D
+    /// and for the low-pass).
+    pub orientations: Vec<usize>,
     /// The imaginary part of a complex moment (the real part when `false`).
     pub imaginary: bool,
 }
 
-/// Wavelet scattering spectra of periodic signals of length `n`, `J` octaves (see the
-/// [module documentation](self) for the moments).
+/// Wavelet scattering spectra of periodic signals (length `n`, [`Self::new`]) or images
+/// (`(m, n)` with `L` orientations, [`Self::new_2d`]); see the [module
+/// documentation](self) for the moments.
 ///
 /// ```
 /// use scattering_models::{Representation, ScatteringSpectra1d, SpectraKind};
@@ -76,10 +83,16 @@ pub struct SpectraLabel {
 /// }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub struct ScatteringSpectra1d {
+pub struct ScatteringSpectra {
+    /// Number of samples (pixels).
     n: usize,
-    /// `ψ_j(k)`, finest first, real analytic spectra in DFT bin order.
+    /// `ψ(k)` of every wavelet, finest first (in 2D, index `j L + θ`), real spectra in
+    /// DFT bin order (row-major in 2D).
     psi: Vec<Vec<f64>>,
+    /// Scale of each wavelet.
+    scale: Vec<usize>,
+    /// The cross moments: kind and wavelet indices `[a, j]` or `[a, b, j]`.
+    pairs: Vec<(SpectraKind, Vec<usize>)>,
     /// The bins where `ψ_j(k)²` is above `1e-12` of its peak, and its values there: the
     /// cross moments are sums over these bins only (a few for the coarse octaves).
     band: Vec<(Vec<usize>, Vec<f64>)>,
@@ -88,9 +101,30 @@ pub struct ScatteringSpectra1d {
     /// Mean squared response of each wavelet, then of the low-pass.
     gain: Vec<f64>,
     labels: Vec<SpectraLabel>,
-    plans: Plans<f64>,
+    grid: Grid,
     /// Workspaces of finished calls, reused by the next (one per concurrent caller).
     pool: std::sync::Mutex<Vec<Work>>,
+}
+
+/// The 1D scattering spectra (the 2D ones are the same type, built by
+/// [`ScatteringSpectra::new_2d`]).
+pub type ScatteringSpectra1d = ScatteringSpectra;
+/// The 2D scattering spectra ([`ScatteringSpectra::new_2d`]).
+pub type ScatteringSpectra2d = ScatteringSpectra;
+
+/// FFT plans of the signal's grid.
+enum Grid {
+    D1(Plans<f64>),
+    D2(Plans2d<f64>),
+}
+
+impl Grid {
+    fn scratch_len(&self) -> usize {
+        match self {
+            Grid::D1(p) => p.scratch_len,
+            Grid::D2(p) => p.scratch_len,
+        }
+    }
 }
 
 /// Raw moments before the normalisation.
@@ -118,9 +152,11 @@ struct Work {
     gm: Vec<Vec<Complex64>>,
     gw: Vec<Complex64>,
     scratch: Vec<Complex64>,
+    /// The 2D FFT's transpose buffer.
+    tmp: Vec<Complex64>,
 }
 
-impl ScatteringSpectra1d {
+impl ScatteringSpectra {
     /// Spectra of signals of length `n` (at least `2^(J+1)`) with `j` octaves of Morlet
     /// wavelets (Q = 1, Kymatio's first-order bank) and the low-pass of width `2^J`.
     pub fn new(n: usize, j: usize) -> Result<Self> {
@@ -133,9 +169,67 @@ impl ScatteringSpectra1d {
             Bank1dParams::new(j, (1, 1), None).map_err(|e| ModelError::Param(e.to_string()))?;
         let bank = FilterBank1d::new(n, &params).map_err(|e| ModelError::Param(e.to_string()))?;
         let psi: Vec<Vec<f64>> = bank.psi1.iter().map(|f| f.levels[0].clone()).collect();
+        let nj = psi.len();
+        let scale: Vec<usize> = (0..nj).collect();
+        let pairs = cross_pairs(&scale, &[]);
+        Ok(Self::from_parts(
+            n,
+            psi,
+            scale,
+            Vec::new(),
+            pairs,
+            &bank.phi.levels[0],
+            Grid::D1(Plans::new(n, 0)),
+        ))
+    }
+
+    /// Spectra of `(m, n)` images, periodic, with Kymatio's 2D Morlet wavelets (`j`
+    /// scales, `l` orientations over `[0, π)`) and their low-pass; `m` and `n` multiples
+    /// of `2^J` and at least `2^(J+1)`. The phase-modulus cross-spectrum takes every pair
+    /// of orientations; the modulus cross-spectrum pairs envelopes of one orientation
+    /// (`θ_a = θ_b`) with every orientation at the coarse scale, which keeps the count at
+    /// `O(J³ L²)`.
+    pub fn new_2d(shape: (usize, usize), j: usize, l: usize) -> Result<Self> {
+        let (m, n) = shape;
+        let ok = (1..=12).contains(&j)
+            && (1..=32).contains(&l)
+            && m >= (2usize << j)
+            && n >= (2usize << j)
+            && m % (1 << j) == 0
+            && n % (1 << j) == 0;
+        if !ok {
+            return Err(ModelError::Param(format!(
+                "2D scattering spectra need 1 <= J <= 12, 1 <= L <= 32 and sides that are multiples of 2^J, at least 2^(J+1); got J = {j}, L = {l}, shape {shape:?}"
+            )));
+        }
+        let bank = FilterBank2d::new(m, n, j, l).map_err(|e| ModelError::Param(e.to_string()))?;
+        let psi: Vec<Vec<f64>> = bank.psi.iter().map(|f| f.levels[0].data.clone()).collect();
+        let scale: Vec<usize> = bank.psi.iter().map(|f| f.j).collect();
+        let theta: Vec<usize> = bank.psi.iter().map(|f| f.theta).collect();
+        let pairs = cross_pairs(&scale, &theta);
+        Ok(Self::from_parts(
+            m * n,
+            psi,
+            scale,
+            theta,
+            pairs,
+            &bank.phi.levels[0].data,
+            Grid::D2(Plans2d::new(m, n, 0)),
+        ))
+    }
+
+    fn from_parts(
+        n: usize,
+        psi: Vec<Vec<f64>>,
+        scale: Vec<usize>,
+        theta: Vec<usize>,
+        pairs: Vec<(SpectraKind, Vec<usize>)>,
+        phi: &[f64],
+        grid: Grid,
+    ) -> Self {
         let sq = |v: &[f64]| v.iter().map(|a| a * a).collect::<Vec<f64>>();
         let psi2: Vec<Vec<f64>> = psi.iter().map(|p| sq(p)).collect();
-        let phi2 = sq(&bank.phi.levels[0]);
+        let phi2 = sq(phi);
         let gain: Vec<f64> = psi2
             .iter()
             .chain(std::iter::once(&phi2))
@@ -153,40 +247,75 @@ impl ScatteringSpectra1d {
             })
             .collect();
         let nj = psi.len();
-        let mut labels = vec![label(SpectraKind::Mean, Vec::new(), false)];
-        for s in 0..=nj {
-            labels.push(label(SpectraKind::Power, vec![s], false));
+        let top_scale = scale.iter().max().map_or(0, |s| s + 1);
+        let at = |f: &[usize]| -> (Vec<usize>, Vec<usize>) {
+            (
+                f.iter().map(|&i| scale[i]).collect(),
+                if theta.is_empty() {
+                    Vec::new()
+                } else {
+                    f.iter().map(|&i| theta[i]).collect()
+                },
+            )
+        };
+        let mut labels = vec![label(SpectraKind::Mean, Vec::new(), Vec::new(), false)];
+        for f in 0..nj {
+            let (s, o) = at(&[f]);
+            labels.push(label(SpectraKind::Power, s, o, false));
         }
-        for s in 0..nj {
-            labels.push(label(SpectraKind::Sparsity, vec![s], false));
+        labels.push(label(
+            SpectraKind::Power,
+            vec![top_scale],
+            Vec::new(),
+            false,
+        ));
+        for f in 0..nj {
+            let (s, o) = at(&[f]);
+            labels.push(label(SpectraKind::Sparsity, s, o, false));
         }
-        for (kind, scales) in cross_pairs(nj) {
-            labels.push(label(kind, scales.clone(), false));
-            if !(kind == SpectraKind::Modulus && scales[0] == scales[1]) {
-                labels.push(label(kind, scales, true));
+        for (kind, fs) in &pairs {
+            let (s, o) = at(fs);
+            labels.push(label(*kind, s.clone(), o.clone(), false));
+            if !(*kind == SpectraKind::Modulus && fs[0] == fs[1]) {
+                labels.push(label(*kind, s, o, true));
             }
         }
-        Ok(Self {
+        Self {
             n,
             psi,
+            scale,
+            pairs,
             band,
             phi2,
             gain,
             labels,
-            plans: Plans::new(n, 0),
+            grid,
             pool: std::sync::Mutex::new(Vec::new()),
-        })
+        }
     }
 
-    /// In-place FFT of `n` values; the inverse is normalised (divided by `n`).
-    fn fft(&self, a: &mut [Complex64], inverse: bool, scratch: &mut [Complex64]) {
-        let p = &self.plans.levels[0];
+    /// In-place FFT of the grid; the inverse is normalised (divided by `n`).
+    fn fft(
+        &self,
+        a: &mut [Complex64],
+        inverse: bool,
+        scratch: &mut [Complex64],
+        tmp: &mut [Complex64],
+    ) {
+        match &self.grid {
+            Grid::D1(p) => {
+                let p = &p.levels[0];
+                if inverse {
+                    p.inv.process_with_scratch(a, scratch);
+                } else {
+                    p.fwd.process_with_scratch(a, scratch);
+                }
+            }
+            Grid::D2(p) => p.levels[0].process(a, tmp, scratch, inverse),
+        }
         if inverse {
-            p.inv.process_with_scratch(a, scratch);
             let s = 1.0 / self.n as f64;
             a.iter_mut().for_each(|v| *v *= s);
-        } else {
-            p.fwd.process_with_scratch(a, scratch);
         }
     }
 
@@ -195,9 +324,9 @@ impl ScatteringSpectra1d {
         &self.labels
     }
 
-    /// Number of octaves (wavelets).
+    /// Number of octaves.
     pub fn octaves(&self) -> usize {
-        self.psi.len()
+        self.scale.iter().max().map_or(0, |s| s + 1)
     }
 
     /// A workspace from the pool, or a new one.
@@ -213,8 +342,9 @@ impl ScatteringSpectra1d {
                     m_hat: vec![z.clone(); nj],
                 },
                 gm: vec![z.clone(); nj],
-                gw: z,
-                scratch: vec![Complex64::new(0.0, 0.0); self.plans.scratch_len],
+                gw: z.clone(),
+                scratch: vec![Complex64::new(0.0, 0.0); self.grid.scratch_len()],
+                tmp: z,
             }
         })
     }
@@ -227,20 +357,22 @@ impl ScatteringSpectra1d {
 
     /// `x̂`, `W_j = x * ψ_j` and the spectra of `M_j = |W_j|`, into `w.f`.
     fn fields(&self, x: &[f64], w: &mut Work) {
-        let Work { f, scratch, .. } = w;
+        let Work {
+            f, scratch, tmp, ..
+        } = w;
         for (a, v) in f.x_hat.iter_mut().zip(x) {
             *a = Complex64::new(*v, 0.0);
         }
-        self.fft(&mut f.x_hat, false, scratch);
+        self.fft(&mut f.x_hat, false, scratch, tmp);
         for ((psi, wj), mj) in self.psi.iter().zip(&mut f.w).zip(&mut f.m_hat) {
             for ((o, a), h) in wj.iter_mut().zip(&f.x_hat).zip(psi) {
                 *o = a * h;
             }
-            self.fft(wj, true, scratch);
+            self.fft(wj, true, scratch, tmp);
             for (o, c) in mj.iter_mut().zip(wj.iter()) {
                 *o = Complex64::new(c.norm_sqr().sqrt(), 0.0);
             }
-            self.fft(mj, false, scratch);
+            self.fft(mj, false, scratch, tmp);
         }
     }
 
@@ -262,8 +394,9 @@ impl ScatteringSpectra1d {
             f.w.iter()
                 .map(|w| w.iter().map(|c| c.norm_sqr().sqrt()).sum::<f64>() / n)
                 .collect();
-        let cross = cross_pairs(self.psi.len())
-            .into_iter()
+        let cross = self
+            .pairs
+            .iter()
             .map(|(kind, s)| {
                 let j = *s.last().unwrap_or(&0);
                 let (a, b) = match kind {
@@ -286,26 +419,36 @@ impl ScatteringSpectra1d {
     }
 }
 
-fn label(kind: SpectraKind, scales: Vec<usize>, imaginary: bool) -> SpectraLabel {
+fn label(
+    kind: SpectraKind,
+    scales: Vec<usize>,
+    orientations: Vec<usize>,
+    imaginary: bool,
+) -> SpectraLabel {
     SpectraLabel {
         kind,
         scales,
+        orientations,
         imaginary,
     }
 }
 
-/// The cross moments in output order: phase-modulus `(a, j)` for `a < j`, then modulus
-/// `(a, b, j)` for `a ≤ b < j`, ordered by `j` first.
-fn cross_pairs(nj: usize) -> Vec<(SpectraKind, Vec<usize>)> {
+/// The cross moments in output order, as wavelet indices: phase-modulus `(a, j)` for every
+/// wavelet `a` of a finer scale than `j`, then modulus `(a, b, j)` for `a` no coarser than
+/// `b`, `b` finer than `j` and, in 2D (`theta` given), `a` and `b` of one orientation;
+/// ordered by `j` first.
+fn cross_pairs(scale: &[usize], theta: &[usize]) -> Vec<(SpectraKind, Vec<usize>)> {
+    let nf = scale.len();
+    let same_theta = |a: usize, b: usize| theta.is_empty() || theta[a] == theta[b];
     let mut v = Vec::new();
-    for j in 1..nj {
-        for a in 0..j {
+    for j in 0..nf {
+        for a in (0..nf).filter(|&a| scale[a] < scale[j]) {
             v.push((SpectraKind::PhaseModulus, vec![a, j]));
         }
     }
-    for j in 1..nj {
-        for a in 0..j {
-            for b in a..j {
+    for j in 0..nf {
+        for a in (0..nf).filter(|&a| scale[a] < scale[j]) {
+            for b in (a..nf).filter(|&b| scale[b] < scale[j] && same_theta(a, b)) {
                 v.push((SpectraKind::Modulus, vec![a, b, j]));
             }
         }
@@ -352,11 +495,11 @@ impl Representation for ScatteringSpectra1d {
         out.push(x.iter().sum::<f64>() / self.n as f64);
         out.extend(r.p.iter().zip(&self.gain).map(|(p, g)| p / g));
         out.extend((0..nj).map(|j| r.m[j] / r.p[j].max(TINY).sqrt()));
-        for ((kind, s), c) in cross_pairs(nj).into_iter().zip(&r.cross) {
-            let (a, b) = Self::pair_power(kind, &s);
+        for ((kind, s), c) in self.pairs.iter().zip(&r.cross) {
+            let (a, b) = Self::pair_power(*kind, s);
             let z = c / (r.p[a] * r.p[b]).max(TINY).sqrt();
             out.push(z.re);
-            if !(kind == SpectraKind::Modulus && s[0] == s[1]) {
+            if !(*kind == SpectraKind::Modulus && s[0] == s[1]) {
                 out.push(z.im);
             }
         }
@@ -371,7 +514,13 @@ impl Representation for ScatteringSpectra1d {
         let nj = self.psi.len();
         let mut work = self.take();
         self.fields(x, &mut work);
-        let Work { f, gm, gw, scratch } = &mut work;
+        let Work {
+            f,
+            gm,
+            gw,
+            scratch,
+            tmp,
+        } = &mut work;
         let r = self.raw(f);
         // Cotangents of the raw moments, through the normalisation; the mean comes first.
         let (v_mean, v) = (v[0], &v[1..]);
@@ -388,7 +537,7 @@ impl Representation for ScatteringSpectra1d {
             up[j] -= 0.5 * vs * (r.m[j] / pj) / pj.sqrt();
         }
         let mut k = 2 * nj + 1; // into `v` past the mean
-        let pairs = cross_pairs(nj);
+        let pairs = &self.pairs;
         let mut uc = Vec::with_capacity(pairs.len());
         for ((kind, s), c) in pairs.iter().zip(&r.cross) {
             let (a, b) = Self::pair_power(*kind, s);
@@ -439,7 +588,7 @@ impl Representation for ScatteringSpectra1d {
         // Through M_j = |W_j| and the power and l1 terms to W_j, then to x.
         for j in 0..nj {
             let g = &mut gm[j];
-            self.fft(g, true, scratch);
+            self.fft(g, true, scratch, tmp);
             for ((o, w), gmj) in gw.iter_mut().zip(&f.w[j]).zip(g.iter()) {
                 let a = w.norm_sqr().sqrt();
                 let unit = if a > 0.0 {
@@ -449,13 +598,13 @@ impl Representation for ScatteringSpectra1d {
                 };
                 *o = unit * (gmj.re + um[j] / n) + w * (2.0 * up[j] / n);
             }
-            self.fft(gw, false, scratch);
+            self.fft(gw, false, scratch, tmp);
             for ((acc, q), h) in gx.iter_mut().zip(gw.iter()).zip(&self.psi[j]) {
                 *acc += q * h;
             }
         }
         // Every term above was accumulated so that the gradient is Re(ifft(gx)).
-        self.fft(&mut gx, true, scratch);
+        self.fft(&mut gx, true, scratch, tmp);
         let out = gx.iter().map(|c| c.re).collect();
         self.give(work);
         Ok(out)

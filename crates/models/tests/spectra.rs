@@ -3,7 +3,9 @@
 
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use rand_distr::StandardNormal;
-use scattering_models::{mrw, skewed_mrw, Representation, ScatteringSpectra1d, SpectraKind};
+use scattering_models::{
+    mrw, skewed_mrw, Representation, ScatteringSpectra1d, ScatteringSpectra2d, SpectraKind,
+};
 
 /// Relative error of the directional derivative of `v · Φ` (central differences) against
 /// the VJP, with `v` nonzero only on the moments `keep` selects.
@@ -203,4 +205,50 @@ fn every_frequency_up_to_nyquist_is_seen_by_a_power_moment() {
             .fold(0.0f64, |a, (v, _)| a.max(*v));
         assert!(top > 0.1, "bin {k}: largest band density {top}");
     }
+}
+
+#[test]
+fn spectra_2d_backward_matches_finite_differences_and_white_noise_is_flat() {
+    let phi = ScatteringSpectra2d::new_2d((16, 16), 2, 4).unwrap();
+    for kind in [
+        SpectraKind::Mean,
+        SpectraKind::Power,
+        SpectraKind::Sparsity,
+        SpectraKind::PhaseModulus,
+        SpectraKind::Modulus,
+    ] {
+        let e = vjp_error(&phi, 4, |k| k == kind);
+        assert!(e < 1e-5, "{kind:?}: relative error {e:e}");
+    }
+    // Labels carry an orientation per wavelet; the modulus pairs share one.
+    for l in phi.labels() {
+        match l.kind {
+            SpectraKind::Modulus => assert_eq!(l.orientations[0], l.orientations[1]),
+            SpectraKind::PhaseModulus => assert!(l.scales[0] < l.scales[1]),
+            _ => {}
+        }
+    }
+    // White noise: flat band densities and the Gaussian sparsity, at every orientation.
+    let (m, n) = (128, 128);
+    let phi = ScatteringSpectra2d::new_2d((m, n), 4, 4).unwrap();
+    let v = mean_moments(&phi, 4, |s| white(m * n, s));
+    let gauss = std::f64::consts::PI.sqrt() / 2.0;
+    for (x, l) in v.iter().zip(phi.labels()) {
+        match l.kind {
+            SpectraKind::Power if l.scales[0] < 3 => {
+                assert!(
+                    (x - 1.0).abs() < 0.1,
+                    "power {:?} {:?}: {x}",
+                    l.scales,
+                    l.orientations
+                )
+            }
+            SpectraKind::Sparsity if l.scales[0] < 3 => {
+                assert!((x - gauss).abs() < 0.03, "sparsity {:?}: {x}", l.scales)
+            }
+            _ => {}
+        }
+    }
+    assert!(ScatteringSpectra2d::new_2d((18, 16), 2, 4).is_err());
+    assert!(ScatteringSpectra2d::new_2d((16, 16), 0, 4).is_err());
 }
