@@ -14,7 +14,7 @@ use rand::{rngs::StdRng, SeedableRng};
 use scattering_models::stats::{
     gaussian_surrogate, radial_spectrum, spectrum_rel_error, wasserstein1,
 };
-use scattering_models::{Microcanonical, Representation};
+use scattering_models::{Microcanonical, Representation, ScatteringSpectra, SpectraKind, Weighted};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -86,6 +86,38 @@ pub struct Outcome {
     pub metrics: Metrics,
     /// Loss at every cost evaluation.
     pub loss_curve: Vec<f64>,
+}
+
+/// Scattering spectra as a synthesis model for `originals`: each band power is weighted by
+/// the inverse of its target (the originals standardised together, as [`synthesise`] sees
+/// them), so the descent sees relative errors; the other moments are already normalised
+/// by the powers. (Weighting every group of cross moments to the same RMS instead fit an
+/// MRW's intermittency worse.)
+pub fn spectra_model(phi: ScatteringSpectra, originals: &[Vec<f64>]) -> Result<Weighted, AppError> {
+    let (m, s) = mean_std(originals);
+    let mut target = vec![0.0; phi.output_len()];
+    for o in originals {
+        let z: Vec<f64> = o
+            .iter()
+            .map(|v| (v - m) / s.max(f64::MIN_POSITIVE))
+            .collect();
+        for (t, v) in target.iter_mut().zip(phi.forward(&z)?) {
+            *t += v / originals.len().max(1) as f64;
+        }
+    }
+    let w = phi
+        .labels()
+        .iter()
+        .zip(&target)
+        .map(|(l, t)| {
+            if l.kind == SpectraKind::Power {
+                1.0 / t.abs().max(1e-12)
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    Ok(Weighted::new(Box::new(phi), w)?)
 }
 
 /// Mean and standard deviation of all values.

@@ -122,9 +122,32 @@ fn ising_cox_and_turbulence_write_their_statistics() {
     args.extend(["--size", "32", "--spin-up", "5", "--gap", "0.5"]);
     let o = run(env!("CARGO_BIN_EXE_turbulence"), &out, &args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let e = &experiments(&out)[0];
+    let ex = experiments(&out);
+    // The moment synthesis, then the scattering-spectra one.
+    assert_eq!(ex.len(), 2);
+    let e = &ex[0];
     assert!(num(&e["solver_energy"], "after_snapshots") > 0.0, "{e}");
     assert!(num(e, "moment_rel_error") < 1e-2, "{e}");
+    for stat in [
+        "vorticity_flatness",
+        "spectrum_error_max",
+        "histogram_w1",
+        "increment_w1_lag1",
+        "increment_w1_lag4",
+        "increment_w1_lag16",
+    ] {
+        for model in [
+            "original",
+            "scattering_spectra",
+            "scattering_moments",
+            "gaussian",
+        ] {
+            assert!(
+                e["fidelity"][stat][model].as_f64().unwrap().is_finite(),
+                "{stat} {model}: {e}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -19,12 +19,11 @@ use clap::Parser;
 use rand::{rngs::StdRng, SeedableRng};
 use scattering_apps::io::Outputs;
 use scattering_apps::plots::{curves_png, Series};
-use scattering_apps::synthesis::{flatness, synthesise, table, Report, Settings};
+use scattering_apps::synthesis::{flatness, spectra_model, synthesise, table, Report, Settings};
 use scattering_apps::AppError;
 use scattering_models::stats::{leverage, structure_exponents, wasserstein1};
 use scattering_models::{
-    fbm, mrw, skewed_mrw, Concat, L2Norm, Macrocanonical, Representation, ScatteringMoments1d,
-    ScatteringSpectra1d, SpectraKind, Weighted,
+    fbm, mrw, skewed_mrw, Concat, L2Norm, Macrocanonical, ScatteringMoments1d, ScatteringSpectra1d,
 };
 use serde_json::json;
 use std::time::Instant;
@@ -113,39 +112,6 @@ fn lag_flatness(increments: &[&[f64]], lag: usize) -> f64 {
     flatness(&d)
 }
 
-/// The scattering spectra of the originals (standardised together, as the synthesis
-/// sees them), each power weighted by the inverse of its target so the descent sees
-/// relative errors; the other moments are already normalised by the powers. (Weighting
-/// every group of cross moments to the same RMS instead fit the intermittency worse:
-/// increment flatness 4.9 against 5.7 at lag 1, original 9.8.)
-fn spectra_model(n: usize, j: usize, originals: &[Vec<f64>]) -> Result<Weighted, AppError> {
-    let phi = ScatteringSpectra1d::new(n, j)?;
-    let (m, s) = scattering_apps::synthesis::mean_std(originals);
-    let mut target = vec![0.0; phi.output_len()];
-    for o in originals {
-        let z: Vec<f64> = o
-            .iter()
-            .map(|v| (v - m) / s.max(f64::MIN_POSITIVE))
-            .collect();
-        for (t, v) in target.iter_mut().zip(phi.forward(&z)?) {
-            *t += v / originals.len() as f64;
-        }
-    }
-    let w = phi
-        .labels()
-        .iter()
-        .zip(&target)
-        .map(|(l, t)| {
-            if l.kind == SpectraKind::Power {
-                1.0 / t.abs().max(1e-12)
-            } else {
-                1.0
-            }
-        })
-        .collect();
-    Ok(Weighted::new(Box::new(phi), w)?)
-}
-
 fn mae(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f64>() / a.len().max(1) as f64
 }
@@ -208,7 +174,7 @@ fn run(a: Args) -> Result<(), AppError> {
             })
             .collect();
         let mut o = synthesise(kind, &phi, &originals, (1, n), settings, None)?;
-        let spectra = spectra_model(n, j, &originals)?;
+        let spectra = spectra_model(ScatteringSpectra1d::new(n, j)?, &originals)?;
         let sp = synthesise(
             &format!("{kind} spectra"),
             &spectra,

@@ -13,10 +13,12 @@
 use clap::Parser;
 use rand::{rngs::StdRng, SeedableRng};
 use scattering_apps::synthesis::{
-    flatness, image_moments, progress_bar, start_point, synthesise, Extra, ImageOptions, Report,
+    flatness, image_moments, progress_bar, spectra_model, start_point, synthesise, Extra,
+    ImageOptions, Report,
 };
 use scattering_apps::AppError;
-use scattering_models::{ScatteringMoments2d, Turbulence, TurbulenceParams};
+use scattering_models::stats::{radial_spectrum, wasserstein1};
+use scattering_models::{ScatteringMoments2d, ScatteringSpectra2d, Turbulence, TurbulenceParams};
 use serde_json::json;
 
 #[derive(Parser)]
@@ -110,6 +112,16 @@ fn run(a: Args) -> Result<(), AppError> {
         settings,
         start,
     )?;
+    // The scattering-spectra model, from white noise, on the same wavelets.
+    let spectra = spectra_model(ScatteringSpectra2d::new_2d(shape, j, l)?, &originals)?;
+    let sp = synthesise(
+        "turbulence spectra",
+        &spectra,
+        &originals,
+        shape,
+        settings,
+        None,
+    )?;
     let flat = |x: &[f64]| flatness(x);
     let flat_inc = |x: &[f64]| flatness(&increments(x, size));
     let pooled: Vec<f64> = originals.concat();
@@ -123,6 +135,70 @@ fn run(a: Args) -> Result<(), AppError> {
         "increment_flatness".into(),
         json!({"original": flatness(&pooled_inc), "scattering": flat_inc(&o.synthesis), "gaussian": flat_inc(&o.gaussian)}),
     );
+    // The fidelity block: each statistic for the originals and every model (the
+    // syntheses come back in the originals' units; distances are in units of their
+    // standard deviation, as in the common table).
+    let z = &originals;
+    let sd = scattering_apps::synthesis::mean_std(&originals)
+        .1
+        .max(f64::MIN_POSITIVE);
+    let pooled_z: Vec<f64> = pooled.clone();
+    let models: [(&str, &[f64]); 3] = [
+        ("scattering_spectra", &sp.synthesis),
+        ("scattering_moments", &o.synthesis),
+        ("gaussian", &o.gaussian),
+    ];
+    let mut fidelity = serde_json::Map::new();
+    let mut entry = |name: &str,
+                     original: f64,
+                     f: &dyn Fn(&[f64]) -> Result<f64, AppError>|
+     -> Result<(), AppError> {
+        let mut e = serde_json::Map::new();
+        e.insert("original".into(), json!(original));
+        for (m, x) in models {
+            e.insert(m.into(), json!(f(x)?));
+        }
+        fidelity.insert(name.into(), serde_json::Value::Object(e));
+        Ok(())
+    };
+    entry("vorticity_flatness", flat(&pooled), &|x| Ok(flat(x)))?;
+    // Band spectra, 2 bands per octave: the largest relative error over the bands.
+    let spec = |x: &[f64]| radial_spectrum(x, shape, 2);
+    let spec_orig = {
+        let all = z.iter().map(|x| spec(x)).collect::<Result<Vec<_>, _>>()?;
+        let k = all.first().map_or(0, Vec::len);
+        (0..k)
+            .map(|i| all.iter().map(|s| s[i]).sum::<f64>() / all.len() as f64)
+            .collect::<Vec<f64>>()
+    };
+    entry("spectrum_error_max", 0.0, &|x| {
+        let s = spec(x)?;
+        let floor = 1e-10 * spec_orig.iter().fold(0.0f64, |a, v| a.max(*v));
+        Ok(spec_orig
+            .iter()
+            .zip(&s)
+            .filter(|(r, _)| **r > floor)
+            .map(|(r, v)| (v - r).abs() / r)
+            .fold(0.0f64, f64::max))
+    })?;
+    entry("histogram_w1", 0.0, &|x| {
+        Ok(wasserstein1(&pooled_z, x)? / sd)
+    })?;
+    for lag in [1usize, 4, 16] {
+        let inc = |x: &[f64]| -> Vec<f64> {
+            (0..x.len())
+                .map(|i| {
+                    let (r, c) = (i / size, i % size);
+                    x[r * size + (c + lag) % size] - x[i]
+                })
+                .collect()
+        };
+        let orig_inc: Vec<f64> = z.iter().flat_map(|x| inc(x)).collect();
+        entry(&format!("increment_w1_lag{lag}"), 0.0, &|x| {
+            Ok(wasserstein1(&orig_inc, &inc(x))? / sd)
+        })?;
+    }
+    extra.insert("fidelity".into(), serde_json::Value::Object(fidelity));
     extra.insert(
         "solver_energy".into(),
         json!({"before_snapshots": e_start, "after_snapshots": e_end}),
@@ -131,6 +207,7 @@ fn run(a: Args) -> Result<(), AppError> {
             "2D turbulence {size}² (vorticity): scattering synthesis (J={j}, L={l}, {reals} snapshots) vs Gaussian"
         ));
     report.add(&originals[0], o, "scattering synthesis");
+    report.add(&originals[0], sp, "scattering-spectra synthesis");
     report
         .arrays
         .push(("turbulence_original".into(), originals[0].clone(), shape));
