@@ -66,18 +66,49 @@ struct Problem<'a, 'p> {
     scale: f64,
     curve: &'a Mutex<Vec<f64>>,
     progress: Option<Mutex<Progress<'p>>>,
-    /// The last `(x, Φx − μ)`: L-BFGS asks for the cost and then the gradient at the same
-    /// point, and the gradient reuses the forward pass.
-    last: &'a LastResidual,
+    /// The last point evaluated, its residual `Φx − μ` and the loss gradient there:
+    /// L-BFGS (with the Moré-Thuente line search) asks for the cost and then the gradient
+    /// at each point, and one [`Representation::forward_backward`] gives both.
+    last: &'a LastEval,
 }
 
-/// The last point evaluated and its residual `Φx − μ`.
-type LastResidual = Mutex<Option<(Vec<f64>, Vec<f64>)>>;
+/// The last point evaluated, its residual and its gradient.
+type LastEval = Mutex<Option<(Vec<f64>, Vec<f64>, Vec<f64>)>>;
+
+type ArgminResult<T> = std::result::Result<T, argmin::core::Error>;
 
 impl Problem<'_, '_> {
-    fn residual(&self, x: &[f64]) -> std::result::Result<Vec<f64>, argmin::core::Error> {
+    /// The residual and the gradient of the loss at `x`, from the cache when `x` was the
+    /// last point.
+    fn evaluate(&self, x: &[f64]) -> ArgminResult<(Vec<f64>, Vec<f64>)> {
         if let Ok(last) = self.last.lock() {
-            if let Some((lx, r)) = last.as_ref() {
+            if let Some((lx, r, g)) = last.as_ref() {
+                if lx.as_slice() == x {
+                    return Ok((r.clone(), g.clone()));
+                }
+            }
+        }
+        let scale = self.scale;
+        let (m, g) = self
+            .phi
+            .forward_backward(x, &mut |m| {
+                m.iter()
+                    .zip(self.target)
+                    .map(|(a, b)| (a - b) / scale)
+                    .collect()
+            })
+            .map_err(|e| argmin::core::Error::msg(e.to_string()))?;
+        let r: Vec<f64> = m.iter().zip(self.target).map(|(a, b)| a - b).collect();
+        if let Ok(mut last) = self.last.lock() {
+            *last = Some((x.to_vec(), r.clone(), g.clone()));
+        }
+        Ok((r, g))
+    }
+
+    /// The residual at `x` alone.
+    fn residual(&self, x: &[f64]) -> ArgminResult<Vec<f64>> {
+        if let Ok(last) = self.last.lock() {
+            if let Some((lx, r, _)) = last.as_ref() {
                 if lx.as_slice() == x {
                     return Ok(r.clone());
                 }
@@ -87,19 +118,15 @@ impl Problem<'_, '_> {
             .phi
             .forward(x)
             .map_err(|e| argmin::core::Error::msg(e.to_string()))?;
-        let r: Vec<f64> = m.iter().zip(self.target).map(|(a, b)| a - b).collect();
-        if let Ok(mut last) = self.last.lock() {
-            *last = Some((x.to_vec(), r.clone()));
-        }
-        Ok(r)
+        Ok(m.iter().zip(self.target).map(|(a, b)| a - b).collect())
     }
 }
 
 impl CostFunction for Problem<'_, '_> {
     type Param = Vec<f64>;
     type Output = f64;
-    fn cost(&self, x: &Vec<f64>) -> std::result::Result<f64, argmin::core::Error> {
-        let r = self.residual(x)?;
+    fn cost(&self, x: &Vec<f64>) -> ArgminResult<f64> {
+        let (r, _) = self.evaluate(x)?;
         let loss = 0.5 * r.iter().map(|v| v * v).sum::<f64>() / self.scale;
         let count = match self.curve.lock() {
             Ok(mut c) => {
@@ -118,11 +145,8 @@ impl CostFunction for Problem<'_, '_> {
 impl Gradient for Problem<'_, '_> {
     type Param = Vec<f64>;
     type Gradient = Vec<f64>;
-    fn gradient(&self, x: &Vec<f64>) -> std::result::Result<Vec<f64>, argmin::core::Error> {
-        let r: Vec<f64> = self.residual(x)?.iter().map(|v| v / self.scale).collect();
-        self.phi
-            .backward(x, &r)
-            .map_err(|e| argmin::core::Error::msg(e.to_string()))
+    fn gradient(&self, x: &Vec<f64>) -> ArgminResult<Vec<f64>> {
+        Ok(self.evaluate(x)?.1)
     }
 }
 

@@ -22,6 +22,20 @@ pub trait Representation: Sync {
     fn forward(&self, x: &[f64]) -> Result<Vec<f64>>;
     /// The vector-Jacobian product `(∂Φ/∂x)ᵀ v`.
     fn backward(&self, x: &[f64], v: &[f64]) -> Result<Vec<f64>>;
+    /// `Φ(x)` and the vector-Jacobian product for the cotangent `cotangent(Φ(x))`, in one
+    /// call: what a descent on a loss of `Φ(x)` needs at each point. Representations that
+    /// keep their intermediate fields (as [`crate::ScatteringSpectra`] does) compute them
+    /// once; the default calls [`Self::forward`], then [`Self::backward`].
+    fn forward_backward(
+        &self,
+        x: &[f64],
+        cotangent: &mut dyn FnMut(&[f64]) -> Vec<f64>,
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
+        let m = self.forward(x)?;
+        let v = cotangent(&m);
+        let g = self.backward(x, &v)?;
+        Ok((m, g))
+    }
 }
 
 fn check_in(r: &dyn Representation, x: &[f64]) -> Result<()> {
@@ -397,6 +411,22 @@ impl Representation for Weighted {
         check_len("cotangent", v.len(), self.w.len())?;
         let wv: Vec<f64> = v.iter().zip(&self.w).map(|(a, b)| a * b).collect();
         self.inner.backward(x, &wv)
+    }
+    fn forward_backward(
+        &self,
+        x: &[f64],
+        cotangent: &mut dyn FnMut(&[f64]) -> Vec<f64>,
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
+        let mut weighted = Vec::new();
+        let (_, g) = self.inner.forward_backward(x, &mut |m| {
+            weighted = m.iter().zip(&self.w).map(|(a, b)| a * b).collect();
+            cotangent(&weighted)
+                .iter()
+                .zip(&self.w)
+                .map(|(a, b)| a * b)
+                .collect()
+        })?;
+        Ok((weighted, g))
     }
 }
 

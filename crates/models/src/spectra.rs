@@ -21,15 +21,22 @@
 //!   two octaves vary together at the slower scale `j`, which is what intermittency is.
 //!
 //! Every cross moment is a sum over frequencies (Parseval), `Σ_k ψ_j(k)² Â(k) conj(B̂(k))`,
-//! restricted to the band where `ψ_j` lives, so the cost is `2J + 1` FFTs forward and as
-//! many backward, plus `O(J² n)` products at most, whatever the number of moments. The vector-Jacobian product is exact (tested against finite differences).
+//! over the band where `ψ_j²` is above 1e-4 of its peak. Each field `W_f` is computed on
+//! the coarsest grid (every `2^r`-th sample) whose frequency range keeps all but 1e-5 of
+//! `ψ_f²`, with the engine's filter-and-subsample kernel, so the coarse octaves cost little;
+//! each wavelet's FFTs run in parallel. [`Representation::forward_backward`] gives the
+//! moments and a vector-Jacobian product from one computation of the fields, which is what
+//! the samplers call. The vector-Jacobian product is exact (tested against finite
+//! differences).
 
 use crate::error::{check_finite, check_len, ModelError, Result};
 use crate::representation::Representation;
 use num_complex::Complex64;
-use scattering_engine::fourier1d::Plans;
-use scattering_engine::fourier2d::Plans2d;
+use rayon::prelude::*;
+use scattering_engine::fourier1d::{Plans, SparseFilter};
+use scattering_engine::fourier2d::{Plans2d, SparseFilter2d};
 use scattering_filters::{Bank1dParams, FilterBank1d, FilterBank2d};
+use std::sync::Mutex;
 
 /// What a moment of [`ScatteringSpectra1d`] measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -86,24 +93,37 @@ pub struct SpectraLabel {
 pub struct ScatteringSpectra {
     /// Number of samples (pixels).
     n: usize,
-    /// `ψ(k)` of every wavelet, finest first (in 2D, index `j L + θ`), real spectra in
-    /// DFT bin order (row-major in 2D).
-    psi: Vec<Vec<f64>>,
+    /// Subsampling exponent `r` of each wavelet's field: `W_f` is computed on the grid of
+    /// every `2^r`-th sample (along each axis), the coarsest that keeps all but
+    /// [`ALIAS_TOL`] of `ψ_f²` inside its frequency range.
+    level: Vec<usize>,
+    /// Samples on each wavelet's grid.
+    len: Vec<usize>,
     /// Scale of each wavelet.
     scale: Vec<usize>,
     /// The cross moments: kind and wavelet indices `[a, j]` or `[a, b, j]`.
     pairs: Vec<(SpectraKind, Vec<usize>)>,
-    /// The bins where `ψ_j(k)²` is above `1e-12` of its peak, and its values there: the
-    /// cross moments are sums over these bins only (a few for the coarse octaves).
-    band: Vec<(Vec<usize>, Vec<f64>)>,
-    /// `φ(k)²`.
-    phi2: Vec<f64>,
+    /// The band of each wavelet where the cross moments are summed.
+    bands: Vec<Band>,
+    /// Every spectrum restricted to a band: the cross moments are sums of products of
+    /// two slots of one band, which run over contiguous memory.
+    slots: Vec<Slot>,
+    /// Per cross moment: its two slots and the factor `1 / (N_1 N_2)` of their grids.
+    terms: Vec<(usize, usize, f64)>,
+    /// Per slot, the cross moments it enters: `(moment, other slot, first factor?)`.
+    uses: Vec<Vec<(usize, usize, bool)>>,
+    /// The slots of each wavelet's `M̂`, and those of `x̂`.
+    lane_slots: Vec<Vec<usize>>,
+    x_slots: Vec<usize>,
+    /// `φ²` on its support (bins of the full spectrum): the low-pass power, by Parseval.
+    /// (A wavelet's power is the mean of `|W_f|²` on its grid.)
+    power: (Vec<usize>, Vec<f64>),
     /// Mean squared response of each wavelet, then of the low-pass.
     gain: Vec<f64>,
     labels: Vec<SpectraLabel>,
     grid: Grid,
     /// Workspaces of finished calls, reused by the next (one per concurrent caller).
-    pool: std::sync::Mutex<Vec<Work>>,
+    pool: Mutex<Vec<Work>>,
 }
 
 /// The 1D scattering spectra (the 2D ones are the same type, built by
@@ -112,17 +132,153 @@ pub type ScatteringSpectra1d = ScatteringSpectra;
 /// The 2D scattering spectra ([`ScatteringSpectra::new_2d`]).
 pub type ScatteringSpectra2d = ScatteringSpectra;
 
-/// FFT plans of the signal's grid.
+/// Fraction of a wavelet's squared response allowed outside the frequency range of the
+/// grid its field is subsampled to. Subsampling is exact (the filtered spectrum is folded,
+/// as the transforms do); this only bounds how far the modulus, taken on the coarse grid,
+/// departs from the modulus on the full one.
+const ALIAS_TOL: f64 = 1e-5;
+
+/// Bins where `ψ_j²` is below this fraction of its peak are left out of the cross sums.
+const BAND_TOL: f64 = 1e-4;
+
+/// Where the cross moments at a coarse wavelet `j` are summed: the bins where `ψ_j²`
+/// is above [`BAND_TOL`] of its peak and that every finer wavelet's grid represents.
+struct Band {
+    /// `ψ_j²` on those bins.
+    h: Vec<f64>,
+    /// `at[r][i]`: the index of bin `i` in the spectrum of a level-`r` grid (`at[0]`: the
+    /// full grid), for every level a finer wavelet uses.
+    at: Vec<Vec<usize>>,
+}
+
+/// One spectrum (`x̂`, or the `M̂` of a wavelet) gathered on the band of a coarser
+/// wavelet `j`.
+struct Slot {
+    /// The wavelet whose `M̂` this is, or `None` for `x̂`.
+    owner: Option<usize>,
+    /// The band.
+    j: usize,
+    /// The owner's grid level (0 for `x̂`).
+    level: usize,
+}
+
+/// FFT plans of the signal's grid and its subsampled grids, and the wavelets stored for
+/// the engine's filter-and-subsample kernel. 2D spectra are in the engine's transposed
+/// layout; the moments are sums over bins and do not see it.
 enum Grid {
-    D1(Plans<f64>),
-    D2(Plans2d<f64>),
+    D1 {
+        plans: Plans<f64>,
+        filters: Vec<SparseFilter<f64>>,
+    },
+    D2 {
+        plans: Plans2d<f64>,
+        filters: Vec<SparseFilter2d<f64>>,
+        m: usize,
+        n: usize,
+    },
 }
 
 impl Grid {
     fn scratch_len(&self) -> usize {
         match self {
-            Grid::D1(p) => p.scratch_len,
-            Grid::D2(p) => p.scratch_len,
+            Grid::D1 { plans, .. } => plans.scratch_len,
+            Grid::D2 { plans, .. } => plans.scratch_len,
+        }
+    }
+
+    /// `(rows, columns)` of the full grid (one row in 1D).
+    fn dims(&self) -> (usize, usize) {
+        match self {
+            Grid::D1 { plans, .. } => (1, plans.levels[0].m),
+            Grid::D2 { m, n, .. } => (*m, *n),
+        }
+    }
+
+    /// Signed frequency `(row, column)` of bin `k` of a natural row-major full spectrum.
+    fn signed(&self, k: usize) -> (isize, isize) {
+        let (m, n) = self.dims();
+        let s = |i: usize, len: usize| {
+            if i < len.div_ceil(2) {
+                i as isize
+            } else {
+                i as isize - len as isize
+            }
+        };
+        (s(k / n, m), s(k % n, n))
+    }
+
+    /// Index of the signed frequency `f` in the spectrum of the level-`r` grid, if that
+    /// grid's frequency range `[-len/2, len/2)` holds it on each axis.
+    fn index(&self, r: usize, f: (isize, isize)) -> Option<usize> {
+        let (m, n) = self.dims();
+        let fits = |s: isize, len: usize| {
+            let h = (len / 2) as isize;
+            (-h..len as isize - h).contains(&s)
+        };
+        let (mr, nr) = (if m == 1 { 1 } else { m >> r }, n >> r);
+        if !(fits(f.0, mr) && fits(f.1, nr)) {
+            return None;
+        }
+        let (y, x) = (
+            f.0.rem_euclid(mr as isize) as usize,
+            f.1.rem_euclid(nr as isize) as usize,
+        );
+        Some(match self {
+            Grid::D1 { .. } => x,
+            Grid::D2 { .. } => x * mr + y,
+        })
+    }
+
+    /// Samples of the level-`r` grid.
+    fn len(&self, r: usize) -> usize {
+        let (m, n) = self.dims();
+        if m == 1 {
+            n >> r
+        } else {
+            (m >> r) * (n >> r)
+        }
+    }
+
+    /// Unnormalised forward FFT of the level-`r` grid, in place.
+    fn forward(&self, r: usize, a: &mut [Complex64], tmp: &mut [Complex64], s: &mut [Complex64]) {
+        match self {
+            Grid::D1 { plans, .. } => plans.levels[r].fwd.process_with_scratch(a, s),
+            Grid::D2 { plans, .. } => plans.levels[r].forward_t(a, tmp, s),
+        }
+    }
+
+    /// Unnormalised inverse FFT of the level-`r` grid, in place.
+    fn inverse(&self, r: usize, a: &mut [Complex64], tmp: &mut [Complex64], s: &mut [Complex64]) {
+        match self {
+            Grid::D1 { plans, .. } => plans.levels[r].inv.process_with_scratch(a, s),
+            Grid::D2 { plans, .. } => plans.levels[r].inverse_t(a, tmp, s),
+        }
+    }
+
+    /// `out = fold(x̂ ψ_f) / N`, the spectrum of the level-`r` subsampled `x * ψ_f`
+    /// under the unnormalised inverse.
+    fn fold(
+        &self,
+        f: usize,
+        r: usize,
+        xh: &[Complex64],
+        out: &mut [Complex64],
+        tmp: &mut [Complex64],
+    ) {
+        match self {
+            Grid::D1 { plans, filters } => {
+                let n = plans.levels[0].m;
+                filters[f].fold(xh, 1.0 / n as f64, &mut out[..n >> r]);
+            }
+            Grid::D2 { filters, m, n, .. } => filters[f].fold(xh, m >> r, n >> r, out, tmp),
+        }
+    }
+
+    /// Adjoint of the unnormalised fold: `acc(k) += ψ_f(k) g(k mod grid)`.
+    fn tile_add(&self, f: usize, r: usize, g: &[Complex64], acc: &mut [Complex64]) {
+        match self {
+            Grid::D1 { filters, .. } => filters[f].tile_add(g, acc),
+            Grid::D2 { filters, m, n, .. } => filters[f].tile_add(g, m >> r, n >> r, acc),
         }
     }
 }
@@ -137,23 +293,33 @@ struct Raw {
     cross: Vec<Complex64>,
 }
 
-/// Intermediate signals the backward pass reuses.
-struct Fields {
-    x_hat: Vec<Complex64>,
-    w: Vec<Vec<Complex64>>,
-    m_hat: Vec<Vec<Complex64>>,
+/// The buffers of one wavelet: its subsampled field, the spectrum of its modulus, and
+/// FFT space.
+struct Lane {
+    w: Vec<Complex64>,
+    m_hat: Vec<Complex64>,
+    tmp: Vec<Complex64>,
+    scratch: Vec<Complex64>,
+    /// `mean|W|` on the lane's grid.
+    mean_abs: f64,
+    /// `mean|W|²` on the lane's grid.
+    mean_sq: f64,
 }
 
 /// Every buffer one evaluation needs, kept between calls: allocating and freeing these
 /// (each above the allocator's mmap threshold) every call cost more than the FFTs, in
 /// page faults and TLB shootdowns.
 struct Work {
-    f: Fields,
-    gm: Vec<Vec<Complex64>>,
-    gw: Vec<Complex64>,
-    scratch: Vec<Complex64>,
-    /// The 2D FFT's transpose buffer.
+    x_hat: Vec<Complex64>,
+    gx: Vec<Complex64>,
     tmp: Vec<Complex64>,
+    scratch: Vec<Complex64>,
+    lanes: Vec<Lane>,
+    /// Gradient accumulator of each lane's `M̂`.
+    gm: Vec<Vec<Complex64>>,
+    /// The spectra gathered on the bands ([`Slot`]), and their gradient accumulators.
+    sv: Vec<Vec<Complex64>>,
+    sg: Vec<Vec<Complex64>>,
 }
 
 impl ScatteringSpectra {
@@ -169,17 +335,24 @@ impl ScatteringSpectra {
             Bank1dParams::new(j, (1, 1), None).map_err(|e| ModelError::Param(e.to_string()))?;
         let bank = FilterBank1d::new(n, &params).map_err(|e| ModelError::Param(e.to_string()))?;
         let psi: Vec<Vec<f64>> = bank.psi1.iter().map(|f| f.levels[0].clone()).collect();
-        let nj = psi.len();
-        let scale: Vec<usize> = (0..nj).collect();
+        let scale: Vec<usize> = (0..psi.len()).collect();
         let pairs = cross_pairs(&scale, &[]);
+        // Coarse grids keep at least 16 samples.
+        let top = (n.trailing_zeros() as usize)
+            .min(j)
+            .min((n.ilog2() as usize).saturating_sub(4));
+        let grid = Grid::D1 {
+            plans: Plans::new(n, top),
+            filters: psi.iter().map(|h| SparseFilter::of(h)).collect(),
+        };
         Ok(Self::from_parts(
-            n,
             psi,
             scale,
             Vec::new(),
             pairs,
             &bank.phi.levels[0],
-            Grid::D1(Plans::new(n, 0)),
+            grid,
+            top,
         ))
     }
 
@@ -207,26 +380,35 @@ impl ScatteringSpectra {
         let scale: Vec<usize> = bank.psi.iter().map(|f| f.j).collect();
         let theta: Vec<usize> = bank.psi.iter().map(|f| f.theta).collect();
         let pairs = cross_pairs(&scale, &theta);
+        // Coarse grids keep at least 8 samples a side.
+        let top = j.min((m.min(n).ilog2() as usize).saturating_sub(3));
+        let grid = Grid::D2 {
+            plans: Plans2d::new(m, n, top),
+            filters: psi.iter().map(|h| SparseFilter2d::of(h, m, n)).collect(),
+            m,
+            n,
+        };
         Ok(Self::from_parts(
-            m * n,
             psi,
             scale,
             theta,
             pairs,
             &bank.phi.levels[0].data,
-            Grid::D2(Plans2d::new(m, n, 0)),
+            grid,
+            top,
         ))
     }
 
     fn from_parts(
-        n: usize,
         psi: Vec<Vec<f64>>,
         scale: Vec<usize>,
         theta: Vec<usize>,
         pairs: Vec<(SpectraKind, Vec<usize>)>,
         phi: &[f64],
         grid: Grid,
+        top: usize,
     ) -> Self {
+        let n = grid.len(0);
         let sq = |v: &[f64]| v.iter().map(|a| a * a).collect::<Vec<f64>>();
         let psi2: Vec<Vec<f64>> = psi.iter().map(|p| sq(p)).collect();
         let phi2 = sq(phi);
@@ -235,18 +417,112 @@ impl ScatteringSpectra {
             .chain(std::iter::once(&phi2))
             .map(|h| h.iter().sum::<f64>() / n as f64)
             .collect();
-        let band = psi2
+        let layout = |k: usize| grid.index(0, grid.signed(k)).unwrap_or(k);
+        let peak = phi2.iter().fold(0.0f64, |a, v| a.max(*v));
+        let power = phi2
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| **v > 1e-14 * peak)
+            .map(|(k, v)| (layout(k), *v))
+            .unzip();
+        // The coarsest grid whose frequency range keeps all but ALIAS_TOL of ψ².
+        let level: Vec<usize> = psi2
             .iter()
             .map(|h| {
-                let top = h.iter().fold(0.0f64, |a, v| a.max(*v));
-                h.iter()
-                    .enumerate()
-                    .filter(|(_, v)| **v > 1e-12 * top)
-                    .map(|(k, v)| (k, *v))
-                    .unzip()
+                let total: f64 = h.iter().sum();
+                (0..=top)
+                    .rev()
+                    .find(|&r| {
+                        let out: f64 = h
+                            .iter()
+                            .enumerate()
+                            .filter(|(k, _)| grid.index(r, grid.signed(*k)).is_none())
+                            .map(|(_, v)| v)
+                            .sum();
+                        out <= ALIAS_TOL * total
+                    })
+                    .unwrap_or(0)
+            })
+            .collect();
+        let len = level.iter().map(|&r| grid.len(r)).collect();
+        let bands: Vec<Band> = (0..psi2.len())
+            .map(|j| {
+                // The coarsest level a finer wavelet's modulus lives on.
+                let Some(deep) = (0..psi2.len())
+                    .filter(|&a| scale[a] < scale[j])
+                    .map(|a| level[a])
+                    .max()
+                else {
+                    return Band {
+                        h: Vec::new(),
+                        at: Vec::new(),
+                    };
+                };
+                let h = &psi2[j];
+                let peak = h.iter().fold(0.0f64, |a, v| a.max(*v));
+                let mut band = Band {
+                    h: Vec::new(),
+                    at: vec![Vec::new(); deep + 1],
+                };
+                for (k, v) in h.iter().enumerate().filter(|(_, v)| **v > BAND_TOL * peak) {
+                    let f = grid.signed(k);
+                    let at: Option<Vec<usize>> = (0..=deep).map(|r| grid.index(r, f)).collect();
+                    if let Some(at) = at {
+                        band.h.push(*v);
+                        for (dst, i) in band.at.iter_mut().zip(at) {
+                            dst.push(i);
+                        }
+                    }
+                }
+                band
             })
             .collect();
         let nj = psi.len();
+        // One slot per spectrum and band a cross moment needs, in first-use order.
+        let mut slots: Vec<Slot> = Vec::new();
+        let mut slot_of = std::collections::HashMap::new();
+        let mut slot = |owner: Option<usize>, j: usize| -> usize {
+            *slot_of.entry((owner, j)).or_insert_with(|| {
+                slots.push(Slot {
+                    owner,
+                    j,
+                    level: owner.map_or(0, |a| level[a]),
+                });
+                slots.len() - 1
+            })
+        };
+        let ln = |a: usize| grid.len(level[a]) as f64;
+        let terms: Vec<(usize, usize, f64)> = pairs
+            .iter()
+            .map(|(kind, s)| {
+                let j = s[s.len() - 1];
+                match kind {
+                    SpectraKind::PhaseModulus => (
+                        slot(None, j),
+                        slot(Some(s[0]), j),
+                        1.0 / (n as f64 * ln(s[0])),
+                    ),
+                    _ => (
+                        slot(Some(s[0]), j),
+                        slot(Some(s[1]), j),
+                        1.0 / (ln(s[0]) * ln(s[1])),
+                    ),
+                }
+            })
+            .collect();
+        let mut lane_slots = vec![Vec::new(); nj];
+        let mut x_slots = Vec::new();
+        for (i, sl) in slots.iter().enumerate() {
+            match sl.owner {
+                Some(a) => lane_slots[a].push(i),
+                None => x_slots.push(i),
+            }
+        }
+        let mut uses = vec![Vec::new(); slots.len()];
+        for (p, &(s1, s2, _)) in terms.iter().enumerate() {
+            uses[s1].push((p, s2, true));
+            uses[s2].push((p, s1, false));
+        }
         let top_scale = scale.iter().max().map_or(0, |s| s + 1);
         let at = |f: &[usize]| -> (Vec<usize>, Vec<usize>) {
             (
@@ -282,40 +558,21 @@ impl ScatteringSpectra {
         }
         Self {
             n,
-            psi,
+            level,
+            len,
             scale,
             pairs,
-            band,
-            phi2,
+            bands,
+            slots,
+            terms,
+            uses,
+            lane_slots,
+            x_slots,
+            power,
             gain,
             labels,
             grid,
-            pool: std::sync::Mutex::new(Vec::new()),
-        }
-    }
-
-    /// In-place FFT of the grid; the inverse is normalised (divided by `n`).
-    fn fft(
-        &self,
-        a: &mut [Complex64],
-        inverse: bool,
-        scratch: &mut [Complex64],
-        tmp: &mut [Complex64],
-    ) {
-        match &self.grid {
-            Grid::D1(p) => {
-                let p = &p.levels[0];
-                if inverse {
-                    p.inv.process_with_scratch(a, scratch);
-                } else {
-                    p.fwd.process_with_scratch(a, scratch);
-                }
-            }
-            Grid::D2(p) => p.levels[0].process(a, tmp, scratch, inverse),
-        }
-        if inverse {
-            let s = 1.0 / self.n as f64;
-            a.iter_mut().for_each(|v| *v *= s);
+            pool: Mutex::new(Vec::new()),
         }
     }
 
@@ -333,18 +590,38 @@ impl ScatteringSpectra {
     fn take(&self) -> Work {
         let reused = self.pool.lock().ok().and_then(|mut p| p.pop());
         reused.unwrap_or_else(|| {
-            let z = vec![Complex64::new(0.0, 0.0); self.n];
-            let nj = self.psi.len();
+            let z = Complex64::new(0.0, 0.0);
+            let sl = self.grid.scratch_len();
             Work {
-                f: Fields {
-                    x_hat: z.clone(),
-                    w: vec![z.clone(); nj],
-                    m_hat: vec![z.clone(); nj],
-                },
-                gm: vec![z.clone(); nj],
-                gw: z.clone(),
-                scratch: vec![Complex64::new(0.0, 0.0); self.grid.scratch_len()],
-                tmp: z,
+                x_hat: vec![z; self.n],
+                gx: vec![z; self.n],
+                tmp: vec![z; self.n],
+                scratch: vec![z; sl],
+                lanes: self
+                    .len
+                    .iter()
+                    .zip(&self.level)
+                    .map(|(&len, &r)| Lane {
+                        w: vec![z; len],
+                        m_hat: vec![z; len],
+                        // The 2D fold's partial sums need `N / 2^r`.
+                        tmp: vec![z; self.n >> r],
+                        scratch: vec![z; sl],
+                        mean_abs: 0.0,
+                        mean_sq: 0.0,
+                    })
+                    .collect(),
+                gm: self.len.iter().map(|&len| vec![z; len]).collect(),
+                sv: self
+                    .slots
+                    .iter()
+                    .map(|s| vec![z; self.bands[s.j].h.len()])
+                    .collect(),
+                sg: self
+                    .slots
+                    .iter()
+                    .map(|s| vec![z; self.bands[s.j].h.len()])
+                    .collect(),
             }
         })
     }
@@ -355,56 +632,73 @@ impl ScatteringSpectra {
         }
     }
 
-    /// `x̂`, `W_j = x * ψ_j` and the spectra of `M_j = |W_j|`, into `w.f`.
+    /// `x̂`, then for each wavelet (in parallel) the subsampled `W_f = x * ψ_f`, the
+    /// spectrum of `|W_f|` and `mean|W_f|`.
     fn fields(&self, x: &[f64], w: &mut Work) {
-        let Work {
-            f, scratch, tmp, ..
-        } = w;
-        for (a, v) in f.x_hat.iter_mut().zip(x) {
+        for (a, v) in w.x_hat.iter_mut().zip(x) {
             *a = Complex64::new(*v, 0.0);
         }
-        self.fft(&mut f.x_hat, false, scratch, tmp);
-        for ((psi, wj), mj) in self.psi.iter().zip(&mut f.w).zip(&mut f.m_hat) {
-            for ((o, a), h) in wj.iter_mut().zip(&f.x_hat).zip(psi) {
-                *o = a * h;
+        self.grid
+            .forward(0, &mut w.x_hat, &mut w.tmp, &mut w.scratch);
+        let x_hat = &w.x_hat;
+        w.lanes.par_iter_mut().enumerate().for_each(|(f, lane)| {
+            let r = self.level[f];
+            self.grid.fold(f, r, x_hat, &mut lane.w, &mut lane.tmp);
+            self.grid
+                .inverse(r, &mut lane.w, &mut lane.tmp, &mut lane.scratch);
+            let (mut sum, mut sq) = (0.0, 0.0);
+            for (o, c) in lane.m_hat.iter_mut().zip(&lane.w) {
+                let a2 = c.norm_sqr();
+                let a = a2.sqrt();
+                sum += a;
+                sq += a2;
+                *o = Complex64::new(a, 0.0);
             }
-            self.fft(wj, true, scratch, tmp);
-            for (o, c) in mj.iter_mut().zip(wj.iter()) {
-                *o = Complex64::new(c.norm_sqr().sqrt(), 0.0);
-            }
-            self.fft(mj, false, scratch, tmp);
-        }
+            let len = lane.w.len() as f64;
+            lane.mean_abs = sum / len;
+            lane.mean_sq = sq / len;
+            self.grid
+                .forward(r, &mut lane.m_hat, &mut lane.tmp, &mut lane.scratch);
+        });
     }
 
-    fn raw(&self, f: &Fields) -> Raw {
+    /// The raw moments of the fields in `w`; fills the slots.
+    fn raw(&self, w: &mut Work) -> Raw {
         let n = self.n as f64;
-        let mut p: Vec<f64> =
-            f.w.iter()
-                .map(|w| w.iter().map(Complex64::norm_sqr).sum::<f64>() / n)
-                .collect();
-        p.push(
-            f.x_hat
-                .iter()
-                .zip(&self.phi2)
-                .map(|(a, h)| a.norm_sqr() * h)
-                .sum::<f64>()
-                / (n * n),
-        );
-        let m =
-            f.w.iter()
-                .map(|w| w.iter().map(|c| c.norm_sqr().sqrt()).sum::<f64>() / n)
-                .collect();
-        let cross = self
-            .pairs
+        let (idx, h) = &self.power;
+        let low = idx
             .iter()
-            .map(|(kind, s)| {
-                let j = *s.last().unwrap_or(&0);
-                let (a, b) = match kind {
-                    SpectraKind::PhaseModulus => (&f.x_hat, &f.m_hat[s[0]]),
-                    _ => (&f.m_hat[s[0]], &f.m_hat[s[1]]),
-                };
-                let (idx, h) = &self.band[j];
-                inner(idx, h, a, b) / (n * n)
+            .zip(h)
+            .map(|(&k, v)| w.x_hat[k].norm_sqr() * v)
+            .sum::<f64>()
+            / (n * n);
+        let p = w
+            .lanes
+            .iter()
+            .map(|l| l.mean_sq)
+            .chain(std::iter::once(low))
+            .collect();
+        let m = w.lanes.iter().map(|l| l.mean_abs).collect();
+        let (x_hat, lanes) = (&w.x_hat, &w.lanes);
+        w.sv.par_iter_mut().zip(&self.slots).for_each(|(v, sl)| {
+            let src = sl.owner.map_or(x_hat, |a| &lanes[a].m_hat);
+            for (o, &k) in v.iter_mut().zip(&self.bands[sl.j].at[sl.level]) {
+                *o = src[k];
+            }
+        });
+        let sv = &w.sv;
+        let cross = self
+            .terms
+            .par_iter()
+            .map(|&(s1, s2, q)| {
+                let h = &self.bands[self.slots[s1].j].h;
+                let dot: Complex64 = h
+                    .iter()
+                    .zip(&sv[s1])
+                    .zip(&sv[s2])
+                    .map(|((w, a), b)| a * b.conj() * w)
+                    .sum();
+                dot * q
             })
             .collect();
         Raw { p, m, cross }
@@ -416,6 +710,143 @@ impl ScatteringSpectra {
             SpectraKind::PhaseModulus => (s[1], s[0]),
             _ => (s[0], s[1]),
         }
+    }
+
+    /// The moments from the raw sums.
+    fn normalise(&self, mean: f64, r: &Raw) -> Vec<f64> {
+        let nj = self.len.len();
+        let mut out = Vec::with_capacity(self.labels.len());
+        out.push(mean);
+        out.extend(r.p.iter().zip(&self.gain).map(|(p, g)| p / g));
+        out.extend((0..nj).map(|j| r.m[j] / r.p[j].max(TINY).sqrt()));
+        for ((kind, s), c) in self.pairs.iter().zip(&r.cross) {
+            let (a, b) = Self::pair_power(*kind, s);
+            let z = c / (r.p[a] * r.p[b]).max(TINY).sqrt();
+            out.push(z.re);
+            if !(*kind == SpectraKind::Modulus && s[0] == s[1]) {
+                out.push(z.im);
+            }
+        }
+        out
+    }
+
+    /// The vector-Jacobian product for cotangent `v`, from the fields of `w` and their
+    /// raw moments `r`.
+    fn vjp(&self, w: &mut Work, r: &Raw, v: &[f64]) -> Vec<f64> {
+        let n = self.n as f64;
+        let nj = self.len.len();
+        // Cotangents of the raw moments, through the normalisation; the mean comes first.
+        let (v_mean, v) = (v[0], &v[1..]);
+        let mut up: Vec<f64> = v[..=nj]
+            .iter()
+            .zip(&self.gain)
+            .map(|(vi, g)| vi / g)
+            .collect();
+        let mut um = vec![0.0; nj];
+        for j in 0..nj {
+            let vs = v[nj + 1 + j];
+            let pj = r.p[j].max(TINY);
+            um[j] += vs / pj.sqrt();
+            up[j] -= 0.5 * vs * (r.m[j] / pj) / pj.sqrt();
+        }
+        let mut k = 2 * nj + 1; // into `v` past the mean
+        let mut uc = Vec::with_capacity(self.pairs.len());
+        for ((kind, s), c) in self.pairs.iter().zip(&r.cross) {
+            let (a, b) = Self::pair_power(*kind, s);
+            let d = (r.p[a] * r.p[b]).max(TINY).sqrt();
+            let diag = *kind == SpectraKind::Modulus && s[0] == s[1];
+            let vr = v[k];
+            let vi = if diag { 0.0 } else { v[k + 1] };
+            k += if diag { 1 } else { 2 };
+            uc.push(Complex64::new(vr, vi) / d);
+            // d(c / sqrt(P_a P_b)) / dP_a = -(1/2) z / P_a, the same for b.
+            let z = c / d;
+            let dz = -0.5 * (vr * z.re + vi * z.im);
+            up[a] += dz / r.p[a].max(TINY);
+            up[b] += dz / r.p[b].max(TINY);
+        }
+        // Fourier accumulators `G` such that the loss moves by Re Σ conj(G) dÂ for each
+        // spectrum Â (unnormalised DFT): then the gradient in the samples is
+        // Re(unnormalised inverse DFT of G).
+        let Work {
+            x_hat,
+            gx,
+            tmp,
+            scratch,
+            lanes,
+            gm,
+            sv,
+            sg,
+        } = w;
+        gx.fill(Complex64::new(0.0, 0.0));
+        // The low-pass power by Parseval: P = Σ |x̂|² φ² / n².
+        let c = 2.0 * up[nj] / (n * n);
+        for (&k, hv) in self.power.0.iter().zip(&self.power.1) {
+            gx[k] += x_hat[k] * (c * hv);
+        }
+        // The mean: v_mean / n at every sample is the DC bin.
+        gx[0] += v_mean / n;
+        // The cross terms: c = q Σ h S₁ conj(S₂) moves the loss by Re(conj(u) c), so slot
+        // S₁ receives u q h S₂ and S₂ receives conj(u) q h S₁; each slot sums its terms
+        // (in parallel), then goes back to the bins of its spectrum.
+        let sv = &*sv;
+        sg.par_iter_mut().enumerate().for_each(|(s, g)| {
+            g.fill(Complex64::new(0.0, 0.0));
+            let h = &self.bands[self.slots[s].j].h;
+            for &(p, o, first) in &self.uses[s] {
+                let c = if first { uc[p] } else { uc[p].conj() } * self.terms[p].2;
+                for ((g, b), w) in g.iter_mut().zip(&sv[o]).zip(h) {
+                    *g += c * b * w;
+                }
+            }
+        });
+        let sg = &*sg;
+        gm.par_iter_mut().enumerate().for_each(|(f, g)| {
+            g.fill(Complex64::new(0.0, 0.0));
+            for &s in &self.lane_slots[f] {
+                let at = &self.bands[self.slots[s].j].at[self.level[f]];
+                for (&k, v) in at.iter().zip(&sg[s]) {
+                    g[k] += v;
+                }
+            }
+        });
+        for &s in &self.x_slots {
+            for (&k, v) in self.bands[self.slots[s].j].at[0].iter().zip(&sg[s]) {
+                gx[k] += v;
+            }
+        }
+        // Each lane, in parallel: through M = |W| and mean|W| to W, then to the
+        // spectrum of its fold (scaled by the fold's 1/n).
+        lanes
+            .par_iter_mut()
+            .zip(gm.par_iter_mut())
+            .enumerate()
+            .for_each(|(f, (lane, g))| {
+                let r = self.level[f];
+                let Lane {
+                    w, tmp, scratch, ..
+                } = lane;
+                self.grid.inverse(r, g, tmp, scratch);
+                // mean|W| and mean|W|² of the lane's grid.
+                let um = um[f] / w.len() as f64;
+                let uq = 2.0 * up[f] / w.len() as f64;
+                for (o, c) in g.iter_mut().zip(w.iter()) {
+                    let a = c.norm_sqr().sqrt();
+                    *o = if a > 0.0 {
+                        c * ((o.re + um) / a + uq)
+                    } else {
+                        c * uq
+                    };
+                }
+                self.grid.forward(r, g, tmp, scratch);
+                let s = 1.0 / n;
+                g.iter_mut().for_each(|v| *v *= s);
+            });
+        for (f, g) in gm.iter().enumerate() {
+            self.grid.tile_add(f, self.level[f], g, gx);
+        }
+        self.grid.inverse(0, gx, tmp, scratch);
+        gx.iter().map(|c| c.re).collect()
     }
 }
 
@@ -456,25 +887,10 @@ fn cross_pairs(scale: &[usize], theta: &[usize]) -> Vec<(SpectraKind, Vec<usize>
     v
 }
 
-/// `Σ_k h(k) a(k) conj(b(k))` over the bins `idx` (`h` given there).
-fn inner(idx: &[usize], h: &[f64], a: &[Complex64], b: &[Complex64]) -> Complex64 {
-    idx.iter()
-        .zip(h)
-        .map(|(&k, w)| a[k] * b[k].conj() * w)
-        .sum()
-}
-
-/// `acc(k) += c h(k) b(k)` over the bins `idx`.
-fn scatter_add(acc: &mut [Complex64], idx: &[usize], h: &[f64], c: Complex64, b: &[Complex64]) {
-    for (&k, w) in idx.iter().zip(h) {
-        acc[k] += c * b[k] * w;
-    }
-}
-
 /// The guard below which a power counts as zero (a constant signal, a silent band).
 const TINY: f64 = 1e-300;
 
-impl Representation for ScatteringSpectra1d {
+impl Representation for ScatteringSpectra {
     fn input_len(&self) -> usize {
         self.n
     }
@@ -488,125 +904,35 @@ impl Representation for ScatteringSpectra1d {
         check_finite("signal", x)?;
         let mut work = self.take();
         self.fields(x, &mut work);
-        let r = self.raw(&work.f);
+        let r = self.raw(&mut work);
         self.give(work);
-        let nj = self.psi.len();
-        let mut out = Vec::with_capacity(self.labels.len());
-        out.push(x.iter().sum::<f64>() / self.n as f64);
-        out.extend(r.p.iter().zip(&self.gain).map(|(p, g)| p / g));
-        out.extend((0..nj).map(|j| r.m[j] / r.p[j].max(TINY).sqrt()));
-        for ((kind, s), c) in self.pairs.iter().zip(&r.cross) {
-            let (a, b) = Self::pair_power(*kind, s);
-            let z = c / (r.p[a] * r.p[b]).max(TINY).sqrt();
-            out.push(z.re);
-            if !(*kind == SpectraKind::Modulus && s[0] == s[1]) {
-                out.push(z.im);
-            }
-        }
-        Ok(out)
+        Ok(self.normalise(x.iter().sum::<f64>() / self.n as f64, &r))
     }
 
     fn backward(&self, x: &[f64], v: &[f64]) -> Result<Vec<f64>> {
+        check_len("cotangent", v.len(), self.labels.len())?;
+        let mut v = v.to_vec();
+        Ok(self.forward_backward(x, &mut |_| std::mem::take(&mut v))?.1)
+    }
+
+    fn forward_backward(
+        &self,
+        x: &[f64],
+        cotangent: &mut dyn FnMut(&[f64]) -> Vec<f64>,
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
         check_len("signal", x.len(), self.n)?;
         check_finite("signal", x)?;
-        check_len("cotangent", v.len(), self.labels.len())?;
-        let n = self.n as f64;
-        let nj = self.psi.len();
         let mut work = self.take();
         self.fields(x, &mut work);
-        let Work {
-            f,
-            gm,
-            gw,
-            scratch,
-            tmp,
-        } = &mut work;
-        let r = self.raw(f);
-        // Cotangents of the raw moments, through the normalisation; the mean comes first.
-        let (v_mean, v) = (v[0], &v[1..]);
-        let mut up: Vec<f64> = v[..=nj]
-            .iter()
-            .zip(&self.gain)
-            .map(|(vi, g)| vi / g)
-            .collect();
-        let mut um = vec![0.0; nj];
-        for j in 0..nj {
-            let vs = v[nj + 1 + j];
-            let pj = r.p[j].max(TINY);
-            um[j] += vs / pj.sqrt();
-            up[j] -= 0.5 * vs * (r.m[j] / pj) / pj.sqrt();
+        let r = self.raw(&mut work);
+        let m = self.normalise(x.iter().sum::<f64>() / self.n as f64, &r);
+        let v = cotangent(&m);
+        if let Err(e) = check_len("cotangent", v.len(), self.labels.len()) {
+            self.give(work);
+            return Err(e);
         }
-        let mut k = 2 * nj + 1; // into `v` past the mean
-        let pairs = &self.pairs;
-        let mut uc = Vec::with_capacity(pairs.len());
-        for ((kind, s), c) in pairs.iter().zip(&r.cross) {
-            let (a, b) = Self::pair_power(*kind, s);
-            let d = (r.p[a] * r.p[b]).max(TINY).sqrt();
-            let diag = *kind == SpectraKind::Modulus && s[0] == s[1];
-            let vr = v[k];
-            let vi = if diag { 0.0 } else { v[k + 1] };
-            k += if diag { 1 } else { 2 };
-            let u = Complex64::new(vr, vi) / d;
-            uc.push(u);
-            // d(c / sqrt(P_a P_b)) / dP_a = -(1/2) z / P_a, the same for b.
-            let z = c / d;
-            let dz = -0.5 * (vr * z.re + vi * z.im);
-            up[a] += dz / r.p[a].max(TINY);
-            up[b] += dz / r.p[b].max(TINY);
-        }
-        // Fourier-domain accumulators: of the gradient in x, and in each modulus M_a.
-        let mut gx: Vec<Complex64> = f
-            .x_hat
-            .iter()
-            .zip(&self.phi2)
-            .map(|(a, h)| a * (2.0 * up[nj] * h / n))
-            .collect();
-        // The mean's gradient, 1/n everywhere, is the DC bin under the normalised inverse.
-        gx[0] += v_mean;
-        for g in gm.iter_mut() {
-            g.fill(Complex64::new(0.0, 0.0));
-        }
-        for ((kind, s), u) in pairs.iter().zip(&uc) {
-            let j = s[s.len() - 1];
-            let (idx, h) = &self.band[j];
-            // L = Re(conj(u) Σ h Â conj(B̂)) / n² with real signals a, b: a's gradient is
-            // Re(ifft(u h B̂)) / n and b's is Re(ifft(conj(u) h Â)) / n (normalised inverse).
-            let (ua, ub) = (u / n, u.conj() / n);
-            let a_idx = s[0];
-            match *kind {
-                SpectraKind::PhaseModulus => {
-                    scatter_add(&mut gx, idx, h, ua, &f.m_hat[a_idx]);
-                    scatter_add(&mut gm[a_idx], idx, h, ub, &f.x_hat);
-                }
-                _ => {
-                    let b_idx = s[1];
-                    scatter_add(&mut gm[a_idx], idx, h, ua, &f.m_hat[b_idx]);
-                    scatter_add(&mut gm[b_idx], idx, h, ub, &f.m_hat[a_idx]);
-                }
-            }
-        }
-        // Through M_j = |W_j| and the power and l1 terms to W_j, then to x.
-        for j in 0..nj {
-            let g = &mut gm[j];
-            self.fft(g, true, scratch, tmp);
-            for ((o, w), gmj) in gw.iter_mut().zip(&f.w[j]).zip(g.iter()) {
-                let a = w.norm_sqr().sqrt();
-                let unit = if a > 0.0 {
-                    w / a
-                } else {
-                    Complex64::new(0.0, 0.0)
-                };
-                *o = unit * (gmj.re + um[j] / n) + w * (2.0 * up[j] / n);
-            }
-            self.fft(gw, false, scratch, tmp);
-            for ((acc, q), h) in gx.iter_mut().zip(gw.iter()).zip(&self.psi[j]) {
-                *acc += q * h;
-            }
-        }
-        // Every term above was accumulated so that the gradient is Re(ifft(gx)).
-        self.fft(&mut gx, true, scratch, tmp);
-        let out = gx.iter().map(|c| c.re).collect();
+        let g = self.vjp(&mut work, &r, &v);
         self.give(work);
-        Ok(out)
+        Ok((m, g))
     }
 }

@@ -252,3 +252,44 @@ fn spectra_2d_backward_matches_finite_differences_and_white_noise_is_flat() {
     assert!(ScatteringSpectra2d::new_2d((18, 16), 2, 4).is_err());
     assert!(ScatteringSpectra2d::new_2d((16, 16), 0, 4).is_err());
 }
+
+#[test]
+fn subsampled_fields_keep_the_backward_exact_and_forward_backward_agrees() {
+    // At 64 x 64 with J = 4 the coarse octaves are computed on grids of 32² down to 8²:
+    // the vector-Jacobian product must stay exact through the folds.
+    let phi = ScatteringSpectra2d::new_2d((64, 64), 4, 4).unwrap();
+    for kind in [
+        SpectraKind::Power,
+        SpectraKind::Sparsity,
+        SpectraKind::PhaseModulus,
+        SpectraKind::Modulus,
+    ] {
+        let e = vjp_error(&phi, 11, |k| k == kind);
+        assert!(e < 1e-5, "{kind:?}: relative error {e:e}");
+    }
+    // One call gives what forward and backward give apart.
+    let x = white(64 * 64, 3);
+    let m = phi.forward(&x).unwrap();
+    let v: Vec<f64> = m.iter().map(|a| 0.5 * a - 0.1).collect();
+    let g = phi.backward(&x, &v).unwrap();
+    let (m2, g2) = phi
+        .forward_backward(&x, &mut |m| m.iter().map(|a| 0.5 * a - 0.1).collect())
+        .unwrap();
+    let close = |a: &[f64], b: &[f64]| {
+        a.iter()
+            .zip(b)
+            .all(|(p, q)| (p - q).abs() <= 1e-12 * (1.0 + p.abs()))
+    };
+    assert!(close(&m, &m2) && close(&g, &g2));
+    // A cotangent of the wrong length is an error, not a panic.
+    assert!(phi.forward_backward(&x, &mut |_| vec![0.0; 3]).is_err());
+    // Against the full-grid definition: the band power of white noise stays flat at the
+    // coarse octaves too, and the low-pass sees the DC-free remainder.
+    let phi = ScatteringSpectra1d::new(4096, 8).unwrap();
+    let v = mean_moments(&phi, 8, |s| white(4096, s));
+    for (x, l) in v.iter().zip(phi.labels()) {
+        if l.kind == SpectraKind::Power && l.scales[0] < 6 {
+            assert!((x - 1.0).abs() < 0.15, "power {:?}: {x}", l.scales);
+        }
+    }
+}
