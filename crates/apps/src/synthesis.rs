@@ -105,19 +105,86 @@ pub fn spectra_model(phi: ScatteringSpectra, originals: &[Vec<f64>]) -> Result<W
             *t += v / originals.len().max(1) as f64;
         }
     }
+    // Densities relative to their targets; the energy outside every filter relative to
+    // the largest density, since an original may have next to none there.
+    let top = phi
+        .labels()
+        .iter()
+        .zip(&target)
+        .filter(|(l, _)| l.kind == SpectraKind::Power)
+        .fold(0.0f64, |a, (_, t)| a.max(t.abs()));
     let w = phi
         .labels()
         .iter()
         .zip(&target)
-        .map(|(l, t)| {
-            if l.kind == SpectraKind::Power {
-                1.0 / t.abs().max(1e-12)
-            } else {
-                1.0
-            }
+        .map(|(l, t)| match l.kind {
+            SpectraKind::Power => 1.0 / t.abs().max(1e-12),
+            SpectraKind::Outside => 1.0 / t.abs().max(1e-3 * top).max(1e-12),
+            _ => 1.0,
         })
         .collect();
     Ok(Weighted::new(Box::new(phi), w)?)
+}
+
+/// The models a fidelity entry compares with the originals: `(key, field)`, keys as the
+/// issue names them (`scattering_spectra`, `scattering_moments`, `gaussian`).
+pub type Models<'a> = [(&'a str, &'a [f64])];
+
+/// One entry of a `fidelity` block: `{"original": .., <model>: ..}` with `stat` of each
+/// model's field.
+pub fn fidelity_entry(
+    original: f64,
+    models: &Models<'_>,
+    stat: &dyn Fn(&[f64]) -> Result<f64, AppError>,
+) -> Result<serde_json::Value, AppError> {
+    let mut e = serde_json::Map::new();
+    e.insert("original".into(), serde_json::json!(original));
+    for (m, x) in models {
+        e.insert((*m).into(), serde_json::json!(stat(x)?));
+    }
+    Ok(serde_json::Value::Object(e))
+}
+
+/// The image statistics every 2D synthesis reports in its `fidelity` block:
+/// `spectrum_error_max`, the largest relative error of the radial band spectrum (2 bands
+/// per octave, against the originals' mean spectrum), and `histogram_w1`, the
+/// Wasserstein-1 distance of the value histograms in units of the originals' standard
+/// deviation.
+pub fn image_fidelity(
+    originals: &[Vec<f64>],
+    shape: (usize, usize),
+    models: &Models<'_>,
+) -> Result<serde_json::Map<String, serde_json::Value>, AppError> {
+    let spec = |x: &[f64]| radial_spectrum(x, shape, 2);
+    let all = originals
+        .iter()
+        .map(|x| spec(x))
+        .collect::<Result<Vec<_>, _>>()?;
+    let k = all.first().map_or(0, Vec::len);
+    let reference: Vec<f64> = (0..k)
+        .map(|i| all.iter().map(|s| s[i]).sum::<f64>() / all.len() as f64)
+        .collect();
+    let floor = 1e-10 * reference.iter().fold(0.0f64, |a, v| a.max(*v));
+    let sd = mean_std(originals).1.max(f64::MIN_POSITIVE);
+    let pooled: Vec<f64> = originals.concat();
+    let mut block = serde_json::Map::new();
+    block.insert(
+        "spectrum_error_max".into(),
+        fidelity_entry(0.0, models, &|x| {
+            let s = spec(x)?;
+            Ok(reference
+                .iter()
+                .zip(&s)
+                .filter(|(r, _)| **r > floor)
+                .map(|(r, v)| (v - r).abs() / r)
+                .fold(0.0f64, f64::max))
+        })?,
+    );
+    block.insert(
+        "histogram_w1".into(),
+        fidelity_entry(0.0, models, &|x| Ok(wasserstein1(&pooled, x)? / sd))?,
+    );
+    Ok(block)
 }
 
 /// Mean and standard deviation of all values.
@@ -382,11 +449,15 @@ pub fn image_grid_png(
         .map_err(|e| crate::figures::drawing_error(path, e))
 }
 
-/// `{"experiments": [...]}`, the shape of every synthesis binary's `metrics.json`.
+/// `{"experiments": [...]}`, the shape of every synthesis binary's `metrics.json`, with
+/// any top-level objects a binary adds (e.g. `fidelity_by_texture`).
 #[derive(Debug, Serialize)]
 pub struct MetricsFile<'a> {
     /// One entry per experiment.
     pub experiments: &'a [Metrics],
+    /// Further top-level keys.
+    #[serde(flatten)]
+    pub extra: &'a serde_json::Map<String, serde_json::Value>,
 }
 
 /// Everything a synthesis binary writes, committed together (no half-written directory).
@@ -408,6 +479,8 @@ pub struct Report {
     /// Wall times of other steps (seconds), written to `timings.json` beside each
     /// experiment's.
     pub timings: BTreeMap<String, f64>,
+    /// Top-level objects of `metrics.json` beside `experiments`.
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Report {
@@ -472,6 +545,7 @@ impl Report {
             &self.dir.join("metrics.json"),
             &MetricsFile {
                 experiments: &self.metrics,
+                extra: &self.extra,
             },
         )?;
         out.text(&self.dir.join("table.md"), &table(&self.metrics))?;
@@ -693,6 +767,7 @@ impl Report {
             curves: Vec::new(),
             arrays: Vec::new(),
             timings: BTreeMap::new(),
+            extra: serde_json::Map::new(),
         }
     }
 

@@ -10,7 +10,8 @@
 //! - **mean** of the signal;
 //! - **power**: `P_j` divided by the wavelet's mean squared response, the spectral density
 //!   in octave `j` (flat for white noise), and the same for the low-pass `φ` that covers
-//!   the frequencies below the last wavelet;
+//!   the frequencies below the last wavelet, and once more for a radial high-pass beyond
+//!   `|ω| = 3π/4` (an image's Fourier corners, which no Morlet wavelet reaches);
 //! - **sparsity**: `mean(M_j) / sqrt(P_j)`, `sqrt(π)/2 ≈ 0.886` for a Gaussian process,
 //!   smaller for a sparse one;
 //! - **phase-modulus cross-spectrum**: `mean(W_j · conj(M_a * ψ_j)) / sqrt(P_j P_a)` for
@@ -18,7 +19,10 @@
 //!   symmetric under `x → -x`; its phase measures time asymmetry (leverage);
 //! - **modulus cross-spectrum**: `mean((M_a * ψ_j) · conj(M_b * ψ_j)) / sqrt(P_a P_b)` for
 //!   `a ≤ b < j`, real and imaginary parts (real only when `a = b`): how the envelopes of
-//!   two octaves vary together at the slower scale `j`, which is what intermittency is.
+//!   two octaves vary together at the slower scale `j`, which is what intermittency is;
+//! - both cross-spectra again at the low-pass `φ` in place of `ψ_j` (every `a ≤ b`, the DC
+//!   bin left out, real): the covariance of the envelopes' variations slower than `2^J`,
+//!   and their correlation with the signal's (Morel et al. keep these too).
 //!
 //! Every cross moment is a sum over frequencies (Parseval), `Σ_k ψ_j(k)² Â(k) conj(B̂(k))`,
 //! over the band where `ψ_j²` is above 1e-4 of its peak. Each field `W_f` is computed on
@@ -45,11 +49,16 @@ pub enum SpectraKind {
     Mean,
     /// Spectral density in octave `j` (`scales = [j]`); `j = J` is the low-pass.
     Power,
+    /// Spectral density of what no wavelet or low-pass reaches (the Fourier corners of an
+    /// image; `scales` empty).
+    Outside,
     /// `mean|W_j| / sqrt(P_j)` (`scales = [j]`).
     Sparsity,
-    /// Phase-modulus cross-spectrum (`scales = [a, j]`, `a < j`).
+    /// Phase-modulus cross-spectrum (`scales = [a, j]`, `a < j`; `j = J` is the
+    /// low-pass, real).
     PhaseModulus,
-    /// Modulus cross-spectrum (`scales = [a, b, j]`, `a ≤ b < j`).
+    /// Modulus cross-spectrum (`scales = [a, b, j]`, `a ≤ b < j`; `j = J` is the
+    /// low-pass, real).
     Modulus,
 }
 
@@ -115,9 +124,10 @@ pub struct ScatteringSpectra {
     /// The slots of each wavelet's `M̂`, and those of `x̂`.
     lane_slots: Vec<Vec<usize>>,
     x_slots: Vec<usize>,
-    /// `φ²` on its support (bins of the full spectrum): the low-pass power, by Parseval.
-    /// (A wavelet's power is the mean of `|W_f|²` on its grid.)
-    power: (Vec<usize>, Vec<f64>),
+    /// `φ²` and the corners' high-pass on their supports (bins of the full
+    /// spectrum): the powers outside the wavelets, by Parseval. (A wavelet's power is the
+    /// mean of `|W_f|²` on its grid.)
+    power: [(Vec<usize>, Vec<f64>); 2],
     /// Mean squared response of each wavelet, then of the low-pass.
     gain: Vec<f64>,
     labels: Vec<SpectraLabel>,
@@ -285,7 +295,7 @@ impl Grid {
 
 /// Raw moments before the normalisation.
 struct Raw {
-    /// `P_j` for the wavelets, then the low-pass power.
+    /// `P_j` for the wavelets, then the low-pass power, then the complement's.
     p: Vec<f64>,
     /// `mean|W_j|`.
     m: Vec<f64>,
@@ -412,19 +422,34 @@ impl ScatteringSpectra {
         let sq = |v: &[f64]| v.iter().map(|a| a * a).collect::<Vec<f64>>();
         let psi2: Vec<Vec<f64>> = psi.iter().map(|p| sq(p)).collect();
         let phi2 = sq(phi);
+        // The Fourier corners: a radial high-pass, 0 inside |ω| = 3π/4 (the finest
+        // wavelets' centre) rising to 1 at |ω| = π and beyond, where no Morlet wavelet
+        // reaches; its energy is a moment too, so a synthesis cannot keep its start's
+        // energy there.
+        let (gm, gn) = grid.dims();
+        let rest: Vec<f64> = (0..n)
+            .map(|k| {
+                let (sy, sx) = grid.signed(k);
+                let (wy, wx) = (sy as f64 / gm as f64, sx as f64 / gn as f64);
+                let r = 2.0 * (wy * wy + wx * wx).sqrt();
+                ((r - 0.75) / 0.25).clamp(0.0, 1.0).powi(2)
+            })
+            .collect();
         let gain: Vec<f64> = psi2
             .iter()
-            .chain(std::iter::once(&phi2))
+            .chain([&phi2, &rest])
             .map(|h| h.iter().sum::<f64>() / n as f64)
             .collect();
         let layout = |k: usize| grid.index(0, grid.signed(k)).unwrap_or(k);
-        let peak = phi2.iter().fold(0.0f64, |a, v| a.max(*v));
-        let power = phi2
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| **v > 1e-14 * peak)
-            .map(|(k, v)| (layout(k), *v))
-            .unzip();
+        let support = |h: &[f64]| -> (Vec<usize>, Vec<f64>) {
+            let peak = h.iter().fold(0.0f64, |a, v| a.max(*v));
+            h.iter()
+                .enumerate()
+                .filter(|(_, v)| **v > 1e-14 * peak)
+                .map(|(k, v)| (layout(k), *v))
+                .unzip()
+        };
+        let power = [support(&phi2), support(&rest)];
         // The coarsest grid whose frequency range keeps all but ALIAS_TOL of ψ².
         let level: Vec<usize> = psi2
             .iter()
@@ -445,11 +470,14 @@ impl ScatteringSpectra {
             })
             .collect();
         let len = level.iter().map(|&r| grid.len(r)).collect();
-        let bands: Vec<Band> = (0..psi2.len())
+        // Band `j < nj` belongs to wavelet `j`; band `nj` to the low-pass, without its DC
+        // bin (the moments there are covariances of the slow variations).
+        let nw = psi2.len();
+        let bands: Vec<Band> = (0..=nw)
             .map(|j| {
                 // The coarsest level a finer wavelet's modulus lives on.
-                let Some(deep) = (0..psi2.len())
-                    .filter(|&a| scale[a] < scale[j])
+                let Some(deep) = (0..nw)
+                    .filter(|&a| j == nw || scale[a] < scale[j])
                     .map(|a| level[a])
                     .max()
                 else {
@@ -458,13 +486,14 @@ impl ScatteringSpectra {
                         at: Vec::new(),
                     };
                 };
-                let h = &psi2[j];
+                let h = psi2.get(j).unwrap_or(&phi2);
                 let peak = h.iter().fold(0.0f64, |a, v| a.max(*v));
                 let mut band = Band {
                     h: Vec::new(),
                     at: vec![Vec::new(); deep + 1],
                 };
-                for (k, v) in h.iter().enumerate().filter(|(_, v)| **v > BAND_TOL * peak) {
+                let keep = |(k, v): &(usize, &f64)| **v > BAND_TOL * peak && (j < nw || *k != 0);
+                for (k, v) in h.iter().enumerate().filter(keep) {
                     let f = grid.signed(k);
                     let at: Option<Vec<usize>> = (0..=deep).map(|r| grid.index(r, f)).collect();
                     if let Some(at) = at {
@@ -524,13 +553,17 @@ impl ScatteringSpectra {
             uses[s2].push((p, s1, false));
         }
         let top_scale = scale.iter().max().map_or(0, |s| s + 1);
+        // Scales and orientations of wavelets `f`; the low-pass (index `nj`) has scale J
+        // and no orientation.
         let at = |f: &[usize]| -> (Vec<usize>, Vec<usize>) {
             (
-                f.iter().map(|&i| scale[i]).collect(),
+                f.iter()
+                    .map(|&i| scale.get(i).copied().unwrap_or(top_scale))
+                    .collect(),
                 if theta.is_empty() {
                     Vec::new()
                 } else {
-                    f.iter().map(|&i| theta[i]).collect()
+                    f.iter().filter_map(|&i| theta.get(i).copied()).collect()
                 },
             )
         };
@@ -545,6 +578,7 @@ impl ScatteringSpectra {
             Vec::new(),
             false,
         ));
+        labels.push(label(SpectraKind::Outside, Vec::new(), Vec::new(), false));
         for f in 0..nj {
             let (s, o) = at(&[f]);
             labels.push(label(SpectraKind::Sparsity, s, o, false));
@@ -552,7 +586,7 @@ impl ScatteringSpectra {
         for (kind, fs) in &pairs {
             let (s, o) = at(fs);
             labels.push(label(*kind, s.clone(), o.clone(), false));
-            if !(*kind == SpectraKind::Modulus && fs[0] == fs[1]) {
+            if !real_only(*kind, fs, nj) {
                 labels.push(label(*kind, s, o, true));
             }
         }
@@ -665,19 +699,14 @@ impl ScatteringSpectra {
     /// The raw moments of the fields in `w`; fills the slots.
     fn raw(&self, w: &mut Work) -> Raw {
         let n = self.n as f64;
-        let (idx, h) = &self.power;
-        let low = idx
-            .iter()
-            .zip(h)
-            .map(|(&k, v)| w.x_hat[k].norm_sqr() * v)
-            .sum::<f64>()
-            / (n * n);
-        let p = w
-            .lanes
-            .iter()
-            .map(|l| l.mean_sq)
-            .chain(std::iter::once(low))
-            .collect();
+        let outside = self.power.iter().map(|(idx, h)| {
+            idx.iter()
+                .zip(h)
+                .map(|(&k, v)| w.x_hat[k].norm_sqr() * v)
+                .sum::<f64>()
+                / (n * n)
+        });
+        let p = w.lanes.iter().map(|l| l.mean_sq).chain(outside).collect();
         let m = w.lanes.iter().map(|l| l.mean_abs).collect();
         let (x_hat, lanes) = (&w.x_hat, &w.lanes);
         w.sv.par_iter_mut().zip(&self.slots).for_each(|(v, sl)| {
@@ -723,7 +752,7 @@ impl ScatteringSpectra {
             let (a, b) = Self::pair_power(*kind, s);
             let z = c / (r.p[a] * r.p[b]).max(TINY).sqrt();
             out.push(z.re);
-            if !(*kind == SpectraKind::Modulus && s[0] == s[1]) {
+            if !real_only(*kind, s, nj) {
                 out.push(z.im);
             }
         }
@@ -737,24 +766,24 @@ impl ScatteringSpectra {
         let nj = self.len.len();
         // Cotangents of the raw moments, through the normalisation; the mean comes first.
         let (v_mean, v) = (v[0], &v[1..]);
-        let mut up: Vec<f64> = v[..=nj]
+        let mut up: Vec<f64> = v[..nj + 2]
             .iter()
             .zip(&self.gain)
             .map(|(vi, g)| vi / g)
             .collect();
         let mut um = vec![0.0; nj];
         for j in 0..nj {
-            let vs = v[nj + 1 + j];
+            let vs = v[nj + 2 + j];
             let pj = r.p[j].max(TINY);
             um[j] += vs / pj.sqrt();
             up[j] -= 0.5 * vs * (r.m[j] / pj) / pj.sqrt();
         }
-        let mut k = 2 * nj + 1; // into `v` past the mean
+        let mut k = 2 * nj + 2; // into `v` past the mean
         let mut uc = Vec::with_capacity(self.pairs.len());
         for ((kind, s), c) in self.pairs.iter().zip(&r.cross) {
             let (a, b) = Self::pair_power(*kind, s);
             let d = (r.p[a] * r.p[b]).max(TINY).sqrt();
-            let diag = *kind == SpectraKind::Modulus && s[0] == s[1];
+            let diag = real_only(*kind, s, nj);
             let vr = v[k];
             let vi = if diag { 0.0 } else { v[k + 1] };
             k += if diag { 1 } else { 2 };
@@ -779,10 +808,12 @@ impl ScatteringSpectra {
             sg,
         } = w;
         gx.fill(Complex64::new(0.0, 0.0));
-        // The low-pass power by Parseval: P = Σ |x̂|² φ² / n².
-        let c = 2.0 * up[nj] / (n * n);
-        for (&k, hv) in self.power.0.iter().zip(&self.power.1) {
-            gx[k] += x_hat[k] * (c * hv);
+        // The low-pass and complement powers by Parseval: P = Σ |x̂|² h / n².
+        for ((idx, h), u) in self.power.iter().zip(&up[nj..]) {
+            let c = 2.0 * u / (n * n);
+            for (&k, hv) in idx.iter().zip(h) {
+                gx[k] += x_hat[k] * (c * hv);
+            }
         }
         // The mean: v_mean / n at every sample is the DC bin.
         gx[0] += v_mean / n;
@@ -884,7 +915,24 @@ fn cross_pairs(scale: &[usize], theta: &[usize]) -> Vec<(SpectraKind, Vec<usize>
             }
         }
     }
+    // The low-pass (index `nf`) beyond the last wavelet: the slow variations of the
+    // envelopes, and their correlation with the signal's.
+    for a in 0..nf {
+        v.push((SpectraKind::PhaseModulus, vec![a, nf]));
+    }
+    for a in 0..nf {
+        for b in (a..nf).filter(|&b| same_theta(a, b)) {
+            v.push((SpectraKind::Modulus, vec![a, b, nf]));
+        }
+    }
     v
+}
+
+/// Whether a cross moment is real, so that only its real part is a moment: the modulus
+/// cross-spectrum of an envelope with itself, and every moment at the symmetric low-pass
+/// (index `nf`).
+fn real_only(kind: SpectraKind, s: &[usize], nf: usize) -> bool {
+    (kind == SpectraKind::Modulus && s[0] == s[1]) || s.last() == Some(&nf)
 }
 
 /// The guard below which a power counts as zero (a constant signal, a silent band).

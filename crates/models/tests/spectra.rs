@@ -260,6 +260,7 @@ fn subsampled_fields_keep_the_backward_exact_and_forward_backward_agrees() {
     let phi = ScatteringSpectra2d::new_2d((64, 64), 4, 4).unwrap();
     for kind in [
         SpectraKind::Power,
+        SpectraKind::Outside,
         SpectraKind::Sparsity,
         SpectraKind::PhaseModulus,
         SpectraKind::Modulus,
@@ -292,4 +293,37 @@ fn subsampled_fields_keep_the_backward_exact_and_forward_backward_agrees() {
             assert!((x - 1.0).abs() < 0.15, "power {:?}: {x}", l.scales);
         }
     }
+}
+
+#[test]
+fn energy_in_the_fourier_corners_is_a_moment() {
+    // The checkerboard (-1)^(r+c) lives at the corner frequency (π, π), which the Morlet
+    // wavelets barely reach: the Outside density must see it, and white noise has the
+    // flat density there as everywhere.
+    let (m, n) = (64, 64);
+    let phi = ScatteringSpectra2d::new_2d((m, n), 4, 4).unwrap();
+    let outside = |x: &[f64]| -> f64 {
+        let v = phi.forward(x).unwrap();
+        let k = phi
+            .labels()
+            .iter()
+            .position(|l| l.kind == SpectraKind::Outside)
+            .unwrap();
+        v[k]
+    };
+    let board: Vec<f64> = (0..m * n)
+        .map(|i| if (i / n + i % n) % 2 == 0 { 1.0 } else { -1.0 })
+        .collect();
+    let smooth: Vec<f64> = (0..m * n)
+        .map(|i| (2.0 * std::f64::consts::PI * (i % n) as f64 / n as f64).cos())
+        .collect();
+    assert!(outside(&board) > 2.5, "checkerboard: {}", outside(&board));
+    assert!(outside(&smooth) < 1e-6, "smooth: {}", outside(&smooth));
+    let v = mean_moments(&phi, 4, |s| white(m * n, s));
+    let k = phi
+        .labels()
+        .iter()
+        .position(|l| l.kind == SpectraKind::Outside)
+        .unwrap();
+    assert!((v[k] - 1.0).abs() < 0.15, "white noise: {}", v[k]);
 }

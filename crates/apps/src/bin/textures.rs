@@ -1,22 +1,26 @@
 //! `textures`: microcanonical texture synthesis from the expected scattering moments of one
-//! image (Bruna & Mallat, 2019), beside the Gaussian model with the same power spectrum.
+//! image (Bruna & Mallat, 2019) and from its wavelet scattering spectra (Cheng, Morel,
+//! Allys, Ménard & Mallat, 2024), beside the Gaussian model with the same power spectrum.
 //!
 //! ```text
 //! textures --out out/textures                 # brick, grass, gravel: 256², J=5, L=8, 500 iterations
 //! textures --out out/textures --quick         # 128², J=4, 100 iterations
 //! textures --input my.png --out out/mine      # any image, centre-cropped to --size
 //! ```
-//! Writes `DIR/textures.png` (original | scattering synthesis | Gaussian model per row),
-//! `DIR/loss.png`, `DIR/metrics.json`, `DIR/table.md`, and every synthesis and Gaussian draw as
+//! Writes `DIR/textures.png` (per texture, a row original | scattering-moment synthesis |
+//! Gaussian model, then a row with the scattering-spectra synthesis), `DIR/loss.png`,
+//! `DIR/metrics.json` (with `fidelity_by_texture`: spectrum error and histogram distance of
+//! each model), `DIR/table.md`, and every synthesis and Gaussian draw as
 //! `DIR/<name>_{synthesis,gaussian}.npy` (in the image's [0, 1] units).
 
 use clap::Parser;
 use scattering_apps::io::read_images;
 use scattering_apps::synthesis::{
-    image_moments, start_point, synthesise, Extra, ImageOptions, Report,
+    image_fidelity, image_moments, spectra_model, start_point, synthesise, Extra, ImageOptions,
+    Report,
 };
 use scattering_apps::AppError;
-use scattering_models::ScatteringMoments2d;
+use scattering_models::{ScatteringMoments2d, ScatteringSpectra2d};
 use std::path::{Path, PathBuf};
 
 #[derive(Parser)]
@@ -35,6 +39,12 @@ struct Args {
     /// Side of the centre crop (a multiple of 2^J).
     #[arg(long)]
     size: Option<usize>,
+    /// Orientations of the scattering-spectra model (its moment count grows as L²).
+    #[arg(long, default_value_t = 4)]
+    spectra_l: usize,
+    /// Skip the scattering-spectra synthesis.
+    #[arg(long)]
+    no_spectra: bool,
     #[command(flatten)]
     opt: ImageOptions,
 }
@@ -88,9 +98,10 @@ fn run(a: Args) -> Result<(), AppError> {
     let start = start_point(&moments, a.opt.start, settings)?;
     let phi = image_moments((size, size), j, l, a.opt.extra.unwrap_or(EXTRA))?;
     let mut report = Report::new(&a.out, "textures.png", format!(
-            "Microcanonical scattering synthesis, {size}×{size}, J={j}, L={}, {iters} L-BFGS iterations",
-            l
+            "Microcanonical syntheses, {size}×{size}, J={j}: scattering moments (L={l}) and scattering spectra (L={}), {iters} L-BFGS iterations",
+            a.spectra_l
         ));
+    let mut by_texture = serde_json::Map::new();
     for path in &inputs {
         let name = path
             .file_stem()
@@ -113,7 +124,42 @@ fn run(a: Args) -> Result<(), AppError> {
             o.metrics.hist_distance_gaussian,
             o.metrics.seconds
         );
-        report.add(&x, o, "scattering synthesis");
+        if a.no_spectra {
+            report.add(&x, o, "scattering synthesis");
+            continue;
+        }
+        // The scattering-spectra model, from white noise.
+        let spectra = spectra_model(
+            ScatteringSpectra2d::new_2d((size, size), j, a.spectra_l)?,
+            std::slice::from_ref(&x),
+        )?;
+        let sp = synthesise(
+            &format!("{name} spectra"),
+            &spectra,
+            std::slice::from_ref(&x),
+            (size, size),
+            settings,
+            None,
+        )?;
+        eprintln!(
+            "{name} spectra: moment error {:.2e}, W1 {:.4}, {:.1} s",
+            sp.metrics.moment_rel_error, sp.metrics.hist_distance_scattering, sp.metrics.seconds
+        );
+        let models: [(&str, &[f64]); 3] = [
+            ("scattering_spectra", &sp.synthesis),
+            ("scattering_moments", &o.synthesis),
+            ("gaussian", &o.gaussian),
+        ];
+        let fidelity = image_fidelity(std::slice::from_ref(&x), (size, size), &models)?;
+        by_texture.insert(name.clone(), serde_json::Value::Object(fidelity));
+        report.add(&x, o, "scattering-moment synthesis");
+        report.add(&x, sp, "scattering-spectra synthesis");
+    }
+    if !a.no_spectra {
+        report.extra.insert(
+            "fidelity_by_texture".into(),
+            serde_json::Value::Object(by_texture),
+        );
     }
     report.finish()?;
     Ok(())

@@ -13,11 +13,11 @@
 use clap::Parser;
 use rand::{rngs::StdRng, SeedableRng};
 use scattering_apps::synthesis::{
-    flatness, image_moments, progress_bar, spectra_model, start_point, synthesise, Extra,
-    ImageOptions, Report,
+    fidelity_entry, flatness, image_fidelity, image_moments, progress_bar, spectra_model,
+    start_point, synthesise, Extra, ImageOptions, Report,
 };
 use scattering_apps::AppError;
-use scattering_models::stats::{radial_spectrum, wasserstein1};
+use scattering_models::stats::wasserstein1;
 use scattering_models::{ScatteringMoments2d, ScatteringSpectra2d, Turbulence, TurbulenceParams};
 use serde_json::json;
 
@@ -142,48 +142,17 @@ fn run(a: Args) -> Result<(), AppError> {
     let sd = scattering_apps::synthesis::mean_std(&originals)
         .1
         .max(f64::MIN_POSITIVE);
-    let pooled_z: Vec<f64> = pooled.clone();
     let models: [(&str, &[f64]); 3] = [
         ("scattering_spectra", &sp.synthesis),
         ("scattering_moments", &o.synthesis),
         ("gaussian", &o.gaussian),
     ];
     let mut fidelity = serde_json::Map::new();
-    let mut entry = |name: &str,
-                     original: f64,
-                     f: &dyn Fn(&[f64]) -> Result<f64, AppError>|
-     -> Result<(), AppError> {
-        let mut e = serde_json::Map::new();
-        e.insert("original".into(), json!(original));
-        for (m, x) in models {
-            e.insert(m.into(), json!(f(x)?));
-        }
-        fidelity.insert(name.into(), serde_json::Value::Object(e));
-        Ok(())
-    };
-    entry("vorticity_flatness", flat(&pooled), &|x| Ok(flat(x)))?;
-    // Band spectra, 2 bands per octave: the largest relative error over the bands.
-    let spec = |x: &[f64]| radial_spectrum(x, shape, 2);
-    let spec_orig = {
-        let all = z.iter().map(|x| spec(x)).collect::<Result<Vec<_>, _>>()?;
-        let k = all.first().map_or(0, Vec::len);
-        (0..k)
-            .map(|i| all.iter().map(|s| s[i]).sum::<f64>() / all.len() as f64)
-            .collect::<Vec<f64>>()
-    };
-    entry("spectrum_error_max", 0.0, &|x| {
-        let s = spec(x)?;
-        let floor = 1e-10 * spec_orig.iter().fold(0.0f64, |a, v| a.max(*v));
-        Ok(spec_orig
-            .iter()
-            .zip(&s)
-            .filter(|(r, _)| **r > floor)
-            .map(|(r, v)| (v - r).abs() / r)
-            .fold(0.0f64, f64::max))
-    })?;
-    entry("histogram_w1", 0.0, &|x| {
-        Ok(wasserstein1(&pooled_z, x)? / sd)
-    })?;
+    fidelity.insert(
+        "vorticity_flatness".into(),
+        fidelity_entry(flat(&pooled), &models, &|x| Ok(flat(x)))?,
+    );
+    fidelity.extend(image_fidelity(&originals, shape, &models)?);
     for lag in [1usize, 4, 16] {
         let inc = |x: &[f64]| -> Vec<f64> {
             (0..x.len())
@@ -194,9 +163,14 @@ fn run(a: Args) -> Result<(), AppError> {
                 .collect()
         };
         let orig_inc: Vec<f64> = z.iter().flat_map(|x| inc(x)).collect();
-        entry(&format!("increment_w1_lag{lag}"), 0.0, &|x| {
-            Ok(wasserstein1(&orig_inc, &inc(x))? / sd)
-        })?;
+        fidelity.insert(
+            format!("increment_w1_lag{lag}"),
+            fidelity_entry(
+                0.0,
+                &models,
+                &|x| Ok(wasserstein1(&orig_inc, &inc(x))? / sd),
+            )?,
+        );
     }
     extra.insert("fidelity".into(), serde_json::Value::Object(fidelity));
     extra.insert(
