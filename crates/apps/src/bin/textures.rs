@@ -97,10 +97,14 @@ fn run(a: Args) -> Result<(), AppError> {
     let moments = ScatteringMoments2d::new((size, size), j, l)?;
     let start = start_point(&moments, a.opt.start, settings)?;
     let phi = image_moments((size, size), j, l, a.opt.extra.unwrap_or(EXTRA))?;
-    let mut report = Report::new(&a.out, "textures.png", format!(
-            "Microcanonical syntheses, {size}×{size}, J={j}: scattering moments (L={l}) and scattering spectra (L={}), {iters} L-BFGS iterations",
+    let mut report = Report::new(
+        &a.out,
+        "textures.png",
+        format!(
+            "{size}², J={j}: moments (L={l}), spectra (L={}), {iters} L-BFGS iterations",
             a.spectra_l
-        ));
+        ),
+    );
     let mut by_texture = serde_json::Map::new();
     for path in &inputs {
         let name = path
