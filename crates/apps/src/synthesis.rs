@@ -639,6 +639,16 @@ pub fn block_means(x: &[f64], shape: (usize, usize), b: usize) -> Vec<f64> {
     out
 }
 
+/// Sarle's bimodality coefficient `(γ₁² + 1) / κ` (skewness γ₁, flatness κ = E z⁴): 1/3
+/// for a Gaussian, 1 for two equal spikes (±1 spins); above 5/9 suggests two modes.
+pub fn bimodality(v: &[f64]) -> f64 {
+    let (m, s) = mean_std(std::slice::from_ref(&v.to_vec()));
+    let s = s.max(f64::MIN_POSITIVE);
+    let n = v.len().max(1) as f64;
+    let skew = v.iter().map(|x| ((x - m) / s).powi(3)).sum::<f64>() / n;
+    (skew * skew + 1.0) / flatness(v).max(f64::MIN_POSITIVE)
+}
+
 /// Excess kurtosis-free flatness `E z⁴` of standardised values (3 for a Gaussian).
 pub fn flatness(v: &[f64]) -> f64 {
     let (m, s) = mean_std(std::slice::from_ref(&v.to_vec()));

@@ -60,6 +60,25 @@ fn textures_synthesis_matches_moments_and_beats_the_gaussian_histogram() {
     let e = &experiments(&out)[0];
     assert_eq!(e["name"], "gravel");
     assert!(num(e, "moment_rel_error") < 1e-2, "{e}");
+    // The scattering-spectra synthesis and the per-texture fidelity block.
+    assert_eq!(experiments(&out)[1]["name"], "gravel spectra");
+    let top: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    for stat in ["spectrum_error_max", "histogram_w1"] {
+        for model in ["scattering_spectra", "scattering_moments", "gaussian"] {
+            let v = top["fidelity_by_texture"]["gravel"][stat][model]
+                .as_f64()
+                .unwrap();
+            assert!(v.is_finite() && v >= 0.0, "{stat} {model}: {top}");
+        }
+    }
+    // The Gaussian model has the original's spectrum exactly.
+    assert!(
+        top["fidelity_by_texture"]["gravel"]["spectrum_error_max"]["gaussian"]
+            .as_f64()
+            .unwrap()
+            < 1e-9
+    );
     // Gravel's histogram is skewed (dark gaps between stones); the Gaussian model's is not.
     assert!(
         num(e, "hist_distance_scattering") < num(e, "hist_distance_gaussian"),
@@ -105,8 +124,32 @@ fn ising_cox_and_turbulence_write_their_statistics() {
     ] {
         assert!(num(e, key).is_finite(), "{key}: {e}");
     }
-    assert_eq!(experiments(&out).len(), 2, "one synthesis per realisation");
+    // Per realisation, a moment synthesis and a scattering-spectra synthesis.
+    let ex = experiments(&out);
+    assert_eq!(ex.len(), 4, "two syntheses per realisation");
+    assert_eq!(ex[1]["name"], "ising_0 spectra");
     assert!(out.join("ising.png").exists() && out.join("ising_1_original.npy").exists());
+    let top: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    for stat in [
+        "energy_per_site_thresholded",
+        "block_magnetisation_w1_thresholded",
+        "bimodality",
+    ] {
+        for model in [
+            "original",
+            "scattering_spectra",
+            "scattering_moments",
+            "gaussian",
+        ] {
+            assert!(
+                top["fidelity"][stat][model].as_f64().unwrap().is_finite(),
+                "{stat} {model}: {top}"
+            );
+        }
+    }
+    // The originals are spins: the thresholded energy is theirs, and they are bimodal.
+    assert!((top["fidelity"]["bimodality"]["original"].as_f64().unwrap() - 1.0).abs() < 0.2);
 
     let out = dir.path().join("cox");
     let mut args = common.to_vec();

@@ -6,19 +6,26 @@
 //! ising --out out/ising --quick    # 32², 2 realisations, J=3, L=4, 100 iterations
 //! ```
 //! Each realisation is synthesised from its own moments (the non-ergodic mixture: a finite
-//! lattice at T_c is magnetised up or down). Besides the common figures, `metrics.json` holds the Wasserstein-1 distances of the
-//! distributions of local energy `−s_i (s_right + s_down)` and of block magnetisation, the
-//! mean energy per site of each field, and the energy autocorrelation time of the chain.
+//! lattice at T_c is magnetised up or down), once from scattering moments and once from
+//! scattering spectra (`--no-spectra` skips the second). Besides the common figures,
+//! `metrics.json` holds the Wasserstein-1 distances of the distributions of local energy
+//! `−s_i (s_right + s_down)` and of block magnetisation, the mean energy per site of each
+//! field, the energy autocorrelation time of the chain, and a `fidelity` block (means over
+//! realisations; per realisation in each experiment): the energy per site and the block
+//! magnetisation W1 of the fields thresholded at 0, and the bimodality coefficient of the
+//! values before thresholding.
 
 use clap::Parser;
 use rand::{rngs::StdRng, SeedableRng};
 use scattering_apps::synthesis::{
-    block_means, image_moments, local_energies, start_point, synthesise, Extra, ImageOptions,
-    Report, Settings,
+    bimodality, block_means, fidelity_entry, image_moments, local_energies, spectra_model,
+    start_point, synthesise, Extra, ImageOptions, Report, Settings,
 };
 use scattering_apps::AppError;
 use scattering_models::stats::wasserstein1;
-use scattering_models::{autocorrelation_time, Ising, ScatteringMoments2d, BETA_CRITICAL};
+use scattering_models::{
+    autocorrelation_time, Ising, ScatteringMoments2d, ScatteringSpectra2d, BETA_CRITICAL,
+};
 use serde_json::json;
 
 #[derive(Parser)]
@@ -45,6 +52,9 @@ struct Args {
     /// Block side of the block magnetisation (at least 1, at most the lattice side).
     #[arg(long)]
     block: Option<std::num::NonZeroUsize>,
+    /// Skip the scattering-spectra syntheses.
+    #[arg(long)]
+    no_spectra: bool,
     #[command(flatten)]
     opt: ImageOptions,
 }
@@ -71,6 +81,9 @@ fn run(a: Args) -> Result<(), AppError> {
     // The representation first: bad J or L are refused before the Wolff chain runs.
     let moments = ScatteringMoments2d::new((size, size), j, l)?;
     let phi = image_moments((size, size), j, l, a.opt.extra.unwrap_or(EXTRA))?;
+    if !a.no_spectra {
+        ScatteringSpectra2d::new_2d((size, size), j, l)?;
+    }
     let mut rng = StdRng::seed_from_u64(a.opt.seed);
     let mut ising = Ising::new(size)?;
     let energies = ising.run(BETA_CRITICAL, a.equilibration, &mut rng)?;
@@ -90,11 +103,12 @@ fn run(a: Args) -> Result<(), AppError> {
     let start = start_point(&moments, a.opt.start, settings)?;
     let shape = (size, size);
     let mut report = Report::new(&a.out, "ising.png", format!(
-            "Critical Ising {size}²: non-ergodic mixture, one scattering synthesis per realisation (J={j}, L={l}) vs Gaussian"
+            "Critical Ising {size}²: one synthesis per realisation, scattering moments and spectra (J={j}, L={l}), vs Gaussian"
         ));
     // The non-ergodic mixture: at T_c a finite lattice is magnetised up or down, so the
     // realisations' moments differ and their average describes none of them; each
     // realisation gets its own synthesis.
+    let mut mean_fidelity = serde_json::Map::new();
     for (i, x) in originals.iter().enumerate() {
         let name = format!("ising_{i}");
         let st = Settings {
@@ -109,6 +123,22 @@ fn run(a: Args) -> Result<(), AppError> {
             st,
             start.clone(),
         )?;
+        let sp = if a.no_spectra {
+            None
+        } else {
+            let spectra = spectra_model(
+                ScatteringSpectra2d::new_2d(shape, j, l)?,
+                std::slice::from_ref(x),
+            )?;
+            Some(synthesise(
+                &format!("{name} spectra"),
+                &spectra,
+                std::slice::from_ref(x),
+                shape,
+                st,
+                None,
+            )?)
+        };
         let energy = |x: &[f64]| local_energies(x, shape);
         let blocks = |x: &[f64]| block_means(x, shape, block);
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
@@ -116,7 +146,48 @@ fn run(a: Args) -> Result<(), AppError> {
         let (es, eg) = (energy(&o.synthesis), energy(&o.gaussian));
         let (bs, bg) = (blocks(&o.synthesis), blocks(&o.gaussian));
         let abs = |v: Vec<f64>| v.iter().map(|x| x.abs()).collect::<Vec<f64>>();
+        // The issue's fidelity block, on the fields thresholded at 0 (spins again).
+        let spins = |v: &[f64]| -> Vec<f64> {
+            v.iter()
+                .map(|x| if *x >= 0.0 { 1.0 } else { -1.0 })
+                .collect()
+        };
+        let mut models: Vec<(&str, &[f64])> = Vec::new();
+        if let Some(sp) = &sp {
+            models.push(("scattering_spectra", &sp.synthesis));
+        }
+        models.push(("scattering_moments", &o.synthesis));
+        models.push(("gaussian", &o.gaussian));
+        let b0_abs = abs(b0.clone());
+        let mut fidelity = serde_json::Map::new();
+        fidelity.insert(
+            "energy_per_site_thresholded".into(),
+            fidelity_entry(mean(&e0), &models, &|v| Ok(mean(&energy(&spins(v)))))?,
+        );
+        fidelity.insert(
+            "block_magnetisation_w1_thresholded".into(),
+            fidelity_entry(0.0, &models, &|v| {
+                Ok(wasserstein1(&b0_abs, &abs(blocks(&spins(v))))?)
+            })?,
+        );
+        fidelity.insert(
+            "bimodality".into(),
+            fidelity_entry(bimodality(x), &models, &|v| Ok(bimodality(v)))?,
+        );
+        for (k, v) in &fidelity {
+            let acc = mean_fidelity
+                .entry(k.clone())
+                .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+            if let (Some(acc), Some(v)) = (acc.as_object_mut(), v.as_object()) {
+                for (m, val) in v {
+                    let add = val.as_f64().unwrap_or(0.0) / reals as f64;
+                    let cur = acc.get(m).and_then(|c| c.as_f64()).unwrap_or(0.0);
+                    acc.insert(m.clone(), json!(cur + add));
+                }
+            }
+        }
         let extra = &mut o.metrics.extra;
+        extra.insert("fidelity".into(), serde_json::Value::Object(fidelity));
         extra.insert("tau_energy_sweeps".into(), json!(tau));
         extra.insert("block_size".into(), json!(block));
         extra.insert("magnetisation".into(), json!(mean(x)));
@@ -145,11 +216,17 @@ fn run(a: Args) -> Result<(), AppError> {
             "{name}: {}",
             serde_json::to_string(&o.metrics.extra).unwrap_or_default()
         );
-        report.add(x, o, "scattering synthesis");
+        report.add(x, o, "scattering-moment synthesis");
+        if let Some(sp) = sp {
+            report.add(x, sp, "scattering-spectra synthesis");
+        }
         report
             .arrays
             .push((format!("{name}_original"), x.clone(), shape));
     }
+    report
+        .extra
+        .insert("fidelity".into(), serde_json::Value::Object(mean_fidelity));
     report.finish()?;
     Ok(())
 }
