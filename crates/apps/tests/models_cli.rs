@@ -159,6 +159,20 @@ fn ising_cox_and_turbulence_write_their_statistics() {
     let e = &experiments(&out)[0];
     // A Cox process is overdispersed: block counts vary more than Poisson's.
     assert!(num(&e["block_dispersion"], "original") > 1.5, "{e}");
+    for stat in ["block_dispersion", "empty_fraction"] {
+        for model in [
+            "original",
+            "scattering_spectra",
+            "scattering_moments",
+            "gaussian",
+        ] {
+            assert!(
+                e["fidelity"][stat][model].as_f64().unwrap().is_finite(),
+                "{stat} {model}: {e}"
+            );
+        }
+    }
+    assert_eq!(experiments(&out)[1]["name"], "cox spectra");
 
     let out = dir.path().join("turbulence");
     let mut args = common.to_vec();

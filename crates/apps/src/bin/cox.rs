@@ -5,17 +5,21 @@
 //! cox --out out/cox            # 128², 4 realisations, J=5, L=8, 500 iterations
 //! cox --out out/cox --quick    # 64², 2 realisations, J=4, L=4, 100 iterations
 //! ```
-//! Besides the common figures, `metrics.json` holds the index of dispersion (variance / mean)
-//! of the counts in 4 × 4 blocks, and the fraction of pixels below half a point, for the
-//! originals, the synthesis and the Gaussian model.
+//! Besides the scattering-moment synthesis it runs a scattering-spectra synthesis
+//! (`--no-spectra` skips it). Besides the common figures, `metrics.json` holds the index of
+//! dispersion (variance / mean) of the counts in 4 × 4 blocks, and the fraction of pixels
+//! below half a point, for the originals, the moment synthesis and the Gaussian model, and a
+//! `fidelity` block with both statistics (`block_dispersion`, `empty_fraction`) for every
+//! model.
 
 use clap::Parser;
 use rand::{rngs::StdRng, SeedableRng};
 use scattering_apps::synthesis::{
-    block_means, image_moments, start_point, synthesise, Extra, ImageOptions, Report,
+    block_means, fidelity_entry, image_moments, spectra_model, start_point, synthesise, Extra,
+    ImageOptions, Report,
 };
 use scattering_apps::AppError;
-use scattering_models::{Cox, ScatteringMoments2d};
+use scattering_models::{Cox, ScatteringMoments2d, ScatteringSpectra2d};
 use serde_json::json;
 
 #[derive(Parser)]
@@ -42,6 +46,9 @@ struct Args {
     /// Correlation length of the log-intensity, in pixels.
     #[arg(long, default_value_t = 4.0)]
     corr_length: f64,
+    /// Skip the scattering-spectra synthesis.
+    #[arg(long)]
+    no_spectra: bool,
     #[command(flatten)]
     opt: ImageOptions,
 }
@@ -80,13 +87,44 @@ fn run(a: Args) -> Result<(), AppError> {
     let phi = image_moments((size, size), j, l, a.opt.extra.unwrap_or(EXTRA))?;
     let shape = (size, size);
     let mut o = synthesise("cox", phi.as_ref(), &originals, shape, settings, start)?;
+    let sp = if a.no_spectra {
+        None
+    } else {
+        let spectra = spectra_model(ScatteringSpectra2d::new_2d(shape, j, l)?, &originals)?;
+        Some(synthesise(
+            "cox spectra",
+            &spectra,
+            &originals,
+            shape,
+            settings,
+            None,
+        )?)
+    };
     // Counts in 4×4 blocks (block means × 16).
     let blocks =
         |x: &[f64]| -> Vec<f64> { block_means(x, shape, 4).iter().map(|v| 16.0 * v).collect() };
     let empty = |x: &[f64]| x.iter().filter(|v| **v < 0.5).count() as f64 / x.len() as f64;
     let pooled: Vec<f64> = originals.iter().flat_map(|x| blocks(x)).collect();
     let pooled_empty = originals.iter().map(|x| empty(x)).sum::<f64>() / originals.len() as f64;
+    let mut models: Vec<(&str, &[f64])> = Vec::new();
+    if let Some(sp) = &sp {
+        models.push(("scattering_spectra", &sp.synthesis));
+    }
+    models.push(("scattering_moments", &o.synthesis));
+    models.push(("gaussian", &o.gaussian));
+    let mut fidelity = serde_json::Map::new();
+    fidelity.insert(
+        "block_dispersion".into(),
+        fidelity_entry(dispersion(&pooled), &models, &|x| {
+            Ok(dispersion(&blocks(x)))
+        })?,
+    );
+    fidelity.insert(
+        "empty_fraction".into(),
+        fidelity_entry(pooled_empty, &models, &|x| Ok(empty(x)))?,
+    );
     let extra = &mut o.metrics.extra;
+    extra.insert("fidelity".into(), serde_json::Value::Object(fidelity));
     extra.insert(
         "block_dispersion".into(),
         json!({"original": dispersion(&pooled), "scattering": dispersion(&blocks(&o.synthesis)),
@@ -105,7 +143,10 @@ fn run(a: Args) -> Result<(), AppError> {
             a.mean, a.sigma, a.corr_length
         ),
     );
-    report.add(&originals[0], o, "scattering synthesis");
+    report.add(&originals[0], o, "scattering-moment synthesis");
+    if let Some(sp) = sp {
+        report.add(&originals[0], sp, "scattering-spectra synthesis");
+    }
     report
         .arrays
         .push(("cox_original".into(), originals[0].clone(), shape));
