@@ -23,6 +23,7 @@ pub mod ising;
 pub mod macrocanonical;
 pub mod microcanonical;
 pub mod processes;
+pub mod reduced;
 pub mod representation;
 pub mod spectra;
 pub mod stats;
@@ -34,6 +35,7 @@ pub use ising::{autocorrelation_time, Ising, BETA_CRITICAL};
 pub use macrocanonical::{Macrocanonical, MaxEntFit};
 pub use microcanonical::{Microcanonical, Progress, Synthesis};
 pub use processes::{fbm, mrw, skewed_mrw};
+pub use reduced::{ReducedSpectra, Reduction};
 pub use representation::{
     Concat, EnvelopeCorrelations2d, L1Norm, L2Norm, PowerSpectrum, Representation,
     ScatteringMoments, ScatteringMoments1d, ScatteringMoments2d, Weighted,

@@ -239,6 +239,16 @@ impl Grid {
         })
     }
 
+    /// Whether the level-`r` grid holds the signed frequency `f` strictly inside its range,
+    /// `|f| < len/2` on each axis: symmetric under sign changes and (on square grids) axis
+    /// swaps, so that a wavelet and its rotation by 90° get the same grid and band.
+    fn inside(&self, r: usize, f: (isize, isize)) -> bool {
+        let (m, n) = self.dims();
+        let (mr, nr) = (if m == 1 { 1 } else { m >> r }, n >> r);
+        let ok = |s: isize, len: usize| len == 1 && s == 0 || 2 * s.unsigned_abs() < len;
+        ok(f.0, mr) && ok(f.1, nr)
+    }
+
     /// Samples of the level-`r` grid.
     fn len(&self, r: usize) -> usize {
         let (m, n) = self.dims();
@@ -461,7 +471,7 @@ impl ScatteringSpectra {
                         let out: f64 = h
                             .iter()
                             .enumerate()
-                            .filter(|(k, _)| grid.index(r, grid.signed(*k)).is_none())
+                            .filter(|(k, _)| !grid.inside(r, grid.signed(*k)))
                             .map(|(_, v)| v)
                             .sum();
                         out <= ALIAS_TOL * total
@@ -495,6 +505,9 @@ impl ScatteringSpectra {
                 let keep = |(k, v): &(usize, &f64)| **v > BAND_TOL * peak && (j < nw || *k != 0);
                 for (k, v) in h.iter().enumerate().filter(keep) {
                     let f = grid.signed(k);
+                    if !grid.inside(deep, f) {
+                        continue;
+                    }
                     let at: Option<Vec<usize>> = (0..=deep).map(|r| grid.index(r, f)).collect();
                     if let Some(at) = at {
                         band.h.push(*v);

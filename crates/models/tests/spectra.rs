@@ -11,9 +11,6 @@ use scattering_models::{
 /// the VJP, with `v` nonzero only on the moments `keep` selects.
 fn vjp_error(phi: &ScatteringSpectra1d, seed: u64, keep: impl Fn(SpectraKind) -> bool) -> f64 {
     let mut rng = StdRng::seed_from_u64(seed);
-    let x: Vec<f64> = (0..phi.input_len())
-        .map(|_| rng.sample(StandardNormal))
-        .collect();
     let v: Vec<f64> = phi
         .labels()
         .iter()
@@ -25,12 +22,20 @@ fn vjp_error(phi: &ScatteringSpectra1d, seed: u64, keep: impl Fn(SpectraKind) ->
             }
         })
         .collect();
-    let g = phi.backward(&x, &v).unwrap();
+    directional_error(phi, &v, &mut rng)
+}
+
+/// [`vjp_error`] for any representation and cotangent `v`, at a white-noise point.
+fn directional_error(phi: &dyn Representation, v: &[f64], rng: &mut StdRng) -> f64 {
+    let x: Vec<f64> = (0..phi.input_len())
+        .map(|_| rng.sample(StandardNormal))
+        .collect();
+    let g = phi.backward(&x, v).unwrap();
     let f = |y: &[f64]| -> f64 {
         phi.forward(y)
             .unwrap()
             .iter()
-            .zip(&v)
+            .zip(v)
             .map(|(a, b)| a * b)
             .sum()
     };
@@ -323,4 +328,107 @@ fn energy_in_the_fourier_corners_is_a_moment() {
         .position(|l| l.kind == SpectraKind::Outside)
         .unwrap();
     assert!((v[k] - 1.0).abs() < 0.15, "white noise: {}", v[k]);
+}
+
+#[test]
+fn isotropic_spectra_ignore_rotations_by_multiples_of_the_orientation_step() {
+    use scattering_models::{ReducedSpectra, Reduction};
+    let s = 64;
+    // A rough anisotropic image: a sum of oriented bars with noise.
+    let mut rng = StdRng::seed_from_u64(21);
+    let x: Vec<f64> = (0..s * s)
+        .map(|i| {
+            let (r, c) = (i / s, i % s);
+            ((r + 2 * c) % 9) as f64 / 9.0 + 0.3 * rng.sample::<f64, _>(StandardNormal)
+        })
+        .collect();
+    // Rotations by 90 degrees (two steps of L = 4, four of L = 8) and by 180 degrees, about
+    // pixel (0, 0): (r, c) -> (c, -r) maps every subsampled grid the coarse octaves use
+    // onto itself (about the image centre it would not, and their means would move by
+    // about 1e-4).
+    let rot90 = |x: &[f64]| -> Vec<f64> {
+        (0..s * s)
+            .map(|i| x[(i % s) * s + (s - i / s) % s])
+            .collect()
+    };
+    for l in [4, 8] {
+        let full = ScatteringSpectra2d::new_2d((s, s), 3, l).unwrap();
+        let k_full = full.labels().len();
+        let full_x = full.forward(&x).unwrap();
+        let full_r = full.forward(&rot90(&x)).unwrap();
+        // The full spectra do see the rotation.
+        let moved = full_x
+            .iter()
+            .zip(&full_r)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(
+            moved > 1e-3,
+            "L = {l}: full spectra unchanged by a rotation"
+        );
+        let iso = ReducedSpectra::new(full, Reduction::Isotropic).unwrap();
+        assert!(
+            iso.output_len() * 2 < k_full,
+            "L = {l}: {} of {k_full}",
+            iso.output_len()
+        );
+        let a = iso.forward(&x).unwrap();
+        for y in [rot90(&x), rot90(&rot90(&x))] {
+            let b = iso.forward(&y).unwrap();
+            for ((p, q), lab) in a.iter().zip(&b).zip(iso.labels()) {
+                assert!(
+                    (p - q).abs() <= 1e-8 * (1.0 + p.abs()),
+                    "L = {l}, {lab:?}: {p} vs {q}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn reduced_spectra_have_exact_gradients_and_refuse_what_they_cannot_reduce() {
+    use scattering_models::{ReducedSpectra, Reduction};
+    let phi = ReducedSpectra::new(
+        ScatteringSpectra2d::new_2d((32, 32), 3, 4).unwrap(),
+        Reduction::Both,
+    )
+    .unwrap();
+    let mut rng = StdRng::seed_from_u64(6);
+    let v: Vec<f64> = (0..phi.output_len())
+        .map(|_| rng.random_range(-1.0..1.0))
+        .collect();
+    let e = directional_error(&phi, &v, &mut rng);
+    assert!(e < 1e-5, "relative error {e:e}");
+    let x = white(32 * 32, 5);
+    let g = phi.backward(&x, &v).unwrap();
+    let (m2, g2) = phi.forward_backward(&x, &mut |_| v.clone()).unwrap();
+    assert_eq!(m2, phi.forward(&x).unwrap());
+    assert!(g
+        .iter()
+        .zip(&g2)
+        .all(|(a, b)| (a - b).abs() <= 1e-12 * (1.0 + a.abs())));
+    assert!(phi.forward_backward(&x, &mut |_| vec![1.0]).is_err());
+    assert!(phi.backward(&x, &[1.0]).is_err());
+    // Dilation averages keep one power per octave and group the cross-spectra by offsets.
+    let one_d = ScatteringSpectra1d::new(1024, 7).unwrap();
+    let k = one_d.labels().len();
+    let full_powers = one_d
+        .labels()
+        .iter()
+        .filter(|l| l.kind == SpectraKind::Power)
+        .count();
+    let si = ReducedSpectra::new(one_d, Reduction::ScaleInvariant).unwrap();
+    assert!(si.output_len() * 2 < k);
+    let powers = si
+        .labels()
+        .iter()
+        .filter(|l| l.kind == SpectraKind::Power)
+        .count();
+    assert_eq!(powers, full_powers, "one power per octave and the low-pass");
+    // A rotation average of a 1D signal means nothing.
+    assert!(ReducedSpectra::new(
+        ScatteringSpectra1d::new(256, 4).unwrap(),
+        Reduction::Isotropic
+    )
+    .is_err());
 }
