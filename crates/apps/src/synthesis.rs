@@ -14,7 +14,10 @@ use rand::{rngs::StdRng, SeedableRng};
 use scattering_models::stats::{
     gaussian_surrogate, radial_spectrum, spectrum_rel_error, wasserstein1,
 };
-use scattering_models::{Microcanonical, Representation, ScatteringSpectra, SpectraKind, Weighted};
+use scattering_models::{
+    Microcanonical, ReducedSpectra, Reduction, Representation, ScatteringSpectra, SpectraKind,
+    SpectraLabel, Weighted,
+};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -94,6 +97,24 @@ pub struct Outcome {
 /// by the powers. (Weighting every group of cross moments to the same RMS instead fit an
 /// MRW's intermittency worse.)
 pub fn spectra_model(phi: ScatteringSpectra, originals: &[Vec<f64>]) -> Result<Weighted, AppError> {
+    let labels = phi.labels().to_vec();
+    weighted_spectra(Box::new(phi), &labels, originals)
+}
+
+/// [`spectra_model`] for spectra averaged over rotations or dilations.
+pub fn reduced_spectra_model(
+    phi: ReducedSpectra,
+    originals: &[Vec<f64>],
+) -> Result<Weighted, AppError> {
+    let labels = phi.labels().to_vec();
+    weighted_spectra(Box::new(phi), &labels, originals)
+}
+
+fn weighted_spectra(
+    phi: Box<dyn Representation>,
+    labels: &[SpectraLabel],
+    originals: &[Vec<f64>],
+) -> Result<Weighted, AppError> {
     let (m, s) = mean_std(originals);
     let mut target = vec![0.0; phi.output_len()];
     for o in originals {
@@ -107,14 +128,12 @@ pub fn spectra_model(phi: ScatteringSpectra, originals: &[Vec<f64>]) -> Result<W
     }
     // Densities relative to their targets; the energy outside every filter relative to
     // the largest density, since an original may have next to none there.
-    let top = phi
-        .labels()
+    let top = labels
         .iter()
         .zip(&target)
         .filter(|(l, _)| l.kind == SpectraKind::Power)
         .fold(0.0f64, |a, (_, t)| a.max(t.abs()));
-    let w = phi
-        .labels()
+    let w = labels
         .iter()
         .zip(&target)
         .map(|(l, t)| match l.kind {
@@ -123,7 +142,7 @@ pub fn spectra_model(phi: ScatteringSpectra, originals: &[Vec<f64>]) -> Result<W
             _ => 1.0,
         })
         .collect();
-    Ok(Weighted::new(Box::new(phi), w)?)
+    Ok(Weighted::new(phi, w)?)
 }
 
 /// The models a fidelity entry compares with the originals: `(key, field)`, keys as the
@@ -750,9 +769,48 @@ pub struct ImageOptions {
     /// No progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Average the scattering-spectra model over rotations and/or dilations (default: each
+    /// experiment's own: `isotropic` for the isotropic processes, turbulence, Ising and
+    /// Cox; `none` for textures).
+    #[arg(long, value_enum)]
+    pub spectra_reduction: Option<SpectraReduction>,
+}
+
+/// The `--spectra-reduction` choices ([`Reduction`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SpectraReduction {
+    /// Every moment.
+    None,
+    /// Averages over rotations.
+    Isotropic,
+    /// Averages of the cross-spectra over dilations.
+    ScaleInvariant,
+    /// Both averages.
+    Both,
 }
 
 impl ImageOptions {
+    /// The scattering-spectra synthesis model of `shape` images with `j` scales and `l`
+    /// orientations, reduced as `--spectra-reduction` says (else as `default`), weighted for
+    /// `originals`.
+    pub fn spectra_model(
+        &self,
+        shape: (usize, usize),
+        j: usize,
+        l: usize,
+        originals: &[Vec<f64>],
+        default: SpectraReduction,
+    ) -> Result<Weighted, AppError> {
+        let phi = ScatteringSpectra::new_2d(shape, j, l)?;
+        let r = match self.spectra_reduction.unwrap_or(default) {
+            SpectraReduction::None => return spectra_model(phi, originals),
+            SpectraReduction::Isotropic => Reduction::Isotropic,
+            SpectraReduction::ScaleInvariant => Reduction::ScaleInvariant,
+            SpectraReduction::Both => Reduction::Both,
+        };
+        reduced_spectra_model(ReducedSpectra::new(phi, r)?, originals)
+    }
+
     /// The sampler settings, with `iters` when `--iters` is not given.
     pub fn settings(&self, iters: u64) -> Settings {
         Settings {

@@ -382,3 +382,47 @@ fn multifractal_runs_at_the_shortest_length_it_accepts() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(experiments(&out)[0]["macrocanonical"]["n"] == 256);
 }
+
+#[test]
+fn the_spectra_reduction_flag_sets_the_moment_count_and_refuses_unknown_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut counts = Vec::new();
+    for r in ["none", "isotropic", "both"] {
+        let out = dir.path().join(r);
+        let o = run(
+            env!("CARGO_BIN_EXE_cox"),
+            &out,
+            &[
+                "--size",
+                "32",
+                "-J",
+                "3",
+                "-L",
+                "4",
+                "--iters",
+                "20",
+                "--realisations",
+                "1",
+                "--spectra-reduction",
+                r,
+            ],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let ex = experiments(&out);
+        assert_eq!(ex[1]["name"], "cox spectra");
+        counts.push(num(&ex[1], "moments"));
+    }
+    // Rotation averages cut the count several times; dilation averages cut it further.
+    assert!(
+        counts[1] * 3.0 < counts[0] && counts[2] < counts[1],
+        "{counts:?}"
+    );
+    let out = dir.path().join("bad");
+    let o = run(
+        env!("CARGO_BIN_EXE_cox"),
+        &out,
+        &["--spectra-reduction", "sideways"],
+    );
+    assert!(!o.status.success());
+    assert!(!out.join("metrics.json").exists());
+}

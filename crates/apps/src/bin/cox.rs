@@ -15,11 +15,11 @@
 use clap::Parser;
 use rand::{rngs::StdRng, SeedableRng};
 use scattering_apps::synthesis::{
-    block_means, fidelity_entry, image_moments, spectra_model, start_point, synthesise, Extra,
-    ImageOptions, Report,
+    block_means, fidelity_entry, image_moments, start_point, synthesise, Extra, ImageOptions,
+    Report, SpectraReduction,
 };
 use scattering_apps::AppError;
-use scattering_models::{Cox, ScatteringMoments2d, ScatteringSpectra2d};
+use scattering_models::{Cox, ScatteringMoments2d};
 use serde_json::json;
 
 #[derive(Parser)]
@@ -90,7 +90,9 @@ fn run(a: Args) -> Result<(), AppError> {
     let sp = if a.no_spectra {
         None
     } else {
-        let spectra = spectra_model(ScatteringSpectra2d::new_2d(shape, j, l)?, &originals)?;
+        let spectra = a
+            .opt
+            .spectra_model(shape, j, l, &originals, SpectraReduction::Isotropic)?;
         Some(synthesise(
             "cox spectra",
             &spectra,

@@ -18,8 +18,8 @@
 use clap::Parser;
 use rand::{rngs::StdRng, SeedableRng};
 use scattering_apps::synthesis::{
-    bimodality, block_means, fidelity_entry, image_moments, local_energies, spectra_model,
-    start_point, synthesise, Extra, ImageOptions, Report, Settings,
+    bimodality, block_means, fidelity_entry, image_moments, local_energies, start_point,
+    synthesise, Extra, ImageOptions, Report, Settings, SpectraReduction,
 };
 use scattering_apps::AppError;
 use scattering_models::stats::wasserstein1;
@@ -126,9 +126,12 @@ fn run(a: Args) -> Result<(), AppError> {
         let sp = if a.no_spectra {
             None
         } else {
-            let spectra = spectra_model(
-                ScatteringSpectra2d::new_2d(shape, j, l)?,
+            let spectra = a.opt.spectra_model(
+                shape,
+                j,
+                l,
                 std::slice::from_ref(x),
+                SpectraReduction::Isotropic,
             )?;
             Some(synthesise(
                 &format!("{name} spectra"),

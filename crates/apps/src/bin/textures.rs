@@ -16,11 +16,11 @@
 use clap::Parser;
 use scattering_apps::io::read_images;
 use scattering_apps::synthesis::{
-    image_fidelity, image_moments, spectra_model, start_point, synthesise, Extra, ImageOptions,
-    Report,
+    image_fidelity, image_moments, start_point, synthesise, Extra, ImageOptions, Report,
+    SpectraReduction,
 };
 use scattering_apps::AppError;
-use scattering_models::{ScatteringMoments2d, ScatteringSpectra2d};
+use scattering_models::ScatteringMoments2d;
 use std::path::{Path, PathBuf};
 
 #[derive(Parser)]
@@ -133,9 +133,12 @@ fn run(a: Args) -> Result<(), AppError> {
             continue;
         }
         // The scattering-spectra model, from white noise.
-        let spectra = spectra_model(
-            ScatteringSpectra2d::new_2d((size, size), j, a.spectra_l)?,
+        let spectra = a.opt.spectra_model(
+            (size, size),
+            j,
+            a.spectra_l,
             std::slice::from_ref(&x),
+            SpectraReduction::None,
         )?;
         let sp = synthesise(
             &format!("{name} spectra"),

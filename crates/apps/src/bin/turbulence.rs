@@ -13,12 +13,12 @@
 use clap::Parser;
 use rand::{rngs::StdRng, SeedableRng};
 use scattering_apps::synthesis::{
-    fidelity_entry, flatness, image_fidelity, image_moments, progress_bar, spectra_model,
-    start_point, synthesise, Extra, ImageOptions, Report,
+    fidelity_entry, flatness, image_fidelity, image_moments, progress_bar, start_point, synthesise,
+    Extra, ImageOptions, Report, SpectraReduction,
 };
 use scattering_apps::AppError;
 use scattering_models::stats::wasserstein1;
-use scattering_models::{ScatteringMoments2d, ScatteringSpectra2d, Turbulence, TurbulenceParams};
+use scattering_models::{ScatteringMoments2d, Turbulence, TurbulenceParams};
 use serde_json::json;
 
 #[derive(Parser)]
@@ -113,7 +113,9 @@ fn run(a: Args) -> Result<(), AppError> {
         start,
     )?;
     // The scattering-spectra model, from white noise, on the same wavelets.
-    let spectra = spectra_model(ScatteringSpectra2d::new_2d(shape, j, l)?, &originals)?;
+    let spectra = a
+        .opt
+        .spectra_model(shape, j, l, &originals, SpectraReduction::Isotropic)?;
     let sp = synthesise(
         "turbulence spectra",
         &spectra,
