@@ -206,6 +206,99 @@ pub fn image_fidelity(
     Ok(block)
 }
 
+/// The two plots every 2D synthesis adds for `name`: `<name>_spectrum.png`, the radial
+/// band spectrum (4 bands per octave, log-log) of the originals (their mean) and of each
+/// model, and `<name>_histogram.png`, the value histograms (60 bins over the originals'
+/// range widened by a tenth, in units of the originals' standard deviation, log density).
+pub fn fidelity_plots(
+    name: &str,
+    originals: &[Vec<f64>],
+    shape: (usize, usize),
+    models: &Models<'_>,
+) -> Result<[Plot; 2], AppError> {
+    let spec = |x: &[f64]| radial_spectrum(x, shape, 4);
+    let all = originals
+        .iter()
+        .map(|x| spec(x))
+        .collect::<Result<Vec<_>, _>>()?;
+    let k = all.first().map_or(0, Vec::len);
+    let mean: Vec<f64> = (0..k)
+        .map(|i| all.iter().map(|s| s[i]).sum::<f64>() / all.len() as f64)
+        .collect();
+    // Band b covers |k| in [2^(b/4), 2^((b+1)/4)): drawn at its lower edge.
+    let curve = |label: &str, s: &[f64]| crate::plots::Series {
+        name: label.to_string(),
+        points: s
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| **v > 0.0)
+            .map(|(b, v)| (2f64.powf(b as f64 / 4.0), *v))
+            .collect(),
+    };
+    let mut spectra = vec![curve("original", &mean)];
+    for (m, x) in models {
+        spectra.push(curve(&m.replace('_', " "), &spec(x)?));
+    }
+    let (mu, sd) = mean_std(originals);
+    let sd = sd.max(f64::MIN_POSITIVE);
+    let pooled: Vec<f64> = originals.concat();
+    let (lo, hi) = pooled
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min((v - mu) / sd), b.max((v - mu) / sd))
+        });
+    let pad = 0.1 * (hi - lo).max(1e-9);
+    let (lo, hi) = (lo - pad, hi + pad);
+    let bins = 60;
+    let width = (hi - lo) / bins as f64;
+    let hist = |label: &str, x: &[f64]| {
+        let mut c = vec![0usize; bins];
+        for v in x {
+            let z = (v - mu) / sd;
+            if z >= lo && z < hi {
+                c[(((z - lo) / width) as usize).min(bins - 1)] += 1;
+            }
+        }
+        crate::plots::Series {
+            name: label.to_string(),
+            points: c
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(|(b, n)| {
+                    (
+                        lo + (b as f64 + 0.5) * width,
+                        *n as f64 / (x.len() as f64 * width),
+                    )
+                })
+                .collect(),
+        }
+    };
+    let mut histograms = vec![hist("original", &pooled)];
+    for (m, x) in models {
+        histograms.push(hist(&m.replace('_', " "), x));
+    }
+    Ok([
+        Plot {
+            file: format!("{name}_spectrum.png"),
+            title: format!("{name}: radial band spectrum"),
+            labels: ("|k| (cycles per side)".into(), "power".into()),
+            series: spectra,
+            log: (true, true),
+        },
+        Plot {
+            file: format!("{name}_histogram.png"),
+            title: format!("{name}: value histogram"),
+            labels: (
+                "value (original standard deviations)".into(),
+                "density".into(),
+            ),
+            series: histograms,
+            log: (false, true),
+        },
+    ])
+}
+
 /// Mean and standard deviation of all values.
 pub fn mean_std(fields: &[Vec<f64>]) -> (f64, f64) {
     let n = fields.iter().map(|f| f.len()).sum::<usize>().max(1) as f64;
@@ -500,6 +593,22 @@ pub struct Report {
     pub timings: BTreeMap<String, f64>,
     /// Top-level objects of `metrics.json` beside `experiments`.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    /// Further curve plots, each drawn to its own PNG.
+    pub plots: Vec<Plot>,
+}
+
+/// A curve plot a [`Report`] draws: file name, title, axis labels, curves, log axes.
+pub struct Plot {
+    /// File name in the report's directory.
+    pub file: String,
+    /// Title.
+    pub title: String,
+    /// Axis labels `(x, y)`.
+    pub labels: (String, String),
+    /// The curves.
+    pub series: Vec<crate::plots::Series>,
+    /// Logarithmic `(x, y)` axes.
+    pub log: (bool, bool),
 }
 
 impl Report {
@@ -555,6 +664,18 @@ impl Report {
             &self.curves,
             (true, true),
         )?;
+        for p in &self.plots {
+            let fig = self.dir.join(&p.file);
+            let tmp = out.temp_path(&fig)?;
+            crate::plots::curves_png(
+                &fig,
+                &tmp,
+                &p.title,
+                (&p.labels.0, &p.labels.1),
+                &p.series,
+                p.log,
+            )?;
+        }
         for (name, v, shape) in &self.arrays {
             let arr = ndarray::Array2::from_shape_vec(*shape, v.clone())
                 .map_err(|e| AppError::Usage(e.to_string()))?;
@@ -836,6 +957,7 @@ impl Report {
             arrays: Vec::new(),
             timings: BTreeMap::new(),
             extra: serde_json::Map::new(),
+            plots: Vec::new(),
         }
     }
 

@@ -54,6 +54,8 @@ fn textures_synthesis_matches_moments_and_beats_the_gaussian_histogram() {
         "table.md",
         "gravel_synthesis.npy",
         "gravel_gaussian.npy",
+        "gravel_spectrum.png",
+        "gravel_histogram.png",
     ] {
         assert!(out.join(f).exists(), "{f} missing");
     }
@@ -180,8 +182,11 @@ fn ising_cox_and_turbulence_write_their_statistics() {
     let o = run(env!("CARGO_BIN_EXE_turbulence"), &out, &args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let ex = experiments(&out);
-    // The moment synthesis, then the scattering-spectra one.
+    // The moment synthesis, then the scattering-spectra one, and the fidelity plots.
     assert_eq!(ex.len(), 2);
+    for f in ["turbulence_spectrum.png", "turbulence_histogram.png"] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
     let e = &ex[0];
     assert!(num(&e["solver_energy"], "after_snapshots") > 0.0, "{e}");
     assert!(num(e, "moment_rel_error") < 1e-2, "{e}");
@@ -227,6 +232,14 @@ fn multifractal_reports_scaling_exponents_and_the_maximum_entropy_fit() {
         ],
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for f in [
+        "mrw_flatness.png",
+        "skewed-mrw_flatness.png",
+        "fbm_flatness.png",
+        "zeta.png",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
     let ex = experiments(&out);
     // mrw, skewed-mrw and fbm, each with its spectra synthesis.
     assert_eq!(ex.len(), 6);

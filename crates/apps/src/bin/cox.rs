@@ -11,12 +11,14 @@
 //! below half a point, for the originals, the moment synthesis and the Gaussian model, and a
 //! `fidelity` block with both statistics (`block_dispersion`, `empty_fraction`) for every
 //! model.
+//! Plots: `<name>_spectrum.png` (radial band spectra, log-log) and `<name>_histogram.png`
+//! (value histograms, log density) of the originals and every model.
 
 use clap::Parser;
 use rand::{rngs::StdRng, SeedableRng};
 use scattering_apps::synthesis::{
-    block_means, fidelity_entry, image_moments, start_point, synthesise, Extra, ImageOptions,
-    Report, SpectraReduction,
+    block_means, fidelity_entry, fidelity_plots, image_moments, start_point, synthesise, Extra,
+    ImageOptions, Report, SpectraReduction,
 };
 use scattering_apps::AppError;
 use scattering_models::{Cox, ScatteringMoments2d};
@@ -114,6 +116,7 @@ fn run(a: Args) -> Result<(), AppError> {
     }
     models.push(("scattering_moments", &o.synthesis));
     models.push(("gaussian", &o.gaussian));
+    let plots = fidelity_plots("cox", &originals, shape, &models)?;
     let mut fidelity = serde_json::Map::new();
     fidelity.insert(
         "block_dispersion".into(),
@@ -145,6 +148,7 @@ fn run(a: Args) -> Result<(), AppError> {
             a.mean, a.sigma, a.corr_length
         ),
     );
+    report.plots.extend(plots);
     report.add(&originals[0], o, "scattering-moment synthesis");
     if let Some(sp) = sp {
         report.add(&originals[0], sp, "scattering-spectra synthesis");

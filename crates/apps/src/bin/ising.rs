@@ -14,12 +14,14 @@
 //! realisations; per realisation in each experiment): the energy per site and the block
 //! magnetisation W1 of the fields thresholded at 0, and the bimodality coefficient of the
 //! values before thresholding.
+//! Plots: `<name>_spectrum.png` (radial band spectra, log-log) and `<name>_histogram.png`
+//! (value histograms, log density) of the originals and every model.
 
 use clap::Parser;
 use rand::{rngs::StdRng, SeedableRng};
 use scattering_apps::synthesis::{
-    bimodality, block_means, fidelity_entry, image_moments, local_energies, start_point,
-    synthesise, Extra, ImageOptions, Report, Settings, SpectraReduction,
+    bimodality, block_means, fidelity_entry, fidelity_plots, image_moments, local_energies,
+    start_point, synthesise, Extra, ImageOptions, Report, Settings, SpectraReduction,
 };
 use scattering_apps::AppError;
 use scattering_models::stats::wasserstein1;
@@ -161,6 +163,12 @@ fn run(a: Args) -> Result<(), AppError> {
         }
         models.push(("scattering_moments", &o.synthesis));
         models.push(("gaussian", &o.gaussian));
+        report.plots.extend(fidelity_plots(
+            &name,
+            std::slice::from_ref(x),
+            shape,
+            &models,
+        )?);
         let b0_abs = abs(b0.clone());
         let mut fidelity = serde_json::Map::new();
         fidelity.insert(

@@ -13,13 +13,15 @@
 //! `metrics.json` adds the structure-function exponents ζ(q), q = 1..5, of the walks (theory,
 //! originals, syntheses, Gaussian model), the flatness of the increments, a `fidelity`
 //! object (increment flatness at lags 1, sqrt(n/16) and n/16, the largest ζ(q) error and
-//! the leverage, for the originals and each model), and the macrocanonical fit's moment mismatch. Figures: `walks.png`, `zeta.png`, `loss.png`.
+//! the leverage, for the originals and each model), and the macrocanonical fit's moment mismatch. Figures: `walks.png`, `zeta.png`, `<kind>_flatness.png` (flatness against lag), `loss.png`.
 
 use clap::Parser;
 use rand::{rngs::StdRng, SeedableRng};
 use scattering_apps::io::Outputs;
 use scattering_apps::plots::{curves_png, Series};
-use scattering_apps::synthesis::{flatness, spectra_model, synthesise, table, Report, Settings};
+use scattering_apps::synthesis::{
+    flatness, spectra_model, synthesise, table, Plot, Report, Settings,
+};
 use scattering_apps::AppError;
 use scattering_models::stats::{leverage, structure_exponents, wasserstein1};
 use scattering_models::{
@@ -240,6 +242,30 @@ fn run(a: Args) -> Result<(), AppError> {
             json!({"original": 0.0, "scattering_spectra": max_err(&z_spec),
                    "scattering_moments": max_err(&z_scat), "gaussian": max_err(&z_gauss)}),
         );
+        // Flatness against lag, 1 to n/16, for the originals and each model.
+        let lag_list: Vec<usize> = (0..)
+            .map(|k| 1usize << k)
+            .take_while(|&t| t <= large)
+            .collect();
+        let curve = |label: &str, xs: &[&[f64]]| Series {
+            name: label.to_string(),
+            points: lag_list
+                .iter()
+                .map(|&t| (t as f64, lag_flatness(xs, t)))
+                .collect(),
+        };
+        report.plots.push(Plot {
+            file: format!("{kind}_flatness.png"),
+            title: format!("{kind}: increment flatness E d⁴ / (E d²)² against lag (Gaussian: 3)"),
+            labels: ("lag".into(), "flatness".into()),
+            series: vec![
+                curve("originals", &refs),
+                curve("scattering spectra", &[&sp.synthesis]),
+                curve("scattering moments", &[&o.synthesis]),
+                curve("Gaussian", &[&o.gaussian]),
+            ],
+            log: (true, true),
+        });
         let extra = &mut o.metrics.extra;
         extra.insert("fidelity".into(), serde_json::Value::Object(fidelity));
         extra.insert("zeta_spectra".into(), json!(z_spec));

@@ -10,14 +10,16 @@
 //! Writes `DIR/textures.png` (per texture, a row original | scattering-moment synthesis |
 //! Gaussian model, then a row with the scattering-spectra synthesis), `DIR/loss.png`,
 //! `DIR/metrics.json` (with `fidelity_by_texture`: spectrum error and histogram distance of
-//! each model), `DIR/table.md`, and every synthesis and Gaussian draw as
+//! each model), `DIR/<name>_spectrum.png` and `DIR/<name>_histogram.png` (radial band
+//! spectra on log-log axes, value histograms on a log scale, original against every
+//! model), `DIR/table.md`, and every synthesis and Gaussian draw as
 //! `DIR/<name>_{synthesis,gaussian}.npy` (in the image's [0, 1] units).
 
 use clap::Parser;
 use scattering_apps::io::read_images;
 use scattering_apps::synthesis::{
-    image_fidelity, image_moments, start_point, synthesise, Extra, ImageOptions, Report,
-    SpectraReduction,
+    fidelity_plots, image_fidelity, image_moments, start_point, synthesise, Extra, ImageOptions,
+    Report, SpectraReduction,
 };
 use scattering_apps::AppError;
 use scattering_models::ScatteringMoments2d;
@@ -158,6 +160,12 @@ fn run(a: Args) -> Result<(), AppError> {
             ("gaussian", &o.gaussian),
         ];
         let fidelity = image_fidelity(std::slice::from_ref(&x), (size, size), &models)?;
+        report.plots.extend(fidelity_plots(
+            &name,
+            std::slice::from_ref(&x),
+            (size, size),
+            &models,
+        )?);
         by_texture.insert(name.clone(), serde_json::Value::Object(fidelity));
         report.add(&x, o, "scattering-moment synthesis");
         report.add(&x, sp, "scattering-spectra synthesis");

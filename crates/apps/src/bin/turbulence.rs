@@ -9,12 +9,14 @@
 //! Besides the common figures, `metrics.json` holds the flatness `E z⁴` of the vorticity
 //! (3 for a Gaussian field) and of its horizontal increments, and the solver's energy before
 //! and after the snapshots (stationarity).
+//! Plots: `<name>_spectrum.png` (radial band spectra, log-log) and `<name>_histogram.png`
+//! (value histograms, log density) of the originals and every model.
 
 use clap::Parser;
 use rand::{rngs::StdRng, SeedableRng};
 use scattering_apps::synthesis::{
-    fidelity_entry, flatness, image_fidelity, image_moments, progress_bar, start_point, synthesise,
-    Extra, ImageOptions, Report, SpectraReduction,
+    fidelity_entry, fidelity_plots, flatness, image_fidelity, image_moments, progress_bar,
+    start_point, synthesise, Extra, ImageOptions, Report, SpectraReduction,
 };
 use scattering_apps::AppError;
 use scattering_models::stats::wasserstein1;
@@ -155,6 +157,7 @@ fn run(a: Args) -> Result<(), AppError> {
         fidelity_entry(flat(&pooled), &models, &|x| Ok(flat(x)))?,
     );
     fidelity.extend(image_fidelity(&originals, shape, &models)?);
+    let plots = fidelity_plots("turbulence", &originals, shape, &models)?;
     for lag in [1usize, 4, 16] {
         let inc = |x: &[f64]| -> Vec<f64> {
             (0..x.len())
@@ -182,6 +185,7 @@ fn run(a: Args) -> Result<(), AppError> {
     let mut report = Report::new(&a.out, "turbulence.png", format!(
             "2D turbulence {size}² (vorticity): scattering synthesis (J={j}, L={l}, {reals} snapshots) vs Gaussian"
         ));
+    report.plots.extend(plots);
     report.add(&originals[0], o, "scattering synthesis");
     report.add(&originals[0], sp, "scattering-spectra synthesis");
     report
