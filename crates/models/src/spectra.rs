@@ -10,8 +10,9 @@
 //! - **mean** of the signal;
 //! - **power**: `P_j` divided by the wavelet's mean squared response, the spectral density
 //!   in octave `j` (flat for white noise), and the same for the low-pass `φ` that covers
-//!   the frequencies below the last wavelet, and once more for a radial high-pass beyond
-//!   `|ω| = 3π/4` (an image's Fourier corners, which no Morlet wavelet reaches);
+//!   the frequencies below the last wavelet, and once more for radial shells the wavelets
+//!   do not resolve: octave rings below the low-pass scale, and the Fourier corners beyond
+//!   `|ω| = 3π/4` (`[3π/4, π)`, `[π, 1.2π)`, above), which no Morlet wavelet reaches;
 //! - **sparsity**: `mean(M_j) / sqrt(P_j)`, `sqrt(π)/2 ≈ 0.886` for a Gaussian process,
 //!   smaller for a sparse one;
 //! - **phase-modulus cross-spectrum**: `mean(W_j · conj(M_a * ψ_j)) / sqrt(P_j P_a)` for
@@ -49,8 +50,9 @@ pub enum SpectraKind {
     Mean,
     /// Spectral density in octave `j` (`scales = [j]`); `j = J` is the low-pass.
     Power,
-    /// Spectral density of what no wavelet or low-pass reaches (the Fourier corners of an
-    /// image; `scales` empty).
+    /// Spectral density of a radial shell the wavelets do not resolve (`scales = [i]`,
+    /// shells numbered from the lowest frequencies: octave rings below the low-pass
+    /// scale, then the Fourier corners beyond `|ω| = 3π/4`).
     Outside,
     /// `mean|W_j| / sqrt(P_j)` (`scales = [j]`).
     Sparsity,
@@ -124,10 +126,10 @@ pub struct ScatteringSpectra {
     /// The slots of each wavelet's `M̂`, and those of `x̂`.
     lane_slots: Vec<Vec<usize>>,
     x_slots: Vec<usize>,
-    /// `φ²` and the corners' high-pass on their supports (bins of the full
-    /// spectrum): the powers outside the wavelets, by Parseval. (A wavelet's power is the
-    /// mean of `|W_f|²` on its grid.)
-    power: [(Vec<usize>, Vec<f64>); 2],
+    /// `φ²` and the radial shells the wavelets do not resolve, on their supports (bins of
+    /// the full spectrum): their powers, by Parseval. (A wavelet's power is the mean of
+    /// `|W_f|²` on its grid.)
+    power: Vec<(Vec<usize>, Vec<f64>)>,
     /// Mean squared response of each wavelet, then of the low-pass.
     gain: Vec<f64>,
     labels: Vec<SpectraLabel>,
@@ -305,7 +307,7 @@ impl Grid {
 
 /// Raw moments before the normalisation.
 struct Raw {
-    /// `P_j` for the wavelets, then the low-pass power, then the complement's.
+    /// `P_j` for the wavelets, then the low-pass power, then the shells'.
     p: Vec<f64>,
     /// `mean|W_j|`.
     m: Vec<f64>,
@@ -432,22 +434,48 @@ impl ScatteringSpectra {
         let sq = |v: &[f64]| v.iter().map(|a| a * a).collect::<Vec<f64>>();
         let psi2: Vec<Vec<f64>> = psi.iter().map(|p| sq(p)).collect();
         let phi2 = sq(phi);
-        // The Fourier corners: a radial high-pass, 0 inside |ω| = 3π/4 (the finest
-        // wavelets' centre) rising to 1 at |ω| = π and beyond, where no Morlet wavelet
-        // reaches; its energy is a moment too, so a synthesis cannot keep its start's
-        // energy there.
+        // Radial shells the wavelets do not resolve, each a density of its own so that a
+        // synthesis cannot move energy across them: octave rings below the low-pass
+        // scale (|k| from 1 to N / 2^J cycles, where φ alone would lump them), and the
+        // Fourier corners beyond the finest wavelets' centre, |ω| in [3π/4, π), [π, 1.2π)
+        // and above, which no Morlet wavelet reaches.
         let (gm, gn) = grid.dims();
-        let rest: Vec<f64> = (0..n)
+        let side = if gm == 1 { gn } else { gm.min(gn) } as f64;
+        let octaves = scale.iter().max().map_or(0, |s| s + 1);
+        let omega: Vec<f64> = (0..n)
             .map(|k| {
                 let (sy, sx) = grid.signed(k);
                 let (wy, wx) = (sy as f64 / gm as f64, sx as f64 / gn as f64);
-                let r = 2.0 * (wy * wy + wx * wx).sqrt();
-                ((r - 0.75) / 0.25).clamp(0.0, 1.0).powi(2)
+                2.0 * std::f64::consts::PI * (wy * wy + wx * wx).sqrt()
             })
+            .collect();
+        let pi = std::f64::consts::PI;
+        let unit = 2.0 * pi / side;
+        let mut edges: Vec<(f64, f64)> = (0..)
+            .map(|i| (unit * f64::from(1u32 << i), unit * f64::from(2u32 << i)))
+            .take_while(|&(_, hi)| hi <= unit * side / f64::from(1u32 << octaves.min(30)) + 1e-9)
+            .collect();
+        edges.extend([(0.75 * pi, pi), (pi, 1.2 * pi), (1.2 * pi, f64::INFINITY)]);
+        let shells: Vec<Vec<f64>> = edges
+            .iter()
+            .map(|&(lo, hi)| {
+                omega
+                    .iter()
+                    .map(|&w| {
+                        if w >= lo - 1e-12 && w < hi - 1e-12 {
+                            1.0
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect::<Vec<f64>>()
+            })
+            .filter(|h| h.iter().any(|v| *v > 0.0))
             .collect();
         let gain: Vec<f64> = psi2
             .iter()
-            .chain([&phi2, &rest])
+            .chain(std::iter::once(&phi2))
+            .chain(&shells)
             .map(|h| h.iter().sum::<f64>() / n as f64)
             .collect();
         let layout = |k: usize| grid.index(0, grid.signed(k)).unwrap_or(k);
@@ -459,7 +487,10 @@ impl ScatteringSpectra {
                 .map(|(k, v)| (layout(k), *v))
                 .unzip()
         };
-        let power = [support(&phi2), support(&rest)];
+        let power: Vec<(Vec<usize>, Vec<f64>)> = std::iter::once(&phi2)
+            .chain(&shells)
+            .map(|h| support(h))
+            .collect();
         // The coarsest grid whose frequency range keeps all but ALIAS_TOL of ψ².
         let level: Vec<usize> = psi2
             .iter()
@@ -591,7 +622,9 @@ impl ScatteringSpectra {
             Vec::new(),
             false,
         ));
-        labels.push(label(SpectraKind::Outside, Vec::new(), Vec::new(), false));
+        for i in 0..power.len() - 1 {
+            labels.push(label(SpectraKind::Outside, vec![i], Vec::new(), false));
+        }
         for f in 0..nj {
             let (s, o) = at(&[f]);
             labels.push(label(SpectraKind::Sparsity, s, o, false));
@@ -773,19 +806,20 @@ impl ScatteringSpectra {
         let nj = self.len.len();
         // Cotangents of the raw moments, through the normalisation; the mean comes first.
         let (v_mean, v) = (v[0], &v[1..]);
-        let mut up: Vec<f64> = v[..nj + 2]
+        let extra = self.power.len(); // the low-pass and the shells
+        let mut up: Vec<f64> = v[..nj + extra]
             .iter()
             .zip(&self.gain)
             .map(|(vi, g)| vi / g)
             .collect();
         let mut um = vec![0.0; nj];
         for j in 0..nj {
-            let vs = v[nj + 2 + j];
+            let vs = v[nj + extra + j];
             let pj = r.p[j].max(TINY);
             um[j] += vs / pj.sqrt();
             up[j] -= 0.5 * vs * (r.m[j] / pj) / pj.sqrt();
         }
-        let mut k = 2 * nj + 2; // into `v` past the mean
+        let mut k = 2 * nj + extra; // into `v` past the mean
         let mut uc = Vec::with_capacity(self.pairs.len());
         for ((kind, s), c) in self.pairs.iter().zip(&r.cross) {
             let (a, b) = Self::pair_power(*kind, s);
