@@ -142,19 +142,48 @@ fn deltas(frames: &[Vec<f64>]) -> Vec<Vec<f64>> {
 /// The clip-level MFCC features: mean and standard deviation over time of the
 /// coefficients and their deltas, `4 * coefficients` values.
 pub fn mfcc_summary(x: &[f64], p: &MfccParams) -> Result<Vec<f64>, AppError> {
+    mfcc_segments(x, p, 1)
+}
+
+/// The MFCC features of `segments` equal parts of the clip, in order: for each part, the
+/// mean and standard deviation over its frames of the coefficients and their deltas
+/// (`4 * coefficients * segments` values). A part shorter than one frame takes the frame
+/// nearest its centre, so short clips keep the same length of feature vector.
+pub fn mfcc_segments(x: &[f64], p: &MfccParams, segments: usize) -> Result<Vec<f64>, AppError> {
+    if segments == 0 {
+        return Err(AppError::Usage("MFCC needs at least one segment".into()));
+    }
     let frames = mfcc_frames(x, p)?;
     let d = deltas(&frames);
-    let mut out = Vec::with_capacity(4 * p.coefficients);
-    for set in [&frames, &d] {
-        let n = set.len() as f64;
-        for k in 0..p.coefficients {
-            let mean = set.iter().map(|r| r[k]).sum::<f64>() / n;
-            let var = set.iter().map(|r| (r[k] - mean).powi(2)).sum::<f64>() / n;
-            out.push(mean);
-            out.push(var.sqrt());
+    let n = frames.len();
+    let mut out = Vec::with_capacity(4 * p.coefficients * segments);
+    for s in 0..segments {
+        let (a, b) = segment_range(n, segments, s);
+        for set in [&frames, &d] {
+            let part = &set[a..b];
+            let m = part.len() as f64;
+            for k in 0..p.coefficients {
+                let mean = part.iter().map(|r| r[k]).sum::<f64>() / m;
+                let var = part.iter().map(|r| (r[k] - mean).powi(2)).sum::<f64>() / m;
+                out.push(mean);
+                out.push(var.sqrt());
+            }
         }
     }
     Ok(out)
+}
+
+/// The items `a..b` of part `s` when `n >= 1` items in order are cut into `k` equal
+/// parts; never empty (a part narrower than one item takes the item at its centre).
+pub fn segment_range(n: usize, k: usize, s: usize) -> (usize, usize) {
+    let a = s * n / k;
+    let b = (s + 1) * n / k;
+    if b > a {
+        (a, b)
+    } else {
+        let c = (((2 * s + 1) * n) / (2 * k)).min(n.saturating_sub(1));
+        (c, c + 1)
+    }
 }
 
 #[cfg(test)]

@@ -158,7 +158,8 @@ fn audio_classify_tells_rising_from_falling_sweeps_across_speakers() {
         }
     }
     let out = dir.path().join("out");
-    let o = classify(&data, &out, &[]);
+    // Whole-clip averages: the direction of a sweep is in the joint spins only.
+    let o = classify(&data, &out, &["--segments", "1"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let m = metrics(&out);
     assert_eq!(m["task"], "digits");
@@ -176,13 +177,13 @@ fn audio_classify_tells_rising_from_falling_sweeps_across_speakers() {
     assert!(joint >= acc("time", "logistic") + 0.2, "{rows:?}");
     assert_eq!(rows[0]["per_group"].as_object().unwrap().len(), 3);
     assert!(out.join("confusion.png").exists() && out.join("table.md").exists());
-    // Time frames: one feature per channel and frame.
+    // Segments: one feature per channel and segment.
     let out_f = dir.path().join("out_frames");
-    let o = classify(&data, &out_f, &["--frames", "2", "--features", "time"]);
+    let o = classify(&data, &out_f, &["--segments", "2", "--features", "time"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let m = metrics(&out_f);
     let rows = m["results"].as_array().unwrap();
-    assert_eq!(m["frames"], 2);
+    assert_eq!(m["segments"], 2);
     let global_dim = m_dim(&out, "time");
     assert_eq!(
         rows[0]["dimension"].as_u64().unwrap(),
@@ -204,6 +205,107 @@ fn audio_classify_tells_rising_from_falling_sweeps_across_speakers() {
 }
 
 /// Writes a 16-bit mono WAV at `rate` Hz.
+/// A deterministic noise sample in [-1, 1).
+fn noise(state: &mut u64) -> f64 {
+    *state = state
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (*state >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+}
+
+/// Two tones, `a` Hz then `b` Hz (each half of a clip whose length varies), plus noise.
+fn two_notes(len: usize, a: f64, b: f64, state: &mut u64) -> Vec<f64> {
+    (0..len)
+        .map(|t| {
+            let f = if t < len / 2 { a } else { b };
+            let ramp = (t.min(len - 1 - t) as f64 / 80.0).min(1.0);
+            ramp * (2.0 * std::f64::consts::PI * f * t as f64 / 8000.0).sin() + 0.05 * noise(state)
+        })
+        .collect()
+}
+
+#[test]
+fn audio_classify_segments_keep_the_order_of_sounds() {
+    // "ab" and "ba" have the same average spectrum: only the order tells them apart.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let mut state = 7;
+    for s in ["a", "b", "c"] {
+        for n in 0..8 {
+            let len = 2000 + 150 * n;
+            let x = two_notes(len, 500.0, 1300.0, &mut state);
+            write_wav(&data.join(format!("ab_{s}_{n}.wav")), &x);
+            let x = two_notes(len, 1300.0, 500.0, &mut state);
+            write_wav(&data.join(format!("ba_{s}_{n}.wav")), &x);
+        }
+    }
+    let acc = |out: &std::path::Path, f: &str| {
+        metrics(out)["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["features"] == f)
+            .filter_map(|r| r["accuracy"].as_f64())
+            .fold(0.0, f64::max)
+    };
+    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+    for (out, k) in [(&one, "1"), (&two, "2")] {
+        let o = classify(&data, out, &["--features", "mfcc,time", "--segments", k]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    // Global time scattering averages the order away (MFCC's deltas keep the direction
+    // of the change, so they are not tested here); two segments restore it in both.
+    assert!(acc(&one, "time") <= 0.8, "{}", metrics(&one));
+    for f in ["mfcc", "time"] {
+        assert!(acc(&two, f) >= 0.95, "{f}: {}", metrics(&two));
+    }
+}
+
+#[test]
+fn audio_classify_group_normalisation_removes_a_speaker_s_colouring() {
+    // The class is which of two tones is louder; speaker "b" boosts the high tone 4x,
+    // enough to make its every clip look like "high" to a model trained on "a" alone.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let mut state = 11;
+    for (s, boost) in [("a", 1.0), ("b", 4.0)] {
+        for n in 0..10 {
+            let len = 2400 + 100 * n;
+            for (label, lo, hi) in [("low", 1.0, 0.5), ("high", 0.5, 1.0)] {
+                let x: Vec<f64> = (0..len)
+                    .map(|t| {
+                        let w = 2.0 * std::f64::consts::PI * t as f64 / 8000.0;
+                        lo * (400.0 * w).sin()
+                            + boost * hi * (1200.0 * w).sin()
+                            + 0.05 * noise(&mut state)
+                    })
+                    .collect();
+                write_wav(&data.join(format!("{label}_{s}_{n}.wav")), &x);
+            }
+        }
+    }
+    let (train, group) = (dir.path().join("train"), dir.path().join("group"));
+    for (out, how) in [(&train, "train"), (&group, "group")] {
+        let o = classify(&data, out, &["--features", "time", "--normalise", how]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(metrics(out)["normalise"], how);
+    }
+    let best = |out: &std::path::Path| {
+        metrics(out)["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["accuracy"].as_f64())
+            .fold(0.0, f64::max)
+    };
+    // Trained on one speaker's colouring, the other's clips all fall on one side (chance);
+    // standardised per speaker, they are told apart.
+    assert!(best(&train) <= 0.75, "{}", metrics(&train));
+    assert!(best(&group) >= 0.85, "{}", metrics(&group));
+}
+
 fn write_wav_at(path: &std::path::Path, x: &[f64], rate: u32) {
     let spec = hound::WavSpec {
         channels: 1,
@@ -253,7 +355,16 @@ fn audio_classify_instruments_holds_out_whole_octaves() {
     let o = classify(
         &data,
         &out,
-        &["--task", "instruments", "--features", "mfcc,time,joint"],
+        &[
+            "--task",
+            "instruments",
+            "--features",
+            "mfcc,time,joint",
+            "--segments",
+            "1",
+            "--normalise",
+            "train",
+        ],
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let m = metrics(&out);
@@ -289,6 +400,10 @@ fn audio_classify_instruments_holds_out_whole_octaves() {
             "joint,joint-s1",
             "-F",
             "8",
+            "--segments",
+            "1",
+            "--normalise",
+            "train",
         ],
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -299,15 +414,8 @@ fn audio_classify_instruments_holds_out_whole_octaves() {
     for (args, needle) in [
         (vec!["--task", "instruments", "-F", "wide"], "-F wide"),
         (
-            vec![
-                "--task",
-                "instruments",
-                "--frames",
-                "2",
-                "--features",
-                "joint-s1",
-            ],
-            "--frames 1",
+            vec!["--task", "instruments", "--segments", "0"],
+            "--segments 0",
         ),
     ] {
         let bad_out = dir.path().join("out_bad");

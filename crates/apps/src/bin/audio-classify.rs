@@ -14,11 +14,13 @@
 //!   of the held-out octave are pitches the classifier never heard (pitch invariance).
 //!
 //! Each clip is placed in a window of `--length` samples (spoken words centred, drum hits
-//! and notes from their onset; cropped or zero-padded) and scaled to unit RMS; the
-//! scattering features are averaged over the
-//! whole window (translation invariant), log-compressed, and standardised on the training
-//! rows; MFCC are 13 coefficients and their deltas, mean and standard deviation over
-//! 25 ms frames. Classifiers: multinomial logistic regression and Bruna and Mallat's
+//! and notes from their onset; cropped or zero-padded) and scaled to unit RMS. The
+//! features are averaged over the clip's own samples (translation invariant), or over
+//! `--segments K` equal parts of it in order (a time-normalised template of a word),
+//! log-compressed, and standardised on the training rows, or first on each group's own
+//! rows with `--normalise group` (per-speaker normalisation). MFCC are 13 coefficients
+//! and their deltas, mean and standard deviation over 25 ms frames; the scattering sets
+//! are pooled from `T = 2^J` frames. Classifiers: multinomial logistic regression and Bruna and Mallat's
 //! affine-space classifier, each tuned by 4-fold CV on the training rows.
 //!
 //! ```text
@@ -35,7 +37,7 @@ use rayon::prelude::*;
 use scattering_apps::classify::fit_predict;
 use scattering_apps::figures::confusion_png;
 use scattering_apps::io::{read_signals, Outputs};
-use scattering_apps::mfcc::{mfcc_summary, MfccParams};
+use scattering_apps::mfcc::{mfcc_segments, mfcc_summary, segment_range, MfccParams};
 use scattering_apps::synthesis::progress_bar;
 use scattering_apps::AppError;
 use scattering_transform::{Averaging, Scattering1dParams, SpiralParams, TimeFrequencyParams};
@@ -43,6 +45,24 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+/// How features are standardised before the classifiers.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+enum Normalise {
+    /// On the training rows only.
+    Train,
+    /// Each group on its own rows first (unsupervised, per speaker, kit or octave).
+    Group,
+}
+
+impl Normalise {
+    fn name(self) -> &'static str {
+        match self {
+            Normalise::Train => "train",
+            Normalise::Group => "group",
+        }
+    }
+}
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
 enum Task {
@@ -80,12 +100,15 @@ impl Task {
         }
     }
 
-    /// Default window and J: one second at 8 kHz for words; 0.74 s at 22,050 Hz for
-    /// hits and notes, with modulations up to 2^9 samples (23 ms).
-    fn defaults(self) -> (usize, usize) {
+    /// Default window, J, segments and standardisation: one second at 8 kHz for words,
+    /// with frames of 2^9 samples (64 ms) pooled over four segments; 0.74 s at 22,050 Hz
+    /// for hits and notes, with modulations up to 2^9 samples (23 ms), over two segments
+    /// for notes (attack, then decay) and one for hits.
+    fn defaults(self) -> (usize, usize, usize, Normalise) {
         match self {
-            Task::Digits => (8192, 8),
-            Task::Drums | Task::Instruments => (16384, 9),
+            Task::Digits => (8192, 9, 4, Normalise::Group),
+            Task::Instruments => (16384, 9, 2, Normalise::Group),
+            Task::Drums => (16384, 9, 1, Normalise::Train),
         }
     }
 
@@ -114,18 +137,26 @@ struct Args {
     /// instruments).
     #[arg(long)]
     length: Option<usize>,
-    /// Largest time scale 2^J of the scattering features (default: 8 for digits, 9 for
-    /// drums and instruments).
+    /// Largest time scale 2^J of the scattering features (default: 9).
     #[arg(short = 'J', long = "J")]
     j: Option<usize>,
     /// Small run: at most 8 clips per label and group.
     #[arg(long)]
     quick: bool,
-    /// Time frames of the scattering features: 1 averages over the whole window
-    /// (translation invariant); K > 1 averages over K segments of `length / K` samples
-    /// (a power of two), which keeps the order of a word's sounds.
-    #[arg(long, default_value_t = 1)]
-    frames: usize,
+    /// Time segments of every feature set: 1 averages over the whole clip (translation
+    /// invariant); K > 1 averages over K equal segments of each clip's own samples, in
+    /// order, which keeps the order of a word's sounds whatever the speaking rate
+    /// (default: 4 for digits, 2 for instruments: attack, then decay; 1 for drums).
+    #[arg(long)]
+    segments: Option<usize>,
+    /// Standardisation of the features: `train` (on the training rows, inside each
+    /// classifier) or `group` (each speaker's, kit's or octave's rows on their own mean
+    /// and deviation first, test group included, from its features alone and no labels:
+    /// the per-speaker normalisation of speech recognition). Default: `group` for digits
+    /// and instruments, whose groups hold every class alike; `train` for drums, whose
+    /// kits do not (a kit's mean would then depend on which drums it has).
+    #[arg(long, value_enum)]
+    normalise: Option<Normalise>,
     /// Largest log-frequency scale `2^J_fr` of the joint features, in first-order
     /// channels (8 per octave).
     #[arg(long = "j-fr", default_value_t = 3)]
@@ -327,54 +358,126 @@ impl Config {
     }
 }
 
-/// The scattering features averaged over segments of `t` samples.
-fn framed_features(
+/// The features of each clip averaged over `k` equal segments of the clip's own samples,
+/// in order (a time-normalised template: a word's first, middle and last sounds land in
+/// the same segments whatever the speaker's rate). The scattering sets are computed with
+/// local averaging `T = 2^J`; their frames are pooled by segment, then log-compressed.
+fn segmented_features(
     name: &str,
     x: &Array2<f64>,
+    spans: &[std::ops::Range<usize>],
+    sr: f64,
     c: &Config,
-    t: usize,
+    k: usize,
 ) -> Result<Array2<f64>, AppError> {
     let n = x.ncols();
     let j = c.j;
-    let sx = match name {
-        "time" => Scattering1dParams::new(n, j)
-            .q((8, 1))
-            .t(t)
-            .build()?
-            .forward(x.view())?,
-        "joint" => c
-            .joint(n)
-            .t(t)
-            .build()?
-            .forward(x.view())?
-            .into_dimensionality::<ndarray::Ix3>()
-            .map_err(|e| AppError::Usage(e.to_string()))?,
-        "spiral" => SpiralParams::new(n, j)
-            .q((8, c.q2))
-            .t(t)
-            .build()?
-            .forward(x.view())?,
+    let joint3 = |sx: ndarray::ArrayD<f64>| {
+        sx.into_dimensionality::<ndarray::Ix3>()
+            .map_err(|e| AppError::Usage(e.to_string()))
+    };
+    Ok(match name {
+        "mfcc" => {
+            let p = MfccParams::new(sr);
+            let rows: Result<Vec<Vec<f64>>, AppError> = x
+                .axis_iter(Axis(0))
+                .into_par_iter()
+                .zip(spans.par_iter())
+                .map(|(r, sp)| mfcc_segments(&r.to_vec()[sp.clone()], &p, k))
+                .collect();
+            rows_to_array(rows?)
+        }
+        "time" => {
+            let s = Scattering1dParams::new(n, j).q((8, 1)).build()?;
+            log_segments(s.forward(x.view())?.view(), spans, n, k)
+        }
+        "joint" => {
+            let s = c.joint(n).build()?;
+            log_segments(joint3(s.forward(x.view())?)?.view(), spans, n, k)
+        }
         "joint-s1" => {
-            return Err(AppError::Usage(
-                "joint-s1 features average over the whole window: use --frames 1".into(),
-            ))
+            let s1 = Scattering1dParams::new(n, j).max_order(1).build()?;
+            let a = log_segments(s1.forward(x.view())?.view(), spans, n, k);
+            let s = c.joint(n).build()?;
+            let keep = order_two(&s);
+            let sx = joint3(s.forward(x.view())?)?;
+            let b = log_segments(sx.select(Axis(1), &keep).view(), spans, n, k);
+            ndarray::concatenate![Axis(1), a, b]
+        }
+        "spiral" => {
+            let s = SpiralParams::new(n, j).q((8, c.q2)).build()?;
+            log_segments(s.forward(x.view())?.view(), spans, n, k)
         }
         other => {
             return Err(AppError::Usage(format!(
                 "unknown feature set `{other}`: expected mfcc, time, joint, joint-s1 or spiral"
             )))
         }
-    };
-    Ok(log_frames(sx.view()))
+    })
 }
 
-/// `ln(1e-6 + S)` of locally averaged coefficients `(clips, channels, frames)`, flattened
-/// to `(clips, channels x frames)`.
-fn log_frames(s: ndarray::ArrayView3<f64>) -> Array2<f64> {
-    let (b, c, t) = s.dim();
-    Array2::from_shape_fn((b, c * t), |(i, k)| {
-        (1e-6 + s[[i, k / t, k % t]].max(0.0)).ln()
-    })
+/// Standardises each group's rows on their own mean and standard deviation.
+fn group_standardise(f: &mut Array2<f64>, group: &[usize]) {
+    let ng = group.iter().max().map_or(0, |g| g + 1);
+    for g in 0..ng {
+        let rows: Vec<usize> = (0..f.nrows()).filter(|&i| group[i] == g).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        for c in 0..f.ncols() {
+            let m = rows.iter().map(|&i| f[[i, c]]).sum::<f64>() / rows.len() as f64;
+            let v = rows.iter().map(|&i| (f[[i, c]] - m).powi(2)).sum::<f64>() / rows.len() as f64;
+            let sd = v.sqrt().max(1e-12);
+            for &i in &rows {
+                f[[i, c]] = (f[[i, c]] - m) / sd;
+            }
+        }
+    }
+}
+
+/// Rows of equal length stacked into a matrix.
+fn rows_to_array(rows: Vec<Vec<f64>>) -> Array2<f64> {
+    let d = rows.first().map_or(0, Vec::len);
+    Array2::from_shape_fn((rows.len(), d), |(i, k)| rows[i][k])
+}
+
+/// The channels of a joint transform's order-2 paths.
+fn order_two(s: &scattering_transform::TimeFrequencyScattering) -> Vec<usize> {
+    s.meta()
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.order == 2)
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// `ln(1e-6 + mean)` of locally averaged coefficients `(clips, channels, frames)` over the
+/// frames of each of `k` equal segments of the clip's span (frame `t` stands for sample
+/// `t n / frames`): `(clips, channels x k)`, channel-major.
+fn log_segments(
+    s: ndarray::ArrayView3<f64>,
+    spans: &[std::ops::Range<usize>],
+    n: usize,
+    k: usize,
+) -> Array2<f64> {
+    let (b, ch, nt) = s.dim();
+    let hop = n as f64 / nt.max(1) as f64;
+    let mut f = Array2::zeros((b, ch * k));
+    for (i, sp) in spans.iter().enumerate().take(b) {
+        // The frames whose sample lies in the span; at least the one nearest its centre.
+        let first = ((sp.start as f64 / hop).ceil() as usize).min(nt.saturating_sub(1));
+        let last = ((sp.end as f64 / hop).ceil() as usize).clamp(first + 1, nt.max(1));
+        let m = last - first;
+        for seg in 0..k {
+            let (a, z) = segment_range(m, k, seg);
+            for c in 0..ch {
+                let mean =
+                    (first + a..first + z).map(|t| s[[i, c, t]]).sum::<f64>() / (z - a) as f64;
+                f[[i, c * k + seg]] = (1e-6 + mean.max(0.0)).ln();
+            }
+        }
+    }
+    f
 }
 
 /// Features of every clip for one feature set.
@@ -384,12 +487,12 @@ fn features(
     spans: &[std::ops::Range<usize>],
     sr: f64,
     c: &Config,
-    frames: usize,
+    segments: usize,
 ) -> Result<Array2<f64>, AppError> {
     let n = x.ncols();
     let j = c.j;
-    if frames > 1 && name != "mfcc" {
-        return framed_features(name, x, c, n / frames);
+    if segments > 1 {
+        return segmented_features(name, x, spans, sr, c, segments);
     }
     // Global averages over the window, as means over each clip.
     let per_sample = 1.0 / n as f64;
@@ -403,9 +506,7 @@ fn features(
                 .zip(spans.par_iter())
                 .map(|(r, sp)| mfcc_summary(&r.to_vec()[sp.clone()], &p))
                 .collect();
-            let rows = rows?;
-            let d = rows.first().map_or(0, Vec::len);
-            Array2::from_shape_fn((rows.len(), d), |(i, k)| rows[i][k])
+            rows_to_array(rows?)
         }
         "time" => {
             let s = Scattering1dParams::new(n, j)
@@ -432,13 +533,7 @@ fn features(
                 .build()?;
             let a = log_features(s1.forward(x.view())?.view(), spans, per_sample);
             let s = c.joint(n).average(Averaging::Global).build()?;
-            let keep: Vec<usize> = s
-                .meta()
-                .iter()
-                .enumerate()
-                .filter(|(_, m)| m.order == 2)
-                .map(|(i, _)| i)
-                .collect();
+            let keep = order_two(&s);
             let sx = s.forward(x.view())?;
             let sx = sx
                 .into_dimensionality::<ndarray::Ix3>()
@@ -485,7 +580,10 @@ struct Metrics {
     clips: usize,
     test_clips: usize,
     window: usize,
-    frames: usize,
+    /// Equal segments of each clip whose features are kept apart.
+    segments: usize,
+    /// Standardisation: `train` or `group`.
+    normalise: &'static str,
     /// Largest time scale `2^J`.
     j: usize,
     /// The joint features' `J_fr`, `F` (`global` or a width) and `Q2`.
@@ -517,14 +615,22 @@ fn scores(pred: &[usize], truth: &[usize], k: usize) -> (f64, f64, Array2<f64>) 
 fn run(a: Args) -> Result<(), AppError> {
     let t0 = Instant::now();
     let task = a.task;
-    let (length, j) = {
-        let (l, j) = task.defaults();
-        (a.length.unwrap_or(l), a.j.unwrap_or(j))
+    let (length, j, segments, normalise) = {
+        let (l, j, k, z) = task.defaults();
+        (
+            a.length.unwrap_or(l),
+            a.j.unwrap_or(j),
+            a.segments.unwrap_or(k),
+            a.normalise.unwrap_or(z),
+        )
     };
     if j >= usize::BITS as usize || length < (1 << j) {
         return Err(AppError::Usage(format!(
             "--length {length} is shorter than 2^J (J = {j})"
         )));
+    }
+    if segments == 0 {
+        return Err(AppError::Usage("--segments 0: expected at least 1".into()));
     }
     let sets: Vec<String> = a
         .features
@@ -586,7 +692,11 @@ fn run(a: Args) -> Result<(), AppError> {
     for set in &sets {
         pb.set_message(set.clone());
         let tf = Instant::now();
-        let f = features(set, &x, &spans, sr, &config, a.frames)?;
+        let mut f = features(set, &x, &spans, sr, &config, segments)?;
+        if normalise == Normalise::Group {
+            let gid: Vec<usize> = owned.iter().map(|c| c.group).collect();
+            group_standardise(&mut f, &gid);
+        }
         let feature_seconds = tf.elapsed().as_secs_f64();
         for classifier in ["logistic", "affine"] {
             let tc = Instant::now();
@@ -651,7 +761,8 @@ fn run(a: Args) -> Result<(), AppError> {
         clips: n_train,
         test_clips: owned.len() - n_train,
         window: length,
-        frames: a.frames,
+        segments,
+        normalise: normalise.name(),
         j,
         j_fr: a.j_fr,
         f: a.f.clone(),
@@ -660,14 +771,18 @@ fn run(a: Args) -> Result<(), AppError> {
         results,
     };
     let mut table = format!(
-        "{}, {protocol}: {} clips at {} Hz, windows of {} samples, J = {}, {} time frame(s); joint: J_fr = {}, F = {}, Q2 = {}.\n\n\
+        "{}, {protocol}: {} clips at {} Hz, windows of {} samples, J = {}, {} segment(s) per clip, standardised per {}; joint: J_fr = {}, F = {}, Q2 = {}.\n\n\
          | features | classifier | dimension | accuracy (%) | class-average error | seconds |\n|---|---|---:|---:|---:|---:|\n",
         task.title(),
         metrics.clips,
         metrics.sample_rate,
         length,
         j,
-        a.frames,
+        segments,
+        match normalise {
+            Normalise::Train => "training set",
+            Normalise::Group => noun,
+        },
         a.j_fr,
         a.f,
         a.q2
