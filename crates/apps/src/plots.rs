@@ -45,6 +45,65 @@ fn bounds(series: &[Series], log: (bool, bool)) -> ((f64, f64), (f64, f64)) {
     (pad(x0, x1, log.0), pad(y0, y1, log.1))
 }
 
+/// The corner of the plot the curves cross least, for the legend: each curve is sampled
+/// along its segments in axis coordinates scaled to `[0, 1]` (log where the axis is),
+/// and the corner box of the legend's rough size with the fewest samples wins.
+fn legend_corner(
+    series: &[Series],
+    ((x0, x1), (y0, y1)): ((f64, f64), (f64, f64)),
+    log: (bool, bool),
+) -> SeriesLabelPosition {
+    let unit = |v: f64, a: f64, b: f64, l: bool| {
+        if l {
+            (v.ln() - a.ln()) / (b.ln() - a.ln())
+        } else {
+            (v - a) / (b - a)
+        }
+    };
+    let (w, h) = (0.36, 0.07 * (series.len() as f64 + 1.0));
+    // Upper right, upper left, lower right, lower left: x and y ranges.
+    let corners = [
+        ((1.0 - w, 1.0), (1.0 - h, 1.0)),
+        ((0.0, w), (1.0 - h, 1.0)),
+        ((1.0 - w, 1.0), (0.0, h)),
+        ((0.0, w), (0.0, h)),
+    ];
+    let mut count = [0usize; 4];
+    // Counted in that order, so ties go to the upper right.
+    for s in series {
+        let pts: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .filter(|p| p.0.is_finite() && p.1.is_finite())
+            .filter(|p| (!log.0 || p.0 > 0.0) && (!log.1 || p.1 > 0.0))
+            .map(|p| (unit(p.0, x0, x1, log.0), unit(p.1, y0, y1, log.1)))
+            .collect();
+        let samples = pts.windows(2).flat_map(|ab| {
+            (0..16).map(move |i| {
+                let t = i as f64 / 16.0;
+                (
+                    ab[0].0 + t * (ab[1].0 - ab[0].0),
+                    ab[0].1 + t * (ab[1].1 - ab[0].1),
+                )
+            })
+        });
+        for (x, y) in samples.chain(pts.iter().copied()) {
+            for (c, (xs, ys)) in count.iter_mut().zip(&corners) {
+                if (xs.0..=xs.1).contains(&x) && (ys.0..=ys.1).contains(&y) {
+                    *c += 1;
+                }
+            }
+        }
+    }
+    let best = (0..4).min_by_key(|&i| count[i]).unwrap_or(0);
+    match best {
+        0 => SeriesLabelPosition::UpperRight,
+        1 => SeriesLabelPosition::UpperLeft,
+        2 => SeriesLabelPosition::LowerRight,
+        _ => SeriesLabelPosition::LowerLeft,
+    }
+}
+
 /// A short axis label: three significant digits without trailing zeros, thousands as `k`
 /// from 10,000 up, exponents below 0.001 (log axes otherwise print `40000.0` beside `50000.0`).
 pub fn tick_label(v: f64) -> String {
@@ -77,6 +136,7 @@ pub fn curves_png(
     let root = BitMapBackend::new(tmp, (900, 600)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| drawing_error(path, e))?;
     let ((x0, x1), (y0, y1)) = bounds(series, log);
+    let corner = legend_corner(series, ((x0, x1), (y0, y1)), log);
     let mut builder = ChartBuilder::on(&root);
     builder
         .caption(title, ("sans-serif", 22))
@@ -116,6 +176,7 @@ pub fn curves_png(
             }
             chart
                 .configure_series_labels()
+                .position(corner)
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK)
                 .label_font(("sans-serif", 15))
@@ -194,6 +255,30 @@ pub fn scatter_png(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_legend_goes_where_the_curves_are_not() {
+        let line = |pts: &[(f64, f64)]| Series {
+            name: "c".into(),
+            points: pts.to_vec(),
+        };
+        let at = |series: &[Series], log| legend_corner(series, bounds(series, log), log);
+        // A falling curve leaves the upper right and lower left free: the upper right.
+        let falling = [line(&[(1.0, 10.0), (1000.0, 2.0)])];
+        assert!(matches!(
+            at(&falling, (true, true)),
+            SeriesLabelPosition::UpperRight
+        ));
+        // A rising one and a flat top one leave only the lower right.
+        let rising = [
+            line(&[(0.0, 0.0), (10.0, 10.0)]),
+            line(&[(0.0, 10.0), (10.0, 10.0)]),
+        ];
+        assert!(matches!(
+            at(&rising, (false, false)),
+            SeriesLabelPosition::LowerRight
+        ));
+    }
 
     #[test]
     fn tick_labels_are_short() {
