@@ -102,6 +102,45 @@ impl Representation for L1Norm {
     }
 }
 
+/// The first four moments of the values, `mean(x^p)` for `p = 1..=4`: the one-point
+/// statistics that wavelet moments leave free. Matched with the others, `mean(x⁴)` against
+/// `mean(x²)²` sets whether the histogram has one mode or two (a field of `±1` spins has
+/// `mean(x⁴) = mean(x²)²`, a Gaussian three times that).
+#[derive(Debug, Clone, Copy)]
+pub struct Marginal {
+    /// Signal length.
+    pub n: usize,
+}
+
+impl Representation for Marginal {
+    fn input_len(&self) -> usize {
+        self.n
+    }
+    fn output_len(&self) -> usize {
+        4
+    }
+    fn forward(&self, x: &[f64]) -> Result<Vec<f64>> {
+        check_in(self, x)?;
+        let mut m = [0.0; 4];
+        for &v in x {
+            let v2 = v * v;
+            m[0] += v;
+            m[1] += v2;
+            m[2] += v2 * v;
+            m[3] += v2 * v2;
+        }
+        Ok(m.iter().map(|s| s / self.n as f64).collect())
+    }
+    fn backward(&self, x: &[f64], v: &[f64]) -> Result<Vec<f64>> {
+        check_in(self, x)?;
+        check_len("cotangent", v.len(), 4)?;
+        let n = self.n as f64;
+        Ok(x.iter()
+            .map(|&a| (v[0] + a * (2.0 * v[1] + a * (3.0 * v[2] + 4.0 * a * v[3]))) / n)
+            .collect())
+    }
+}
+
 /// The power spectrum `|x̂(k)|² / n` at every frequency of a 1D signal (`shape = (1, n)`) or
 /// an image (`shape = (m, n)`), periodic: the sufficient statistics of a stationary Gaussian
 /// model.
@@ -328,6 +367,49 @@ impl Representation for Concat {
             out.extend(p.forward(x)?);
         }
         Ok(out)
+    }
+    /// The first part (put the costly one first) in one pass; the others forward, inside
+    /// its cotangent, then backward.
+    fn forward_backward(
+        &self,
+        x: &[f64],
+        cotangent: &mut dyn FnMut(&[f64]) -> Vec<f64>,
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
+        let (head, rest) = self
+            .parts
+            .split_first()
+            .ok_or_else(|| ModelError::Param("Concat needs at least one part".into()))?;
+        let k = head.output_len();
+        let mut all = Vec::new();
+        let mut v = Vec::new();
+        let mut failed = None;
+        let (_, mut g) = head.forward_backward(x, &mut |m| {
+            all = m.to_vec();
+            for p in rest {
+                match p.forward(x) {
+                    Ok(q) => all.extend(q),
+                    Err(e) => {
+                        failed = Some(e);
+                        return vec![0.0; k];
+                    }
+                }
+            }
+            v = cotangent(&all);
+            v.get(..k).map_or_else(|| vec![0.0; k], <[f64]>::to_vec)
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        check_len("cotangent", v.len(), self.output_len())?;
+        let mut at = k;
+        for p in rest {
+            let kp = p.output_len();
+            for (gi, d) in g.iter_mut().zip(p.backward(x, &v[at..at + kp])?) {
+                *gi += d;
+            }
+            at += kp;
+        }
+        Ok((all, g))
     }
     fn backward(&self, x: &[f64], v: &[f64]) -> Result<Vec<f64>> {
         check_len("cotangent", v.len(), self.output_len())?;

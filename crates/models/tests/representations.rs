@@ -3,8 +3,8 @@
 
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use scattering_models::{
-    Concat, EnvelopeCorrelations2d, L1Norm, L2Norm, Microcanonical, PowerSpectrum, Representation,
-    ScatteringMoments, ScatteringMoments1d, ScatteringMoments2d, Weighted,
+    Concat, EnvelopeCorrelations2d, L1Norm, L2Norm, Marginal, Microcanonical, PowerSpectrum,
+    Representation, ScatteringMoments, ScatteringMoments1d, ScatteringMoments2d, Weighted,
 };
 use scattering_transform::{
     Averaging, Scattering1dParams, SolidHarmonicScattering3dParams, SpiralParams,
@@ -44,6 +44,7 @@ fn backward_passes_match_finite_differences() {
     let reps: Vec<(&str, Box<dyn Representation>)> = vec![
         ("l2", Box::new(L2Norm { n: 50 })),
         ("l1", Box::new(L1Norm { n: 50 })),
+        ("marginal", Box::new(Marginal { n: 50 })),
         ("power 1d", Box::new(PowerSpectrum::new((1, 48)).unwrap())),
         ("power 2d", Box::new(PowerSpectrum::new((12, 10)).unwrap())),
         (
@@ -302,4 +303,63 @@ fn microcanonical_synthesis_is_bitwise_reproducible_across_thread_counts() {
         );
         assert_eq!(one.iterations, other.iterations);
     }
+}
+
+#[test]
+fn concat_forward_backward_equals_forward_then_backward() {
+    let phi = Concat::new(vec![
+        Box::new(scattering_models::ScatteringSpectra::new(256, 4).unwrap()),
+        Box::new(Marginal { n: 256 }),
+        Box::new(L1Norm { n: 256 }),
+    ])
+    .unwrap();
+    let mut rng = StdRng::seed_from_u64(3);
+    let x: Vec<f64> = (0..256).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let target: Vec<f64> = (0..phi.output_len()).map(|i| 0.01 * i as f64).collect();
+    // The cotangent of ½‖Φx − t‖², which needs every part's moments.
+    let (m, g) = phi
+        .forward_backward(&x, &mut |m| {
+            m.iter().zip(&target).map(|(a, b)| a - b).collect()
+        })
+        .unwrap();
+    let m0 = phi.forward(&x).unwrap();
+    assert_eq!(m.len(), phi.output_len());
+    assert!(m
+        .iter()
+        .zip(&m0)
+        .all(|(a, b)| (a - b).abs() <= 1e-12 * (1.0 + b.abs())));
+    let v: Vec<f64> = m0.iter().zip(&target).map(|(a, b)| a - b).collect();
+    let g0 = phi.backward(&x, &v).unwrap();
+    assert!(g
+        .iter()
+        .zip(&g0)
+        .all(|(a, b)| (a - b).abs() <= 1e-12 * (1.0 + b.abs())));
+    // A cotangent of the wrong length is refused.
+    assert!(phi.forward_backward(&x, &mut |_| vec![1.0]).is_err());
+}
+
+#[test]
+fn marginal_moments_tell_two_values_from_a_gaussian() {
+    let mut rng = StdRng::seed_from_u64(9);
+    let n = 20000;
+    let spins: Vec<f64> = (0..n)
+        .map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 })
+        .collect();
+    // Box-Muller Gaussian.
+    let gauss: Vec<f64> = (0..n)
+        .map(|_| {
+            let (u, v): (f64, f64) = (rng.random_range(1e-12..1.0), rng.random());
+            (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+        })
+        .collect();
+    let phi = Marginal { n };
+    let s = phi.forward(&spins).unwrap();
+    let g = phi.forward(&gauss).unwrap();
+    assert!(
+        (s[1] - 1.0).abs() < 1e-12 && (s[3] - 1.0).abs() < 1e-12,
+        "{s:?}"
+    );
+    assert!((g[3] / (g[1] * g[1]) - 3.0).abs() < 0.15, "{g:?}");
+    assert!(phi.forward(&spins[..10]).is_err());
+    assert!(phi.forward(&[f64::NAN; 20000]).is_err());
 }
