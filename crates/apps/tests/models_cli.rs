@@ -439,3 +439,54 @@ fn the_spectra_reduction_flag_sets_the_moment_count_and_refuses_unknown_values()
     assert!(!o.status.success());
     assert!(!out.join("metrics.json").exists());
 }
+
+#[test]
+fn the_moments_of_the_values_make_the_ising_synthesis_two_phase() {
+    // Beside the scattering spectra (Ising's default), the first four moments of the values
+    // pin the histogram to two modes; without them it is closer to the Gaussian's.
+    let dir = tempfile::tempdir().unwrap();
+    let mut runs = Vec::new();
+    for m in ["true", "false"] {
+        let out = dir.path().join(m);
+        let o = run(
+            env!("CARGO_BIN_EXE_ising"),
+            &out,
+            &[
+                "--size",
+                "32",
+                "-J",
+                "3",
+                "-L",
+                "4",
+                "--iters",
+                "100",
+                "--realisations",
+                "1",
+                "--equilibration",
+                "40",
+                "--marginal",
+                m,
+            ],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let top: Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap())
+                .unwrap();
+        let sp = experiments(&out)[1].clone();
+        let b = top["fidelity"]["bimodality"]["scattering_spectra"]
+            .as_f64()
+            .unwrap();
+        runs.push((num(&sp, "moments"), num(&sp, "hist_distance_scattering"), b));
+    }
+    let ((k1, w1, b1), (k0, w0, _)) = (runs[0], runs[1]);
+    assert_eq!(k1, k0 + 4.0, "{runs:?}");
+    // Sarle's coefficient: above 5/9 is bimodal, 1 for two spikes.
+    assert!(b1 > 0.85, "{runs:?}");
+    assert!(w1 < 0.5 * w0, "{runs:?}");
+    let o = run(
+        env!("CARGO_BIN_EXE_ising"),
+        &dir.path().join("bad"),
+        &["--marginal", "maybe"],
+    );
+    assert!(!o.status.success());
+}

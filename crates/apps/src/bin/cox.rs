@@ -92,12 +92,16 @@ fn run(a: Args) -> Result<(), AppError> {
     let sp = if a.no_spectra {
         None
     } else {
-        let spectra = a
-            .opt
-            .spectra_model(shape, j, l, &originals, SpectraReduction::Isotropic)?;
+        let spectra = a.opt.spectra_model(
+            shape,
+            j,
+            l,
+            &originals,
+            (SpectraReduction::Isotropic, false),
+        )?;
         Some(synthesise(
             "cox spectra",
-            &spectra,
+            spectra.as_ref(),
             &originals,
             shape,
             settings,

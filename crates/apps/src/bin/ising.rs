@@ -133,11 +133,11 @@ fn run(a: Args) -> Result<(), AppError> {
                 j,
                 l,
                 std::slice::from_ref(x),
-                SpectraReduction::Isotropic,
+                (SpectraReduction::Isotropic, true),
             )?;
             Some(synthesise(
                 &format!("{name} spectra"),
-                &spectra,
+                spectra.as_ref(),
                 std::slice::from_ref(x),
                 shape,
                 st,

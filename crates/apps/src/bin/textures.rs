@@ -140,11 +140,11 @@ fn run(a: Args) -> Result<(), AppError> {
             j,
             a.spectra_l,
             std::slice::from_ref(&x),
-            SpectraReduction::None,
+            (SpectraReduction::None, true),
         )?;
         let sp = synthesise(
             &format!("{name} spectra"),
-            &spectra,
+            spectra.as_ref(),
             std::slice::from_ref(&x),
             (size, size),
             settings,

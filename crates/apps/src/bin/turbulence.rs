@@ -115,12 +115,16 @@ fn run(a: Args) -> Result<(), AppError> {
         start,
     )?;
     // The scattering-spectra model, from white noise, on the same wavelets.
-    let spectra = a
-        .opt
-        .spectra_model(shape, j, l, &originals, SpectraReduction::Isotropic)?;
+    let spectra = a.opt.spectra_model(
+        shape,
+        j,
+        l,
+        &originals,
+        (SpectraReduction::Isotropic, false),
+    )?;
     let sp = synthesise(
         "turbulence spectra",
-        &spectra,
+        spectra.as_ref(),
         &originals,
         shape,
         settings,
