@@ -37,7 +37,7 @@ use rayon::prelude::*;
 use scattering_apps::classify::fit_predict;
 use scattering_apps::figures::confusion_png;
 use scattering_apps::io::{read_signals, Outputs};
-use scattering_apps::mfcc::{mfcc_segments, mfcc_summary, segment_range, MfccParams};
+use scattering_apps::mfcc::{mfcc_segments, segment_range, MfccParams};
 use scattering_apps::synthesis::progress_bar;
 use scattering_apps::AppError;
 use scattering_transform::{Averaging, Scattering1dParams, SpiralParams, TimeFrequencyParams};
@@ -491,23 +491,14 @@ fn features(
 ) -> Result<Array2<f64>, AppError> {
     let n = x.ncols();
     let j = c.j;
-    if segments > 1 {
+    // MFCC are always computed on the clip's own samples (frames of silence would dominate
+    // their statistics), one segment being the whole clip.
+    if segments > 1 || name == "mfcc" {
         return segmented_features(name, x, spans, sr, c, segments);
     }
     // Global averages over the window, as means over each clip.
     let per_sample = 1.0 / n as f64;
     Ok(match name {
-        "mfcc" => {
-            // On the clip's own samples: frames of silence would dominate its statistics.
-            let p = MfccParams::new(sr);
-            let rows: Result<Vec<Vec<f64>>, AppError> = x
-                .axis_iter(Axis(0))
-                .into_par_iter()
-                .zip(spans.par_iter())
-                .map(|(r, sp)| mfcc_summary(&r.to_vec()[sp.clone()], &p))
-                .collect();
-            rows_to_array(rows?)
-        }
         "time" => {
             let s = Scattering1dParams::new(n, j)
                 .q((8, 1))
