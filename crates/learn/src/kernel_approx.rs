@@ -113,6 +113,14 @@ impl Nystrom {
     /// Chooses the landmarks among the rows of `x` and factors their kernel matrix;
     /// eigenvalues below `1e-12` of the largest are dropped (a rank-deficient `K_LL`).
     pub fn fit(&self, x: ArrayView2<f64>) -> Result<NystromMap> {
+        let landmarks = self.landmarks(x)?;
+        self.kernel.check()?;
+        let k = self.kernel.matrix(landmarks.view(), landmarks.view());
+        NystromMap::factor(self.kernel, landmarks, k)
+    }
+
+    /// The landmark rows of `x` (`n_landmarks` of them, or all), drawn with the seed.
+    pub(crate) fn landmarks(&self, x: ArrayView2<f64>) -> Result<Array2<f64>> {
         check_finite2(x, "features")?;
         if self.n_landmarks == 0 || x.nrows() == 0 || x.ncols() == 0 {
             return Err(LearnError::Param(format!(
@@ -126,10 +134,19 @@ impl Nystrom {
         let mut rng = StdRng::seed_from_u64(self.seed);
         let mut rows = sample(&mut rng, x.nrows(), m).into_vec();
         rows.sort_unstable();
-        let landmarks = x.select(Axis(0), &rows);
-        self.kernel.check()?;
-        let k = self.kernel.matrix(landmarks.view(), landmarks.view());
-        let (s, u) = sym_eig_desc(k.view())?;
+        Ok(x.select(Axis(0), &rows))
+    }
+}
+
+impl NystromMap {
+    /// The map of `landmarks` whose kernel matrix is `k_ll`: `K_LL^(-1/2)` from its
+    /// eigendecomposition, eigenvalues below `1e-12` of the largest dropped.
+    pub(crate) fn factor(
+        kernel: Kernel,
+        landmarks: Array2<f64>,
+        k_ll: Array2<f64>,
+    ) -> Result<Self> {
+        let (s, u) = sym_eig_desc(k_ll.view())?;
         let top = s.first().copied().unwrap_or(0.0);
         let rank = s.iter().take_while(|&&v| v > 1e-12 * top).count();
         if rank == 0 {
@@ -137,22 +154,27 @@ impl Nystrom {
                 "the landmarks' kernel matrix is zero".into(),
             ));
         }
-        let projection = Array2::from_shape_fn((m, rank), |(i, j)| u[[i, j]] / s[j].sqrt());
+        let projection =
+            Array2::from_shape_fn((landmarks.nrows(), rank), |(i, j)| u[[i, j]] / s[j].sqrt());
         Ok(NystromMap {
-            kernel: self.kernel,
+            kernel,
             landmarks,
             projection,
         })
     }
-}
 
-impl NystromMap {
     /// The features of every row of `x`, shape (rows, rank).
     pub fn transform(&self, x: ArrayView2<f64>) -> Result<Array2<f64>> {
         check_features(self.landmarks.ncols(), x.ncols())?;
         check_finite2(x, "features")?;
         let k = self.kernel.matrix(x, self.landmarks.view());
-        Ok(a_b(k.view(), self.projection.view()))
+        Ok(self.project(k.view()))
+    }
+
+    /// The features of rows whose kernel values against the landmarks are `k` (rows,
+    /// landmarks).
+    pub(crate) fn project(&self, k: ArrayView2<f64>) -> Array2<f64> {
+        a_b(k, self.projection.view())
     }
 
     /// Number of output features (the numerical rank of the landmarks' kernel matrix).

@@ -6,12 +6,13 @@
 //! The kernel width and the ridge penalty are chosen on a validation split: the width as a
 //! multiple of the inverse median squared distance between training rows (the usual
 //! heuristic), the penalty as a multiple of the number of rows. One eigendecomposition of
-//! the mapped Gram matrix serves the whole penalty path ([`Ridge::fit_path`]), so the
-//! search costs one Nystrom map per width.
+//! the mapped Gram matrix serves the whole penalty path ([`Ridge::fit_path`]), and one
+//! product of the rows with the landmarks serves every width (only the exponential and the
+//! map differ), so the search costs little more than one map.
 
 use crate::error::{check_features, check_finite2, check_rows, LearnError, Result};
 use crate::kernel_approx::{Nystrom, NystromMap};
-use crate::kernel_ridge::Kernel;
+use crate::kernel_ridge::{sq_distances, Kernel};
 use crate::metrics::error_rate;
 use crate::ridge::{LinearModel, Ridge};
 use ndarray::{Array2, ArrayView2};
@@ -154,17 +155,31 @@ impl NystromClassifier {
         });
         let d2 = median_sq_distance(x, self.seed);
         let alphas: Vec<f64> = self.alphas.iter().map(|a| a * n as f64).collect();
+        // One set of landmarks and one distance product for every width: the product
+        // (rows x landmarks x features) is most of the cost.
+        let landmarks = Nystrom {
+            kernel: Kernel::Gaussian { gamma: 1.0 },
+            n_landmarks: self.n_landmarks,
+            seed: self.seed,
+        }
+        .landmarks(x)?;
+        let d_ll = sq_distances(landmarks.view(), landmarks.view());
+        let d_x = sq_distances(x, landmarks.view());
+        let d_val = sq_distances(x_val, landmarks.view());
         let mut best: Option<NystromClassifierModel> = None;
         for &scale in &self.gamma_scales {
             let gamma = scale / d2;
-            let map = Nystrom {
-                kernel: Kernel::Gaussian { gamma },
-                n_landmarks: self.n_landmarks,
-                seed: self.seed,
-            }
-            .fit(x)?;
-            let models = Ridge::fit_path(&alphas, map.transform(x)?.view(), targets.view())?;
-            let z_val = map.transform(x_val)?;
+            let gauss = |d: &Array2<f64>| {
+                let mut k = d.clone();
+                k.par_mapv_inplace(|v| (-gamma * v).exp());
+                k
+            };
+            let kernel = Kernel::Gaussian { gamma };
+            let map = NystromMap::factor(kernel, landmarks.clone(), gauss(&d_ll))?;
+            let z = map.project(gauss(&d_x).view());
+            let models = Ridge::fit_path(&alphas, z.view(), targets.view())?;
+            drop(z);
+            let z_val = map.project(gauss(&d_val).view());
             // The best penalty of this width (the first of equals).
             let mut top: Option<(f64, usize)> = None;
             for (k, ridge) in models.iter().enumerate() {
@@ -195,8 +210,20 @@ impl NystromClassifier {
 impl NystromClassifierModel {
     /// The class of every row.
     pub fn predict(&self, x: ArrayView2<f64>) -> Result<Vec<usize>> {
+        Ok(argmax(&self.scores(x)?, &self.classes))
+    }
+
+    /// The one-vs-all ridge outputs, shape (rows, classes), columns in
+    /// [`NystromClassifierModel::classes`] order: the class with the largest is predicted,
+    /// and sums over views of one image (a flip) vote.
+    pub fn scores(&self, x: ArrayView2<f64>) -> Result<Array2<f64>> {
         let z = self.map.transform(x)?;
-        Ok(argmax(&self.ridge.predict(z.view())?, &self.classes))
+        self.ridge.predict(z.view())
+    }
+
+    /// The labels seen in training, in column order.
+    pub fn classes(&self) -> &[usize] {
+        &self.classes
     }
 
     /// Number of features of the Nystrom map (its numerical rank).

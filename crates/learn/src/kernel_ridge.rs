@@ -80,6 +80,19 @@ impl Kernel {
     }
 }
 
+/// Squared Euclidean distances `‖a_i − b_j‖²`, shape (rows of a, rows of b), by the same
+/// expansion as [`Kernel::matrix`]: `exp(-gamma D)` of them equals the Gaussian kernel
+/// matrix, so several widths can share one product.
+pub(crate) fn sq_distances(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
+    let na: Array1<f64> = a.map_axis(Axis(1), |r| r.dot(&r));
+    let nb: Array1<f64> = b.map_axis(Axis(1), |r| r.dot(&r));
+    let mut d = a_b(a, b.t());
+    Zip::indexed(&mut d).par_for_each(|(i, j), v| {
+        *v = (na[i] + nb[j] - 2.0 * *v).max(0.0);
+    });
+    d
+}
+
 /// Kernel ridge regression: minimises `‖y − K c‖² + alpha cᵀ K c` over dual coefficients `c`,
 /// targets centred first.
 #[derive(Debug, Clone, Copy)]
@@ -176,6 +189,22 @@ crate::estimator::regressor!(KernelRidge, KernelRidgeModel);
 
 #[cfg(test)]
 mod tests {
+
+    /// Widths sharing one distance product give the kernel matrix exactly.
+    #[test]
+    fn gaussian_of_shared_distances_is_the_kernel_matrix() {
+        let a = Array2::from_shape_fn((7, 4), |(i, j)| ((i * 3 + j) as f64).sin());
+        let b = Array2::from_shape_fn((5, 4), |(i, j)| ((i + 2 * j) as f64).cos());
+        let d = sq_distances(a.view(), b.view());
+        for gamma in [0.1, 2.0] {
+            let k = Kernel::Gaussian { gamma }.matrix(a.view(), b.view());
+            assert_eq!(d.mapv(|v| (-gamma * v).exp()), k);
+        }
+        assert!(d.iter().all(|&v| v >= 0.0));
+        let direct = (a.row(2).to_owned() - b.row(3)).mapv(|v| v * v).sum();
+        assert!((d[[2, 3]] - direct).abs() < 1e-12);
+    }
+
     use super::*;
     use ndarray::Array2;
 

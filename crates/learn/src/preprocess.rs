@@ -1,7 +1,7 @@
 //! Standardisation: zero mean and unit variance per feature, learnt on training data only.
 
 use crate::error::{check_features, check_finite2, LearnError, Result};
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis};
 
 /// Per-feature mean and scale learnt by [`Standardizer::fit`].
 ///
@@ -43,6 +43,15 @@ impl Standardizer {
         Ok(out)
     }
 
+    /// `x <- (x - mean) / scale` in place: no copy of a large matrix.
+    pub fn transform_inplace(&self, mut x: ArrayViewMut2<f64>) -> Result<()> {
+        check_features(self.mean.len(), x.ncols())?;
+        check_finite2(x.view(), "features")?;
+        x -= &self.mean;
+        x /= &self.scale;
+        Ok(())
+    }
+
     /// Fits on `x` and returns it transformed.
     pub fn fit_transform(x: ArrayView2<f64>) -> Result<(Self, Array2<f64>)> {
         let s = Self::fit(x)?;
@@ -55,6 +64,21 @@ impl Standardizer {
 mod tests {
     use super::*;
     use ndarray::array;
+
+    #[test]
+    fn in_place_transform_equals_the_copy_and_checks_its_input() {
+        let x = array![[1.0, 5.0, 2.0], [3.0, 1.0, 2.0], [8.0, 0.0, 2.0]];
+        let s = Standardizer::fit(x.view()).unwrap();
+        let mut y = x.clone();
+        s.transform_inplace(y.view_mut()).unwrap();
+        assert_eq!(y, s.transform(x.view()).unwrap());
+        assert!(s
+            .transform_inplace(Array2::zeros((2, 2)).view_mut())
+            .is_err());
+        let mut bad = x.clone();
+        bad[[0, 0]] = f64::NAN;
+        assert!(s.transform_inplace(bad.view_mut()).is_err());
+    }
 
     #[test]
     fn standardised_columns_have_zero_mean_unit_variance_and_constants_map_to_zero() {
