@@ -410,6 +410,28 @@ fn rotated_textures_quick_run_on_rotated_copies() {
 /// A tar of 32 x 32 PNGs `{class}/{n}.png`: `flat` is a noisy uniform colour, `rows` and
 /// `cols` are stripes of random phase (told apart by orientation, not by colour).
 fn write_image_tar(path: &Path, per_class: usize, seed: u64) {
+    write_pattern_tar(
+        path,
+        &["cols", "flat", "rows"],
+        per_class,
+        seed,
+        |class, x, y, phase| match class {
+            "rows" => (y + phase) % 6 < 3,
+            "cols" => (x + phase) % 6 < 3,
+            _ => false,
+        },
+    );
+}
+
+/// A tar of noisy 32 x 32 PNGs, `per_class` of each class, bright where `on(class, x, y,
+/// phase)` (a random phase in 0..6 per image).
+fn write_pattern_tar(
+    path: &Path,
+    classes: &[&str],
+    per_class: usize,
+    seed: u64,
+    on: impl Fn(&str, usize, usize, usize) -> bool,
+) {
     let mut state = seed.wrapping_add(1);
     let mut rnd = move || {
         state = state
@@ -418,7 +440,7 @@ fn write_image_tar(path: &Path, per_class: usize, seed: u64) {
         (state >> 33) as usize
     };
     let mut b = tar::Builder::new(std::fs::File::create(path).unwrap());
-    for class in ["cols", "flat", "rows"] {
+    for &class in classes {
         for n in 0..per_class {
             let phase = rnd() % 6;
             let tint = (rnd() % 80) as u8;
@@ -427,12 +449,8 @@ fn write_image_tar(path: &Path, per_class: usize, seed: u64) {
                 noise.push((rnd() % 40) as u8);
             }
             let img = image::RgbImage::from_fn(32, 32, |x, y| {
-                let on = match class {
-                    "rows" => (y as usize + phase) % 6 < 3,
-                    "cols" => (x as usize + phase) % 6 < 3,
-                    _ => false,
-                };
-                let v = if on { 180 } else { 60 } + noise[(y * 32 + x) as usize];
+                let bright = on(class, x as usize, y as usize, phase);
+                let v = if bright { 180 } else { 60 } + noise[(y * 32 + x) as usize];
                 image::Rgb([v, v.saturating_sub(tint), v / 2 + tint])
             });
             let mut bytes = std::io::Cursor::new(Vec::new());
@@ -548,4 +566,83 @@ fn cifar10_quick_run_on_a_synthetic_archive() {
         .output()
         .unwrap();
     assert!(!run.status.success());
+}
+
+/// `--flip` trains on mirror images: classes that are each other's mirror image (bright on
+/// the left, bright on the right) are told apart without it and not with it, while a task
+/// that mirroring keeps (stripes) is still learned.
+#[test]
+fn cifar10_flip_trains_on_mirror_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let sides = dir.path().join("sides.tar");
+    write_pattern_tar(&sides, &["left", "right"], 80, 3, |class, x, _, phase| {
+        let w = 10 + phase;
+        if class == "left" {
+            x < w
+        } else {
+            x >= 32 - w
+        }
+    });
+    let stripes = dir.path().join("stripes.tar");
+    write_image_tar(&stripes, 60, 4);
+    let accuracy = |tar: &Path, flip: bool| {
+        let out = dir.path().join(format!("out-{flip}"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cifar10"));
+        cmd.args(["--train", tar.to_str().unwrap()])
+            .args(["--out", out.to_str().unwrap()])
+            .args([
+                "--quick",
+                "--validation",
+                "40",
+                "--tune",
+                "20",
+                "--no-cache",
+            ])
+            .args(["--features", "translation", "--landmarks", "40"])
+            .args(["--classifiers", "gaussian_nystrom"]);
+        if flip {
+            cmd.arg("--flip");
+        }
+        let run = cmd.output().unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap())
+                .unwrap();
+        assert_eq!(m["flip"], flip);
+        let results = m["results"].as_array().unwrap();
+        assert!(results
+            .iter()
+            .all(|r| r["classifier"] == "gaussian_nystrom"));
+        results.last().unwrap()["accuracy"].as_f64().unwrap()
+    };
+    let (plain, flipped) = (accuracy(&sides, false), accuracy(&sides, true));
+    assert!(plain >= 0.95, "left/right without --flip: {plain}");
+    assert!(flipped <= 0.7, "left/right with --flip: {flipped}");
+    let stripes_flipped = accuracy(&stripes, true);
+    assert!(
+        stripes_flipped >= 0.9,
+        "stripes with --flip: {stripes_flipped}"
+    );
+    for (args, needle) in [
+        (vec!["--classifiers", "svm"], "--classifiers"),
+        (vec!["--gamma-scales", "0"], "--gamma-scales"),
+    ] {
+        let run = Command::new(env!("CARGO_BIN_EXE_cifar10"))
+            .args(["--train", sides.to_str().unwrap()])
+            .args(["--out", dir.path().join("bad").to_str().unwrap()])
+            .args(["--quick", "--no-cache"])
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(
+            !run.status.success() && err.contains(needle),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
 }

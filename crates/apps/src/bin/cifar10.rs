@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! cifar10 --train cifar10_train.tar [--test cifar10_test.tar] --out out/cifar10 [--quick]
-//!         [--train-size N] [--landmarks 4000]
+//!         [--train-size N] [--landmarks 4000] [--flip] [--gamma-scales 0.125,0.25,0.5]
+//!         [--features translation,rigid_motion] [--classifiers logistic,gaussian_nystrom]
 //! ```
 //! The archives hold JPEG or PNG members named `{class}/{file}.jpg`; classes are the folder
 //! names in sorted order (CIFAR-10's official order). Without `--test`, a stratified
@@ -16,11 +17,14 @@
 //! Features: translation scattering (`Scattering2d`, J = 3, L = 8, orders 0-2, local
 //! averaging: a 4 x 4 grid on 32 x 32 images) and rigid-motion scattering (J = 3, 2 L angles
 //! over [0, 2 pi), K = 2, angular average, the same spatial grid), `log(S + 1e-4)`,
-//! standardised on the training rows. Classifiers: multinomial logistic regression and a
-//! Gaussian-kernel classifier that scales to 50,000 images (a Nystrom map on up to
-//! `--landmarks` random training rows, then one-vs-all ridge on the mapped features,
-//! `scattering_learn::NystromClassifier`; the width from the median distance times 0.5, 1
-//! or 2 and the penalty, chosen on the tuning split).
+//! standardised on the training rows (order 0, the local mean of each plane, is kept
+//! linear: U and V are signed). With `--flip`, the mirror image of every training image is
+//! a training row too, and each test image votes with its mirror image (summed scores).
+//! Classifiers: multinomial logistic regression and a Gaussian-kernel classifier that
+//! scales to 50,000 images (a Nystrom map on up to `--landmarks` random training rows, then
+//! one-vs-all ridge on the mapped features, `scattering_learn::NystromClassifier`; the
+//! width from the median distance times each of `--gamma-scales` and the penalty, chosen
+//! on the tuning split).
 //!
 //! Writes `metrics.json` (`results[]`: features, classifier, train_size, accuracy,
 //! seconds, and the chosen hyperparameters), `table.md`, `timings.json`,
@@ -78,6 +82,10 @@ struct Args {
     /// Landmarks of the Nystrom map (training rows).
     #[arg(long)]
     landmarks: Option<usize>,
+    /// Kernel widths to try, as multiples of the inverse median squared distance between
+    /// training rows.
+    #[arg(long, value_delimiter = ',', default_value = "0.125,0.25,0.5")]
+    gamma_scales: Vec<f64>,
     /// Scales of the scattering transforms.
     #[arg(short = 'J', long = "J", default_value_t = 3)]
     j: usize,
@@ -95,6 +103,17 @@ struct Args {
         value_delimiter = ','
     )]
     features: Vec<String>,
+    /// Classifiers, comma-separated: logistic, gaussian_nystrom.
+    #[arg(
+        long,
+        default_value = "logistic,gaussian_nystrom",
+        value_delimiter = ','
+    )]
+    classifiers: Vec<String>,
+    /// Also train on the mirror image (left-right flip) of every training image: twice the
+    /// training rows, the same images.
+    #[arg(long)]
+    flip: bool,
     /// Seed of the splits and of the landmarks.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -132,6 +151,9 @@ struct Metrics {
     l_rigid: usize,
     k: usize,
     landmarks: usize,
+    /// Whether the training images' mirror images were added and each test image voted
+    /// with its mirror image (`--flip`).
+    flip: bool,
     colour: &'static str,
     features: BTreeMap<String, usize>,
     results: Vec<Row>,
@@ -154,8 +176,9 @@ fn bar(len: usize, what: &str) -> ProgressBar {
     b
 }
 
-/// Y, U, V planes of RGB bytes (BT.601, values in [0, 1] for Y).
-fn yuv(rgb: &[u8], (h, w): (usize, usize), out: &mut ndarray::ArrayViewMut3<f32>) {
+/// Y, U, V planes of RGB bytes (BT.601, values in [0, 1] for Y), left-right mirrored when
+/// `mirror`.
+fn yuv(rgb: &[u8], (h, w): (usize, usize), mirror: bool, out: &mut ndarray::ArrayViewMut3<f32>) {
     for (p, px) in rgb.chunks_exact(3).enumerate() {
         let (r, g, b) = (
             px[0] as f32 / 255.0,
@@ -163,6 +186,7 @@ fn yuv(rgb: &[u8], (h, w): (usize, usize), out: &mut ndarray::ArrayViewMut3<f32>
             px[2] as f32 / 255.0,
         );
         let (i, j) = (p / w, p % w);
+        let j = if mirror { w - 1 - j } else { j };
         debug_assert!(i < h);
         out[[0, i, j]] = 0.299 * r + 0.587 * g + 0.114 * b;
         out[[1, i, j]] = -0.14713 * r - 0.28886 * g + 0.436 * b;
@@ -173,10 +197,12 @@ fn yuv(rgb: &[u8], (h, w): (usize, usize), out: &mut ndarray::ArrayViewMut3<f32>
 type Forward<'a> = dyn Fn(ArrayView3<f32>) -> Result<Array4<f32>, AppError> + Sync + 'a;
 
 /// `log(S + 1e-4)` of every channel and position of the Y, U and V scatterings of the
-/// images `rows`, one feature row per image.
+/// images `rows` (mirrored when `mirror`), one feature row per image; order 0 (channel 0
+/// of each plane) is kept as it is.
 fn features(
     data: &LabelledImages,
     rows: &[usize],
+    mirror: bool,
     per_plane: usize,
     what: &str,
     forward: &Forward,
@@ -189,14 +215,21 @@ fn features(
         let mut planes = Array3::<f32>::zeros((3 * idx.len(), h, w));
         for (b, &i) in idx.iter().enumerate() {
             let mut v = planes.slice_mut(s![3 * b..3 * b + 3, .., ..]);
-            yuv(data.image(i), (h, w), &mut v);
+            yuv(data.image(i), (h, w), mirror, &mut v);
         }
         let sx = forward(planes.view())?;
         for b in 0..idx.len() {
             let mut row = out.row_mut(c * chunk + b);
             let src = sx.slice(s![3 * b..3 * b + 3, .., .., ..]);
-            for (o, &v) in row.iter_mut().zip(src.iter()) {
-                *o = (v.max(0.0) as f64 + 1e-4).ln();
+            let grid = src.dim().2 * src.dim().3;
+            for (k, (o, &v)) in row.iter_mut().zip(src.iter()).enumerate() {
+                *o = if k % per_plane < grid {
+                    // Order 0, the local mean of a plane: U and V are signed, and their
+                    // sign is the colour, so it stays linear.
+                    v as f64
+                } else {
+                    (v.max(0.0) as f64 + 1e-4).ln()
+                };
             }
         }
         pb.inc(idx.len() as u64);
@@ -251,13 +284,38 @@ struct Fitted {
     hyper: BTreeMap<String, f64>,
 }
 
-/// Logistic regression, penalty chosen on the tuning rows.
+/// The column of the largest summed score of every row: `views` are the score matrices
+/// of the test images seen in one or more ways (as they are, mirrored).
+fn vote(views: &[Array2<f64>], classes: &[usize]) -> Vec<usize> {
+    let Some(first) = views.first() else {
+        return Vec::new();
+    };
+    let total = views[1..].iter().fold(first.clone(), |a, v| a + v);
+    total
+        .rows()
+        .into_iter()
+        .map(|r| {
+            let k = r
+                .iter()
+                .enumerate()
+                .fold(
+                    (0, f64::NEG_INFINITY),
+                    |b, (k, &v)| if v > b.1 { (k, v) } else { b },
+                )
+                .0;
+            classes.get(k).copied().unwrap_or(k)
+        })
+        .collect()
+}
+
+/// Logistic regression, penalty chosen on the tuning rows; the test rows' class
+/// probabilities are summed over `xte`'s views.
 fn logistic(
     xtr: ArrayView2<f64>,
     ytr: &[usize],
     xtune: ArrayView2<f64>,
     ytune: &[usize],
-    xte: ArrayView2<f64>,
+    xte: &[ArrayView2<f64>],
 ) -> Result<Fitted, AppError> {
     let mut best: Option<(f64, f64, scattering_learn::LogisticModel)> = None;
     for alpha in [1.0, 10.0, 100.0] {
@@ -274,31 +332,36 @@ fn logistic(
     }
     let (acc, alpha, m) = best.ok_or_else(|| AppError::Usage("no penalty".into()))?;
     Ok(Fitted {
-        pred: m.predict(xte)?,
+        pred: vote(
+            &xte.iter()
+                .map(|x| m.predict_probabilities(*x))
+                .collect::<Result<Vec<_>, _>>()?,
+            m.classes(),
+        ),
         tune_accuracy: acc,
         hyper: BTreeMap::from([("alpha".to_string(), alpha)]),
     })
 }
 
-/// The Gaussian-kernel classifier (Nystrom map on up to `landmarks` training rows, then
-/// one-vs-all ridge), width and penalty chosen on the tuning rows.
+/// The Gaussian-kernel classifier `config` (Nystrom map, then one-vs-all ridge), width and
+/// penalty chosen on the tuning rows; the test rows' ridge outputs are summed over `xte`'s
+/// views.
 fn kernel(
+    config: &NystromClassifier,
     xtr: ArrayView2<f64>,
     ytr: &[usize],
     xtune: ArrayView2<f64>,
     ytune: &[usize],
-    xte: ArrayView2<f64>,
-    landmarks: usize,
-    seed: u64,
+    xte: &[ArrayView2<f64>],
 ) -> Result<Fitted, AppError> {
-    let m = NystromClassifier {
-        n_landmarks: landmarks,
-        seed,
-        ..NystromClassifier::default()
-    }
-    .fit(xtr, ytr, xtune, ytune)?;
+    let m = config.fit(xtr, ytr, xtune, ytune)?;
     Ok(Fitted {
-        pred: m.predict(xte)?,
+        pred: vote(
+            &xte.iter()
+                .map(|x| m.scores(*x))
+                .collect::<Result<Vec<_>, _>>()?,
+            m.classes(),
+        ),
         tune_accuracy: m.validation_accuracy,
         hyper: BTreeMap::from([
             ("gamma".to_string(), m.gamma),
@@ -329,6 +392,24 @@ fn run(args: Args) -> Result<(), AppError> {
                 "--features takes translation and rigid_motion, got {f}"
             )));
         }
+    }
+    for c in &args.classifiers {
+        if c != "logistic" && c != "gaussian_nystrom" {
+            return Err(AppError::Usage(format!(
+                "--classifiers takes logistic and gaussian_nystrom, got {c}"
+            )));
+        }
+    }
+    if args.gamma_scales.is_empty()
+        || args
+            .gamma_scales
+            .iter()
+            .any(|g| !(g.is_finite() && *g > 0.0))
+    {
+        return Err(AppError::Usage(format!(
+            "--gamma-scales takes positive numbers, got {:?}",
+            args.gamma_scales
+        )));
     }
     let cache = FeatureCache::new((!args.no_cache).then(|| args.cache.clone()))?;
     let budget = memory_budget_bytes();
@@ -422,13 +503,16 @@ fn run(args: Args) -> Result<(), AppError> {
     .map(|(f, d)| (f.to_string(), d))
     .collect();
     // Features of every image in f64, plus the standardised copy and the kernel maps.
-    let rows_total = (pool.len() + tune.len() + test_size) as u64;
-    let need = dims
-        .values()
-        .map(|&d| rows_total * d as u64 * 8 * 3)
-        .max()
-        .unwrap_or(0)
-        + rows_total * landmarks as u64 * 8 * 3;
+    // Features of every image in f64 (with --flip, of the mirror images of the training
+    // and test images too); then the standardised training rows, with either the stores
+    // (while copying) or the kernel maps (three n x landmarks matrices).
+    let copies = if args.flip { 2 } else { 1 };
+    let train_rows = (copies * pool.len()) as u64;
+    let rows_total = train_rows + (tune.len() + copies * test_size) as u64;
+    let d = dims.values().copied().max().unwrap_or(0) as u64;
+    let need = (train_rows * d * 8)
+        + (rows_total * d * 8)
+            .max((rows_total - train_rows) * d * 8 + train_rows * landmarks as u64 * 8 * 3);
     if need > budget {
         return Err(AppError::Usage(format!(
             "{} images need about {} for features and kernel maps, {} is available; use --train-size or fewer --landmarks",
@@ -458,10 +542,10 @@ fn run(args: Args) -> Result<(), AppError> {
         // One cache entry per archive and feature set: the key hashes the parameters and
         // the archive's size and first pixels.
         let t0 = Instant::now();
-        let compute_set = |data: &LabelledImages, rows: &[usize], tag: &str| {
+        let compute_set = |data: &LabelledImages, rows: &[usize], mirror: bool, tag: &str| {
             let mut key = fnv1a(
                 format!(
-                    "cifar10 {fname} J{} L{} K{} {:?} {} {tag}",
+                    "cifar10 {fname} J{} L{} K{} {:?} {} {tag} order0-linear",
                     args.j,
                     args.l,
                     args.k,
@@ -479,44 +563,76 @@ fn run(args: Args) -> Result<(), AppError> {
                 features(
                     data,
                     rows,
+                    mirror,
                     per,
                     &format!("images ({fname}, {tag})"),
                     &*forward,
                 )
             })
         };
-        let (xtr, c1) = compute_set(&train, &pool, "train")?;
-        let (xtune, c2) = compute_set(&train, &tune, "tune")?;
+        let (xtr, c1) = compute_set(&train, &pool, false, "train")?;
+        let (xflip, c0) = if args.flip {
+            compute_set(&train, &pool, true, "train mirrored")?
+        } else {
+            (Array2::zeros((0, dim)), true)
+        };
+        let (xtune, c2) = compute_set(&train, &tune, false, "tune")?;
         let (xte, c3) = match &test_file {
-            Some(t) => compute_set(t, &(0..t.len()).collect::<Vec<_>>(), "test")?,
-            None => compute_set(&train, &held_test, "validation")?,
+            Some(t) => compute_set(t, &(0..t.len()).collect::<Vec<_>>(), false, "test")?,
+            None => compute_set(&train, &held_test, false, "validation")?,
+        };
+        // With --flip, each test image votes with its mirror image too.
+        let (xte_flip, c4) = match (&test_file, args.flip) {
+            (_, false) => (Array2::zeros((0, dim)), true),
+            (Some(t), true) => {
+                compute_set(t, &(0..t.len()).collect::<Vec<_>>(), true, "test mirrored")?
+            }
+            (None, true) => compute_set(&train, &held_test, true, "validation mirrored")?,
         };
         feature_seconds.insert(fname.clone(), t0.elapsed().as_secs_f64());
-        features_cached.insert(fname.clone(), c1 && c2 && c3);
-        for &n in &sizes {
-            let xn = xtr.slice(s![..n, ..]);
-            let st = Standardizer::fit(xn)?;
-            let (xs, xtu, xts) = (
-                st.transform(xn)?,
-                st.transform(xtune.view())?,
-                st.transform(xte.view())?,
-            );
-            let yn = &ytr_all[..n];
-            for cl in ["logistic", "gaussian_nystrom"] {
+        features_cached.insert(fname.clone(), c0 && c1 && c2 && c3 && c4);
+        let mut stores = Some((xtr, xflip));
+        for (step, &n) in sizes.iter().enumerate() {
+            // The first n images, then (with --flip) their mirror images, standardised in
+            // place; the full stores go once the largest set is copied out of them.
+            let Some((xtr, xflip)) = stores.as_ref() else {
+                break;
+            };
+            let (mut xs, yn) = if args.flip {
+                let x = ndarray::concatenate(
+                    ndarray::Axis(0),
+                    &[xtr.slice(s![..n, ..]), xflip.slice(s![..n, ..])],
+                )
+                .map_err(|e| AppError::Usage(format!("mirrored features: {e}")))?;
+                (x, [&ytr_all[..n], &ytr_all[..n]].concat())
+            } else {
+                (xtr.slice(s![..n, ..]).to_owned(), ytr_all[..n].to_vec())
+            };
+            if step + 1 == sizes.len() {
+                stores = None;
+            }
+            let st = Standardizer::fit(xs.view())?;
+            st.transform_inplace(xs.view_mut())?;
+            let xtu = st.transform(xtune.view())?;
+            let mut xts = vec![st.transform(xte.view())?];
+            if args.flip {
+                xts.push(st.transform(xte_flip.view())?);
+            }
+            let xts: Vec<ArrayView2<f64>> = xts.iter().map(|x| x.view()).collect();
+            let yn = &yn[..];
+            for cl in args.classifiers.iter().map(String::as_str) {
                 eprintln!("{fname} / {cl} / {n} training images");
                 let t0 = Instant::now();
                 let fitted = if cl == "logistic" {
-                    logistic(xs.view(), yn, xtu.view(), &ytune, xts.view())?
+                    logistic(xs.view(), yn, xtu.view(), &ytune, &xts)?
                 } else {
-                    kernel(
-                        xs.view(),
-                        yn,
-                        xtu.view(),
-                        &ytune,
-                        xts.view(),
-                        landmarks,
-                        args.seed,
-                    )?
+                    let config = NystromClassifier {
+                        n_landmarks: landmarks,
+                        gamma_scales: args.gamma_scales.clone(),
+                        seed: args.seed,
+                        ..NystromClassifier::default()
+                    };
+                    kernel(&config, xs.view(), yn, xtu.view(), &ytune, &xts)?
                 };
                 let acc = accuracy(&fitted.pred, &yte);
                 eprintln!("  accuracy {:.2}%", 100.0 * acc);
@@ -554,6 +670,7 @@ fn run(args: Args) -> Result<(), AppError> {
         l_rigid: 2 * args.l,
         k: args.k,
         landmarks,
+        flip: args.flip,
         colour: "YUV, each plane scattered on its own",
         features: dims,
         results,
