@@ -2,7 +2,7 @@
 //! matrices, symmetric eigendecompositions and positive-definite solves.
 
 use crate::error::{LearnError, Result};
-use faer::{Accum, Mat, Par, Side};
+use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
 use ndarray::{Array1, Array2, ArrayView2};
 
 fn to_faer(a: ArrayView2<f64>) -> Mat<f64> {
@@ -13,34 +13,40 @@ fn from_faer(m: faer::MatRef<f64>) -> Array2<f64> {
     Array2::from_shape_fn((m.nrows(), m.ncols()), |(i, j)| m[(i, j)])
 }
 
+/// `a` as a faer matrix: a view of its memory when it is row-major and contiguous (a
+/// 50,000-row feature matrix is not copied), else a copy kept in `owned`.
+fn faer_of<'a, 'v: 'a>(a: ArrayView2<'v, f64>, owned: &'a mut Option<Mat<f64>>) -> MatRef<'a, f64> {
+    match a.to_slice() {
+        Some(s) => MatRef::from_row_major_slice(s, a.nrows(), a.ncols()),
+        None => owned.insert(to_faer(a)).as_ref(),
+    }
+}
+
+/// `op(a) b` by faer's parallel matrix product, written straight into a new array.
+fn product(fa: MatRef<f64>, fb: MatRef<f64>) -> Array2<f64> {
+    let (r, c) = (fa.nrows(), fb.ncols());
+    let mut out = Array2::<f64>::zeros((r, c));
+    if let Some(s) = out.as_slice_mut() {
+        let om = MatMut::from_row_major_slice_mut(s, r, c);
+        faer::linalg::matmul::matmul(om, Accum::Replace, fa, fb, 1.0, Par::rayon(0));
+        return out;
+    }
+    // A new array is always row-major; kept for completeness.
+    let mut m = Mat::<f64>::zeros(r, c);
+    faer::linalg::matmul::matmul(m.as_mut(), Accum::Replace, fa, fb, 1.0, Par::rayon(0));
+    from_faer(m.as_ref())
+}
+
 /// `aᵀ b` computed by faer's parallel matrix product.
 pub fn at_b(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
-    let (fa, fb) = (to_faer(a), to_faer(b));
-    let mut out = Mat::<f64>::zeros(a.ncols(), b.ncols());
-    faer::linalg::matmul::matmul(
-        out.as_mut(),
-        Accum::Replace,
-        fa.transpose(),
-        fb.as_ref(),
-        1.0,
-        Par::rayon(0),
-    );
-    from_faer(out.as_ref())
+    let (mut ca, mut cb) = (None, None);
+    product(faer_of(a, &mut ca).transpose(), faer_of(b, &mut cb))
 }
 
 /// `a b` computed by faer's parallel matrix product.
 pub fn a_b(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
-    let (fa, fb) = (to_faer(a), to_faer(b));
-    let mut out = Mat::<f64>::zeros(a.nrows(), b.ncols());
-    faer::linalg::matmul::matmul(
-        out.as_mut(),
-        Accum::Replace,
-        fa.as_ref(),
-        fb.as_ref(),
-        1.0,
-        Par::rayon(0),
-    );
-    from_faer(out.as_ref())
+    let (mut ca, mut cb) = (None, None);
+    product(faer_of(a, &mut ca), faer_of(b, &mut cb))
 }
 
 /// Eigendecomposition of a symmetric matrix, eigenvalues in decreasing order; the columns of
@@ -71,6 +77,23 @@ pub fn solve_spd(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Result<Array2<f64>> 
 mod tests {
     use super::*;
     use ndarray::array;
+
+    /// Row-major inputs are read in place and others copied: both give the product.
+    #[test]
+    fn products_agree_on_views_and_copies() {
+        let a = Array2::from_shape_fn((5, 3), |(i, j)| (i as f64) - 2.0 * j as f64);
+        let b = Array2::from_shape_fn((3, 4), |(i, j)| (i * j) as f64 + 0.5);
+        let want = a.dot(&b);
+        assert_eq!(a_b(a.view(), b.view()), want);
+        // Transposed views are not row-major.
+        let (at, bt) = (a.t().to_owned(), b.t().to_owned());
+        assert_eq!(a_b(at.t(), bt.t()), want);
+        assert_eq!(at_b(at.view(), b.view()), want);
+        assert_eq!(at_b(a.t(), bt.t()), want);
+        // A strided slice.
+        let wide = Array2::from_shape_fn((5, 6), |(i, j)| a[[i, j / 2]]);
+        assert_eq!(a_b(wide.slice(ndarray::s![.., ..;2]), b.view()), want);
+    }
 
     #[test]
     fn eig_and_solve_agree_with_hand_results() {
