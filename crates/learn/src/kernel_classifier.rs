@@ -83,7 +83,9 @@ pub fn median_sq_distance(x: ArrayView2<f64>, seed: u64) -> f64 {
     d.get(d.len() / 2).copied().unwrap_or(1.0)
 }
 
-fn argmax(scores: &Array2<f64>, classes: &[usize]) -> Vec<usize> {
+/// The class of the largest score of every row: `classes[k]` for the column `k` of each
+/// row's maximum (the first of equals).
+pub fn argmax_classes(scores: &Array2<f64>, classes: &[usize]) -> Vec<usize> {
     scores
         .rows()
         .into_iter()
@@ -96,7 +98,7 @@ fn argmax(scores: &Array2<f64>, classes: &[usize]) -> Vec<usize> {
                     |b, (k, &v)| if v > b.1 { (k, v) } else { b },
                 )
                 .0;
-            classes[k]
+            classes.get(k).copied().unwrap_or(k)
         })
         .collect()
 }
@@ -183,7 +185,10 @@ impl NystromClassifier {
             // The best penalty of this width (the first of equals).
             let mut top: Option<(f64, usize)> = None;
             for (k, ridge) in models.iter().enumerate() {
-                let acc = accuracy(&argmax(&ridge.predict(z_val.view())?, &classes), y_val);
+                let acc = accuracy(
+                    &argmax_classes(&ridge.predict(z_val.view())?, &classes),
+                    y_val,
+                );
                 if top.is_none_or(|t| acc > t.0) {
                     top = Some((acc, k));
                 }
@@ -210,7 +215,7 @@ impl NystromClassifier {
 impl NystromClassifierModel {
     /// The class of every row.
     pub fn predict(&self, x: ArrayView2<f64>) -> Result<Vec<usize>> {
-        Ok(argmax(&self.scores(x)?, &self.classes))
+        Ok(argmax_classes(&self.scores(x)?, &self.classes))
     }
 
     /// The one-vs-all ridge outputs, shape (rows, classes), columns in

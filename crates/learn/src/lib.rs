@@ -58,7 +58,9 @@ pub use cv::{
 pub use error::{LearnError, Result};
 pub use estimator::{Fit, Predict, Standardized, StandardizedModel, Targets};
 pub use kernel_approx::{Nystrom, NystromMap, RandomFourierFeatures, RandomFourierMap};
-pub use kernel_classifier::{median_sq_distance, NystromClassifier, NystromClassifierModel};
+pub use kernel_classifier::{
+    argmax_classes, median_sq_distance, NystromClassifier, NystromClassifierModel,
+};
 pub use kernel_ridge::{Kernel, KernelRidge, KernelRidgeModel};
 pub use logistic::{Logistic, LogisticModel};
 pub use metrics::{error_rate, mae, rmse};

@@ -43,7 +43,7 @@ use scattering_apps::image_tar::{read_image_tar, LabelledImages};
 use scattering_apps::io::{gb, memory_budget_bytes, Outputs};
 use scattering_apps::plots::{curves_png, Series};
 use scattering_apps::AppError;
-use scattering_learn::{error_rate, Logistic, NystromClassifier, Standardizer};
+use scattering_learn::{argmax_classes, error_rate, Logistic, NystromClassifier, Standardizer};
 use scattering_transform::{RigidMotionParams, Scattering2dParams};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -291,21 +291,7 @@ fn vote(views: &[Array2<f64>], classes: &[usize]) -> Vec<usize> {
         return Vec::new();
     };
     let total = views[1..].iter().fold(first.clone(), |a, v| a + v);
-    total
-        .rows()
-        .into_iter()
-        .map(|r| {
-            let k = r
-                .iter()
-                .enumerate()
-                .fold(
-                    (0, f64::NEG_INFINITY),
-                    |b, (k, &v)| if v > b.1 { (k, v) } else { b },
-                )
-                .0;
-            classes.get(k).copied().unwrap_or(k)
-        })
-        .collect()
+    argmax_classes(&total, classes)
 }
 
 /// Logistic regression, penalty chosen on the tuning rows; the test rows' class
