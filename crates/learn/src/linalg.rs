@@ -2,6 +2,7 @@
 //! matrices, symmetric eigendecompositions and positive-definite solves.
 
 use crate::error::{LearnError, Result};
+use faer::linalg::matmul::triangular::BlockStructure;
 use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
 use ndarray::{Array1, Array2, ArrayView2};
 
@@ -49,6 +50,37 @@ pub fn a_b(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     product(faer_of(a, &mut ca), faer_of(b, &mut cb))
 }
 
+/// `g += kᵀ k` on the lower triangle of `g` (the upper is left as it was): the Gram matrix of
+/// a long matrix accumulated block of rows by block of rows, at half a full product's cost.
+/// `g` must be square with as many rows as `k` has columns.
+pub(crate) fn add_gram_lower(g: &mut Array2<f64>, k: ArrayView2<f64>) {
+    let m = g.nrows();
+    debug_assert_eq!((g.ncols(), k.ncols()), (m, m));
+    let mut ck = None;
+    let fk = faer_of(k, &mut ck);
+    let run = |dst: MatMut<f64>| {
+        faer::linalg::matmul::triangular::matmul(
+            dst,
+            BlockStructure::TriangularLower,
+            Accum::Add,
+            fk.transpose(),
+            BlockStructure::Rectangular,
+            fk,
+            BlockStructure::Rectangular,
+            1.0,
+            Par::rayon(0),
+        )
+    };
+    match g.as_slice_mut() {
+        Some(s) => run(MatMut::from_row_major_slice_mut(s, m, m)),
+        None => {
+            let mut f = to_faer(g.view());
+            run(f.as_mut());
+            g.assign(&from_faer(f.as_ref()));
+        }
+    }
+}
+
 /// Eigendecomposition of a symmetric matrix, eigenvalues in decreasing order; the columns of
 /// the second array are the matching unit eigenvectors.
 pub fn sym_eig_desc(a: ArrayView2<f64>) -> Result<(Array1<f64>, Array2<f64>)> {
@@ -93,6 +125,32 @@ mod tests {
         // A strided slice.
         let wide = Array2::from_shape_fn((5, 6), |(i, j)| a[[i, j / 2]]);
         assert_eq!(a_b(wide.slice(ndarray::s![.., ..;2]), b.view()), want);
+    }
+
+    /// The accumulated lower triangle is the full Gram matrix's; the upper is untouched.
+    #[test]
+    fn gram_lower_accumulates_blocks_of_rows() {
+        let k = Array2::from_shape_fn((7, 4), |(i, j)| ((i * 3 + j * 5) % 7) as f64 - 3.0);
+        let want = k.t().dot(&k);
+        let mut g = Array2::from_elem((4, 4), -1.0);
+        g.diag_mut().fill(0.0);
+        for i in 0..4 {
+            for j in 0..i {
+                g[[i, j]] = 0.0;
+            }
+        }
+        add_gram_lower(&mut g, k.slice(ndarray::s![..3, ..]));
+        add_gram_lower(&mut g, k.slice(ndarray::s![3.., ..]));
+        for i in 0..4 {
+            for j in 0..4 {
+                let expect = if j <= i { want[[i, j]] } else { -1.0 };
+                assert!((g[[i, j]] - expect).abs() < 1e-12, "({i}, {j})");
+            }
+        }
+        // A column-major accumulator gives the same.
+        let mut gt = Array2::<f64>::zeros((4, 4)).reversed_axes();
+        add_gram_lower(&mut gt, k.view());
+        assert!((gt[[3, 1]] - want[[3, 1]]).abs() < 1e-12);
     }
 
     #[test]

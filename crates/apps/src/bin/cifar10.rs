@@ -21,8 +21,8 @@
 //! linear: U and V are signed). With `--flip`, the mirror image of every training image is
 //! a training row too, and each test image votes with its mirror image (summed scores).
 //! Classifiers: multinomial logistic regression and a Gaussian-kernel classifier that
-//! scales to 50,000 images (a Nystrom map on up to `--landmarks` random training rows, then
-//! one-vs-all ridge on the mapped features, `scattering_learn::NystromClassifier`; the
+//! scales to 50,000 images (one-vs-all kernel ridge in the span of up to `--landmarks`
+//! random training rows, Nystrom, `scattering_learn::NystromClassifier`; the
 //! width from the median distance times each of `--gamma-scales` and the penalty, chosen
 //! on the tuning split).
 //!
@@ -329,7 +329,7 @@ fn logistic(
     })
 }
 
-/// The Gaussian-kernel classifier `config` (Nystrom map, then one-vs-all ridge), width and
+/// The Gaussian-kernel classifier `config` (one-vs-all kernel ridge on landmarks), width and
 /// penalty chosen on the tuning rows; the test rows' ridge outputs are summed over `xte`'s
 /// views.
 fn kernel(
@@ -353,7 +353,7 @@ fn kernel(
             ("gamma".to_string(), m.gamma),
             ("gamma_scale".to_string(), m.gamma_scale),
             ("ridge_alpha_per_row".to_string(), m.alpha),
-            ("landmarks".to_string(), m.n_features() as f64),
+            ("landmarks".to_string(), m.n_landmarks() as f64),
         ]),
     })
 }
@@ -488,17 +488,19 @@ fn run(args: Args) -> Result<(), AppError> {
     .filter(|(f, _)| args.features.iter().any(|g| g == f))
     .map(|(f, d)| (f.to_string(), d))
     .collect();
-    // Features of every image in f64, plus the standardised copy and the kernel maps.
     // Features of every image in f64 (with --flip, of the mirror images of the training
     // and test images too); then the standardised training rows, with either the stores
-    // (while copying) or the kernel maps (three n x landmarks matrices).
+    // (while copying) or the kernel classifier's matrices (the rows' distances to the
+    // landmarks in f32, three landmarks x landmarks matrices in f64).
     let copies = if args.flip { 2 } else { 1 };
     let train_rows = (copies * pool.len()) as u64;
     let rows_total = train_rows + (tune.len() + copies * test_size) as u64;
     let d = dims.values().copied().max().unwrap_or(0) as u64;
     let need = (train_rows * d * 8)
-        + (rows_total * d * 8)
-            .max((rows_total - train_rows) * d * 8 + train_rows * landmarks as u64 * 8 * 3);
+        + (rows_total * d * 8).max({
+            let m = landmarks as u64;
+            (rows_total - train_rows) * (d + m) * 8 + train_rows * m * 4 + 3 * m * m * 8
+        });
     if need > budget {
         return Err(AppError::Usage(format!(
             "{} images need about {} for features and kernel maps, {} is available; use --train-size or fewer --landmarks",
