@@ -498,6 +498,8 @@ fn cifar10_quick_run_on_a_synthetic_archive() {
         .map(|r| r["train_size"].as_u64().unwrap())
         .max();
     assert_eq!(top, Some(150));
+    let dim = |m: &serde_json::Value, f: &str| m["features"][f].as_u64().unwrap();
+    let (dim_t, dim_r) = (dim(&m, "translation"), dim(&m, "rigid_motion"));
     for f in ["translation", "rigid_motion"] {
         for c in ["logistic", "gaussian_nystrom"] {
             let r = results
@@ -530,7 +532,7 @@ fn cifar10_quick_run_on_a_synthetic_archive() {
             "30",
             "--no-cache",
         ])
-        .args(["--features", "translation", "--landmarks", "40"])
+        .args(["--features", "combined", "--landmarks", "40"])
         .output()
         .unwrap();
     assert!(
@@ -542,6 +544,16 @@ fn cifar10_quick_run_on_a_synthetic_archive() {
         serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
     assert_eq!(m["test_size"], 30);
     assert_eq!(m["features"].as_object().unwrap().len(), 1);
+    // Both sets side by side, rigid motion's order 0 (3 planes x 4 x 4) once.
+    assert_eq!(dim(&m, "combined"), dim_t + dim_r - 3 * 16);
+    let r = m["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by_key(|r| r["train_size"].as_u64())
+        .unwrap();
+    assert_eq!(r["features"], "combined");
+    assert!(r["accuracy"].as_f64().unwrap() >= 0.9, "combined: {r}");
     for (args, needle) in [
         (vec!["--features", "wavelets"], "--features"),
         (vec!["--validation", "170"], "leave no training images"),
@@ -598,7 +610,7 @@ fn cifar10_flip_trains_on_mirror_images() {
                 "20",
                 "--no-cache",
             ])
-            .args(["--features", "translation", "--landmarks", "40"])
+            .args(["--features", "combined", "--landmarks", "40"])
             .args(["--classifiers", "gaussian_nystrom"]);
         if flip {
             cmd.arg("--flip");

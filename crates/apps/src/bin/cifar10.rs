@@ -4,8 +4,8 @@
 //!
 //! ```text
 //! cifar10 --train cifar10_train.tar [--test cifar10_test.tar] --out out/cifar10 [--quick]
-//!         [--train-size N] [--landmarks 4000] [--flip] [--gamma-scales 0.125,0.25,0.5]
-//!         [--features translation,rigid_motion] [--classifiers logistic,gaussian_nystrom]
+//!         [--train-size N] [--landmarks 8000] [--flip] [--gamma-scales 0.125,0.25,0.5]
+//!         [--features translation,rigid_motion,combined] [--classifiers logistic,gaussian_nystrom]
 //! ```
 //! The archives hold JPEG or PNG members named `{class}/{file}.jpg`; classes are the folder
 //! names in sorted order (CIFAR-10's official order). Without `--test`, a stratified
@@ -16,7 +16,8 @@
 //! Colour: each image in YUV (Oyallon and Mallat), each of Y, U, V scattered on its own.
 //! Features: translation scattering (`Scattering2d`, J = 3, L = 8, orders 0-2, local
 //! averaging: a 4 x 4 grid on 32 x 32 images) and rigid-motion scattering (J = 3, 2 L angles
-//! over [0, 2 pi), K = 2, angular average, the same spatial grid), `log(S + 1e-4)`,
+//! over [0, 2 pi), K = 2, angular average, the same spatial grid), or both side by side
+//! (`combined`, rigid motion's order 0 dropped as translation's twin), `log(S + 1e-4)`,
 //! standardised on the training rows (order 0, the local mean of each plane, is kept
 //! linear: U and V are signed). With `--flip`, the mirror image of every training image is
 //! a training row too, and each test image votes with its mirror image (summed scores).
@@ -34,7 +35,7 @@
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use ndarray::{s, Array2, Array3, Array4, ArrayView2, ArrayView3};
+use ndarray::{s, Array2, Array3, Array4, ArrayView2, ArrayView3, Axis};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use scattering_apps::cache::{fnv1a, FeatureCache};
@@ -79,7 +80,7 @@ struct Args {
     /// Images held out of --train to choose the hyperparameters.
     #[arg(long)]
     tune: Option<usize>,
-    /// Landmarks of the Nystrom map (training rows).
+    /// Landmark rows of the Gaussian-kernel classifier (default 8,000; 200 with --quick).
     #[arg(long)]
     landmarks: Option<usize>,
     /// Kernel widths to try, as multiples of the inverse median squared distance between
@@ -96,7 +97,8 @@ struct Args {
     /// Angular scales of rigid-motion scattering.
     #[arg(short = 'K', long = "K", default_value_t = 2)]
     k: usize,
-    /// Feature sets, comma-separated: translation, rigid_motion.
+    /// Feature sets, comma-separated: translation, rigid_motion, combined (translation
+    /// scattering and rigid-motion orders 1 and 2 side by side).
     #[arg(
         long,
         default_value = "translation,rigid_motion",
@@ -373,9 +375,9 @@ fn run(args: Args) -> Result<(), AppError> {
     let t_start = Instant::now();
     scattering_apps::io::prepare_folder(&args.out)?;
     for f in &args.features {
-        if f != "translation" && f != "rigid_motion" {
+        if !["translation", "rigid_motion", "combined"].contains(&f.as_str()) {
             return Err(AppError::Usage(format!(
-                "--features takes translation and rigid_motion, got {f}"
+                "--features takes translation, rigid_motion and combined, got {f}"
             )));
         }
     }
@@ -432,7 +434,7 @@ fn run(args: Args) -> Result<(), AppError> {
     let q = args.quick;
     let validation = args.validation.unwrap_or(if q { 200 } else { 5000 });
     let tune_n = args.tune.unwrap_or(if q { 100 } else { 2500 });
-    let landmarks = args.landmarks.unwrap_or(if q { 200 } else { 4000 });
+    let landmarks = args.landmarks.unwrap_or(if q { 200 } else { 8000 });
     if tune_n < classes || landmarks == 0 {
         return Err(AppError::Usage(format!(
             "--tune must hold at least one image a class ({classes}) and --landmarks at least 1"
@@ -480,27 +482,36 @@ fn run(args: Args) -> Result<(), AppError> {
     let trans = params_t.clone().build_f32()?;
     let rigid = params_r.clone().build_f32()?;
     let per_plane = |s: (usize, usize, usize)| s.0 * s.1 * s.2;
+    let grid = trans.output_shape().1 * trans.output_shape().2;
     let dims: BTreeMap<String, usize> = [
         ("translation", 3 * per_plane(trans.output_shape())),
         ("rigid_motion", 3 * per_plane(rigid.output_shape())),
+        (
+            "combined",
+            3 * (per_plane(trans.output_shape()) + per_plane(rigid.output_shape()) - grid),
+        ),
     ]
     .into_iter()
     .filter(|(f, _)| args.features.iter().any(|g| g == f))
     .map(|(f, d)| (f.to_string(), d))
     .collect();
     // Features of every image in f64 (with --flip, of the mirror images of the training
-    // and test images too); then the standardised training rows, with either the stores
-    // (while copying) or the kernel classifier's matrices (the rows' distances to the
-    // landmarks in f32, three landmarks x landmarks matrices in f64).
+    // and test images too). At the largest size, the training rows are copied out of the
+    // stores (the mirror images' store is still held while the originals' is gone), then
+    // the kernel classifier adds the rows' distances to the landmarks in f32 and three
+    // landmarks x landmarks matrices in f64, beside the tuning and test rows (raw and
+    // standardised).
     let copies = if args.flip { 2 } else { 1 };
     let train_rows = (copies * pool.len()) as u64;
     let rows_total = train_rows + (tune.len() + copies * test_size) as u64;
     let d = dims.values().copied().max().unwrap_or(0) as u64;
-    let need = (train_rows * d * 8)
-        + (rows_total * d * 8).max({
-            let m = landmarks as u64;
-            (rows_total - train_rows) * (d + m) * 8 + train_rows * m * 4 + 3 * m * m * 8
-        });
+    let m = landmarks as u64;
+    let copying = (rows_total + (copies - 1) as u64 * pool.len() as u64) * d * 8;
+    let fitting = train_rows * d * 8
+        + (rows_total - train_rows) * (2 * d + m) * 8
+        + train_rows * m * 4
+        + 3 * m * m * 8;
+    let need = copying.max(fitting);
     if need > budget {
         return Err(AppError::Usage(format!(
             "{} images need about {} for features and kernel maps, {} is available; use --train-size or fewer --landmarks",
@@ -521,10 +532,15 @@ fn run(args: Args) -> Result<(), AppError> {
         None => held_test.iter().map(|&i| train.labels[i]).collect(),
     };
     for (fname, &dim) in &dims {
-        let forward: Box<Forward> = if fname == "translation" {
-            Box::new(|v| Ok(trans.forward(v)?))
-        } else {
-            Box::new(|v| Ok(rigid.forward(v)?))
+        let forward: Box<Forward> = match fname.as_str() {
+            "translation" => Box::new(|v| Ok(trans.forward(v)?)),
+            "rigid_motion" => Box::new(|v| Ok(rigid.forward(v)?)),
+            // Rigid motion's order 0 is translation's: kept once.
+            _ => Box::new(|v| {
+                let (a, b) = (trans.forward(v)?, rigid.forward(v)?);
+                ndarray::concatenate(Axis(1), &[a.view(), b.slice(s![.., 1.., .., ..])])
+                    .map_err(|e| AppError::Usage(format!("combined features: {e}")))
+            }),
         };
         let per = dim / 3;
         // One cache entry per archive and feature set: the key hashes the parameters and
@@ -582,23 +598,42 @@ fn run(args: Args) -> Result<(), AppError> {
         let mut stores = Some((xtr, xflip));
         for (step, &n) in sizes.iter().enumerate() {
             // The first n images, then (with --flip) their mirror images, standardised in
-            // place; the full stores go once the largest set is copied out of them.
-            let Some((xtr, xflip)) = stores.as_ref() else {
-                break;
-            };
-            let (mut xs, yn) = if args.flip {
-                let x = ndarray::concatenate(
-                    ndarray::Axis(0),
-                    &[xtr.slice(s![..n, ..]), xflip.slice(s![..n, ..])],
-                )
-                .map_err(|e| AppError::Usage(format!("mirrored features: {e}")))?;
-                (x, [&ytr_all[..n], &ytr_all[..n]].concat())
+            // place. The largest set takes the stores: the originals are dropped once
+            // copied, before the mirror images are, so the peak is one copy of the
+            // training rows less.
+            let last = step + 1 == sizes.len();
+            let yn = if args.flip {
+                [&ytr_all[..n], &ytr_all[..n]].concat()
             } else {
-                (xtr.slice(s![..n, ..]).to_owned(), ytr_all[..n].to_vec())
+                ytr_all[..n].to_vec()
             };
-            if step + 1 == sizes.len() {
-                stores = None;
-            }
+            let mut xs = match (last, stores.take()) {
+                (_, None) => break,
+                (false, Some((xtr, xflip))) => {
+                    let x = if args.flip {
+                        ndarray::concatenate(
+                            Axis(0),
+                            &[xtr.slice(s![..n, ..]), xflip.slice(s![..n, ..])],
+                        )
+                        .map_err(|e| AppError::Usage(format!("mirrored features: {e}")))?
+                    } else {
+                        xtr.slice(s![..n, ..]).to_owned()
+                    };
+                    stores = Some((xtr, xflip));
+                    x
+                }
+                (true, Some((xtr, _))) if !args.flip && xtr.nrows() == n => xtr,
+                (true, Some((xtr, xflip))) => {
+                    let rows = if args.flip { 2 * n } else { n };
+                    let mut x = Array2::<f64>::zeros((rows, xtr.ncols()));
+                    x.slice_mut(s![..n, ..]).assign(&xtr.slice(s![..n, ..]));
+                    drop(xtr);
+                    if args.flip {
+                        x.slice_mut(s![n.., ..]).assign(&xflip.slice(s![..n, ..]));
+                    }
+                    x
+                }
+            };
             let st = Standardizer::fit(xs.view())?;
             st.transform_inplace(xs.view_mut())?;
             let xtu = st.transform(xtune.view())?;
