@@ -532,7 +532,13 @@ fn cifar10_quick_run_on_a_synthetic_archive() {
             "30",
             "--no-cache",
         ])
-        .args(["--features", "combined", "--landmarks", "40"])
+        .args([
+            "--features",
+            "combined",
+            "--oversample",
+            "--landmarks",
+            "40",
+        ])
         .output()
         .unwrap();
     assert!(
@@ -544,8 +550,10 @@ fn cifar10_quick_run_on_a_synthetic_archive() {
         serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
     assert_eq!(m["test_size"], 30);
     assert_eq!(m["features"].as_object().unwrap().len(), 1);
-    // Both sets side by side, rigid motion's order 0 (3 planes x 4 x 4) once.
-    assert_eq!(dim(&m, "combined"), dim_t + dim_r - 3 * 16);
+    // Both sets side by side, rigid motion's order 0 (3 planes x 4 x 4) once, at four
+    // offsets of the output grid.
+    assert_eq!(dim(&m, "combined"), 4 * (dim_t + dim_r - 3 * 16));
+    assert_eq!(m["oversample"], true);
     let r = m["results"]
         .as_array()
         .unwrap()
@@ -610,7 +618,13 @@ fn cifar10_flip_trains_on_mirror_images() {
                 "20",
                 "--no-cache",
             ])
-            .args(["--features", "combined", "--landmarks", "40"])
+            .args([
+                "--features",
+                "combined",
+                "--oversample",
+                "--landmarks",
+                "40",
+            ])
             .args(["--classifiers", "gaussian_nystrom"]);
         if flip {
             cmd.arg("--flip");

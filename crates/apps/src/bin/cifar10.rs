@@ -116,6 +116,11 @@ struct Args {
     /// training rows, the same images.
     #[arg(long)]
     flip: bool,
+    /// Sample the scattering output grid twice as densely along each axis (the offsets 0
+    /// and 2^(J-1); the image moved by that much, mirrored at the edge): 4 times the
+    /// features, as Bruna and Mallat did on MNIST.
+    #[arg(long)]
+    oversample: bool,
     /// Seed of the splits and of the landmarks.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -156,6 +161,8 @@ struct Metrics {
     /// Whether the training images' mirror images were added and each test image voted
     /// with its mirror image (`--flip`).
     flip: bool,
+    /// The output grid sampled twice as densely (`--oversample`).
+    oversample: bool,
     colour: &'static str,
     features: BTreeMap<String, usize>,
     results: Vec<Row>,
@@ -197,6 +204,34 @@ fn yuv(rgb: &[u8], (h, w): (usize, usize), mirror: bool, out: &mut ndarray::Arra
 }
 
 type Forward<'a> = dyn Fn(ArrayView3<f32>) -> Result<Array4<f32>, AppError> + Sync + 'a;
+
+/// `forward` of the planes moved up and left by 0 or `half` pixels along each axis
+/// (mirrored at the far edge), the four output grids side by side along the last axis:
+/// the output grid sampled at twice the density, channel 0 first as in `forward`.
+fn oversampled(
+    planes: ArrayView3<f32>,
+    half: usize,
+    forward: &Forward,
+) -> Result<Array4<f32>, AppError> {
+    let (_, h, w) = planes.dim();
+    let at = |i: usize, n: usize| {
+        if i < n {
+            i
+        } else {
+            (2 * n).saturating_sub(i + 2)
+        }
+    };
+    let mut grids = Vec::with_capacity(4);
+    for (dy, dx) in [(0, 0), (0, half), (half, 0), (half, half)] {
+        let moved = Array3::from_shape_fn(planes.dim(), |(b, i, k)| {
+            planes[[b, at(i + dy, h), at(k + dx, w)]]
+        });
+        grids.push(forward(moved.view())?);
+    }
+    let views: Vec<_> = grids.iter().map(|g| g.view()).collect();
+    ndarray::concatenate(Axis(3), &views)
+        .map_err(|e| AppError::Usage(format!("oversampled features: {e}")))
+}
 
 /// `log(S + 1e-4)` of every channel and position of the Y, U and V scatterings of the
 /// images `rows` (mirrored when `mirror`), one feature row per image; order 0 (channel 0
@@ -493,7 +528,7 @@ fn run(args: Args) -> Result<(), AppError> {
     ]
     .into_iter()
     .filter(|(f, _)| args.features.iter().any(|g| g == f))
-    .map(|(f, d)| (f.to_string(), d))
+    .map(|(f, d)| (f.to_string(), if args.oversample { 4 * d } else { d }))
     .collect();
     // Features of every image in f64 (with --flip, of the mirror images of the training
     // and test images too). At the largest size, the training rows are copied out of the
@@ -532,7 +567,7 @@ fn run(args: Args) -> Result<(), AppError> {
         None => held_test.iter().map(|&i| train.labels[i]).collect(),
     };
     for (fname, &dim) in &dims {
-        let forward: Box<Forward> = match fname.as_str() {
+        let single: Box<Forward> = match fname.as_str() {
             "translation" => Box::new(|v| Ok(trans.forward(v)?)),
             "rigid_motion" => Box::new(|v| Ok(rigid.forward(v)?)),
             // Rigid motion's order 0 is translation's: kept once.
@@ -542,6 +577,12 @@ fn run(args: Args) -> Result<(), AppError> {
                     .map_err(|e| AppError::Usage(format!("combined features: {e}")))
             }),
         };
+        let half = 1usize << args.j.saturating_sub(1);
+        let forward: Box<Forward> = if args.oversample {
+            Box::new(move |v| oversampled(v, half, &*single))
+        } else {
+            single
+        };
         let per = dim / 3;
         // One cache entry per archive and feature set: the key hashes the parameters and
         // the archive's size and first pixels.
@@ -549,12 +590,13 @@ fn run(args: Args) -> Result<(), AppError> {
         let compute_set = |data: &LabelledImages, rows: &[usize], mirror: bool, tag: &str| {
             let mut key = fnv1a(
                 format!(
-                    "cifar10 {fname} J{} L{} K{} {:?} {} {tag} order0-linear",
+                    "cifar10 {fname} J{} L{} K{} {:?} {} {tag} order0-linear{}",
                     args.j,
                     args.l,
                     args.k,
                     data.shape,
-                    data.len()
+                    data.len(),
+                    if args.oversample { " oversampled" } else { "" }
                 )
                 .as_bytes(),
                 0,
@@ -694,6 +736,7 @@ fn run(args: Args) -> Result<(), AppError> {
         k: args.k,
         landmarks,
         flip: args.flip,
+        oversample: args.oversample,
         colour: "YUV, each plane scattered on its own",
         features: dims,
         results,
