@@ -14,11 +14,16 @@ fn from_faer(m: faer::MatRef<f64>) -> Array2<f64> {
     Array2::from_shape_fn((m.nrows(), m.ncols()), |(i, j)| m[(i, j)])
 }
 
-/// `a` as a faer matrix: a view of its memory when it is row-major and contiguous (a
-/// 50,000-row feature matrix is not copied), else a copy kept in `owned`.
+/// `a` as a faer matrix: a view of its memory when it is contiguous, row-major or
+/// column-major (a 50,000-row feature matrix or its transpose is not copied), else a copy
+/// kept in `owned`.
 fn faer_of<'a, 'v: 'a>(a: ArrayView2<'v, f64>, owned: &'a mut Option<Mat<f64>>) -> MatRef<'a, f64> {
-    match a.to_slice() {
-        Some(s) => MatRef::from_row_major_slice(s, a.nrows(), a.ncols()),
+    if let Some(s) = a.to_slice() {
+        return MatRef::from_row_major_slice(s, a.nrows(), a.ncols());
+    }
+    let t = a.reversed_axes();
+    match t.to_slice() {
+        Some(s) => MatRef::from_column_major_slice(s, a.nrows(), a.ncols()),
         None => owned.insert(to_faer(a)).as_ref(),
     }
 }

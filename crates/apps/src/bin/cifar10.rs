@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! cifar10 --train cifar10_train.tar [--test cifar10_test.tar] --out out/cifar10 [--quick]
-//!         [--train-size N] [--landmarks 8000] [--flip] [--gamma-scales 0.125,0.25,0.5]
+//!         [--train-size N] [--landmarks 8000] [--flip] [--oversample]
+//!         [--gamma-scales 0.125,0.25,0.5]
 //!         [--features translation,rigid_motion,combined] [--classifiers logistic,gaussian_nystrom]
 //! ```
 //! The archives hold JPEG or PNG members named `{class}/{file}.jpg`; classes are the folder
@@ -20,7 +21,8 @@
 //! (`combined`, rigid motion's order 0 dropped as translation's twin), `log(S + 1e-4)`,
 //! standardised on the training rows (order 0, the local mean of each plane, is kept
 //! linear: U and V are signed). With `--flip`, the mirror image of every training image is
-//! a training row too, and each test image votes with its mirror image (summed scores).
+//! a training row too, and each test image votes with its mirror image (summed scores);
+//! with `--oversample`, the output grid is sampled at twice the density (4x features).
 //! Classifiers: multinomial logistic regression and a Gaussian-kernel classifier that
 //! scales to 50,000 images (one-vs-all kernel ridge in the span of up to `--landmarks`
 //! random training rows, Nystrom, `scattering_learn::NystromClassifier`; the
@@ -533,9 +535,9 @@ fn run(args: Args) -> Result<(), AppError> {
     // Features of every image in f64 (with --flip, of the mirror images of the training
     // and test images too). At the largest size, the training rows are copied out of the
     // stores (the mirror images' store is still held while the originals' is gone), then
-    // the kernel classifier adds the rows' distances to the landmarks in f32 and three
-    // landmarks x landmarks matrices in f64, beside the tuning and test rows (raw and
-    // standardised).
+    // the kernel classifier adds the landmark rows, the rows' distances to them in f32 and
+    // three landmarks x landmarks matrices in f64, beside the tuning and test rows (raw
+    // and standardised).
     let copies = if args.flip { 2 } else { 1 };
     let train_rows = (copies * pool.len()) as u64;
     let rows_total = train_rows + (tune.len() + copies * test_size) as u64;
@@ -545,6 +547,7 @@ fn run(args: Args) -> Result<(), AppError> {
     let fitting = train_rows * d * 8
         + (rows_total - train_rows) * (2 * d + m) * 8
         + train_rows * m * 4
+        + m * d * 8
         + 3 * m * m * 8;
     let need = copying.max(fitting);
     if need > budget {
