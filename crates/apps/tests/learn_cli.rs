@@ -618,13 +618,7 @@ fn cifar10_flip_trains_on_mirror_images() {
                 "20",
                 "--no-cache",
             ])
-            .args([
-                "--features",
-                "combined",
-                "--oversample",
-                "--landmarks",
-                "40",
-            ])
+            .args(["--features", "translation", "--landmarks", "40"])
             .args(["--classifiers", "gaussian_nystrom"]);
         if flip {
             cmd.arg("--flip");
