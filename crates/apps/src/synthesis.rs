@@ -15,8 +15,8 @@ use scattering_models::stats::{
     gaussian_surrogate, radial_spectrum, spectrum_rel_error, wasserstein1,
 };
 use scattering_models::{
-    Concat, Marginal, Microcanonical, ReducedSpectra, Reduction, Representation, ScatteringSpectra,
-    SpectraKind, SpectraLabel, Weighted,
+    Concat, Marginal, Microcanonical, Quantiles, ReducedSpectra, Reduction, Representation,
+    ScatteringSpectra, SpectraKind, SpectraLabel, Weighted,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -155,6 +155,49 @@ pub fn with_marginal(model: Box<dyn Representation>) -> Result<Concat, AppError>
         model,
         Box::new(Weighted::new(Box::new(Marginal { n }), vec![1.0; 4])?),
     ])?)
+}
+
+/// Number of quantile blocks of [`with_quantiles`].
+pub const QUANTILE_BLOCKS: usize = 64;
+
+/// `model` with the histogram of the values beside it, as [`QUANTILE_BLOCKS`] quantile
+/// means ([`Quantiles`]) each weighted `1/sqrt(q)` (of order 1 in all on the standardised
+/// fields, their squared error a Wasserstein-2 distance between the histograms): the
+/// whole one-point law, atoms included, where [`with_marginal`] sets four moments of it.
+pub fn with_quantiles(model: Box<dyn Representation>) -> Result<Concat, AppError> {
+    let n = model.input_len();
+    let q = QUANTILE_BLOCKS.min(n);
+    Ok(Concat::new(vec![
+        model,
+        Box::new(Weighted::new(
+            Box::new(Quantiles::new(n, q)?),
+            vec![1.0 / (q as f64).sqrt(); q],
+        )?),
+    ])?)
+}
+
+/// The one-point statistics set beside the scattering spectra (`--marginal`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MarginalKind {
+    /// None: the spectra alone.
+    #[value(alias = "false")]
+    None,
+    /// The first four moments of the values ([`with_marginal`]).
+    #[value(alias = "true")]
+    Moments,
+    /// The quantile means of the values ([`with_quantiles`]).
+    Quantiles,
+}
+
+impl MarginalKind {
+    /// `model` with these statistics beside it.
+    pub fn wrap(self, model: Box<dyn Representation>) -> Result<Box<dyn Representation>, AppError> {
+        Ok(match self {
+            MarginalKind::None => model,
+            MarginalKind::Moments => Box::new(with_marginal(model)?),
+            MarginalKind::Quantiles => Box::new(with_quantiles(model)?),
+        })
+    }
 }
 
 /// The models a fidelity entry compares with the originals: `(key, field)`, keys as the
@@ -907,13 +950,12 @@ pub struct ImageOptions {
     /// Cox; `none` for textures).
     #[arg(long, value_enum)]
     pub spectra_reduction: Option<SpectraReduction>,
-    /// The first four moments of the values beside the scattering spectra
-    /// ([`with_marginal`]), `true` or `false` (default: each experiment's own: `true` for
-    /// Ising, whose two-phase histogram they set, and textures, whose histograms they bring
-    /// 3-8 times closer; `false` for turbulence and Cox, where they made the histograms and
-    /// increments no closer).
-    #[arg(long, value_name = "BOOL")]
-    pub marginal: Option<bool>,
+    /// The one-point statistics beside the scattering spectra: `none`, `moments` (the
+    /// first four moments of the values, [`with_marginal`]; alias `true`) or `quantiles`
+    /// (the histogram as quantile means, [`with_quantiles`]) (default: each experiment's
+    /// own, see its documentation).
+    #[arg(long, value_enum)]
+    pub marginal: Option<MarginalKind>,
 }
 
 /// The `--spectra-reduction` choices ([`Reduction`]).
@@ -932,15 +974,15 @@ pub enum SpectraReduction {
 impl ImageOptions {
     /// The scattering-spectra synthesis model of `shape` images with `j` scales and `l`
     /// orientations, reduced as `--spectra-reduction` says (else as `default`), weighted for
-    /// `originals`, with the moments of the values beside it if `--marginal` (else
-    /// `marginal`) says so.
+    /// `originals`, with the one-point statistics `--marginal` (else `marginal`) names
+    /// beside it.
     pub fn spectra_model(
         &self,
         shape: (usize, usize),
         j: usize,
         l: usize,
         originals: &[Vec<f64>],
-        (default, marginal): (SpectraReduction, bool),
+        (default, marginal): (SpectraReduction, MarginalKind),
     ) -> Result<Box<dyn Representation>, AppError> {
         let phi = ScatteringSpectra::new_2d(shape, j, l)?;
         let r = match self.spectra_reduction.unwrap_or(default) {
@@ -953,11 +995,7 @@ impl ImageOptions {
             None => spectra_model(phi, originals)?,
             Some(r) => reduced_spectra_model(ReducedSpectra::new(phi, r)?, originals)?,
         };
-        Ok(if self.marginal.unwrap_or(marginal) {
-            Box::new(with_marginal(Box::new(model))?)
-        } else {
-            Box::new(model)
-        })
+        self.marginal.unwrap_or(marginal).wrap(Box::new(model))
     }
 
     /// The sampler settings, with `iters` when `--iters` is not given.

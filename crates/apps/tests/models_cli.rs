@@ -490,3 +490,41 @@ fn the_moments_of_the_values_make_the_ising_synthesis_two_phase() {
     );
     assert!(!o.status.success());
 }
+
+#[test]
+fn quantile_means_give_the_cox_synthesis_its_empty_pixels() {
+    // The counts' atom at zero is a one-point statistic: the spectra alone smear it, the
+    // quantile means beside them (Cox's default) set it.
+    let dir = tempfile::tempdir().unwrap();
+    let mut runs = Vec::new();
+    for m in ["none", "quantiles"] {
+        let out = dir.path().join(m);
+        let o = run(
+            env!("CARGO_BIN_EXE_cox"),
+            &out,
+            &[
+                "--size",
+                "32",
+                "-J",
+                "3",
+                "-L",
+                "4",
+                "--iters",
+                "200",
+                "--realisations",
+                "2",
+                "--marginal",
+                m,
+            ],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let e = &experiments(&out)[0]["fidelity"]["empty_fraction"];
+        let (orig, sp) = (num(e, "original"), num(e, "scattering_spectra"));
+        runs.push((orig, sp, num(&experiments(&out)[1], "moments")));
+    }
+    let ((orig, none, k0), (_, quant, k1)) = (runs[0], runs[1]);
+    let blocks = scattering_apps::synthesis::QUANTILE_BLOCKS as f64;
+    assert_eq!(k1, k0 + blocks, "{runs:?}");
+    assert!((quant - orig).abs() < 0.1 * orig, "{runs:?}");
+    assert!((quant - orig).abs() < (none - orig).abs(), "{runs:?}");
+}

@@ -37,8 +37,8 @@ pub use microcanonical::{Microcanonical, Progress, Synthesis};
 pub use processes::{fbm, mrw, skewed_mrw};
 pub use reduced::{ReducedSpectra, Reduction};
 pub use representation::{
-    Concat, EnvelopeCorrelations2d, L1Norm, L2Norm, Marginal, PowerSpectrum, Representation,
-    ScatteringMoments, ScatteringMoments1d, ScatteringMoments2d, Weighted,
+    Concat, EnvelopeCorrelations2d, L1Norm, L2Norm, Marginal, PowerSpectrum, Quantiles,
+    Representation, ScatteringMoments, ScatteringMoments1d, ScatteringMoments2d, Weighted,
 };
 pub use spectra::{
     ScatteringSpectra, ScatteringSpectra1d, ScatteringSpectra2d, SpectraKind, SpectraLabel,

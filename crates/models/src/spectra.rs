@@ -11,7 +11,8 @@
 //! - **power**: `P_j` divided by the wavelet's mean squared response, the spectral density
 //!   in octave `j` (flat for white noise), and the same for the low-pass `φ` that covers
 //!   the frequencies below the last wavelet, and once more for radial shells the wavelets
-//!   do not resolve: octave rings below the low-pass scale, and the Fourier corners beyond
+//!   do not resolve: rings below the low-pass scale (an octave wide in 1D, half an octave
+//!   in 2D), and the Fourier corners beyond
 //!   `|ω| = 3π/4` (`[3π/4, π)`, `[π, 1.2π)`, above), which no Morlet wavelet reaches;
 //! - **sparsity**: `mean(M_j) / sqrt(P_j)`, `sqrt(π)/2 ≈ 0.886` for a Gaussian process,
 //!   smaller for a sparse one;
@@ -51,8 +52,9 @@ pub enum SpectraKind {
     /// Spectral density in octave `j` (`scales = [j]`); `j = J` is the low-pass.
     Power,
     /// Spectral density of a radial shell the wavelets do not resolve (`scales = [i]`,
-    /// shells numbered from the lowest frequencies: octave rings below the low-pass
-    /// scale, then the Fourier corners beyond `|ω| = 3π/4`).
+    /// shells numbered from the lowest frequencies: rings below the low-pass scale, an
+    /// octave wide in 1D and half an octave in 2D, then the Fourier corners beyond
+    /// `|ω| = 3π/4`).
     Outside,
     /// `mean|W_j| / sqrt(P_j)` (`scales = [j]`).
     Sparsity,
@@ -435,8 +437,8 @@ impl ScatteringSpectra {
         let psi2: Vec<Vec<f64>> = psi.iter().map(|p| sq(p)).collect();
         let phi2 = sq(phi);
         // Radial shells the wavelets do not resolve, each a density of its own so that a
-        // synthesis cannot move energy across them: octave rings below the low-pass
-        // scale (|k| from 1 to N / 2^J cycles, where φ alone would lump them), and the
+        // synthesis cannot move energy across them: rings below the low-pass scale
+        // (|k| from 1 to N / 2^J cycles, where φ alone would lump them), and the
         // Fourier corners beyond the finest wavelets' centre, |ω| in [3π/4, π), [π, 1.2π)
         // and above, which no Morlet wavelet reaches.
         let (gm, gn) = grid.dims();
@@ -451,9 +453,16 @@ impl ScatteringSpectra {
             .collect();
         let pi = std::f64::consts::PI;
         let unit = 2.0 * pi / side;
+        // In 2D the rings are half an octave wide: the lattice radii 1 and √2 (four bins
+        // each) would otherwise share one density, and an anisotropic texture puts
+        // different powers on the axes and the diagonals. In 1D an octave ring below
+        // N / 2^J already holds few bins, and half of them would hold one periodogram value.
+        let per_octave = if gm == 1 { 1 } else { 2 };
+        let edge = |i: i32| unit * 2f64.powf(f64::from(i) / f64::from(per_octave));
+        let top_edge = unit * side / f64::from(1u32 << octaves.min(30)) + 1e-9;
         let mut edges: Vec<(f64, f64)> = (0..)
-            .map(|i| (unit * f64::from(1u32 << i), unit * f64::from(2u32 << i)))
-            .take_while(|&(_, hi)| hi <= unit * side / f64::from(1u32 << octaves.min(30)) + 1e-9)
+            .map(|i| (edge(i), edge(i + 1)))
+            .take_while(|&(_, hi)| hi <= top_edge)
             .collect();
         edges.extend([(0.75 * pi, pi), (pi, 1.2 * pi), (1.2 * pi, f64::INFINITY)]);
         let shells: Vec<Vec<f64>> = edges

@@ -86,8 +86,9 @@ pub fn ks_statistic(sample: &[f64], cdf: impl Fn(f64) -> f64) -> Result<f64> {
 }
 
 /// Power in logarithmically spaced bands of the radial frequency `|k|` (in cycles per
-/// signal length), `bins_per_octave` bands per octave from `|k| = 1` up to Nyquist; the
-/// zero frequency is left out. `shape = (1, n)` for 1D signals. Band powers average many
+/// signal length), `bins_per_octave` bands per octave from `|k| = 1` up to the largest
+/// radius of the grid, band `b` covering `[2^(b/B), 2^((b+1)/B))` and the last one closed
+/// at the top; the zero frequency is left out. `shape = (1, n)` for 1D signals. Band powers average many
 /// periodogram values, so they are stable enough to compare two single realisations.
 pub fn radial_spectrum(
     x: &[f64],
@@ -106,7 +107,13 @@ pub fn radial_spectrum(
     let mut a: Vec<Complex64> = x.iter().map(|&v| Complex64::new(v, 0.0)).collect();
     fft.process(&mut a, false);
     let kmax = ((h / 2).pow(2) as f64 + (w / 2).pow(2) as f64).sqrt();
-    let bins = ((kmax.log2() * bins_per_octave as f64).floor() as usize) + 1;
+    // Position of `|k|` in bands; lattice radii that fall on an edge (|k| = √2 at 2 bands
+    // per octave) go up whatever the rounding of the logarithm.
+    let pos = |k: f64| k.log2() * bins_per_octave as f64 + 1e-9;
+    // The last band is closed at `kmax`: the Nyquist frequency (1D) or the Fourier corner
+    // (2D) would otherwise form a band of one or two bins, a single periodogram value
+    // whose standard deviation is its mean.
+    let bins = (pos(kmax) - 2e-9).ceil().max(1.0) as usize;
     let (mut sum, mut count) = (vec![0.0; bins], vec![0usize; bins]);
     for i in 0..h {
         for j in 0..w {
@@ -115,7 +122,7 @@ pub fn radial_spectrum(
             if k < 1.0 {
                 continue;
             }
-            let b = ((k.log2() * bins_per_octave as f64) as usize).min(bins - 1);
+            let b = (pos(k) as usize).min(bins - 1);
             sum[b] += a[i * w + j].norm_sqr();
             count[b] += 1;
         }
@@ -298,6 +305,35 @@ mod tests {
         }
         assert!((ln_gamma(10.0) - 362_880f64.ln()).abs() < 1e-12);
         assert!((ln_gamma(0.5) - std::f64::consts::PI.sqrt().ln()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn radial_bands_close_at_the_corner_and_count_edge_radii_once() {
+        // 8 x 8 at 2 bands per octave: |k| up to √32 = 2^2.5, so five bands, the corner
+        // (4, 4) in the last one with the ring [2^2, 2^2.5); a cosine at (1, 1), |k| = √2,
+        // falls on the edge between bands 0 and 1 and lands in band 1 only.
+        let (h, w) = (8, 8);
+        let tau = 2.0 * std::f64::consts::PI;
+        let corner: Vec<f64> = (0..h * w)
+            .map(|i| if (i / w + i % w) % 2 == 0 { 1.0 } else { -1.0 })
+            .collect();
+        let s = radial_spectrum(&corner, (h, w), 2).unwrap();
+        assert_eq!(s.len(), 5);
+        assert!(s[4] > 0.0 && s[..4].iter().all(|v| *v == 0.0), "{s:?}");
+        let diag: Vec<f64> = (0..h * w)
+            .map(|i| (tau * ((i / w + i % w) as f64) / 8.0).cos())
+            .collect();
+        let s = radial_spectrum(&diag, (h, w), 2).unwrap();
+        let hit: Vec<usize> = (0..s.len()).filter(|&b| s[b] > 1e-20).collect();
+        assert_eq!(hit, vec![1], "{s:?}");
+        // 1D, 64 samples: |k| up to 32 = 2^5, ten bands less the empty [√2, 2); the
+        // Nyquist frequency shares the last with 23..31.
+        let nyquist: Vec<f64> = (0..64)
+            .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
+            .collect();
+        let s = radial_spectrum(&nyquist, (1, 64), 2).unwrap();
+        assert_eq!(s.len(), 9);
+        assert!(s[8] > 0.0 && s[..8].iter().all(|v| *v == 0.0), "{s:?}");
     }
 
     #[test]

@@ -4,7 +4,8 @@
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use scattering_models::{
     Concat, EnvelopeCorrelations2d, L1Norm, L2Norm, Marginal, Microcanonical, PowerSpectrum,
-    Representation, ScatteringMoments, ScatteringMoments1d, ScatteringMoments2d, Weighted,
+    Quantiles, Representation, ScatteringMoments, ScatteringMoments1d, ScatteringMoments2d,
+    Weighted,
 };
 use scattering_transform::{
     Averaging, Scattering1dParams, SolidHarmonicScattering3dParams, SpiralParams,
@@ -45,6 +46,7 @@ fn backward_passes_match_finite_differences() {
         ("l2", Box::new(L2Norm { n: 50 })),
         ("l1", Box::new(L1Norm { n: 50 })),
         ("marginal", Box::new(Marginal { n: 50 })),
+        ("quantiles", Box::new(Quantiles::new(50, 7).unwrap())),
         ("power 1d", Box::new(PowerSpectrum::new((1, 48)).unwrap())),
         ("power 2d", Box::new(PowerSpectrum::new((12, 10)).unwrap())),
         (
@@ -362,4 +364,26 @@ fn marginal_moments_tell_two_values_from_a_gaussian() {
     assert!((g[3] / (g[1] * g[1]) - 3.0).abs() < 0.15, "{g:?}");
     assert!(phi.forward(&spins[..10]).is_err());
     assert!(phi.forward(&[f64::NAN; 20000]).is_err());
+}
+
+#[test]
+fn quantile_means_hold_a_two_valued_histogram() {
+    // 30% of the sites up: with 10 blocks, seven hold -1 and three +1, whatever the order.
+    let n = 1000;
+    let mut rng = StdRng::seed_from_u64(4);
+    let mut spins: Vec<f64> = (0..n).map(|i| if i < 300 { 1.0 } else { -1.0 }).collect();
+    for i in (1..n).rev() {
+        spins.swap(i, rng.random_range(0..=i));
+    }
+    let phi = Quantiles::new(n, 10).unwrap();
+    let q = phi.forward(&spins).unwrap();
+    let want: Vec<f64> = (0..10).map(|b| if b < 7 { -1.0 } else { 1.0 }).collect();
+    assert_eq!(q, want);
+    // A monotone map of the values maps the quantile means of a one-per-block signal.
+    let ramp: Vec<f64> = (0..10).rev().map(|i| i as f64).collect();
+    let q = Quantiles::new(10, 10).unwrap().forward(&ramp).unwrap();
+    assert_eq!(q, (0..10).map(|i| i as f64).collect::<Vec<_>>());
+    assert!(Quantiles::new(10, 0).is_err() && Quantiles::new(10, 11).is_err());
+    assert!(phi.forward(&spins[..10]).is_err());
+    assert!(phi.backward(&spins, &[1.0]).is_err());
 }

@@ -299,10 +299,10 @@ fn subsampled_fields_keep_the_backward_exact_and_forward_backward_agrees() {
 
 #[test]
 fn energy_the_wavelets_do_not_resolve_is_a_moment() {
-    // The shells: octave rings below the low-pass scale, then the corners. The checkerboard
-    // (-1)^(r+c) lives at the corner frequency (π, π), which the Morlet wavelets barely
-    // reach; a tone of one cycle per side lives in the lowest ring. White noise has the
-    // flat density in every shell.
+    // The shells: half-octave rings below the low-pass scale, then the corners. The
+    // checkerboard (-1)^(r+c) lives at the corner frequency (π, π), which the Morlet
+    // wavelets barely reach; a tone of one cycle per side lives in the lowest ring, a
+    // diagonal one (|k| = √2) in the next. White noise has the flat density in every shell.
     let (m, n) = (64, 64);
     let phi = ScatteringSpectra2d::new_2d((m, n), 4, 4).unwrap();
     let shells: Vec<usize> = phi
@@ -312,8 +312,9 @@ fn energy_the_wavelets_do_not_resolve_is_a_moment() {
         .filter(|(_, l)| l.kind == SpectraKind::Outside)
         .map(|(k, _)| k)
         .collect();
-    // 64 / 2^4 = 4 cycles: rings [1, 2) and [2, 4); then three corner shells.
-    assert_eq!(shells.len(), 5);
+    // 64 / 2^4 = 4 cycles: rings [1, √2), [√2, 2), [2, 2√2) and [2√2, 4); then three
+    // corner shells.
+    assert_eq!(shells.len(), 7);
     let (lowest, corner) = (shells[0], shells[shells.len() - 1]);
     let board: Vec<f64> = (0..m * n)
         .map(|i| if (i / n + i % n) % 2 == 0 { 1.0 } else { -1.0 })
@@ -321,8 +322,18 @@ fn energy_the_wavelets_do_not_resolve_is_a_moment() {
     let smooth: Vec<f64> = (0..m * n)
         .map(|i| (2.0 * std::f64::consts::PI * (i % n) as f64 / n as f64).cos())
         .collect();
+    let diagonal: Vec<f64> = (0..m * n)
+        .map(|i| (2.0 * std::f64::consts::PI * (i / n + i % n) as f64 / n as f64).cos())
+        .collect();
     let b = phi.forward(&board).unwrap();
     let t = phi.forward(&smooth).unwrap();
+    let d = phi.forward(&diagonal).unwrap();
+    assert!(
+        d[shells[1]] > 10.0 && d[lowest] < 1e-12,
+        "diagonal tone: {} in [√2, 2), {} in [1, √2)",
+        d[shells[1]],
+        d[lowest]
+    );
     assert!(b[corner] > 2.5, "checkerboard: {}", b[corner]);
     assert!(
         b[lowest] < 1e-12,
@@ -341,7 +352,7 @@ fn energy_the_wavelets_do_not_resolve_is_a_moment() {
     );
     let v = mean_moments(&phi, 8, |s| white(m * n, s));
     for &k in &shells {
-        // The lowest ring holds 8 bins: its density fluctuates the most.
+        // The lowest rings hold 4 bins (2 independent): their densities fluctuate most.
         assert!(
             (v[k] - 1.0).abs() < 0.5,
             "white noise, {:?}: {}",

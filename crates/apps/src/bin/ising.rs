@@ -7,7 +7,10 @@
 //! ```
 //! Each realisation is synthesised from its own moments (the non-ergodic mixture: a finite
 //! lattice at T_c is magnetised up or down), once from scattering moments and once from
-//! scattering spectra (`--no-spectra` skips the second). Besides the common figures,
+//! scattering spectra (`--no-spectra` skips the second), isotropic, with the first four
+//! moments of the values beside them (`--marginal moments`, the default here: they make
+//! the histogram two-phase; the quantile means, `--marginal quantiles`, froze the
+//! descent in a grey field). Besides the common figures,
 //! `metrics.json` holds the Wasserstein-1 distances of the distributions of local energy
 //! `−s_i (s_right + s_down)` and of block magnetisation, the mean energy per site of each
 //! field, the energy autocorrelation time of the chain, and a `fidelity` block (means over
@@ -21,7 +24,7 @@ use clap::Parser;
 use rand::{rngs::StdRng, SeedableRng};
 use scattering_apps::synthesis::{
     bimodality, block_means, fidelity_entry, fidelity_plots, image_moments, local_energies,
-    start_point, synthesise, Extra, ImageOptions, Report, Settings, SpectraReduction,
+    start_point, synthesise, Extra, ImageOptions, MarginalKind, Report, Settings, SpectraReduction,
 };
 use scattering_apps::AppError;
 use scattering_models::stats::wasserstein1;
@@ -133,7 +136,7 @@ fn run(a: Args) -> Result<(), AppError> {
                 j,
                 l,
                 std::slice::from_ref(x),
-                (SpectraReduction::Isotropic, true),
+                (SpectraReduction::Isotropic, MarginalKind::Moments),
             )?;
             Some(synthesise(
                 &format!("{name} spectra"),

@@ -7,6 +7,8 @@
 //! textures --out out/textures --quick         # 128², J=4, 100 iterations
 //! textures --input my.png --out out/mine      # any image, centre-cropped to --size
 //! ```
+//! The scattering-spectra model keeps every orientation and has the first four moments of
+//! the values beside it (`--marginal moments`, the default here).
 //! Writes `DIR/textures.png` (per texture, a row original | scattering-moment synthesis |
 //! Gaussian model, then a row with the scattering-spectra synthesis), `DIR/loss.png`,
 //! `DIR/metrics.json` (with `fidelity_by_texture`: spectrum error and histogram distance of
@@ -19,7 +21,7 @@ use clap::Parser;
 use scattering_apps::io::read_images;
 use scattering_apps::synthesis::{
     fidelity_plots, image_fidelity, image_moments, start_point, synthesise, Extra, ImageOptions,
-    Report, SpectraReduction,
+    MarginalKind, Report, SpectraReduction,
 };
 use scattering_apps::AppError;
 use scattering_models::ScatteringMoments2d;
@@ -140,7 +142,7 @@ fn run(a: Args) -> Result<(), AppError> {
             j,
             a.spectra_l,
             std::slice::from_ref(&x),
-            (SpectraReduction::None, true),
+            (SpectraReduction::None, MarginalKind::Moments),
         )?;
         let sp = synthesise(
             &format!("{name} spectra"),
