@@ -200,8 +200,10 @@ impl MarginalKind {
     }
 }
 
-/// The models a fidelity entry compares with the originals: `(key, field)`, keys as the
-/// issue names them (`scattering_spectra`, `scattering_moments`, `gaussian`).
+/// The models a fidelity entry compares with the originals: `(key, fields)`, keys as the
+/// issue names them (`scattering_spectra`, `scattering_moments`, `gaussian`), and one field
+/// or several of the originals' shape end to end (pooled: histograms over all their
+/// values, spectra averaged over the fields).
 pub type Models<'a> = [(&'a str, &'a [f64])];
 
 /// One entry of a `fidelity` block: `{"original": .., <model>: ..}` with `stat` of each
@@ -245,7 +247,7 @@ pub fn image_fidelity(
     block.insert(
         "spectrum_error_max".into(),
         fidelity_entry(0.0, models, &|x| {
-            let s = spec(x)?;
+            let s = pooled_spectrum(x, shape, 2)?;
             Ok(reference
                 .iter()
                 .zip(&s)
@@ -259,6 +261,33 @@ pub fn image_fidelity(
         fidelity_entry(0.0, models, &|x| Ok(wasserstein1(&pooled, x)? / sd))?,
     );
     Ok(block)
+}
+
+/// The mean radial band spectrum of the fields of `shape` laid end to end in `x`.
+fn pooled_spectrum(
+    x: &[f64],
+    shape: (usize, usize),
+    bins_per_octave: usize,
+) -> Result<Vec<f64>, AppError> {
+    let size = (shape.0 * shape.1).max(1);
+    if x.is_empty() || x.len() % size != 0 {
+        return Err(AppError::Usage(format!(
+            "{} values are not whole fields of {shape:?}",
+            x.len()
+        )));
+    }
+    let mut mean: Vec<f64> = Vec::new();
+    for field in x.chunks(size) {
+        let s = radial_spectrum(field, shape, bins_per_octave)?;
+        if mean.is_empty() {
+            mean = vec![0.0; s.len()];
+        }
+        for (m, v) in mean.iter_mut().zip(&s) {
+            *m += v;
+        }
+    }
+    let count = (x.len() / size) as f64;
+    Ok(mean.into_iter().map(|m| m / count).collect())
 }
 
 /// The two plots every 2D synthesis adds for `name`: `<name>_spectrum.png`, the radial
@@ -292,7 +321,7 @@ pub fn fidelity_plots(
     };
     let mut spectra = vec![curve("original", &mean)];
     for (m, x) in models {
-        spectra.push(curve(&m.replace('_', " "), &spec(x)?));
+        spectra.push(curve(&m.replace('_', " "), &pooled_spectrum(x, shape, 4)?));
     }
     let (mu, sd) = mean_std(originals);
     let sd = sd.max(f64::MIN_POSITIVE);
@@ -971,21 +1000,30 @@ pub enum SpectraReduction {
     Both,
 }
 
+/// An experiment's own defaults for the scattering-spectra model, which `--spectra-reduction`
+/// and `--marginal` override.
+#[derive(Debug, Clone, Copy)]
+pub struct SpectraDefaults {
+    /// Averages over rotations or dilations.
+    pub reduction: SpectraReduction,
+    /// One-point statistics beside the spectra.
+    pub marginal: MarginalKind,
+}
+
 impl ImageOptions {
     /// The scattering-spectra synthesis model of `shape` images with `j` scales and `l`
-    /// orientations, reduced as `--spectra-reduction` says (else as `default`), weighted for
-    /// `originals`, with the one-point statistics `--marginal` (else `marginal`) names
-    /// beside it.
+    /// orientations, with the reduction and one-point statistics the flags name (else
+    /// `defaults`), weighted for `originals`.
     pub fn spectra_model(
         &self,
         shape: (usize, usize),
         j: usize,
         l: usize,
         originals: &[Vec<f64>],
-        (default, marginal): (SpectraReduction, MarginalKind),
+        defaults: SpectraDefaults,
     ) -> Result<Box<dyn Representation>, AppError> {
         let phi = ScatteringSpectra::new_2d(shape, j, l)?;
-        let r = match self.spectra_reduction.unwrap_or(default) {
+        let r = match self.spectra_reduction.unwrap_or(defaults.reduction) {
             SpectraReduction::None => None,
             SpectraReduction::Isotropic => Some(Reduction::Isotropic),
             SpectraReduction::ScaleInvariant => Some(Reduction::ScaleInvariant),
@@ -995,7 +1033,9 @@ impl ImageOptions {
             None => spectra_model(phi, originals)?,
             Some(r) => reduced_spectra_model(ReducedSpectra::new(phi, r)?, originals)?,
         };
-        self.marginal.unwrap_or(marginal).wrap(Box::new(model))
+        self.marginal
+            .unwrap_or(defaults.marginal)
+            .wrap(Box::new(model))
     }
 
     /// The sampler settings, with `iters` when `--iters` is not given.

@@ -210,6 +210,13 @@ fn ising_cox_and_turbulence_write_their_statistics() {
             );
         }
     }
+    // The fidelity block pools one Gaussian draw per snapshot, each with that snapshot's
+    // Fourier moduli: their mean band spectrum is the snapshots' mean, exactly. (One draw
+    // alone is a single snapshot's spectrum, tens of percent off in some band.)
+    assert!(
+        num(&e["fidelity"]["spectrum_error_max"], "gaussian") < 1e-9,
+        "{e}"
+    );
 }
 
 #[test]

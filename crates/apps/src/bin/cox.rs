@@ -21,7 +21,7 @@ use clap::Parser;
 use rand::{rngs::StdRng, SeedableRng};
 use scattering_apps::synthesis::{
     block_means, fidelity_entry, fidelity_plots, image_moments, start_point, synthesise, Extra,
-    ImageOptions, MarginalKind, Report, SpectraReduction,
+    ImageOptions, MarginalKind, Report, SpectraDefaults, SpectraReduction,
 };
 use scattering_apps::AppError;
 use scattering_models::{Cox, ScatteringMoments2d};
@@ -100,7 +100,10 @@ fn run(a: Args) -> Result<(), AppError> {
             j,
             l,
             &originals,
-            (SpectraReduction::Isotropic, MarginalKind::Quantiles),
+            SpectraDefaults {
+                reduction: SpectraReduction::Isotropic,
+                marginal: MarginalKind::Quantiles,
+            },
         )?;
         Some(synthesise(
             "cox spectra",

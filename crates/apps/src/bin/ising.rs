@@ -25,7 +25,8 @@ use clap::Parser;
 use rand::{rngs::StdRng, SeedableRng};
 use scattering_apps::synthesis::{
     bimodality, block_means, fidelity_entry, fidelity_plots, image_moments, local_energies,
-    start_point, synthesise, Extra, ImageOptions, MarginalKind, Report, Settings, SpectraReduction,
+    start_point, synthesise, Extra, ImageOptions, MarginalKind, Report, Settings, SpectraDefaults,
+    SpectraReduction,
 };
 use scattering_apps::AppError;
 use scattering_models::stats::wasserstein1;
@@ -145,7 +146,10 @@ fn run(a: Args) -> Result<(), AppError> {
                 j,
                 a.spectra_l,
                 std::slice::from_ref(x),
-                (SpectraReduction::Isotropic, MarginalKind::Moments),
+                SpectraDefaults {
+                    reduction: SpectraReduction::Isotropic,
+                    marginal: MarginalKind::Moments,
+                },
             )?;
             Some(synthesise(
                 &format!("{name} spectra"),

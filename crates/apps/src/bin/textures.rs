@@ -21,7 +21,7 @@ use clap::Parser;
 use scattering_apps::io::read_images;
 use scattering_apps::synthesis::{
     fidelity_plots, image_fidelity, image_moments, start_point, synthesise, Extra, ImageOptions,
-    MarginalKind, Report, SpectraReduction,
+    MarginalKind, Report, SpectraDefaults, SpectraReduction,
 };
 use scattering_apps::AppError;
 use scattering_models::ScatteringMoments2d;
@@ -142,7 +142,10 @@ fn run(a: Args) -> Result<(), AppError> {
             j,
             a.spectra_l,
             std::slice::from_ref(&x),
-            (SpectraReduction::None, MarginalKind::Moments),
+            SpectraDefaults {
+                reduction: SpectraReduction::None,
+                marginal: MarginalKind::Moments,
+            },
         )?;
         let sp = synthesise(
             &format!("{name} spectra"),
