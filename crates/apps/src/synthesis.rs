@@ -270,7 +270,7 @@ fn pooled_spectrum(
     bins_per_octave: usize,
 ) -> Result<Vec<f64>, AppError> {
     let size = (shape.0 * shape.1).max(1);
-    if x.is_empty() || x.len() % size != 0 {
+    if x.is_empty() || !x.len().is_multiple_of(size) {
         return Err(AppError::Usage(format!(
             "{} values are not whole fields of {shape:?}",
             x.len()
