@@ -375,6 +375,11 @@ fn fields_too_large_for_memory_are_refused_before_anything_is_generated() {
             env!("CARGO_BIN_EXE_multifractal"),
             vec!["--n", "1099511627776"],
         ),
+        // Each synthesis is kept for the pooled statistics.
+        (
+            env!("CARGO_BIN_EXE_turbulence"),
+            vec!["--syntheses", "100000000"],
+        ),
     ] {
         let out = dir.path().join("o");
         let o = run(bin, &out, &args);

@@ -83,7 +83,14 @@ fn run(a: Args) -> Result<(), AppError> {
     let j = a.opt.j.unwrap_or(if q { 4 } else { 5 });
     let l = a.opt.l.unwrap_or(if q { 4 } else { 8 });
     let reals = a.realisations.map_or(if q { 2 } else { 4 }, |n| n.get());
-    scattering_apps::synthesis::check_field_memory(size, reals)?;
+    let runs = a.syntheses.map_or(reals, |n| n.get());
+    // The snapshots and their Gaussian draws, and the pooled syntheses of two models.
+    scattering_apps::synthesis::check_memory(
+        size.saturating_mul(size),
+        (2 * reals).saturating_add(2 * runs),
+        scattering_apps::synthesis::BYTES_PER_PIXEL,
+        "--size, --realisations or --syntheses",
+    )?;
     let settings = a.opt.settings(if q { 100 } else { 500 });
     // Hyperviscosity scaled with the grid so the dissipation range sits near n/3.
     let prm = TurbulenceParams {
@@ -132,7 +139,6 @@ fn run(a: Args) -> Result<(), AppError> {
     // Every model `runs` times from seeds 0, 1, ..; the first of each goes to the table and
     // the pictures, all of them to the fidelity block. The Gaussian model: one draw per
     // snapshot, each with that snapshot's Fourier moduli.
-    let runs = a.syntheses.map_or(reals, |n| n.get());
     let (mut o, mut sp) = (None, None);
     let (mut moment_fields, mut spectra_fields) = (Vec::new(), Vec::new());
     for i in 0..runs {
