@@ -87,7 +87,7 @@ fn run(a: Args) -> Result<(), AppError> {
     // The snapshots and their Gaussian draws, and the pooled syntheses of two models.
     scattering_apps::synthesis::check_memory(
         size.saturating_mul(size),
-        (2 * reals).saturating_add(2 * runs),
+        reals.saturating_mul(2).saturating_add(runs.saturating_mul(2)),
         scattering_apps::synthesis::BYTES_PER_PIXEL,
         "--size, --realisations or --syntheses",
     )?;
