@@ -87,7 +87,9 @@ fn run(a: Args) -> Result<(), AppError> {
     // The snapshots and their Gaussian draws, and the pooled syntheses of two models.
     scattering_apps::synthesis::check_memory(
         size.saturating_mul(size),
-        reals.saturating_mul(2).saturating_add(runs.saturating_mul(2)),
+        reals
+            .saturating_mul(2)
+            .saturating_add(runs.saturating_mul(2)),
         scattering_apps::synthesis::BYTES_PER_PIXEL,
         "--size, --realisations or --syntheses",
     )?;
