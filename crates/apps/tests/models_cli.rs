@@ -380,6 +380,10 @@ fn fields_too_large_for_memory_are_refused_before_anything_is_generated() {
             env!("CARGO_BIN_EXE_turbulence"),
             vec!["--syntheses", "100000000"],
         ),
+        (
+            env!("CARGO_BIN_EXE_multifractal"),
+            vec!["--syntheses", "10000000000"],
+        ),
     ] {
         let out = dir.path().join("o");
         let o = run(bin, &out, &args);

@@ -11,6 +11,10 @@
 //! multifractal --out out/multifractal            # n = 16384, 4 realisations, 500 iterations
 //! multifractal --out out/multifractal --quick    # n = 4096, 2 realisations, 100 iterations
 //! ```
+//! Each model is synthesised once per realisation (`--syntheses`), from different starts;
+//! the statistics below pool those walks (ζ(q) is their mean, as for the originals), and
+//! the Gaussian model is one draw per realisation with its Fourier moduli; the table and
+//! the pictures of the walks show the first synthesis.
 //! `metrics.json` adds the structure-function exponents ζ(q), q = 1..5, of the walks (theory,
 //! originals, syntheses, Gaussian model), the flatness of the increments, a `fidelity`
 //! object (increment flatness at lags 1, sqrt(n/16) and n/16, the largest ζ(q) error and
@@ -24,7 +28,7 @@ use scattering_apps::synthesis::{
     flatness, spectra_model, synthesise, table, MarginalKind, Plot, Report, Settings,
 };
 use scattering_apps::AppError;
-use scattering_models::stats::{leverage, structure_exponents, wasserstein1};
+use scattering_models::stats::{gaussian_surrogate, leverage, structure_exponents, wasserstein1};
 use scattering_models::{
     fbm, mrw, skewed_mrw, Concat, L2Norm, Macrocanonical, ScatteringMoments1d, ScatteringSpectra1d,
 };
@@ -46,6 +50,11 @@ struct Args {
     /// Realisations whose moments are averaged into the target.
     #[arg(long)]
     realisations: Option<std::num::NonZeroUsize>,
+    /// Syntheses of each model, from different starts, whose statistics the `fidelity`
+    /// block pools (default: one per realisation): one walk's ζ(q) and long-lag flatness
+    /// scatter as much as the models differ.
+    #[arg(long)]
+    syntheses: Option<std::num::NonZeroUsize>,
     /// MRW intermittency λ².
     #[arg(long, default_value_t = 0.04)]
     lambda2: f64,
@@ -137,11 +146,15 @@ fn run(a: Args) -> Result<(), AppError> {
         )));
     }
     let reals = a.realisations.map_or(if q { 2 } else { 4 }, |n| n.get());
+    let runs = a.syntheses.map_or(reals, |n| n.get());
+    // The realisations and their Gaussian draws, and the syntheses of two models.
     scattering_apps::synthesis::check_memory(
         n,
-        reals,
+        reals
+            .saturating_mul(2)
+            .saturating_add(runs.saturating_mul(2)),
         scattering_apps::synthesis::BYTES_PER_SAMPLE_1D,
-        "--n",
+        "--n, --realisations or --syntheses",
     )?;
     let settings = Settings {
         iters: a.iters.unwrap_or(if q { 100 } else { 500 }),
@@ -183,31 +196,72 @@ fn run(a: Args) -> Result<(), AppError> {
                 }
             })
             .collect();
-        let mut o = synthesise(kind, &phi, &originals, (1, n), settings, None)?;
         let spectra = a.marginal.wrap(Box::new(spectra_model(
             ScatteringSpectra1d::new(n, j)?,
             &originals,
         )?))?;
-        let sp = synthesise(
-            &format!("{kind} spectra"),
-            spectra.as_ref(),
-            &originals,
-            (1, n),
-            settings,
-            None,
-        )?;
+        // Each model `runs` times from seeds 0, 1, ..: the first of each goes to the table
+        // and the pictures, all of them to the fidelity block, with one Gaussian draw per
+        // realisation (its Fourier moduli).
+        let (mut first, mut moment_walks, mut spectra_walks) = (None, Vec::new(), Vec::new());
+        for i in 0..runs {
+            let st = Settings {
+                seed: settings.seed.wrapping_add(i as u64),
+                ..settings
+            };
+            let suffix = if i == 0 {
+                String::new()
+            } else {
+                format!(" {i}")
+            };
+            let oi = synthesise(
+                &format!("{kind}{suffix}"),
+                &phi,
+                &originals,
+                (1, n),
+                st,
+                None,
+            )?;
+            let si = synthesise(
+                &format!("{kind} spectra{suffix}"),
+                spectra.as_ref(),
+                &originals,
+                (1, n),
+                st,
+                None,
+            )?;
+            moment_walks.push(oi.synthesis.clone());
+            spectra_walks.push(si.synthesis.clone());
+            if i == 0 {
+                first = Some((oi, si));
+            }
+        }
+        let Some((mut o, sp)) = first else {
+            return Err(AppError::Usage("no synthesis was run".into()));
+        };
+        let mut grng = StdRng::seed_from_u64(settings.seed ^ 0x5eed);
+        let gaussian_walks = originals
+            .iter()
+            .map(|x| gaussian_surrogate(x, (1, n), &mut grng))
+            .collect::<Result<Vec<_>, _>>()?;
         let zeta = |x: &[f64]| structure_exponents(&cumsum(x), &QS, &lags);
-        let z_orig = mean_rows(
-            &originals
-                .iter()
-                .map(|x| zeta(x))
-                .collect::<Result<Vec<_>, _>>()?,
-        );
-        let (z_scat, z_gauss) = (zeta(&o.synthesis)?, zeta(&o.gaussian)?);
-        let z_spec = zeta(&sp.synthesis)?;
+        let zeta_mean = |xs: &[Vec<f64>]| -> Result<Vec<f64>, AppError> {
+            Ok(mean_rows(
+                &xs.iter().map(|x| zeta(x)).collect::<Result<Vec<_>, _>>()?,
+            ))
+        };
+        let z_orig = zeta_mean(&originals)?;
+        // ζ(q) of each model: the mean over its walks, as for the originals.
+        let z_scat = zeta_mean(&moment_walks)?;
+        let z_gauss = zeta_mean(&gaussian_walks)?;
+        let z_spec = zeta_mean(&spectra_walks)?;
         let pooled: Vec<f64> = originals.concat();
-        // The issue's fidelity block: each statistic for the originals and each model.
+        // The issue's fidelity block: each statistic for the originals and each model's
+        // pooled syntheses.
         let refs: Vec<&[f64]> = originals.iter().map(Vec::as_slice).collect();
+        let sp_refs: Vec<&[f64]> = spectra_walks.iter().map(Vec::as_slice).collect();
+        let mo_refs: Vec<&[f64]> = moment_walks.iter().map(Vec::as_slice).collect();
+        let ga_refs: Vec<&[f64]> = gaussian_walks.iter().map(Vec::as_slice).collect();
         let large = (n / 16).max(1);
         let mid = ((large as f64).sqrt().round() as usize).max(1);
         let mut fidelity = serde_json::Map::new();
@@ -221,9 +275,9 @@ fn run(a: Args) -> Result<(), AppError> {
                 json!({
                     "lag": lag,
                     "original": lag_flatness(&refs, lag),
-                    "scattering_spectra": lag_flatness(&[&sp.synthesis], lag),
-                    "scattering_moments": lag_flatness(&[&o.synthesis], lag),
-                    "gaussian": lag_flatness(&[&o.gaussian], lag),
+                    "scattering_spectra": lag_flatness(&sp_refs, lag),
+                    "scattering_moments": lag_flatness(&mo_refs, lag),
+                    "gaussian": lag_flatness(&ga_refs, lag),
                 }),
             );
         }
@@ -239,8 +293,8 @@ fn run(a: Args) -> Result<(), AppError> {
         fidelity.insert(
             "leverage".into(),
             json!({"lags": LEVERAGE_LAGS, "original": lev(&refs)?,
-                   "scattering_spectra": lev(&[&sp.synthesis])?,
-                   "scattering_moments": lev(&[&o.synthesis])?, "gaussian": lev(&[&o.gaussian])?}),
+                   "scattering_spectra": lev(&sp_refs)?,
+                   "scattering_moments": lev(&mo_refs)?, "gaussian": lev(&ga_refs)?}),
         );
         let max_err = |z: &[f64]| {
             z.iter()
@@ -271,9 +325,9 @@ fn run(a: Args) -> Result<(), AppError> {
             labels: ("lag".into(), "flatness".into()),
             series: vec![
                 curve("originals", &refs),
-                curve("scattering spectra", &[&sp.synthesis]),
-                curve("scattering moments", &[&o.synthesis]),
-                curve("Gaussian", &[&o.gaussian]),
+                curve("scattering spectra", &sp_refs),
+                curve("scattering moments", &mo_refs),
+                curve("Gaussian", &ga_refs),
             ],
             log: (true, true),
         });
