@@ -179,6 +179,30 @@ impl Quantiles {
         idx.sort_unstable_by(|&a, &b| x[a].total_cmp(&x[b]).then(a.cmp(&b)));
         idx
     }
+
+    /// The quantile means of `x`, whose ranks are `idx`.
+    fn means(&self, x: &[f64], idx: &[usize]) -> Vec<f64> {
+        (0..self.q)
+            .map(|b| {
+                let r = self.start(b)..self.start(b + 1);
+                let len = r.len() as f64;
+                idx[r].iter().map(|&i| x[i]).sum::<f64>() / len
+            })
+            .collect()
+    }
+
+    /// The vector-Jacobian product for cotangent `v`, the ranks being `idx`.
+    fn spread(&self, idx: &[usize], v: &[f64]) -> Vec<f64> {
+        let mut g = vec![0.0; self.n];
+        for (b, vb) in v.iter().enumerate() {
+            let r = self.start(b)..self.start(b + 1);
+            let share = vb / r.len() as f64;
+            for &i in &idx[r] {
+                g[i] = share;
+            }
+        }
+        g
+    }
 }
 
 impl Representation for Quantiles {
@@ -190,28 +214,25 @@ impl Representation for Quantiles {
     }
     fn forward(&self, x: &[f64]) -> Result<Vec<f64>> {
         check_in(self, x)?;
-        let idx = Self::order(x);
-        Ok((0..self.q)
-            .map(|b| {
-                let r = self.start(b)..self.start(b + 1);
-                let len = r.len() as f64;
-                idx[r].iter().map(|&i| x[i]).sum::<f64>() / len
-            })
-            .collect())
+        Ok(self.means(x, &Self::order(x)))
     }
     fn backward(&self, x: &[f64], v: &[f64]) -> Result<Vec<f64>> {
         check_in(self, x)?;
         check_len("cotangent", v.len(), self.q)?;
+        Ok(self.spread(&Self::order(x), v))
+    }
+    /// One sort for both (the default would sort twice per evaluation).
+    fn forward_backward(
+        &self,
+        x: &[f64],
+        cotangent: &mut dyn FnMut(&[f64]) -> Vec<f64>,
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
+        check_in(self, x)?;
         let idx = Self::order(x);
-        let mut g = vec![0.0; self.n];
-        for (b, vb) in v.iter().enumerate() {
-            let r = self.start(b)..self.start(b + 1);
-            let share = vb / r.len() as f64;
-            for &i in &idx[r] {
-                g[i] = share;
-            }
-        }
-        Ok(g)
+        let m = self.means(x, &idx);
+        let v = cotangent(&m);
+        check_len("cotangent", v.len(), self.q)?;
+        Ok((m, self.spread(&idx, &v)))
     }
 }
 
@@ -428,6 +449,38 @@ impl Concat {
     }
 }
 
+/// [`Concat`]'s pass over `parts`: runs the first part's `forward_backward`, whose
+/// cotangent callback appends its moments to `seen` and recurses on the rest; past the last
+/// part, `cotangent` fills `v` from all the moments. Each part's gradient, for its slice of
+/// `v`, goes to its place in `grads`.
+fn nested(
+    parts: &[Box<dyn Representation>],
+    x: &[f64],
+    seen: &mut Vec<f64>,
+    cotangent: &mut dyn FnMut(&[f64]) -> Vec<f64>,
+    v: &mut Vec<f64>,
+    grads: &mut [Vec<f64>],
+) -> Result<()> {
+    let Some((head, rest)) = parts.split_first() else {
+        *v = cotangent(seen);
+        return Ok(());
+    };
+    let (at, k) = (seen.len(), head.output_len());
+    let Some((first, later)) = grads.split_first_mut() else {
+        return Err(ModelError::Param("one gradient slot per part".into()));
+    };
+    let mut inner = Ok(());
+    let (_, gh) = head.forward_backward(x, &mut |m| {
+        seen.extend_from_slice(m);
+        inner = nested(rest, x, seen, cotangent, v, later);
+        v.get(at..at + k)
+            .map_or_else(|| vec![0.0; k], <[f64]>::to_vec)
+    })?;
+    inner?;
+    *first = gh;
+    Ok(())
+}
+
 impl Representation for Concat {
     fn input_len(&self) -> usize {
         self.parts[0].input_len()
@@ -442,46 +495,25 @@ impl Representation for Concat {
         }
         Ok(out)
     }
-    /// The first part (put the costly one first) in one pass; the others forward, inside
-    /// its cotangent, then backward.
+    /// Every part in one pass of its own: each part's cotangent callback runs the next
+    /// part, and the innermost asks `cotangent` for the whole vector.
     fn forward_backward(
         &self,
         x: &[f64],
         cotangent: &mut dyn FnMut(&[f64]) -> Vec<f64>,
     ) -> Result<(Vec<f64>, Vec<f64>)> {
-        let (head, rest) = self
-            .parts
-            .split_first()
-            .ok_or_else(|| ModelError::Param("Concat needs at least one part".into()))?;
-        let k = head.output_len();
-        let mut all = Vec::new();
+        let mut all = Vec::with_capacity(self.output_len());
         let mut v = Vec::new();
-        let mut failed = None;
-        let (_, mut g) = head.forward_backward(x, &mut |m| {
-            all = m.to_vec();
-            for p in rest {
-                match p.forward(x) {
-                    Ok(q) => all.extend(q),
-                    Err(e) => {
-                        failed = Some(e);
-                        return vec![0.0; k];
-                    }
-                }
-            }
-            v = cotangent(&all);
-            v.get(..k).map_or_else(|| vec![0.0; k], <[f64]>::to_vec)
-        })?;
-        if let Some(e) = failed {
-            return Err(e);
-        }
+        let mut grads = vec![Vec::new(); self.parts.len()];
+        nested(&self.parts, x, &mut all, cotangent, &mut v, &mut grads)?;
         check_len("cotangent", v.len(), self.output_len())?;
-        let mut at = k;
-        for p in rest {
-            let kp = p.output_len();
-            for (gi, d) in g.iter_mut().zip(p.backward(x, &v[at..at + kp])?) {
+        // Summed in part order, as `backward` does.
+        let mut parts = grads.into_iter();
+        let mut g = parts.next().unwrap_or_default();
+        for p in parts {
+            for (gi, d) in g.iter_mut().zip(p) {
                 *gi += d;
             }
-            at += kp;
         }
         Ok((all, g))
     }

@@ -86,10 +86,11 @@ pub fn ks_statistic(sample: &[f64], cdf: impl Fn(f64) -> f64) -> Result<f64> {
 }
 
 /// Power in logarithmically spaced bands of the radial frequency `|k|` (in cycles per
-/// signal length), `bins_per_octave` bands per octave from `|k| = 1` up to the largest
+/// signal length), `B = bins_per_octave` bands per octave from `|k| = 1` up to the largest
 /// radius of the grid, band `b` covering `[2^(b/B), 2^((b+1)/B))` and the last one closed
-/// at the top; the zero frequency is left out. `shape = (1, n)` for 1D signals. Band powers average many
-/// periodogram values, so they are stable enough to compare two single realisations.
+/// at the top; the zero frequency is left out, and so are empty bands. `shape = (1, n)`
+/// for 1D signals. Band powers average many periodogram values, so they are stable enough
+/// to compare two single realisations.
 pub fn radial_spectrum(
     x: &[f64],
     shape: (usize, usize),

@@ -312,6 +312,8 @@ fn concat_forward_backward_equals_forward_then_backward() {
     let phi = Concat::new(vec![
         Box::new(scattering_models::ScatteringSpectra::new(256, 4).unwrap()),
         Box::new(Marginal { n: 256 }),
+        // A later part with a pass of its own.
+        Box::new(Quantiles::new(256, 16).unwrap()),
         Box::new(L1Norm { n: 256 }),
     ])
     .unwrap();
