@@ -824,6 +824,21 @@ pub fn check_memory(
     Ok(())
 }
 
+/// [`check_memory`] for an experiment whose statistics pool several fields: the
+/// `originals` and a Gaussian draw of each, and `syntheses` fields of each of two models.
+pub fn check_pooled_memory(
+    samples: usize,
+    originals: usize,
+    syntheses: usize,
+    per_sample: u64,
+    flags: &str,
+) -> Result<(), AppError> {
+    let fields = originals
+        .saturating_mul(2)
+        .saturating_add(syntheses.saturating_mul(2));
+    check_memory(samples, fields, per_sample, flags)
+}
+
 /// [`check_memory`] for square fields of side `size` set by `--size`.
 pub fn check_field_memory(size: usize, realisations: usize) -> Result<(), AppError> {
     check_memory(

@@ -14,6 +14,17 @@ fn run(bin: &str, out: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// A 32² field with J = 3 and L = 4: the smallest 2D run the binaries take in a test.
+const SMALL_FIELD: [&str; 6] = ["--size", "32", "-J", "3", "-L", "4"];
+
+/// Runs `bin` with [`SMALL_FIELD`] and `args`, checks it succeeded and returns its
+/// experiments.
+fn run_small(bin: &str, out: &Path, args: &[&str]) -> Vec<Value> {
+    let o = run(bin, out, &[&SMALL_FIELD[..], args].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    experiments(out)
+}
+
 fn experiments(out: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(out.join("metrics.json")).unwrap();
     let v: Value = serde_json::from_str(&text).unwrap();
@@ -417,29 +428,17 @@ fn the_spectra_reduction_flag_sets_the_moment_count_and_refuses_unknown_values()
     let dir = tempfile::tempdir().unwrap();
     let mut counts = Vec::new();
     for r in ["none", "isotropic", "both"] {
-        let out = dir.path().join(r);
-        let o = run(
-            env!("CARGO_BIN_EXE_cox"),
-            &out,
-            &[
-                "--size",
-                "32",
-                "-J",
-                "3",
-                "-L",
-                "4",
-                "--iters",
-                "20",
-                "--realisations",
-                "1",
-                "--spectra-reduction",
-                r,
-                "--marginal",
-                "none",
-            ],
-        );
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let ex = experiments(&out);
+        let args = [
+            "--iters",
+            "20",
+            "--realisations",
+            "1",
+            "--spectra-reduction",
+            r,
+            "--marginal",
+            "none",
+        ];
+        let ex = run_small(env!("CARGO_BIN_EXE_cox"), &dir.path().join(r), &args);
         assert_eq!(ex[1]["name"], "cox spectra");
         counts.push(num(&ex[1], "moments"));
     }
@@ -466,31 +465,20 @@ fn the_moments_of_the_values_make_the_ising_synthesis_two_phase() {
     let mut runs = Vec::new();
     for m in ["true", "false"] {
         let out = dir.path().join(m);
-        let o = run(
-            env!("CARGO_BIN_EXE_ising"),
-            &out,
-            &[
-                "--size",
-                "32",
-                "-J",
-                "3",
-                "-L",
-                "4",
-                "--iters",
-                "100",
-                "--realisations",
-                "1",
-                "--equilibration",
-                "40",
-                "--marginal",
-                m,
-            ],
-        );
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let args = [
+            "--iters",
+            "100",
+            "--realisations",
+            "1",
+            "--equilibration",
+            "40",
+            "--marginal",
+            m,
+        ];
+        let sp = run_small(env!("CARGO_BIN_EXE_ising"), &out, &args)[1].clone();
         let top: Value =
             serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap())
                 .unwrap();
-        let sp = experiments(&out)[1].clone();
         let b = top["fidelity"]["bimodality"]["scattering_spectra"]
             .as_f64()
             .unwrap();
@@ -516,29 +504,11 @@ fn quantile_means_give_the_cox_synthesis_its_empty_pixels() {
     let dir = tempfile::tempdir().unwrap();
     let mut runs = Vec::new();
     for m in ["none", "quantiles"] {
-        let out = dir.path().join(m);
-        let o = run(
-            env!("CARGO_BIN_EXE_cox"),
-            &out,
-            &[
-                "--size",
-                "32",
-                "-J",
-                "3",
-                "-L",
-                "4",
-                "--iters",
-                "200",
-                "--realisations",
-                "2",
-                "--marginal",
-                m,
-            ],
-        );
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let e = &experiments(&out)[0]["fidelity"]["empty_fraction"];
+        let args = ["--iters", "200", "--realisations", "2", "--marginal", m];
+        let ex = run_small(env!("CARGO_BIN_EXE_cox"), &dir.path().join(m), &args);
+        let e = &ex[0]["fidelity"]["empty_fraction"];
         let (orig, sp) = (num(e, "original"), num(e, "scattering_spectra"));
-        runs.push((orig, sp, num(&experiments(&out)[1], "moments")));
+        runs.push((orig, sp, num(&ex[1], "moments")));
     }
     let ((orig, none, k0), (_, quant, k1)) = (runs[0], runs[1]);
     let blocks = scattering_apps::synthesis::QUANTILE_BLOCKS as f64;

@@ -147,12 +147,10 @@ fn run(a: Args) -> Result<(), AppError> {
     }
     let reals = a.realisations.map_or(if q { 2 } else { 4 }, |n| n.get());
     let runs = a.syntheses.map_or(reals, |n| n.get());
-    // The realisations and their Gaussian draws, and the syntheses of two models.
-    scattering_apps::synthesis::check_memory(
+    scattering_apps::synthesis::check_pooled_memory(
         n,
-        reals
-            .saturating_mul(2)
-            .saturating_add(runs.saturating_mul(2)),
+        reals,
+        runs,
         scattering_apps::synthesis::BYTES_PER_SAMPLE_1D,
         "--n, --realisations or --syntheses",
     )?;

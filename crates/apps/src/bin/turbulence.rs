@@ -84,12 +84,10 @@ fn run(a: Args) -> Result<(), AppError> {
     let l = a.opt.l.unwrap_or(if q { 4 } else { 8 });
     let reals = a.realisations.map_or(if q { 2 } else { 4 }, |n| n.get());
     let runs = a.syntheses.map_or(reals, |n| n.get());
-    // The snapshots and their Gaussian draws, and the pooled syntheses of two models.
-    scattering_apps::synthesis::check_memory(
+    scattering_apps::synthesis::check_pooled_memory(
         size.saturating_mul(size),
-        reals
-            .saturating_mul(2)
-            .saturating_add(runs.saturating_mul(2)),
+        reals,
+        runs,
         scattering_apps::synthesis::BYTES_PER_PIXEL,
         "--size, --realisations or --syntheses",
     )?;
