@@ -37,7 +37,7 @@ pub use microcanonical::{Microcanonical, Progress, Synthesis};
 pub use processes::{fbm, mrw, skewed_mrw};
 pub use reduced::{ReducedSpectra, Reduction};
 pub use representation::{
-    Concat, EnvelopeCorrelations2d, L1Norm, L2Norm, Marginal, PowerSpectrum, Quantiles,
+    Concat, EnvelopeCorrelations2d, L1Norm, L2Norm, Marginal, Pooled, PowerSpectrum, Quantiles,
     Representation, ScatteringMoments, ScatteringMoments1d, ScatteringMoments2d, Weighted,
 };
 pub use spectra::{

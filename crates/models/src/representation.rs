@@ -38,6 +38,30 @@ pub trait Representation: Sync {
     }
 }
 
+/// A borrowed representation is one: a wrapper such as [`Pooled`] can then hold a
+/// representation its caller keeps.
+impl<R: Representation + ?Sized> Representation for &R {
+    fn input_len(&self) -> usize {
+        (**self).input_len()
+    }
+    fn output_len(&self) -> usize {
+        (**self).output_len()
+    }
+    fn forward(&self, x: &[f64]) -> Result<Vec<f64>> {
+        (**self).forward(x)
+    }
+    fn backward(&self, x: &[f64], v: &[f64]) -> Result<Vec<f64>> {
+        (**self).backward(x, v)
+    }
+    fn forward_backward(
+        &self,
+        x: &[f64],
+        cotangent: &mut dyn FnMut(&[f64]) -> Vec<f64>,
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
+        (**self).forward_backward(x, cotangent)
+    }
+}
+
 fn check_in(r: &dyn Representation, x: &[f64]) -> Result<()> {
     check_len("signal", x.len(), r.input_len())?;
     check_finite("signal", x)
@@ -529,6 +553,131 @@ impl Representation for Concat {
             at += k;
         }
         Ok(g)
+    }
+}
+
+/// The mean of a representation over `count` signals laid end to end: `Φ(x₁ … x_k) =
+/// (1/k) Σ Φ(x_i)`. A microcanonical synthesis through it draws `k` signals whose moments
+/// match the target *on average*, as the originals' do (Morel et al. synthesise batches
+/// this way): an intermittent process whose realisations differ (one walk with a burst,
+/// three calm ones) is then drawn as such, where `k` separate syntheses would each be
+/// pulled to the average.
+///
+/// ```
+/// use scattering_models::{Pooled, Representation, ScatteringMoments1d};
+///
+/// let pooled = Pooled::new(Box::new(ScatteringMoments1d::new(256, 4, 1)?), 3)?;
+/// assert_eq!(pooled.input_len(), 3 * 256);
+/// let x: Vec<f64> = (0..3 * 256).map(|i| ((i * 13) % 7) as f64 - 3.0).collect();
+/// assert_eq!(pooled.forward(&x)?.len(), pooled.output_len());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Pooled<'a> {
+    inner: Box<dyn Representation + 'a>,
+    count: usize,
+}
+
+impl<'a> Pooled<'a> {
+    /// The mean of `inner` over `count` (at least 1) signals; `inner` may be a borrow
+    /// (`Box::new(&phi)`).
+    pub fn new(inner: Box<dyn Representation + 'a>, count: usize) -> Result<Self> {
+        if count == 0 || inner.input_len().checked_mul(count).is_none() {
+            return Err(ModelError::Param(format!(
+                "Pooled needs at least one signal and a total length that fits, got {count}"
+            )));
+        }
+        Ok(Self { inner, count })
+    }
+
+    /// Signals pooled.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+}
+
+/// [`Pooled`]'s pass: the first signal's `forward_backward`, whose cotangent callback adds
+/// its moments to `sum` and recurses on the other signals; past the last, `cotangent`
+/// gets the mean and its answer, divided by the count, goes back to every signal.
+fn pooled_nested(
+    inner: &dyn Representation,
+    xs: &[f64],
+    grads: &mut [f64],
+    sum: &mut Vec<f64>,
+    count: usize,
+    cotangent: &mut dyn FnMut(&[f64]) -> Vec<f64>,
+    v: &mut Vec<f64>,
+) -> Result<()> {
+    let n = inner.input_len();
+    if xs.is_empty() {
+        let mean: Vec<f64> = sum.iter().map(|s| s / count as f64).collect();
+        *v = cotangent(&mean).iter().map(|c| c / count as f64).collect();
+        *sum = mean;
+        return Ok(());
+    }
+    let (x, rest) = xs.split_at(n);
+    let (g, later) = grads.split_at_mut(n);
+    let mut deeper = Ok(());
+    let (_, gx) = inner.forward_backward(x, &mut |m| {
+        if sum.is_empty() {
+            sum.extend_from_slice(m);
+        } else {
+            sum.iter_mut().zip(m).for_each(|(s, v)| *s += v);
+        }
+        deeper = pooled_nested(inner, rest, later, sum, count, cotangent, v);
+        v.clone()
+    })?;
+    deeper?;
+    g.copy_from_slice(&gx);
+    Ok(())
+}
+
+impl Representation for Pooled<'_> {
+    fn input_len(&self) -> usize {
+        self.inner.input_len() * self.count
+    }
+    fn output_len(&self) -> usize {
+        self.inner.output_len()
+    }
+    fn forward(&self, x: &[f64]) -> Result<Vec<f64>> {
+        check_len("pooled signals", x.len(), self.input_len())?;
+        let mut out = vec![0.0; self.output_len()];
+        for xi in x.chunks_exact(self.inner.input_len()) {
+            for (o, m) in out.iter_mut().zip(self.inner.forward(xi)?) {
+                *o += m / self.count as f64;
+            }
+        }
+        Ok(out)
+    }
+    fn backward(&self, x: &[f64], v: &[f64]) -> Result<Vec<f64>> {
+        check_len("pooled signals", x.len(), self.input_len())?;
+        check_len("cotangent", v.len(), self.output_len())?;
+        let w: Vec<f64> = v.iter().map(|c| c / self.count as f64).collect();
+        let mut g = Vec::with_capacity(x.len());
+        for xi in x.chunks_exact(self.inner.input_len()) {
+            g.extend(self.inner.backward(xi, &w)?);
+        }
+        Ok(g)
+    }
+    /// One pass per signal, nested so that each signal's fields are computed once.
+    fn forward_backward(
+        &self,
+        x: &[f64],
+        cotangent: &mut dyn FnMut(&[f64]) -> Vec<f64>,
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
+        check_len("pooled signals", x.len(), self.input_len())?;
+        let mut g = vec![0.0; x.len()];
+        let (mut sum, mut v) = (Vec::with_capacity(self.output_len()), Vec::new());
+        pooled_nested(
+            self.inner.as_ref(),
+            x,
+            &mut g,
+            &mut sum,
+            self.count,
+            cotangent,
+            &mut v,
+        )?;
+        check_len("cotangent", v.len(), self.output_len())?;
+        Ok((sum, g))
     }
 }
 

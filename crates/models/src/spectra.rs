@@ -64,6 +64,9 @@ pub enum SpectraKind {
     /// Modulus cross-spectrum (`scales = [a, b, j]`, `a ≤ b < j`; `j = J` is the
     /// low-pass, real).
     Modulus,
+    /// Flatness of the wavelet coefficients, `mean|W_j|⁴ / P_j²` (`scales = [j]`; 2 for a
+    /// Gaussian process), present after [`ScatteringSpectra::with_flatness`].
+    Flatness,
 }
 
 /// The label of one moment of [`ScatteringSpectra`].
@@ -135,6 +138,8 @@ pub struct ScatteringSpectra {
     /// Mean squared response of each wavelet, then of the low-pass.
     gain: Vec<f64>,
     labels: Vec<SpectraLabel>,
+    /// Whether the flatness of every wavelet's coefficients follows the cross moments.
+    flatness: bool,
     grid: Grid,
     /// Workspaces of finished calls, reused by the next (one per concurrent caller).
     pool: Mutex<Vec<Work>>,
@@ -313,6 +318,8 @@ struct Raw {
     p: Vec<f64>,
     /// `mean|W_j|`.
     m: Vec<f64>,
+    /// `mean|W_j|⁴`.
+    k: Vec<f64>,
     /// Unnormalised cross moments, in label order.
     cross: Vec<Complex64>,
 }
@@ -328,6 +335,8 @@ struct Lane {
     mean_abs: f64,
     /// `mean|W|²` on the lane's grid.
     mean_sq: f64,
+    /// `mean|W|⁴` on the lane's grid.
+    mean_quad: f64,
 }
 
 /// Every buffer one evaluation needs, kept between calls: allocating and freeing these
@@ -660,9 +669,33 @@ impl ScatteringSpectra {
             power,
             gain,
             labels,
+            flatness: false,
             grid,
             pool: Mutex::new(Vec::new()),
         }
+    }
+
+    /// These spectra with the flatness of every wavelet's coefficients,
+    /// `mean|W_j|⁴ / P_j²`, after the cross moments ([`SpectraKind::Flatness`]): the
+    /// fourth-order marginal moment per scale (the `scat_marginal` moments of Morel et
+    /// al.'s code with `q = 4`), whose growth towards fine scales is the classical
+    /// measure of intermittency. The spectra alone let a multifractal walk's flatness
+    /// fall too fast from fine to coarse scales; this fixes it scale by scale.
+    pub fn with_flatness(mut self) -> Self {
+        if !self.flatness {
+            self.flatness = true;
+            let singles: Vec<SpectraLabel> = self
+                .labels
+                .iter()
+                .filter(|l| l.kind == SpectraKind::Sparsity)
+                .map(|l| SpectraLabel {
+                    kind: SpectraKind::Flatness,
+                    ..l.clone()
+                })
+                .collect();
+            self.labels.extend(singles);
+        }
+        self
     }
 
     /// The label of every moment, in output order.
@@ -698,6 +731,7 @@ impl ScatteringSpectra {
                         scratch: vec![z; sl],
                         mean_abs: 0.0,
                         mean_sq: 0.0,
+                        mean_quad: 0.0,
                     })
                     .collect(),
                 gm: self.len.iter().map(|&len| vec![z; len]).collect(),
@@ -735,17 +769,19 @@ impl ScatteringSpectra {
             self.grid.fold(f, r, x_hat, &mut lane.w, &mut lane.tmp);
             self.grid
                 .inverse(r, &mut lane.w, &mut lane.tmp, &mut lane.scratch);
-            let (mut sum, mut sq) = (0.0, 0.0);
+            let (mut sum, mut sq, mut quad) = (0.0, 0.0, 0.0);
             for (o, c) in lane.m_hat.iter_mut().zip(&lane.w) {
                 let a2 = c.norm_sqr();
                 let a = a2.sqrt();
                 sum += a;
                 sq += a2;
+                quad += a2 * a2;
                 *o = Complex64::new(a, 0.0);
             }
             let len = lane.w.len() as f64;
             lane.mean_abs = sum / len;
             lane.mean_sq = sq / len;
+            lane.mean_quad = quad / len;
             self.grid
                 .forward(r, &mut lane.m_hat, &mut lane.tmp, &mut lane.scratch);
         });
@@ -763,6 +799,7 @@ impl ScatteringSpectra {
         });
         let p = w.lanes.iter().map(|l| l.mean_sq).chain(outside).collect();
         let m = w.lanes.iter().map(|l| l.mean_abs).collect();
+        let k = w.lanes.iter().map(|l| l.mean_quad).collect();
         let (x_hat, lanes) = (&w.x_hat, &w.lanes);
         w.sv.par_iter_mut().zip(&self.slots).for_each(|(v, sl)| {
             let src = sl.owner.map_or(x_hat, |a| &lanes[a].m_hat);
@@ -779,7 +816,7 @@ impl ScatteringSpectra {
                 weighted_dot(h, &sv[s1], &sv[s2]) * q
             })
             .collect();
-        Raw { p, m, cross }
+        Raw { p, m, k, cross }
     }
 
     /// The normalising power `sqrt(P_a P_b)` of a cross moment.
@@ -804,6 +841,9 @@ impl ScatteringSpectra {
             if !real_only(*kind, s, nj) {
                 out.push(z.im);
             }
+        }
+        if self.flatness {
+            out.extend((0..nj).map(|j| r.k[j] / r.p[j].max(TINY).powi(2)));
         }
         out
     }
@@ -843,6 +883,15 @@ impl ScatteringSpectra {
             let dz = -0.5 * (vr * z.re + vi * z.im);
             up[a] += dz / r.p[a].max(TINY);
             up[b] += dz / r.p[b].max(TINY);
+        }
+        // The flatness k_j / P_j²: d/dk = 1 / P², d/dP = -2 k / P³.
+        let mut uk = vec![0.0; nj];
+        if self.flatness {
+            for j in 0..nj {
+                let (vk, pj) = (v[k + j], r.p[j].max(TINY));
+                uk[j] = vk / (pj * pj);
+                up[j] -= 2.0 * vk * r.k[j] / (pj * pj * pj);
+            }
         }
         // Fourier accumulators `G` such that the loss moves by Re Σ conj(G) dÂ for each
         // spectrum Â (unnormalised DFT): then the gradient in the samples is
@@ -906,13 +955,15 @@ impl ScatteringSpectra {
                     w, tmp, scratch, ..
                 } = lane;
                 self.grid.inverse(r, g, tmp, scratch);
-                // mean|W| and mean|W|² of the lane's grid.
+                // mean|W|, mean|W|² and mean|W|⁴ of the lane's grid.
                 let um = um[f] / w.len() as f64;
                 let uq = 2.0 * up[f] / w.len() as f64;
+                let u4 = 4.0 * uk[f] / w.len() as f64;
                 for (o, c) in g.iter_mut().zip(w.iter()) {
-                    let a = c.norm_sqr().sqrt();
+                    let a2 = c.norm_sqr();
+                    let a = a2.sqrt();
                     *o = if a > 0.0 {
-                        c * ((o.re + um) / a + uq)
+                        c * ((o.re + um) / a + uq + u4 * a2)
                     } else {
                         c * uq
                     };

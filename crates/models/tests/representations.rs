@@ -3,9 +3,9 @@
 
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use scattering_models::{
-    Concat, EnvelopeCorrelations2d, L1Norm, L2Norm, Marginal, Microcanonical, PowerSpectrum,
-    Quantiles, Representation, ScatteringMoments, ScatteringMoments1d, ScatteringMoments2d,
-    Weighted,
+    Concat, EnvelopeCorrelations2d, L1Norm, L2Norm, Marginal, Microcanonical, Pooled,
+    PowerSpectrum, Quantiles, Representation, ScatteringMoments, ScatteringMoments1d,
+    ScatteringMoments2d, Weighted,
 };
 use scattering_transform::{
     Averaging, Scattering1dParams, SolidHarmonicScattering3dParams, SpiralParams,
@@ -388,4 +388,56 @@ fn quantile_means_hold_a_two_valued_histogram() {
     assert!(Quantiles::new(10, 0).is_err() && Quantiles::new(10, 11).is_err());
     assert!(phi.forward(&spins[..10]).is_err());
     assert!(phi.backward(&spins, &[1.0]).is_err());
+}
+
+#[test]
+fn pooled_moments_are_the_mean_over_the_signals_with_exact_gradients() {
+    let inner = scattering_models::ScatteringSpectra::new(256, 4)
+        .unwrap()
+        .with_flatness();
+    let phi = Pooled::new(Box::new(&inner), 3).unwrap();
+    assert_eq!(
+        (phi.input_len(), phi.output_len()),
+        (768, inner.output_len())
+    );
+    let mut rng = StdRng::seed_from_u64(5);
+    let x: Vec<f64> = (0..768).map(|_| rng.random_range(-1.0..1.0)).collect();
+    // The mean of the three signals' moments.
+    let m = phi.forward(&x).unwrap();
+    let parts: Vec<Vec<f64>> = x.chunks(256).map(|c| inner.forward(c).unwrap()).collect();
+    for (i, v) in m.iter().enumerate() {
+        let mean = parts.iter().map(|p| p[i]).sum::<f64>() / 3.0;
+        assert!((v - mean).abs() <= 1e-12 * (1.0 + mean.abs()), "moment {i}");
+    }
+    assert!(vjp_error(&phi, 2) < 1e-5);
+    // One pass equals forward then backward, with a cotangent that needs the mean.
+    let target: Vec<f64> = (0..phi.output_len()).map(|i| 0.01 * i as f64).collect();
+    let (m1, g1) = phi
+        .forward_backward(&x, &mut |m| {
+            m.iter().zip(&target).map(|(a, b)| a - b).collect()
+        })
+        .unwrap();
+    let v: Vec<f64> = m.iter().zip(&target).map(|(a, b)| a - b).collect();
+    let g0 = phi.backward(&x, &v).unwrap();
+    assert!(m1
+        .iter()
+        .zip(&m)
+        .all(|(a, b)| (a - b).abs() <= 1e-12 * (1.0 + b.abs())));
+    assert!(g1
+        .iter()
+        .zip(&g0)
+        .all(|(a, b)| (a - b).abs() <= 1e-12 * (1.0 + b.abs())));
+    // Each signal's gradient is its own: moving one signal moves only its slice.
+    let only_first = phi.backward(&x, &v).unwrap();
+    let alone = inner
+        .backward(&x[..256], &v.iter().map(|c| c / 3.0).collect::<Vec<_>>())
+        .unwrap();
+    assert!(only_first[..256]
+        .iter()
+        .zip(&alone)
+        .all(|(a, b)| (a - b).abs() <= 1e-12 * (1.0 + b.abs())));
+    // Bad input.
+    assert!(Pooled::new(Box::new(&inner), 0).is_err());
+    assert!(phi.forward(&x[..512]).is_err());
+    assert!(phi.forward_backward(&x, &mut |_| vec![1.0]).is_err());
 }

@@ -469,3 +469,60 @@ fn reduced_spectra_have_exact_gradients_and_refuse_what_they_cannot_reduce() {
     )
     .is_err());
 }
+
+#[test]
+fn wavelet_flatness_is_two_for_noise_larger_for_an_mrw_and_its_gradient_is_exact() {
+    // Gradient, 1D and 2D, against finite differences; the other moments are unchanged.
+    let plain = ScatteringSpectra1d::new(256, 5).unwrap();
+    let phi = ScatteringSpectra1d::new(256, 5).unwrap().with_flatness();
+    let nj = plain
+        .labels()
+        .iter()
+        .filter(|l| l.kind == SpectraKind::Sparsity)
+        .count();
+    assert_eq!(phi.output_len(), plain.output_len() + nj);
+    assert_eq!(phi.with_flatness().output_len(), plain.output_len() + nj);
+    let phi = ScatteringSpectra1d::new(256, 5).unwrap().with_flatness();
+    let x = white(256, 3);
+    let (a, b) = (plain.forward(&x).unwrap(), phi.forward(&x).unwrap());
+    assert_eq!(a[..], b[..a.len()]);
+    for seed in 0..3 {
+        let e = vjp_error(&phi, seed, |k| k == SpectraKind::Flatness);
+        assert!(e < 1e-5, "flatness, seed {seed}: relative error {e:e}");
+    }
+    let e = vjp_error(&phi, 7, |_| true);
+    assert!(e < 1e-5, "all moments with flatness: relative error {e:e}");
+    let phi2 = ScatteringSpectra2d::new_2d((16, 16), 2, 4)
+        .unwrap()
+        .with_flatness();
+    let e = vjp_error(&phi2, 5, |k| k == SpectraKind::Flatness);
+    assert!(e < 1e-5, "2D flatness: relative error {e:e}");
+    // Known values: E|W|⁴ / (E|W|²)² = 2 for circular complex Gaussian coefficients (the
+    // analytic fine wavelets of white noise); an MRW's is larger and decays with the scale.
+    let n = 1 << 14;
+    let phi = ScatteringSpectra1d::new(n, 8).unwrap().with_flatness();
+    let flat = |m: &[f64]| -> Vec<f64> {
+        m.iter()
+            .zip(phi.labels())
+            .filter(|(_, l)| l.kind == SpectraKind::Flatness)
+            .map(|(v, _)| *v)
+            .collect()
+    };
+    let g = flat(&mean_moments(&phi, 4, |s| white(n, s)));
+    for (j, v) in g.iter().take(5).enumerate() {
+        assert!(
+            (v - 2.0).abs() < 0.1,
+            "white noise, octave {j}: flatness {v}"
+        );
+    }
+    let m = flat(&mean_moments(&phi, 4, |s| {
+        let mut rng = StdRng::seed_from_u64(200 + s);
+        let w = mrw(n + 1, 0.04, n / 4, 1.0, &mut rng).unwrap();
+        w.windows(2).map(|p| p[1] - p[0]).collect::<Vec<f64>>()
+    }));
+    assert!(m[0] > 3.0, "MRW finest flatness {}", m[0]);
+    assert!(
+        m[0] > m[4] && m[4] > g[4],
+        "MRW flatness across scales {m:?}"
+    );
+}
