@@ -15,7 +15,7 @@ use scattering_models::stats::{
     gaussian_surrogate, radial_spectrum, spectrum_rel_error, wasserstein1,
 };
 use scattering_models::{
-    Concat, Marginal, Microcanonical, Quantiles, ReducedSpectra, Reduction, Representation,
+    Concat, Marginal, Microcanonical, Pooled, Quantiles, ReducedSpectra, Reduction, Representation,
     ScatteringSpectra, SpectraKind, SpectraLabel, Weighted,
 };
 use serde::Serialize;
@@ -139,6 +139,8 @@ fn weighted_spectra(
         .map(|(l, t)| match l.kind {
             SpectraKind::Power => 1.0 / t.abs().max(1e-12),
             SpectraKind::Outside => 1.0 / t.abs().max(1e-3 * top).max(1e-12),
+            // Flatness is 2 or more: relative, like the densities.
+            SpectraKind::Flatness => 1.0 / t.abs().max(1e-12),
             _ => 1.0,
         })
         .collect();
@@ -438,6 +440,24 @@ pub fn synthesise(
     settings: Settings,
     start: Option<Vec<f64>>,
 ) -> Result<Outcome, AppError> {
+    Ok(synthesise_pooled(name, phi, 1, originals, shape, settings, start)?.0)
+}
+
+/// [`synthesise`] for `count` fields drawn together, whose moments match the target on
+/// average ([`Pooled`]), as the originals' do: realisations of an intermittent process
+/// differ, and separate syntheses would each be pulled to the average. Returns the first
+/// field's [`Outcome`] (its histogram distance and spectrum error taken over all the
+/// fields, its moment error the pooled one) and every field. `start`, when given, holds
+/// the `count` fields end to end.
+pub fn synthesise_pooled(
+    name: &str,
+    phi: &dyn Representation,
+    count: usize,
+    originals: &[Vec<f64>],
+    shape: (usize, usize),
+    settings: Settings,
+    start: Option<Vec<f64>>,
+) -> Result<(Outcome, Vec<Vec<f64>>), AppError> {
     let n = shape.0 * shape.1;
     if originals.is_empty() || originals.iter().any(|o| o.len() != n) || phi.input_len() != n {
         return Err(AppError::Usage(format!(
@@ -461,6 +481,9 @@ pub fn synthesise(
             *t += v / z.len() as f64;
         }
     }
+    let pooled_phi = Pooled::new(Box::new(phi), count)?;
+    // One field samples `phi` itself (the pooled wrapper would only add a pass).
+    let model: &dyn Representation = if count == 1 { phi } else { &pooled_phi };
     let pb = progress_bar(settings.iters, name, settings.progress);
     let mut report = |count: usize, loss: f64| {
         pb.set_position((count as u64).min(settings.iters));
@@ -476,32 +499,40 @@ pub fn synthesise(
     };
     let mut rng = StdRng::seed_from_u64(settings.seed ^ 0x9e37_79b9);
     let g = gaussian_surrogate(&z[0], shape, &mut rng)?;
-    let mut draw = match start {
-        Some(x0) => sampler.sample_from_with_progress(phi, &target, x0, &mut report)?,
-        None => sampler.sample_with_progress(phi, &target, &mut report)?,
+    let draw = match start {
+        Some(x0) => sampler.sample_from_with_progress(model, &target, x0, &mut report)?,
+        None => sampler.sample_with_progress(model, &target, &mut report)?,
     };
     let seconds = clock.elapsed().as_secs_f64();
     // Moments built from |x * ψ| cannot tell x from 2 mean(x) − x: when Φ has that symmetry,
-    // keep the representative whose skewness has the originals' sign.
-    let mx = draw.x.iter().sum::<f64>() / n as f64;
-    let flipped: Vec<f64> = draw.x.iter().map(|v| 2.0 * mx - v).collect();
-    if rel(&phi.forward(&flipped)?, &phi.forward(&draw.x)?) < 1e-6
-        && skewness(&draw.x) * skewness(&z.concat()) < 0.0
-    {
-        draw.x = flipped;
+    // keep the representative whose skewness has the originals' sign (field by field).
+    let sign = skewness(&z.concat());
+    let mut fields = Vec::with_capacity(count);
+    for f in draw.x.chunks_exact(n) {
+        let mx = f.iter().sum::<f64>() / n as f64;
+        let flipped: Vec<f64> = f.iter().map(|v| 2.0 * mx - v).collect();
+        if rel(&phi.forward(&flipped)?, &phi.forward(f)?) < 1e-6 && skewness(f) * sign < 0.0 {
+            fields.push(flipped);
+        } else {
+            fields.push(f.to_vec());
+        }
     }
     pb.finish_and_clear();
     let pooled: Vec<f64> = z.iter().flatten().copied().collect();
-    let mut spec = Vec::new();
-    for zi in &z {
-        let b = radial_spectrum(zi, shape, 8)?;
-        if spec.is_empty() {
-            spec = vec![0.0; b.len()];
+    let mean_spectrum = |xs: &[Vec<f64>]| -> Result<Vec<f64>, AppError> {
+        let mut spec: Vec<f64> = Vec::new();
+        for x in xs {
+            let b = radial_spectrum(x, shape, 8)?;
+            if spec.is_empty() {
+                spec = vec![0.0; b.len()];
+            }
+            spec.iter_mut()
+                .zip(b)
+                .for_each(|(a, v)| *a += v / xs.len() as f64);
         }
-        spec.iter_mut()
-            .zip(b)
-            .for_each(|(a, v)| *a += v / z.len() as f64);
-    }
+        Ok(spec)
+    };
+    let spec = mean_spectrum(&z)?;
     let metrics = Metrics {
         name: name.to_string(),
         shape: [shape.0, shape.1],
@@ -509,9 +540,9 @@ pub fn synthesise(
         moments: k,
         moment_rel_error: draw.moment_rel_error,
         moment_rel_error_gaussian: rel(&phi.forward(&g)?, &target),
-        hist_distance_scattering: wasserstein1(&pooled, &draw.x)?,
+        hist_distance_scattering: wasserstein1(&pooled, &fields.concat())?,
         hist_distance_gaussian: wasserstein1(&pooled, &g)?,
-        spectrum_error_scattering: spectrum_rel_error(&spec, &radial_spectrum(&draw.x, shape, 8)?)?,
+        spectrum_error_scattering: spectrum_rel_error(&spec, &mean_spectrum(&fields)?)?,
         spectrum_error_gaussian: spectrum_rel_error(&spec, &radial_spectrum(&g, shape, 8)?)?,
         iterations: draw.iterations,
         cost_evaluations: draw.loss_curve.len(),
@@ -519,12 +550,16 @@ pub fn synthesise(
         extra: BTreeMap::new(),
     };
     let back = |v: &[f64]| v.iter().map(|x| m + s * x).collect::<Vec<f64>>();
-    Ok(Outcome {
-        synthesis: back(&draw.x),
-        gaussian: back(&g),
-        metrics,
-        loss_curve: draw.loss_curve,
-    })
+    let fields: Vec<Vec<f64>> = fields.iter().map(|f| back(f)).collect();
+    Ok((
+        Outcome {
+            synthesis: fields[0].clone(),
+            gaussian: back(&g),
+            metrics,
+            loss_curve: draw.loss_curve,
+        },
+        fields,
+    ))
 }
 
 /// The Markdown table of a set of experiments.
@@ -1000,6 +1035,10 @@ pub struct ImageOptions {
     /// own, see its documentation).
     #[arg(long, value_enum)]
     pub marginal: Option<MarginalKind>,
+    /// Add the flatness of every wavelet's coefficients, mean|W|⁴ / P², to the scattering
+    /// spectra (`true` or `false`; default: each experiment's own).
+    #[arg(long, action = clap::ArgAction::Set)]
+    pub flatness: Option<bool>,
 }
 
 /// The `--spectra-reduction` choices ([`Reduction`]).
@@ -1023,6 +1062,8 @@ pub struct SpectraDefaults {
     pub reduction: SpectraReduction,
     /// One-point statistics beside the spectra.
     pub marginal: MarginalKind,
+    /// The flatness of the wavelet coefficients ([`ScatteringSpectra::with_flatness`]).
+    pub flatness: bool,
 }
 
 impl ImageOptions {
@@ -1037,7 +1078,10 @@ impl ImageOptions {
         originals: &[Vec<f64>],
         defaults: SpectraDefaults,
     ) -> Result<Box<dyn Representation>, AppError> {
-        let phi = ScatteringSpectra::new_2d(shape, j, l)?;
+        let mut phi = ScatteringSpectra::new_2d(shape, j, l)?;
+        if self.flatness.unwrap_or(defaults.flatness) {
+            phi = phi.with_flatness();
+        }
         let r = match self.spectra_reduction.unwrap_or(defaults.reduction) {
             SpectraReduction::None => None,
             SpectraReduction::Isotropic => Some(Reduction::Isotropic),

@@ -214,6 +214,7 @@ fn ising_cox_and_turbulence_write_their_statistics() {
             "scattering_spectra",
             "scattering_moments",
             "gaussian",
+            "independent_draw",
         ] {
             assert!(
                 e["fidelity"][stat][model].as_f64().unwrap().is_finite(),
@@ -226,6 +227,12 @@ fn ising_cox_and_turbulence_write_their_statistics() {
     // alone is a single snapshot's spectrum, tens of percent off in some band.)
     assert!(
         num(&e["fidelity"]["spectrum_error_max"], "gaussian") < 1e-9,
+        "{e}"
+    );
+    // Later snapshots of the flow are a different sample: their spectrum is not the
+    // originals' (the sampling noise the column shows).
+    assert!(
+        num(&e["fidelity"]["spectrum_error_max"], "independent_draw") > 1e-6,
         "{e}"
     );
 }
@@ -280,6 +287,7 @@ fn multifractal_reports_scaling_exponents_and_the_maximum_entropy_fit() {
                 "scattering_spectra",
                 "scattering_moments",
                 "gaussian",
+                "independent_draw",
             ] {
                 assert!(
                     fid[stat][model].as_f64().unwrap().is_finite(),
@@ -553,4 +561,47 @@ fn the_moments_of_the_increments_set_the_small_lag_flatness_of_the_mrw() {
         (moments - orig).abs() < 0.5 * (none - orig).abs(),
         "{runs:?}"
     );
+}
+
+#[test]
+fn the_flatness_flag_adds_one_moment_per_wavelet_to_the_multifractal_spectra() {
+    // n = 1024: the spectra have J = log2 n - 3 = 7 octaves.
+    let dir = tempfile::tempdir().unwrap();
+    let mut counts = Vec::new();
+    for f in ["true", "false"] {
+        let out = dir.path().join(f);
+        let o = run(
+            env!("CARGO_BIN_EXE_multifractal"),
+            &out,
+            &[
+                "--n",
+                "1024",
+                "--realisations",
+                "2",
+                "--iters",
+                "5",
+                "--quick",
+                "--maxent-iters",
+                "1",
+                "--flatness",
+                f,
+            ],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        counts.push(num(&experiments(&out)[1], "moments"));
+    }
+    let wavelets = scattering_models::ScatteringSpectra1d::new(1024, 7)
+        .unwrap()
+        .labels()
+        .iter()
+        .filter(|l| l.kind == scattering_models::SpectraKind::Sparsity)
+        .count();
+    assert!(wavelets >= 7);
+    assert_eq!(counts[0], counts[1] + wavelets as f64, "{counts:?}");
+    let o = run(
+        env!("CARGO_BIN_EXE_multifractal"),
+        &dir.path().join("bad"),
+        &["--quick", "--flatness", "maybe"],
+    );
+    assert!(!o.status.success());
 }

@@ -103,6 +103,7 @@ fn run(a: Args) -> Result<(), AppError> {
             SpectraDefaults {
                 reduction: SpectraReduction::Isotropic,
                 marginal: MarginalKind::Quantiles,
+                flatness: false,
             },
         )?;
         Some(synthesise(

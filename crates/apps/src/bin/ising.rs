@@ -149,6 +149,7 @@ fn run(a: Args) -> Result<(), AppError> {
                 SpectraDefaults {
                     reduction: SpectraReduction::Isotropic,
                     marginal: MarginalKind::Moments,
+                    flatness: false,
                 },
             )?;
             Some(synthesise(

@@ -145,6 +145,7 @@ fn run(a: Args) -> Result<(), AppError> {
             SpectraDefaults {
                 reduction: SpectraReduction::None,
                 marginal: MarginalKind::Moments,
+                flatness: false,
             },
         )?;
         let sp = synthesise(

@@ -11,7 +11,9 @@
 //! increments' no closer). Each model is synthesised once per snapshot (`--syntheses`),
 //! from different starts, and the `fidelity` block pools the fields of each model against
 //! the pooled snapshots (the Gaussian model: one draw per snapshot, with its Fourier
-//! moduli); the table and the pictures show the first synthesis. Besides the common
+//! moduli); the table and the pictures show the first synthesis. The block also holds as
+//! many later snapshots of the flow (`independent_draw`), which no model saw: a perfect
+//! model, whose distance to the originals is the sampling noise of each figure. Besides the common
 //! figures, `metrics.json` holds the flatness `E z⁴` of the vorticity
 //! (3 for a Gaussian field) and of its horizontal increments, and the solver's energy before
 //! and after the snapshots (stationarity).
@@ -122,6 +124,18 @@ fn run(a: Args) -> Result<(), AppError> {
             "the flow blew up: try a smaller time step or more hyperviscosity".into(),
         ));
     }
+    // As many later snapshots, never seen by the models: a perfect model, whose distance
+    // to the originals is the sampling noise of every fidelity figure.
+    let mut independent_fields = Vec::with_capacity(reals * size * size);
+    for _ in 0..reals {
+        flow.step(gap, &mut rng);
+        independent_fields.extend(flow.vorticity());
+    }
+    if !independent_fields.iter().all(|v| v.is_finite()) {
+        return Err(AppError::Usage(
+            "the flow blew up: try a smaller time step or more hyperviscosity".into(),
+        ));
+    }
     let moments = ScatteringMoments2d::new((size, size), j, l)?;
     let phi = image_moments((size, size), j, l, a.opt.extra.unwrap_or(EXTRA))?;
     let shape = (size, size);
@@ -134,6 +148,7 @@ fn run(a: Args) -> Result<(), AppError> {
         SpectraDefaults {
             reduction: SpectraReduction::Isotropic,
             marginal: MarginalKind::None,
+            flatness: false,
         },
     )?;
     // Every model `runs` times from seeds 0, 1, ..; the first of each goes to the table and
@@ -204,10 +219,11 @@ fn run(a: Args) -> Result<(), AppError> {
     let sd = scattering_apps::synthesis::mean_std(&originals)
         .1
         .max(f64::MIN_POSITIVE);
-    let models: [(&str, &[f64]); 3] = [
+    let models: [(&str, &[f64]); 4] = [
         ("scattering_spectra", &spectra_fields),
         ("scattering_moments", &moment_fields),
         ("gaussian", &gaussian_fields),
+        ("independent_draw", &independent_fields),
     ];
     let mut fidelity = serde_json::Map::new();
     fidelity.insert(
