@@ -847,6 +847,10 @@ pub fn check_memory(
     let need = (samples as u64)
         .saturating_mul(per_sample.saturating_add(8 * realisations as u64))
         .saturating_add(100 << 20);
+    refuse_above(need, samples, flag)
+}
+
+fn refuse_above(need: u64, samples: usize, flag: &str) -> Result<(), AppError> {
     let budget = crate::io::memory_budget_bytes();
     if need > budget {
         return Err(AppError::Usage(format!(
@@ -860,7 +864,8 @@ pub fn check_memory(
 }
 
 /// [`check_memory`] for an experiment whose statistics pool several fields: the
-/// `originals` and a Gaussian draw of each, and `syntheses` fields of each of two models.
+/// `originals`, a Gaussian draw of each and as many fields of an independent draw, and
+/// `syntheses` fields of each of two models, synthesised one at a time.
 pub fn check_pooled_memory(
     samples: usize,
     originals: usize,
@@ -869,9 +874,31 @@ pub fn check_pooled_memory(
     flags: &str,
 ) -> Result<(), AppError> {
     let fields = originals
-        .saturating_mul(2)
+        .saturating_mul(3)
         .saturating_add(syntheses.saturating_mul(2));
     check_memory(samples, fields, per_sample, flags)
+}
+
+/// [`check_pooled_memory`] when each model draws its `syntheses` fields in one synthesis
+/// ([`synthesise_pooled`]): the working memory is that many fields'.
+pub fn check_joint_memory(
+    samples: usize,
+    originals: usize,
+    syntheses: usize,
+    per_sample: u64,
+    flags: &str,
+) -> Result<(), AppError> {
+    let fields = originals
+        .saturating_mul(3)
+        .saturating_add(syntheses.saturating_mul(2)) as u64;
+    let need = (samples as u64)
+        .saturating_mul(
+            per_sample
+                .saturating_mul(syntheses as u64)
+                .saturating_add(fields.saturating_mul(8)),
+        )
+        .saturating_add(100 << 20);
+    refuse_above(need, samples, flags)
 }
 
 /// [`check_memory`] for square fields of side `size` set by `--size`.

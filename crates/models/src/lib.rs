@@ -1,6 +1,7 @@
 //! Scattering models: differentiable representations `Φ` (expected scattering moments of 1D
-//! signals and images, power spectra, l1 and l2 norms, or your own through the
-//! [`Representation`] trait), a microcanonical sampler that draws new signals whose moments
+//! signals and images, wavelet scattering spectra, power spectra, l1 and l2 norms, or your
+//! own through the [`Representation`] trait; their concatenation, weighting and mean over
+//! several signals), a microcanonical sampler that draws new signals whose moments
 //! match a target (one target, or one per realisation for a non-ergodic mixture), a
 //! maximum-entropy (macrocanonical) fit with MALA chains, and generators of the reference
 //! processes of the talks (Ising, Cox, fBm, MRW, 2D turbulence).

@@ -160,7 +160,7 @@ fn run(a: Args) -> Result<(), AppError> {
     }
     let reals = a.realisations.map_or(if q { 2 } else { 4 }, |n| n.get());
     let runs = a.syntheses.map_or(reals, |n| n.get());
-    scattering_apps::synthesis::check_pooled_memory(
+    scattering_apps::synthesis::check_joint_memory(
         n,
         reals,
         runs,
