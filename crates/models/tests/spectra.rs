@@ -436,6 +436,22 @@ fn reduced_spectra_have_exact_gradients_and_refuse_what_they_cannot_reduce() {
         .collect();
     let e = directional_error(&phi, &v, &mut rng);
     assert!(e < 1e-5, "relative error {e:e}");
+    // With the wavelet flatness: one per scale after the rotation average.
+    let flat = ReducedSpectra::new(
+        ScatteringSpectra2d::new_2d((32, 32), 3, 4)
+            .unwrap()
+            .with_flatness(),
+        Reduction::Isotropic,
+    )
+    .unwrap();
+    let kinds = |k| flat.labels().iter().filter(|l| l.kind == k).count();
+    assert_eq!(kinds(SpectraKind::Flatness), kinds(SpectraKind::Sparsity));
+    assert_eq!(kinds(SpectraKind::Flatness), 3);
+    let w: Vec<f64> = (0..flat.output_len())
+        .map(|_| rng.random_range(-1.0..1.0))
+        .collect();
+    let e = directional_error(&flat, &w, &mut rng);
+    assert!(e < 1e-5, "with flatness: relative error {e:e}");
     let x = white(32 * 32, 5);
     let g = phi.backward(&x, &v).unwrap();
     let (m2, g2) = phi.forward_backward(&x, &mut |_| v.clone()).unwrap();
