@@ -873,10 +873,20 @@ pub fn check_pooled_memory(
     per_sample: u64,
     flags: &str,
 ) -> Result<(), AppError> {
-    let fields = originals
+    check_memory(
+        samples,
+        pooled_fields(originals, syntheses),
+        per_sample,
+        flags,
+    )
+}
+
+/// Fields a pooled experiment keeps: the originals, a Gaussian draw of each and an
+/// independent draw as large, and the syntheses of two models.
+fn pooled_fields(originals: usize, syntheses: usize) -> usize {
+    originals
         .saturating_mul(3)
-        .saturating_add(syntheses.saturating_mul(2));
-    check_memory(samples, fields, per_sample, flags)
+        .saturating_add(syntheses.saturating_mul(2))
 }
 
 /// [`check_pooled_memory`] when each model draws its `syntheses` fields in one synthesis
@@ -888,9 +898,7 @@ pub fn check_joint_memory(
     per_sample: u64,
     flags: &str,
 ) -> Result<(), AppError> {
-    let fields = originals
-        .saturating_mul(3)
-        .saturating_add(syntheses.saturating_mul(2)) as u64;
+    let fields = pooled_fields(originals, syntheses) as u64;
     let need = (samples as u64)
         .saturating_mul(
             per_sample

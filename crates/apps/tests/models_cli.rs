@@ -525,6 +525,26 @@ fn quantile_means_give_the_cox_synthesis_its_empty_pixels() {
     assert!((quant - orig).abs() < (none - orig).abs(), "{runs:?}");
 }
 
+/// `multifractal` on two realisations of `n` samples, `iters` iterations and a one-step
+/// maximum-entropy fit, with `extra` flags; its experiments.
+fn small_multifractal(out: &Path, n: &str, iters: &str, extra: &[&str]) -> Vec<Value> {
+    let mut args = vec![
+        "--n",
+        n,
+        "--realisations",
+        "2",
+        "--iters",
+        iters,
+        "--quick",
+        "--maxent-iters",
+        "1",
+    ];
+    args.extend_from_slice(extra);
+    let o = run(env!("CARGO_BIN_EXE_multifractal"), out, &args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    experiments(out)
+}
+
 #[test]
 fn the_moments_of_the_increments_set_the_small_lag_flatness_of_the_mrw() {
     // The spectra alone leave an MRW's increments close to Gaussian at lag 1; with their
@@ -532,26 +552,8 @@ fn the_moments_of_the_increments_set_the_small_lag_flatness_of_the_mrw() {
     let dir = tempfile::tempdir().unwrap();
     let mut runs = Vec::new();
     for m in ["none", "moments"] {
-        let out = dir.path().join(m);
-        let o = run(
-            env!("CARGO_BIN_EXE_multifractal"),
-            &out,
-            &[
-                "--n",
-                "2048",
-                "--realisations",
-                "2",
-                "--iters",
-                "300",
-                "--quick",
-                "--maxent-iters",
-                "1",
-                "--marginal",
-                m,
-            ],
-        );
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let f = &experiments(&out)[0]["fidelity"]["increment_flatness_small"];
+        let ex = small_multifractal(&dir.path().join(m), "2048", "300", &["--marginal", m]);
+        let f = &ex[0]["fidelity"]["increment_flatness_small"];
         runs.push((num(f, "original"), num(f, "scattering_spectra")));
     }
     let ((orig, none), (_, moments)) = (runs[0], runs[1]);
@@ -569,26 +571,8 @@ fn the_flatness_flag_adds_one_moment_per_wavelet_to_the_multifractal_spectra() {
     let dir = tempfile::tempdir().unwrap();
     let mut counts = Vec::new();
     for f in ["true", "false"] {
-        let out = dir.path().join(f);
-        let o = run(
-            env!("CARGO_BIN_EXE_multifractal"),
-            &out,
-            &[
-                "--n",
-                "1024",
-                "--realisations",
-                "2",
-                "--iters",
-                "5",
-                "--quick",
-                "--maxent-iters",
-                "1",
-                "--flatness",
-                f,
-            ],
-        );
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        counts.push(num(&experiments(&out)[1], "moments"));
+        let ex = small_multifractal(&dir.path().join(f), "1024", "5", &["--flatness", f]);
+        counts.push(num(&ex[1], "moments"));
     }
     let wavelets = scattering_models::ScatteringSpectra1d::new(1024, 7)
         .unwrap()
